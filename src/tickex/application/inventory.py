@@ -1,0 +1,75 @@
+"""The inventory guard as the use cases apply it.
+
+Every quota (and promo code) an operation makes less available is guarded with one atomic
+conditional operation, in sorted id order, inside the unit of work. A failed guard raises
+and the unit of work rolls back, so nothing is taken partially. Freeing needs no guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from tickex.domain.errors import PromoCodeExhausted, SoldOut
+from tickex.domain.hold import Hold, HoldItem, HoldStatus
+from tickex.domain.ticket_type import TicketType
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+def quota_demand(
+    types: Mapping[str, TicketType], quantities: Mapping[str, int]
+) -> tuple[HoldItem, ...]:
+    """How many units each quota must give, summed over ticket types, sorted by quota id."""
+    demand: dict[str, int] = {}
+    for type_id, quantity in quantities.items():
+        for quota_id in types[type_id].quota_ids:
+            demand[quota_id] = demand.get(quota_id, 0) + quantity
+    return tuple(HoldItem(q, n) for q, n in sorted(demand.items()) if n > 0)
+
+
+def reserve(uow: UnitOfWork, items: Iterable[HoldItem], promo_code_id: str | None) -> None:
+    """Hold every item, then use the promo code; raise (and roll back) on the first refusal."""
+    for item in sorted(items, key=lambda i: i.quota_id):
+        if not uow.quotas.reserve(item.quota_id, item.quantity):
+            raise SoldOut("not enough tickets left", quota_id=item.quota_id)
+    if promo_code_id is not None and not uow.promo_codes.try_use(promo_code_id):
+        raise PromoCodeExhausted("this promo code has been used up")
+
+
+def sell_directly(uow: UnitOfWork, items: Iterable[HoldItem]) -> bool:
+    """Re-acquire inventory for a late payment: all items or none (compensating in the
+    same unit of work when a later quota refuses)."""
+    taken: list[HoldItem] = []
+    for item in sorted(items, key=lambda i: i.quota_id):
+        if not uow.quotas.sell(item.quota_id, item.quantity):
+            for done in taken:
+                uow.quotas.unsell(done.quota_id, done.quantity)
+            return False
+        taken.append(item)
+    return True
+
+
+def release_hold(uow: UnitOfWork, hold: Hold) -> bool:
+    """End an active hold and give its inventory back; a no-op if it already ended."""
+    if not uow.holds.end(hold.id, HoldStatus.RELEASED):
+        return False
+    for item in hold.items:
+        uow.quotas.release(item.quota_id, item.quantity)
+    if hold.promo_code_id is not None:
+        uow.promo_codes.release_use(hold.promo_code_id)
+    return True
+
+
+def convert_hold(uow: UnitOfWork, hold: Hold) -> bool:
+    """End an active hold by selling what it held; False if it already ended."""
+    if not uow.holds.end(hold.id, HoldStatus.CONVERTED):
+        return False
+    for item in hold.items:
+        uow.quotas.convert(item.quota_id, item.quantity)
+    return True
+
+
+def return_to_sale(uow: UnitOfWork, ticket_types: Iterable[TicketType]) -> None:
+    """Refunded admissions free their capacity (one per ticket type given)."""
+    for tt in ticket_types:
+        for quota_id in tt.quota_ids:
+            uow.quotas.unsell(quota_id, 1)

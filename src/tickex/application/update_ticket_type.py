@@ -1,0 +1,58 @@
+"""update_ticket_type: change a ticket type. A new ``quantity_total`` resizes its quota
+atomically and is refused below what is already sold or held."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tickex.application.command import Command, Id, Name, Text
+from tickex.application.event_input import Moment
+from tickex.application.services import Services, owned_event
+from tickex.application.ticket_type_input import PerOrder, Price, Quantity
+from tickex.domain.errors import NotFound, ValidationFailed
+from tickex.domain.money import Money
+from tickex.domain.ticket_type import TicketType
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+class UpdateTicketType(Command):
+    organizer_id: Id
+    ticket_type_id: Id
+    name: Name | None = None
+    description: Text | None = None
+    price_minor: Price | None = None
+    quantity_total: Quantity | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
+    min_per_order: PerOrder | None = None
+    max_per_order: PerOrder | None = None
+    max_per_customer: PerOrder | None = None
+    hidden: bool | None = None
+
+
+def update_ticket_type(services: Services, command: UpdateTicketType) -> TicketType:
+    def work(uow: UnitOfWork) -> TicketType:
+        current = uow.ticket_types.get(command.ticket_type_id)
+        if current is None:
+            raise NotFound("ticket type not found")
+        event = owned_event(uow, current.event_id, command.organizer_id)
+        changes = command.model_dump(
+            exclude_unset=True,
+            exclude={"organizer_id", "ticket_type_id", "price_minor", "quantity_total"},
+        )
+        if command.price_minor is not None:
+            changes["price"] = Money(command.price_minor, event.currency)
+        updated = replace(current, **changes)  # __post_init__ validates the result
+        if command.quantity_total is not None and not uow.quotas.resize(
+            current.quota_id, command.quantity_total
+        ):
+            raise ValidationFailed(
+                "quantity_total cannot be lower than what is sold or held",
+                field="quantity_total",
+            )
+        if command.name is not None:
+            uow.quotas.rename(current.quota_id, command.name)
+        uow.ticket_types.save(updated)
+        return updated
+
+    return services.transaction(work)

@@ -1,0 +1,86 @@
+"""The composition root: settings -> adapters -> services. Nothing is built at import
+time; tests and hosts override any provider (``container.mailer.override(...)``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dependency_injector import containers, providers
+
+from tickex.adapters.ed25519_signer import Ed25519TicketSigner
+from tickex.adapters.memory.clock import FixedClock, SeededSecretGenerator, SequentialIdGenerator
+from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
+from tickex.adapters.memory.media import InMemoryMediaStore
+from tickex.adapters.memory.payment import InMemoryPaymentGateway
+from tickex.adapters.memory.storage import InMemoryStorage
+from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
+from tickex.application.services import Services
+from tickex.domain.pricing import PlatformFee
+from tickex.ports.payment import PaymentGateway
+from tickex.ports.signer import TicketSigner
+from tickex.ports.unit_of_work import Storage
+from tickex.settings import Settings, decode_seed
+
+
+def build_storage(settings: Settings) -> Storage:
+    if settings.database_url.startswith("memory://"):
+        return InMemoryStorage()
+    raise ValueError(f"no storage adapter for {settings.database_url!r}")  # pragma: no cover
+
+
+def build_signer(settings: Settings) -> TicketSigner:
+    if settings.signing_key is None:
+        return Ed25519TicketSigner.generate()  # development: a key per process
+    return Ed25519TicketSigner.from_seed(decode_seed(settings.signing_key))
+
+
+def build_platform_fee(settings: Settings) -> PlatformFee:
+    return PlatformFee(settings.platform_fee_percent_bp, settings.platform_fee_fixed_minor)
+
+
+def build_payments(settings: Settings) -> PaymentGateway:
+    return InMemoryPaymentGateway(base_url=settings.public_url.rstrip("/") + "/pay")
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidIdGenerator)
+    secrets = providers.Singleton(SystemSecretGenerator)
+    signer = providers.Singleton(build_signer, settings)
+    storage = providers.Singleton(build_storage, settings)
+    payments = providers.Singleton(build_payments, settings)
+    mailer = providers.Singleton(InMemoryMailer)
+    messenger = providers.Singleton(InMemoryMessenger)
+    media = providers.Singleton(InMemoryMediaStore)
+    platform_fee = providers.Singleton(build_platform_fee, settings)
+
+    services = providers.Singleton(
+        Services,
+        storage=storage,
+        clock=clock,
+        ids=ids,
+        secrets=secrets,
+        signer=signer,
+        payments=payments,
+        mailer=mailer,
+        messenger=messenger,
+        media=media,
+        platform_fee=platform_fee,
+        public_url=settings.provided.public_url,
+    )
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    return Container(settings=settings or Settings.load())
+
+
+def deterministic_adapters(start: datetime | None = None) -> dict[str, object]:
+    """Fixed clock, sequential ids, seeded secrets and a fixed signing key."""
+    return {
+        "clock": FixedClock(start),
+        "ids": SequentialIdGenerator(),
+        "secrets": SeededSecretGenerator(),
+        "signer": Ed25519TicketSigner.from_seed(bytes(range(32))),
+    }

@@ -1,0 +1,141 @@
+"""``TickEx``: the library's front door. One object, one method per use case.
+
+app = TickEx.in_memory()                   # everything in-process, deterministic
+app = TickEx.from_settings()               # adapters chosen by TICKEX_* variables
+app = TickEx.from_settings(mailer=my_mailer)   # swap any adapter
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tickex.application.cancel_event import CancelEvent, CancelledEvent, cancel_event
+from tickex.application.cancel_order import CancelOrder, cancel_order
+from tickex.application.check_in import CheckInTicket, ScanResult, check_in
+from tickex.application.confirm_payment import (
+    ConfirmPayment,
+    PaymentConfirmation,
+    confirm_payment,
+)
+from tickex.application.create_event import CreateEvent, create_event
+from tickex.application.create_organizer import CreateOrganizer, create_organizer
+from tickex.application.create_promo_code import CreatePromoCode, create_promo_code
+from tickex.application.create_quota import CreateQuota, ResizeQuota, create_quota, resize_quota
+from tickex.application.create_ticket_type import CreateTicketType, create_ticket_type
+from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
+from tickex.application.get_order import GetOrder, OrderDetails, get_order
+from tickex.application.organizer_metrics import (
+    GetOrganizerMetrics,
+    OrganizerMetrics,
+    organizer_metrics,
+)
+from tickex.application.place_order import PlacedOrder, PlaceOrder, place_order
+from tickex.application.process_outbox import OutboxRun, ProcessOutbox, process_outbox
+from tickex.application.publish_event import PublishEvent, publish_event
+from tickex.application.record_payout import RecordPayout, record_payout
+from tickex.application.refund_order import RefundOrder, refund_order
+from tickex.application.services import Services
+from tickex.application.update_event import UpdateEvent, update_event
+from tickex.application.update_ticket_type import UpdateTicketType, update_ticket_type
+from tickex.bootstrap import Container, build_container, deterministic_adapters
+from tickex.domain.event import Event
+from tickex.domain.order import Order
+from tickex.domain.organizer import Organizer
+from tickex.domain.promo_code import PromoCode
+from tickex.domain.quota import Quota
+from tickex.domain.ticket_type import TicketType
+from tickex.settings import Settings
+
+
+class TickEx:
+    """The application: use cases bound to one set of adapters."""
+
+    def __init__(self, services: Services, container: Container | None = None) -> None:
+        self.services = services
+        self.container = container
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **adapters: Any) -> TickEx:
+        """Adapters from settings (environment), any of them replaced by keyword:
+        ``storage``, ``clock``, ``ids``, ``secrets``, ``signer``, ``payments``, ``mailer``,
+        ``messenger``, ``media``."""
+        container = build_container(settings)
+        for name, adapter in adapters.items():
+            provider = getattr(container, name, None)
+            if provider is None or name in ("settings", "services"):
+                raise TypeError(f"unknown adapter {name!r}")
+            provider.override(adapter)
+        return cls(container.services(), container)
+
+    @classmethod
+    def in_memory(cls, start: datetime | None = None, **adapters: Any) -> TickEx:
+        """Everything in memory with a fixed clock, sequential ids and seeded secrets:
+        deterministic, for tests, notebooks and demos."""
+        defaults = deterministic_adapters(start)
+        defaults.update(adapters)
+        return cls.from_settings(Settings.load(environment="test"), **defaults)
+
+    # -- organizer side -------------------------------------------------------------------
+    def create_organizer(self, command: CreateOrganizer) -> Organizer:
+        return create_organizer(self.services, command)
+
+    def create_event(self, command: CreateEvent) -> Event:
+        return create_event(self.services, command)
+
+    def update_event(self, command: UpdateEvent) -> Event:
+        return update_event(self.services, command)
+
+    def publish_event(self, command: PublishEvent) -> Event:
+        return publish_event(self.services, command)
+
+    def cancel_event(self, command: CancelEvent) -> CancelledEvent:
+        return cancel_event(self.services, command)
+
+    def create_ticket_type(self, command: CreateTicketType) -> TicketType:
+        return create_ticket_type(self.services, command)
+
+    def update_ticket_type(self, command: UpdateTicketType) -> TicketType:
+        return update_ticket_type(self.services, command)
+
+    def create_quota(self, command: CreateQuota) -> Quota:
+        return create_quota(self.services, command)
+
+    def resize_quota(self, command: ResizeQuota) -> Quota:
+        return resize_quota(self.services, command)
+
+    def create_promo_code(self, command: CreatePromoCode) -> PromoCode:
+        return create_promo_code(self.services, command)
+
+    def refund_order(self, command: RefundOrder) -> Order:
+        return refund_order(self.services, command)
+
+    def record_payout(self, command: RecordPayout) -> bool:
+        return record_payout(self.services, command)
+
+    def organizer_metrics(self, command: GetOrganizerMetrics) -> OrganizerMetrics:
+        return organizer_metrics(self.services, command)
+
+    # -- buyer side -----------------------------------------------------------------------
+    def place_order(self, command: PlaceOrder) -> PlacedOrder:
+        return place_order(self.services, command)
+
+    def confirm_payment(self, command: ConfirmPayment) -> PaymentConfirmation:
+        return confirm_payment(self.services, command)
+
+    def cancel_order(self, command: CancelOrder) -> Order:
+        return cancel_order(self.services, command)
+
+    def get_order(self, command: GetOrder) -> OrderDetails:
+        return get_order(self.services, command)
+
+    # -- door and worker ------------------------------------------------------------------
+    def check_in(self, command: CheckInTicket) -> ScanResult:
+        return check_in(self.services, command)
+
+    def expire_holds(self, command: ExpireHolds | None = None) -> ExpiredHolds:
+        return expire_holds(self.services, command or ExpireHolds())
+
+    def process_outbox(self, command: ProcessOutbox | None = None) -> OutboxRun:
+        return process_outbox(self.services, command or ProcessOutbox())

@@ -1,0 +1,2 @@
+"""Ports: the interfaces the application needs from the world (ABCs, so that hosts such
+as Litestar can validate injected values). Imports: domain only."""

@@ -1,0 +1,49 @@
+"""Mailer and Messenger: how buyers hear from TickEx."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    idempotency_key: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Mailer(ABC):
+    @abstractmethod
+    def send(self, message: EmailMessage) -> str:
+        """Send and return the provider's message id. Raises ``DeliveryError``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextMessage:
+    to: str  # E.164 phone number
+    body: str
+    idempotency_key: str = ""
+
+
+class Messenger(ABC):
+    @abstractmethod
+    def send(self, message: TextMessage) -> str:
+        """Send (WhatsApp) and return the provider's message id. Raises ``DeliveryError``."""

@@ -1,0 +1,241 @@
+"""Repository ports. Each repository works inside one unit of work; what it returns are
+copies of stored state (changing them changes nothing until they are saved).
+
+Versioned aggregates (``save``) use optimistic concurrency: ``save`` raises
+``ConcurrencyConflict`` when the stored version differs from the one read, and bumps it.
+Scarce counters (quotas, promo-code uses) change only through the conditional methods
+below, each one atomic statement in its engine: never read-then-write.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+from tickex.domain.check_in import CheckIn
+from tickex.domain.event import Event
+from tickex.domain.hold import Hold, HoldStatus
+from tickex.domain.ledger import LedgerTransaction, TransactionKind
+from tickex.domain.order import Order
+from tickex.domain.organizer import Organizer
+from tickex.domain.outbox import OutboxMessage
+from tickex.domain.promo_code import PromoCode
+from tickex.domain.quota import Quota
+from tickex.domain.ticket import Ticket, TicketStatus
+from tickex.domain.ticket_type import TicketType
+
+
+class OrganizerRepository(ABC):
+    @abstractmethod
+    def add(self, organizer: Organizer) -> None: ...
+    @abstractmethod
+    def get(self, organizer_id: str) -> Organizer | None: ...
+    @abstractmethod
+    def save(self, organizer: Organizer) -> None: ...
+
+
+class EventRepository(ABC):
+    @abstractmethod
+    def add(self, event: Event) -> None:
+        """Raises ``Conflict`` when the slug is taken."""
+
+    @abstractmethod
+    def get(self, event_id: str) -> Event | None: ...
+    @abstractmethod
+    def get_by_slug(self, slug: str) -> Event | None: ...
+    @abstractmethod
+    def save(self, event: Event) -> None: ...
+    @abstractmethod
+    def list_by_organizer(self, organizer_id: str) -> list[Event]: ...
+
+
+class TicketTypeRepository(ABC):
+    @abstractmethod
+    def add(self, ticket_type: TicketType) -> None: ...
+    @abstractmethod
+    def get(self, ticket_type_id: str) -> TicketType | None: ...
+    @abstractmethod
+    def list_by_event(self, event_id: str) -> list[TicketType]:
+        """Sorted by (position, id)."""
+
+    @abstractmethod
+    def save(self, ticket_type: TicketType) -> None: ...
+
+
+class QuotaRepository(ABC):
+    @abstractmethod
+    def add(self, quota: Quota) -> None: ...
+    @abstractmethod
+    def get(self, quota_id: str) -> Quota | None: ...
+    @abstractmethod
+    def list_by_event(self, event_id: str) -> list[Quota]:
+        """Sorted by id."""
+
+    @abstractmethod
+    def rename(self, quota_id: str, name: str) -> None: ...
+
+    # -- the inventory guard: each call is one atomic conditional operation --------------
+    @abstractmethod
+    def reserve(self, quota_id: str, quantity: int) -> bool:
+        """``held += quantity`` if ``sold + held + quantity <= size``; False otherwise."""
+
+    @abstractmethod
+    def sell(self, quota_id: str, quantity: int) -> bool:
+        """``sold += quantity`` if ``sold + held + quantity <= size`` (late payments)."""
+
+    @abstractmethod
+    def convert(self, quota_id: str, quantity: int) -> None:
+        """``held -= quantity; sold += quantity`` for a hold that is being converted."""
+
+    @abstractmethod
+    def release(self, quota_id: str, quantity: int) -> None:
+        """``held -= quantity`` (never below zero: raises instead)."""
+
+    @abstractmethod
+    def unsell(self, quota_id: str, quantity: int) -> None:
+        """``sold -= quantity`` for refunded admissions (never below zero)."""
+
+    @abstractmethod
+    def resize(self, quota_id: str, size: int) -> bool:
+        """``size = size`` if ``sold + held <= size``; False otherwise."""
+
+
+class PromoCodeRepository(ABC):
+    @abstractmethod
+    def add(self, promo: PromoCode) -> None:
+        """Raises ``Conflict`` when the event already has this code."""
+
+    @abstractmethod
+    def get(self, promo_id: str) -> PromoCode | None: ...
+    @abstractmethod
+    def get_by_code(self, event_id: str, code: str) -> PromoCode | None: ...
+    @abstractmethod
+    def list_by_event(self, event_id: str) -> list[PromoCode]: ...
+    @abstractmethod
+    def try_use(self, promo_id: str) -> bool:
+        """``uses += 1`` if ``max_uses`` is unset or ``uses < max_uses``; False otherwise."""
+
+    @abstractmethod
+    def release_use(self, promo_id: str) -> None:
+        """``uses -= 1`` (never below zero)."""
+
+
+class HoldRepository(ABC):
+    @abstractmethod
+    def add(self, hold: Hold) -> None: ...
+    @abstractmethod
+    def get(self, hold_id: str) -> Hold | None: ...
+    @abstractmethod
+    def end(self, hold_id: str, status: HoldStatus) -> bool:
+        """Move an *active* hold to ``status``; False if it had already ended (no-op)."""
+
+    @abstractmethod
+    def list_expired(self, now: datetime, limit: int) -> list[Hold]:
+        """Active holds with ``expires_at <= now``, oldest first."""
+
+
+class OrderRepository(ABC):
+    @abstractmethod
+    def add(self, order: Order) -> None: ...
+    @abstractmethod
+    def get(self, order_id: str) -> Order | None: ...
+    @abstractmethod
+    def get_by_code(self, code: str) -> Order | None: ...
+    @abstractmethod
+    def get_by_payment_reference(self, reference: str) -> Order | None: ...
+    @abstractmethod
+    def save(self, order: Order) -> None: ...
+    @abstractmethod
+    def list_by_event(self, event_id: str) -> list[Order]:
+        """Newest first."""
+
+    @abstractmethod
+    def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]: ...
+
+
+class TicketRepository(ABC):
+    @abstractmethod
+    def add(self, ticket: Ticket) -> None: ...
+    @abstractmethod
+    def get(self, ticket_id: str) -> Ticket | None: ...
+    @abstractmethod
+    def get_by_secret(self, secret: str) -> Ticket | None: ...
+    @abstractmethod
+    def list_by_order(self, order_id: str) -> list[Ticket]:
+        """Sorted by id."""
+
+    @abstractmethod
+    def save(self, ticket: Ticket) -> None: ...
+    @abstractmethod
+    def count_by_status(self, event_id: str) -> dict[TicketStatus, int]: ...
+
+
+class CheckInRepository(ABC):
+    @abstractmethod
+    def add(self, check_in: CheckIn) -> None:
+        """Raises ``Conflict`` when (event, nonce) was already recorded."""
+
+    @abstractmethod
+    def get_by_nonce(self, event_id: str, nonce: str) -> CheckIn | None: ...
+    @abstractmethod
+    def list_by_ticket(self, ticket_id: str) -> list[CheckIn]:
+        """Oldest first."""
+
+
+class LedgerRepository(ABC):
+    """Append-only: there is no update and no delete."""
+
+    @abstractmethod
+    def append(self, transaction: LedgerTransaction) -> None:
+        """Raises ``Conflict`` when the id exists."""
+
+    @abstractmethod
+    def list_for_order(self, order_id: str) -> list[LedgerTransaction]: ...
+    @abstractmethod
+    def list_all(self) -> list[LedgerTransaction]:
+        """Every transaction in the order appended (for audits and reconciliation)."""
+
+    @abstractmethod
+    def account_totals(self, account: str) -> dict[tuple[TransactionKind, str], int]:
+        """Signed sum of the account's entries by (transaction kind, currency)."""
+
+
+class OutboxRepository(ABC):
+    @abstractmethod
+    def add(self, message: OutboxMessage) -> None:
+        """Raises ``Conflict`` when the idempotency key exists."""
+
+    @abstractmethod
+    def get(self, message_id: str) -> OutboxMessage | None: ...
+    @abstractmethod
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Pending messages with ``available_at <= now``, oldest first."""
+
+    @abstractmethod
+    def save(self, message: OutboxMessage) -> None: ...
+    @abstractmethod
+    def pending_count(self) -> int: ...
+
+
+class ProcessedEventRepository(ABC):
+    """Provider event ids seen (webhooks, confirmations): the idempotency record."""
+
+    @abstractmethod
+    def record(self, provider: str, event_id: str, now: datetime) -> bool:
+        """True the first time (provider, event_id) is recorded, False afterwards."""
+
+
+__all__ = [
+    "CheckInRepository",
+    "EventRepository",
+    "HoldRepository",
+    "LedgerRepository",
+    "OrderRepository",
+    "OrganizerRepository",
+    "OutboxRepository",
+    "ProcessedEventRepository",
+    "PromoCodeRepository",
+    "QuotaRepository",
+    "TicketRepository",
+    "TicketTypeRepository",
+]

@@ -1,0 +1,76 @@
+"""The unit of work: one transaction over every repository.
+
+Used as a context manager; it rolls back unless ``commit()`` was called, once, at the end
+of the use case (cosmicpython's rule).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+
+from tickex.ports.repository import (
+    CheckInRepository,
+    EventRepository,
+    HoldRepository,
+    LedgerRepository,
+    OrderRepository,
+    OrganizerRepository,
+    OutboxRepository,
+    ProcessedEventRepository,
+    PromoCodeRepository,
+    QuotaRepository,
+    TicketRepository,
+    TicketTypeRepository,
+)
+
+
+class UnitOfWork(ABC):
+    organizers: OrganizerRepository
+    events: EventRepository
+    ticket_types: TicketTypeRepository
+    quotas: QuotaRepository
+    promo_codes: PromoCodeRepository
+    holds: HoldRepository
+    orders: OrderRepository
+    tickets: TicketRepository
+    check_ins: CheckInRepository
+    ledger: LedgerRepository
+    outbox: OutboxRepository
+    processed_events: ProcessedEventRepository
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abstractmethod
+    def commit(self) -> None: ...
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Discard uncommitted work; harmless after a commit."""
+
+
+class Storage(ABC):
+    """A storage engine: hands out units of work and owns the connections."""
+
+    @abstractmethod
+    def unit_of_work(self) -> UnitOfWork: ...
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema; idempotent. Engines without a schema do nothing."""
+        return
+
+    def ping(self) -> bool:
+        """Readiness: can the engine be reached?"""
+        return True
+
+    def close(self) -> None:
+        return None

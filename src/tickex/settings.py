@@ -1,0 +1,73 @@
+"""Settings from environment variables (prefix ``TICKEX_``), validated at start-up.
+
+Every missing or invalid variable is reported at once, by name, with what is expected.
+Secrets are ``SecretStr`` so they never appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """Configuration is invalid; the message lists every problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKEX_", extra="forbid", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "memory://"
+    public_url: str = "http://127.0.0.1:8000"
+    payment_provider: Literal["local"] = "local"
+    signing_key: SecretStr | None = Field(
+        default=None, description="base64url Ed25519 seed (32 bytes) for ticket QR codes"
+    )
+    platform_fee_percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 300
+    platform_fee_fixed_minor: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith("memory://"):
+            raise ValueError("expected memory:// (SQL and Mongo adapters come in later releases)")
+        return value
+
+    @field_validator("signing_key")
+    @classmethod
+    def _seed(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(decode_seed(value)) != 32:
+            raise ValueError("expected 32 bytes, base64url-encoded")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_keys(self) -> Settings:
+        if self.environment == "production" and self.signing_key is None:
+            raise ValueError("TICKEX_SIGNING_KEY is required in production")
+        return self
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Read the environment; raise ``SettingsError`` listing every problem."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                loc = "_".join(str(p) for p in err["loc"]).upper()
+                name = f"TICKEX_{loc}" if loc else "settings"
+                problems.append(f"  {name}: {err['msg']}")
+            raise SettingsError("invalid configuration:\n" + "\n".join(problems)) from None
+
+
+def decode_seed(value: SecretStr) -> bytes:
+    text = value.get_secret_value()
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return b""
