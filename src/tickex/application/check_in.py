@@ -20,6 +20,7 @@ from tickex.domain.check_in import (
     ScanDirection,
     decide_check_in,
 )
+from tickex.domain.clock import require_aware
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -50,7 +51,7 @@ class ScanResult:
 
 def check_in(services: Services, command: CheckInTicket) -> ScanResult:
     now = services.clock.now()
-    scanned_at = command.scanned_at or now
+    scanned_at = require_aware(command.scanned_at, "scanned_at") if command.scanned_at else now
     if scanned_at > now + MAX_CLOCK_SKEW:
         raise ValidationFailed("scanned_at is in the future", field="scanned_at")
     claims = services.signer.verify(command.token)

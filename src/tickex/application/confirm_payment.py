@@ -17,9 +17,10 @@ from pydantic import Field, model_validator
 from tickex.application.bookkeeping import post_refund, post_sale
 from tickex.application.command import Command, Currency, Id, MinorUnits
 from tickex.application.fulfilment import enqueue, fulfil
-from tickex.application.inventory import convert_hold, sell_directly
+from tickex.application.inventory import convert_hold, reacquire, release_hold
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound
+from tickex.domain.event import EventStatus
 from tickex.domain.hold import HoldStatus
 from tickex.domain.money import Money
 from tickex.domain.order import Order, OrderStatus
@@ -27,6 +28,7 @@ from tickex.domain.outbox import MessageKind
 from tickex.ports.unit_of_work import UnitOfWork
 
 LATE_SOLD_OUT = "late_payment_sold_out"
+EVENT_CANCELLED = "event_cancelled"
 
 
 class ConfirmPayment(Command):
@@ -48,7 +50,7 @@ class ConfirmPayment(Command):
 class Outcome(StrEnum):
     PAID = "paid"
     LATE_PAID = "late_paid"  # the hold had ended but the inventory was re-acquired
-    LATE_REFUNDED = "late_refunded"  # nothing left: the payment is returned
+    LATE_REFUNDED = "late_refunded"  # sold out or event cancelled: the payment is returned
     ALREADY_PAID = "already_paid"  # another event already confirmed this order
     DUPLICATE = "duplicate"  # this very provider event was seen before
 
@@ -83,19 +85,26 @@ def confirm_payment(services: Services, command: ConfirmPayment) -> PaymentConfi
             return PaymentConfirmation(order.id, order.status, Outcome.ALREADY_PAID)
         paid = Money(command.amount_minor, command.currency)
         fee = Money(command.processor_fee_minor, command.currency)
+        event = uow.events.get(order.event_id)
         hold = uow.holds.get(order.hold_id or "")
-        if hold is not None and hold.status is HoldStatus.ACTIVE:
+        active = hold is not None and hold.status is HoldStatus.ACTIVE
+        reason = ""
+        if event is None or event.status is EventStatus.CANCELLED:
+            if hold is not None and active:
+                release_hold(uow, hold)
+            outcome, reason = Outcome.LATE_REFUNDED, EVENT_CANCELLED
+        elif hold is not None and active:
             # Still held (even past expires_at, if the sweeper has not run): sell it.
             convert_hold(uow, hold)
             outcome = Outcome.PAID if order.status is OrderStatus.PENDING else Outcome.LATE_PAID
-        elif hold is not None and sell_directly(uow, hold.items):
+        elif hold is not None and reacquire(uow, hold.items, hold.promo_code_id):
             outcome = Outcome.LATE_PAID
         else:
-            outcome = Outcome.LATE_REFUNDED
+            outcome, reason = Outcome.LATE_REFUNDED, LATE_SOLD_OUT
         order.mark_paid(now, paid)
         ticket_ids: list[str] = []
         if outcome is Outcome.LATE_REFUNDED:
-            _refund_late_payment(services, uow, order, fee)
+            _refund_at_once(services, uow, order, fee, reason)
         else:
             ticket_ids = fulfil(services, uow, order, now, fee)
         uow.orders.save(order)
@@ -104,26 +113,32 @@ def confirm_payment(services: Services, command: ConfirmPayment) -> PaymentConfi
     return services.transaction(work)
 
 
-def _refund_late_payment(services: Services, uow: UnitOfWork, order: Order, fee: Money) -> None:
+_EXPLANATIONS = {
+    LATE_SOLD_OUT: "arrived after your reservation expired and the tickets were sold out",
+    EVENT_CANCELLED: "arrived after the event was cancelled",
+}
+
+
+def _refund_at_once(
+    services: Services, uow: UnitOfWork, order: Order, fee: Money, reason: str
+) -> None:
     """Book the sale and its full refund (no platform fee is kept), return the money
-    through the outbox and tell the buyer."""
+    through the outbox and tell the buyer why."""
     now = services.clock.now()
     post_sale(uow, services.ids, order, now, fee)
     amount = order.total
     fee_part = order.totals.platform_fee
-    order.record_refund(now, amount, fee_part, LATE_SOLD_OUT, complete=True)
+    order.record_refund(now, amount, fee_part, reason, complete=True)
     post_refund(uow, services.ids, order, amount, fee_part, now)
     enqueue(
-        services, uow, MessageKind.REFUND_PAYMENT, f"refund:{order.id}:late",
+        services, uow, MessageKind.REFUND_PAYMENT, f"refund:{order.id}:at-once",
         {"order_id": order.id, "payment_reference": order.payment_reference or "",
-         "amount_minor": amount.amount_minor, "currency": amount.currency,
-         "reason": LATE_SOLD_OUT},
+         "amount_minor": amount.amount_minor, "currency": amount.currency, "reason": reason},
     )  # fmt: skip
     enqueue(
-        services, uow, MessageKind.NOTIFY_CUSTOMER, f"notify:{order.id}:late",
+        services, uow, MessageKind.NOTIFY_CUSTOMER, f"notify:{order.id}:refunded-at-once",
         {"to": order.customer_email,
-         "subject": f"Order {order.code}: sold out, your payment is refunded",
-         "text": (f"Your payment for order {order.code} arrived after your reservation "
-                  f"expired and the tickets were sold out. {amount} is on its way back "
-                  "to you; nothing else is needed from you.")},
+         "subject": f"Order {order.code}: your payment is refunded",
+         "text": (f"Your payment for order {order.code} {_EXPLANATIONS[reason]}. "
+                  f"{amount} is on its way back to you; nothing else is needed from you.")},
     )  # fmt: skip

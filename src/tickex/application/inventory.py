@@ -35,17 +35,20 @@ def reserve(uow: UnitOfWork, items: Iterable[HoldItem], promo_code_id: str | Non
         raise PromoCodeExhausted("this promo code has been used up")
 
 
-def sell_directly(uow: UnitOfWork, items: Iterable[HoldItem]) -> bool:
-    """Re-acquire inventory for a late payment: all items or none (compensating in the
-    same unit of work when a later quota refuses)."""
+def reacquire(uow: UnitOfWork, items: Iterable[HoldItem], promo_code_id: str | None) -> bool:
+    """Take again what an ended hold had (a late payment): every quota and the promo-code
+    use, or nothing -- compensating in the same unit of work when a later guard refuses."""
     taken: list[HoldItem] = []
     for item in sorted(items, key=lambda i: i.quota_id):
         if not uow.quotas.sell(item.quota_id, item.quantity):
-            for done in taken:
-                uow.quotas.unsell(done.quota_id, done.quantity)
-            return False
+            break
         taken.append(item)
-    return True
+    else:
+        if promo_code_id is None or uow.promo_codes.try_use(promo_code_id):
+            return True
+    for done in taken:
+        uow.quotas.unsell(done.quota_id, done.quantity)
+    return False
 
 
 def release_hold(uow: UnitOfWork, hold: Hold) -> bool:

@@ -19,6 +19,7 @@ from tickex.domain.errors import (
     NotFound,
     NotOnSale,
     OrderLimitExceeded,
+    PromoCodeExhausted,
     PromoCodeInvalid,
     SoldOut,
     TotalChanged,
@@ -70,10 +71,6 @@ class PlacedOrder:
     ticket_ids: tuple[str, ...] = ()  # free orders are paid at once
 
 
-# Live orders count towards per-customer limits.
-_LIVE = PAID_STATES | {OrderStatus.PENDING}
-
-
 def _check_request(
     uow: UnitOfWork, command: PlaceOrder, now: datetime
 ) -> tuple[dict[str, TicketType], PromoCode | None]:
@@ -105,6 +102,8 @@ def _check_request(
                 ticket_type_id=tt.id,
             )
         types[tt.id] = tt
+    if promo is not None and not any(promo.applies_to(t) for t in types):
+        raise PromoCodeInvalid("this promo code does not apply to the tickets chosen")
     if sum(i.quantity for i in command.items) > event.settings.max_tickets_per_order:
         raise OrderLimitExceeded(
             f"at most {event.settings.max_tickets_per_order} tickets per order"
@@ -113,7 +112,10 @@ def _check_request(
                if types[i.ticket_type_id].max_per_customer is not None}  # fmt: skip
     if limited:
         for order in uow.orders.list_by_customer(event.id, command.customer_email):
-            if order.status in _LIVE:
+            # pending orders whose hold expired by time no longer count
+            if order.status in PAID_STATES or (
+                order.status is OrderStatus.PENDING and order.expires_at > now
+            ):
                 for type_id, qty in order.quantities_by_type().items():
                     if type_id in limited:
                         limited[type_id] += qty
@@ -129,7 +131,7 @@ def _check_request(
 def place_order(services: Services, command: PlaceOrder) -> PlacedOrder:
     try:
         placed = services.transaction(lambda uow: _place(services, uow, command))
-    except SoldOut:
+    except (SoldOut, PromoCodeExhausted):
         # Holds expire by time; the sweeper may simply not have run yet. Tidy, then retry.
         if expire_holds(services, ExpireHolds(limit=500)).released == 0:
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tickex.application.command import Command, Id, Name, Text
 from tickex.application.event_input import Moment, SettingsInput, VenueInput
 from tickex.application.services import Services, owned_event
+from tickex.domain.errors import InvalidTransition
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -23,6 +24,16 @@ class UpdateEvent(Command):
 def update_event(services: Services, command: UpdateEvent) -> Event:
     def work(uow: UnitOfWork) -> Event:
         event = owned_event(uow, command.event_id, command.organizer_id)
+        if (
+            command.settings is not None
+            and command.settings.currency != event.currency
+            and (
+                uow.ticket_types.list_by_event(event.id) or uow.promo_codes.list_by_event(event.id)
+            )
+        ):
+            raise InvalidTransition(
+                "the currency cannot change once the event has ticket types or promo codes"
+            )
         event.update(
             title=command.title,
             description=command.description,

@@ -14,6 +14,8 @@ from tickex.domain.money import Money
 from tickex.domain.ticket_type import TicketType
 from tickex.ports.unit_of_work import UnitOfWork
 
+CLEARABLE = frozenset({"sales_start", "sales_end", "max_per_customer"})
+
 
 class UpdateTicketType(Command):
     organizer_id: Id
@@ -36,10 +38,12 @@ def update_ticket_type(services: Services, command: UpdateTicketType) -> TicketT
         if current is None:
             raise NotFound("ticket type not found")
         event = owned_event(uow, current.event_id, command.organizer_id)
-        changes = command.model_dump(
+        given = command.model_dump(
             exclude_unset=True,
             exclude={"organizer_id", "ticket_type_id", "price_minor", "quantity_total"},
         )
+        # null clears the optional fields and leaves every other field unchanged
+        changes = {k: v for k, v in given.items() if v is not None or k in CLEARABLE}
         if command.price_minor is not None:
             changes["price"] = Money(command.price_minor, event.currency)
         updated = replace(current, **changes)  # __post_init__ validates the result

@@ -1,0 +1,318 @@
+"""The commerce rules under any sequence of operations.
+
+Place / expire / pay / late-pay / cancel / refund / check-in / payout across ticket types
+that share quotas, on the in-memory reference adapters. After every step:
+
+- every quota: 0 <= sold, 0 <= held, sold + held <= size; held is exactly what the active
+  holds hold and sold is exactly what the valid tickets need;
+- tickets issued == paid admissions not refunded; no ticket for an unpaid order;
+- every ledger transaction balances per currency;
+- organizer payable == sales - fees - refunds - payouts (from the orders, independently);
+- refunds never exceed what was paid, and what the provider is asked to refund equals
+  what the orders record;
+- promo code uses equal the orders holding or having used them, never above the cap.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from tickex import (
+    CancelOrder,
+    CheckInTicket,
+    ConfirmPayment,
+    CreateEvent,
+    CreateOrganizer,
+    CreatePromoCode,
+    CreateQuota,
+    CreateTicketType,
+    GetOrder,
+    OrderItem,
+    PlaceOrder,
+    PublishEvent,
+    RecordPayout,
+    RefundOrder,
+    SettingsInput,
+    TickEx,
+    VenueInput,
+)
+from tickex.application.record_payout import payable_balance
+from tickex.domain.errors import DomainError
+from tickex.domain.hold import HoldStatus
+from tickex.domain.ledger import organizer_payable
+from tickex.domain.order import PAID_STATES, OrderStatus
+from tickex.domain.outbox import MessageKind
+from tickex.domain.ticket import TicketStatus
+
+EMAILS = ["ana@example.com", "ben@example.com", "cy@example.com"]
+
+
+class CommerceMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.app = TickEx.in_memory()
+        self.clock = self.app.services.clock
+        self.orders: list[tuple[str, str]] = []  # (order id, customer email)
+        self.payments = 0
+        self.payouts = 0
+
+    @initialize(
+        fee_policy=st.sampled_from(["pass_on", "absorb"]),
+        tax_mode=st.sampled_from(["inclusive", "exclusive"]),
+        refund_fee=st.booleans(),
+        capacity=st.integers(2, 8),
+    )
+    def set_up(self, fee_policy: str, tax_mode: str, refund_fee: bool, capacity: int) -> None:
+        app = self.app
+        now = self.clock.now()
+        self.org = app.create_organizer(CreateOrganizer(name="Org", email="org@example.com"))
+        self.event = app.create_event(
+            CreateEvent(
+                organizer_id=self.org.id, title="Show", slug="show",
+                starts_at=now + timedelta(days=5), ends_at=now + timedelta(days=5, hours=3),
+                venue=VenueInput(name="Hall", address="1 Street"), capacity=capacity,
+                settings=SettingsInput(
+                    currency="EUR", tax_rate_bp=1000, tax_mode=tax_mode, fee_policy=fee_policy,
+                    hold_minutes=15, refund_policy={"refund_platform_fee": refund_fee},
+                ),
+            )
+        )  # fmt: skip
+        vip = app.create_quota(CreateQuota(organizer_id=self.org.id, event_id=self.event.id,
+                                           name="VIP area", size=3))  # fmt: skip
+
+        def add(name: str, price: int, qty: int, shared: list[str]) -> str:
+            return app.create_ticket_type(CreateTicketType(
+                organizer_id=self.org.id, event_id=self.event.id, name=name, price_minor=price,
+                quantity_total=qty, shared_quota_ids=shared, max_per_order=4,
+            )).id  # fmt: skip
+
+        self.types = [
+            add("General", 2500, 5, []),
+            add("VIP", 7999, 3, [vip.id]),
+            add("Backstage", 1, 2, [vip.id]),
+            add("Free", 0, 2, []),
+        ]
+        self.promo = app.create_promo_code(CreatePromoCode(
+            organizer_id=self.org.id, event_id=self.event.id, code="HALF", kind="percent",
+            percent_bp=5000, max_uses=2))  # fmt: skip
+        app.publish_event(PublishEvent(organizer_id=self.org.id, event_id=self.event.id))
+
+    # -- rules ----------------------------------------------------------------------------
+    @rule(
+        lines=st.lists(
+            st.tuples(st.integers(0, 3), st.integers(1, 3)),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda t: t[0],
+        ),  # fmt: skip
+        promo=st.booleans(),
+        who=st.sampled_from(EMAILS),
+    )
+    def place(self, lines: list[tuple[int, int]], promo: bool, who: str) -> None:
+        command = PlaceOrder(
+            event_id=self.event.id, customer_email=who,
+            items=[OrderItem(ticket_type_id=self.types[i], quantity=q) for i, q in lines],
+            promo_code="half" if promo else None,
+        )  # fmt: skip
+        try:
+            placed = self.app.place_order(command)
+        except DomainError as exc:
+            event(f"place: {exc.code}")
+            return
+        event(f"place: {placed.status}")
+        self.orders.append((placed.order_id, who))
+
+    @rule(minutes=st.integers(1, 20))
+    def time_passes(self, minutes: int) -> None:
+        self.clock.advance(timedelta(minutes=minutes))  # type: ignore[attr-defined]
+
+    @rule()
+    def sweep(self) -> None:
+        self.app.expire_holds()
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), replay=st.booleans())
+    def pay(self, data: st.DataObject, replay: bool) -> None:
+        order_id, who = data.draw(st.sampled_from(self.orders))
+        order = self.app.get_order(GetOrder(order_id=order_id, customer_email=who)).order
+        if not replay or self.payments == 0:
+            self.payments += 1
+        try:
+            result = self.app.confirm_payment(ConfirmPayment(
+                provider="local", provider_event_id=f"evt_{self.payments}", order_id=order_id,
+                amount_minor=order.total.amount_minor, currency="EUR"))  # fmt: skip
+            event(f"pay: {result.outcome}")
+        except DomainError as exc:
+            event(f"pay: {exc.code}")
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        order_id, who = data.draw(st.sampled_from(self.orders))
+        try:
+            self.app.cancel_order(CancelOrder(order_id=order_id, customer_email=who))
+            event("cancel: done")
+        except DomainError as exc:
+            event(f"cancel: {exc.code}")
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), mode=st.sampled_from(["full", "tickets", "amount"]))
+    def refund(self, data: st.DataObject, mode: str) -> None:
+        order_id, who = data.draw(st.sampled_from(self.orders))
+        details = self.app.get_order(GetOrder(order_id=order_id, customer_email=who))
+        ticket_ids = amount = None
+        if mode == "tickets":
+            active = [t.id for t in details.tickets if t.status is TicketStatus.ACTIVE]
+            if not active:
+                return
+            ticket_ids = data.draw(st.lists(st.sampled_from(active), min_size=1, unique=True))
+        elif mode == "amount":
+            amount = data.draw(st.integers(1, max(1, details.order.total.amount_minor)))
+        try:
+            refunded = self.app.refund_order(RefundOrder(organizer_id=self.org.id,
+                order_id=order_id, ticket_ids=ticket_ids, amount_minor=amount))  # fmt: skip
+            event(f"refund {mode}: {refunded.status}")
+        except DomainError as exc:
+            event(f"refund {mode}: {exc.code}")
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data(), exit_scan=st.booleans())
+    def scan(self, data: st.DataObject, exit_scan: bool) -> None:
+        order_id, who = data.draw(st.sampled_from(self.orders))
+        details = self.app.get_order(GetOrder(order_id=order_id, customer_email=who))
+        if not details.tickets:
+            return
+        ticket = data.draw(st.sampled_from(details.tickets))
+        self.payments += 1
+        result = self.app.check_in(CheckInTicket(
+            event_id=self.event.id, token=details.tokens[ticket.id],
+            nonce=f"nonce-{self.payments:06d}", direction="exit" if exit_scan else "entry"))  # fmt: skip
+        event(f"scan: {result.decision.reason or 'accepted'}")
+        if result.decision.accepted:
+            assert ticket.status is not TicketStatus.REVOKED
+
+    @rule(fraction=st.integers(1, 100))
+    def payout(self, fraction: int) -> None:
+        with self.app.services.storage.unit_of_work() as uow:
+            balance = payable_balance(uow, self.org.id, "EUR").amount_minor
+        amount = balance * fraction // 100
+        if amount <= 0:
+            return
+        self.payouts += amount
+        self.app.record_payout(RecordPayout(organizer_id=self.org.id, amount_minor=amount,
+                                            currency="EUR", reference=f"po_{self.payouts}"))  # fmt: skip
+
+    @rule()
+    def worker(self) -> None:
+        self.app.process_outbox()
+
+    # -- invariants -----------------------------------------------------------------------
+    def _snapshot(self):  # type: ignore[no-untyped-def]
+        with self.app.services.storage.unit_of_work() as uow:
+            storage = self.app.services.storage
+            tables = storage.tables  # type: ignore[attr-defined]
+            return (
+                uow.quotas.list_by_event(self.event.id),
+                list(tables["holds"].values()),
+                uow.orders.list_by_event(self.event.id),
+                list(tables["tickets"].values()),
+                uow.ledger.list_all(),
+                list(tables["outbox"].values()),
+                uow.promo_codes.get(self.promo.id),
+                {t: uow.ticket_types.get(t) for t in self.types},
+            )
+
+    @invariant()
+    def rules_hold(self) -> None:
+        if not hasattr(self, "event"):
+            return
+        quotas, holds, orders, tickets, ledger, outbox, promo, types = self._snapshot()
+        # inventory: counters within bounds and explained by holds and tickets
+        held: Counter[str] = Counter()
+        for h in holds:
+            if h.status is HoldStatus.ACTIVE:
+                for item in h.items:
+                    held[item.quota_id] += item.quantity
+        sold: Counter[str] = Counter()
+        for t in tickets:
+            if t.status is not TicketStatus.REVOKED:
+                for quota_id in types[t.ticket_type_id].quota_ids:
+                    sold[quota_id] += 1
+        for q in quotas:
+            assert 0 <= q.sold and 0 <= q.held and q.sold + q.held <= q.size, q
+            assert q.held == held[q.id], (q, held[q.id])
+            assert q.sold == sold[q.id], (q, sold[q.id])
+        # tickets: issued once for paid admissions, none for unpaid orders
+        by_order: dict[str, list[TicketStatus]] = defaultdict(list)
+        for t in tickets:
+            by_order[t.order_id].append(t.status)
+        for o in orders:
+            statuses = by_order.get(o.id, [])
+            valid = [s for s in statuses if s is not TicketStatus.REVOKED]
+            if o.status in PAID_STATES:
+                assert len(statuses) == o.admissions
+                assert valid, "a partially refunded order keeps at least one ticket"
+            elif o.status is OrderStatus.REFUNDED:
+                assert not valid
+                assert len(statuses) in (0, o.admissions)
+            else:
+                assert not statuses, f"tickets for a {o.status} order"
+            assert 0 <= o.refunded_amount.amount_minor <= o.total.amount_minor
+        # ledger: every transaction balances per currency
+        for tx in ledger:
+            sums: Counter[str] = Counter()
+            for e in tx.entries:
+                sums[e.amount.currency] += e.amount.amount_minor
+            assert all(v == 0 for v in sums.values()), tx
+        # organizer payable == sales - fees - refunds - payouts, from the orders
+        expected = 0
+        for o in orders:
+            if o.is_paid:
+                fee_kept = o.totals.platform_fee.amount_minor - o.fee_refunded.amount_minor
+                expected += o.total.amount_minor - fee_kept - o.refunded_amount.amount_minor
+        payable = -sum(
+            e.amount.amount_minor
+            for tx in ledger
+            for e in tx.entries
+            if e.account == organizer_payable(self.org.id)
+        )
+        assert payable == expected - self.payouts
+        # refunds asked of the provider == refunds recorded on the orders
+        asked: Counter[str] = Counter()
+        for m in outbox:
+            if m.kind is MessageKind.REFUND_PAYMENT:
+                asked[m.payload["order_id"]] += m.payload["amount_minor"]
+        for o in orders:
+            assert asked[o.id] == o.refunded_amount.amount_minor
+        # promo code uses: the orders holding it or that used it, never above the cap
+        holds_by_id = {h.id: h for h in holds}
+        using = sum(
+            1
+            for o in orders
+            if o.promo_code_id
+            and (
+                holds_by_id[o.hold_id].status in (HoldStatus.ACTIVE, HoldStatus.CONVERTED)
+                or by_order.get(o.id)  # a late payment took the use again
+            )
+        )
+        assert promo.uses == using <= (promo.max_uses or using)
+
+
+CommerceMachine.TestCase.settings = settings(
+    max_examples=250,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestCommerceRules = CommerceMachine.TestCase
