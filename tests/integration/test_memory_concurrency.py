@@ -23,12 +23,25 @@ def _sale(seats: int) -> tuple[TickEx, str, str]:
     app = TickEx.in_memory()
     now = app.services.clock.now()
     org = app.create_organizer(CreateOrganizer(name="Org", email="org@example.com"))
-    event = app.create_event(CreateEvent(
-        organizer_id=org.id, title="Flash", slug="flash", starts_at=now + timedelta(days=1),
-        ends_at=now + timedelta(days=1, hours=2), venue=VenueInput(name="Hall", address="1 St"),
-    ))  # fmt: skip
-    tt = app.create_ticket_type(CreateTicketType(organizer_id=org.id, event_id=event.id,
-                                name="GA", price_minor=1000, quantity_total=seats))  # fmt: skip
+    event = app.create_event(
+        CreateEvent(
+            organizer_id=org.id,
+            title="Flash",
+            slug="flash",
+            starts_at=now + timedelta(days=1),
+            ends_at=now + timedelta(days=1, hours=2),
+            venue=VenueInput(name="Hall", address="1 St"),
+        )
+    )
+    tt = app.create_ticket_type(
+        CreateTicketType(
+            organizer_id=org.id,
+            event_id=event.id,
+            name="GA",
+            price_minor=1000,
+            quantity_total=seats,
+        )
+    )
     app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
     return app, event.id, tt.id
 
@@ -42,8 +55,13 @@ def test_forty_threads_for_ten_seats_make_exactly_ten_orders() -> None:
     def buyer(n: int) -> None:
         barrier.wait()
         try:
-            app.place_order(PlaceOrder(event_id=event_id, customer_email=f"b{n}@example.com",
-                            items=[OrderItem(ticket_type_id=type_id, quantity=1)]))  # fmt: skip
+            app.place_order(
+                PlaceOrder(
+                    event_id=event_id,
+                    customer_email=f"b{n}@example.com",
+                    items=[OrderItem(ticket_type_id=type_id, quantity=1)],
+                )
+            )
             result = "order"
         except DomainError as exc:
             result = exc.code

@@ -17,7 +17,7 @@ def test_the_readme_library_example_runs() -> None:
     assert code is not None, "the README lost its library example"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), "README.md", "exec"), {})  # noqa: S102
+        exec(compile(code.group(1), "README.md", "exec"), {})
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("51.50 EUR http://127.0.0.1:8000/pay/")
     assert lines[1] == "paid 2"

@@ -79,23 +79,39 @@ class CommerceMachine(RuleBasedStateMachine):
         self.org = app.create_organizer(CreateOrganizer(name="Org", email="org@example.com"))
         self.event = app.create_event(
             CreateEvent(
-                organizer_id=self.org.id, title="Show", slug="show",
-                starts_at=now + timedelta(days=5), ends_at=now + timedelta(days=5, hours=3),
-                venue=VenueInput(name="Hall", address="1 Street"), capacity=capacity,
+                organizer_id=self.org.id,
+                title="Show",
+                slug="show",
+                starts_at=now + timedelta(days=5),
+                ends_at=now + timedelta(days=5, hours=3),
+                venue=VenueInput(name="Hall", address="1 Street"),
+                capacity=capacity,
                 settings=SettingsInput(
-                    currency="EUR", tax_rate_bp=1000, tax_mode=tax_mode, fee_policy=fee_policy,
-                    hold_minutes=15, refund_policy={"refund_platform_fee": refund_fee},
+                    currency="EUR",
+                    tax_rate_bp=1000,
+                    tax_mode=tax_mode,
+                    fee_policy=fee_policy,
+                    hold_minutes=15,
+                    refund_policy={"refund_platform_fee": refund_fee},
                 ),
             )
-        )  # fmt: skip
-        vip = app.create_quota(CreateQuota(organizer_id=self.org.id, event_id=self.event.id,
-                                           name="VIP area", size=3))  # fmt: skip
+        )
+        vip = app.create_quota(
+            CreateQuota(organizer_id=self.org.id, event_id=self.event.id, name="VIP area", size=3)
+        )
 
         def add(name: str, price: int, qty: int, shared: list[str]) -> str:
-            return app.create_ticket_type(CreateTicketType(
-                organizer_id=self.org.id, event_id=self.event.id, name=name, price_minor=price,
-                quantity_total=qty, shared_quota_ids=shared, max_per_order=4,
-            )).id  # fmt: skip
+            return app.create_ticket_type(
+                CreateTicketType(
+                    organizer_id=self.org.id,
+                    event_id=self.event.id,
+                    name=name,
+                    price_minor=price,
+                    quantity_total=qty,
+                    shared_quota_ids=shared,
+                    max_per_order=4,
+                )
+            ).id
 
         self.types = [
             add("General", 2500, 5, []),
@@ -103,9 +119,16 @@ class CommerceMachine(RuleBasedStateMachine):
             add("Backstage", 1, 2, [vip.id]),
             add("Free", 0, 2, []),
         ]
-        self.promo = app.create_promo_code(CreatePromoCode(
-            organizer_id=self.org.id, event_id=self.event.id, code="HALF", kind="percent",
-            percent_bp=5000, max_uses=2))  # fmt: skip
+        self.promo = app.create_promo_code(
+            CreatePromoCode(
+                organizer_id=self.org.id,
+                event_id=self.event.id,
+                code="HALF",
+                kind="percent",
+                percent_bp=5000,
+                max_uses=2,
+            )
+        )
         app.publish_event(PublishEvent(organizer_id=self.org.id, event_id=self.event.id))
 
     # -- rules ----------------------------------------------------------------------------
@@ -115,16 +138,17 @@ class CommerceMachine(RuleBasedStateMachine):
             min_size=1,
             max_size=3,
             unique_by=lambda t: t[0],
-        ),  # fmt: skip
+        ),
         promo=st.booleans(),
         who=st.sampled_from(EMAILS),
     )
     def place(self, lines: list[tuple[int, int]], promo: bool, who: str) -> None:
         command = PlaceOrder(
-            event_id=self.event.id, customer_email=who,
+            event_id=self.event.id,
+            customer_email=who,
             items=[OrderItem(ticket_type_id=self.types[i], quantity=q) for i, q in lines],
             promo_code="half" if promo else None,
-        )  # fmt: skip
+        )
         try:
             placed = self.app.place_order(command)
         except DomainError as exc:
@@ -149,9 +173,15 @@ class CommerceMachine(RuleBasedStateMachine):
         if not replay or self.payments == 0:
             self.payments += 1
         try:
-            result = self.app.confirm_payment(ConfirmPayment(
-                provider="local", provider_event_id=f"evt_{self.payments}", order_id=order_id,
-                amount_minor=order.total.amount_minor, currency="EUR"))  # fmt: skip
+            result = self.app.confirm_payment(
+                ConfirmPayment(
+                    provider="local",
+                    provider_event_id=f"evt_{self.payments}",
+                    order_id=order_id,
+                    amount_minor=order.total.amount_minor,
+                    currency="EUR",
+                )
+            )
             event(f"pay: {result.outcome}")
         except DomainError as exc:
             event(f"pay: {exc.code}")
@@ -180,8 +210,14 @@ class CommerceMachine(RuleBasedStateMachine):
         elif mode == "amount":
             amount = data.draw(st.integers(1, max(1, details.order.total.amount_minor)))
         try:
-            refunded = self.app.refund_order(RefundOrder(organizer_id=self.org.id,
-                order_id=order_id, ticket_ids=ticket_ids, amount_minor=amount))  # fmt: skip
+            refunded = self.app.refund_order(
+                RefundOrder(
+                    organizer_id=self.org.id,
+                    order_id=order_id,
+                    ticket_ids=ticket_ids,
+                    amount_minor=amount,
+                )
+            )
             event(f"refund {mode}: {refunded.status}")
         except DomainError as exc:
             event(f"refund {mode}: {exc.code}")
@@ -195,9 +231,14 @@ class CommerceMachine(RuleBasedStateMachine):
             return
         ticket = data.draw(st.sampled_from(details.tickets))
         self.payments += 1
-        result = self.app.check_in(CheckInTicket(
-            event_id=self.event.id, token=details.tokens[ticket.id],
-            nonce=f"nonce-{self.payments:06d}", direction="exit" if exit_scan else "entry"))  # fmt: skip
+        result = self.app.check_in(
+            CheckInTicket(
+                event_id=self.event.id,
+                token=details.tokens[ticket.id],
+                nonce=f"nonce-{self.payments:06d}",
+                direction="exit" if exit_scan else "entry",
+            )
+        )
         event(f"scan: {result.decision.reason or 'accepted'}")
         if result.decision.accepted:
             assert ticket.status is not TicketStatus.REVOKED
@@ -210,8 +251,14 @@ class CommerceMachine(RuleBasedStateMachine):
         if amount <= 0:
             return
         self.payouts += amount
-        self.app.record_payout(RecordPayout(organizer_id=self.org.id, amount_minor=amount,
-                                            currency="EUR", reference=f"po_{self.payouts}"))  # fmt: skip
+        self.app.record_payout(
+            RecordPayout(
+                organizer_id=self.org.id,
+                amount_minor=amount,
+                currency="EUR",
+                reference=f"po_{self.payouts}",
+            )
+        )
 
     @rule()
     def worker(self) -> None:
@@ -250,7 +297,9 @@ class CommerceMachine(RuleBasedStateMachine):
                 for quota_id in types[t.ticket_type_id].quota_ids:
                     sold[quota_id] += 1
         for q in quotas:
-            assert 0 <= q.sold and 0 <= q.held and q.sold + q.held <= q.size, q
+            assert q.sold >= 0, q
+            assert q.held >= 0, q
+            assert q.sold + q.held <= q.size, q
             assert q.held == held[q.id], (q, held[q.id])
             assert q.sold == sold[q.id], (q, sold[q.id])
         # tickets: issued once for paid admissions, none for unpaid orders
