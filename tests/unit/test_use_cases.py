@@ -1543,3 +1543,29 @@ def test_a_promo_code_for_other_ticket_types_is_refused_and_not_used(shop: Shop)
         stored = uow.promo_codes.get(vip_only.id)
     assert stored is not None
     assert stored.uses == 0
+
+
+def test_an_unexpected_error_in_one_message_does_not_stop_the_worker(shop: Shop) -> None:
+    class Flaky(InMemoryMailer):
+        def send(self, message: Any) -> str:
+            if "late" in message.idempotency_key or message.to == "boom@example.com":
+                raise RuntimeError("template exploded")
+            return super().send(message)
+
+    app = TickEx.in_memory(mailer=Flaky())
+    org_id = new_organizer(app)
+    event_id = new_event(app, org_id)
+    ga_id = add_type(app, org_id, event_id, price=0)
+    publish(app, org_id, event_id)
+    for email in ("boom@example.com", BUYER):
+        app.place_order(
+            PlaceOrder(
+                event_id=event_id,
+                customer_email=email,
+                items=[OrderItem(ticket_type_id=ga_id, quantity=1)],
+            )
+        )
+    run = app.process_outbox()
+    assert (run.sent, run.retried, run.dead) == (1, 1, 0)
+    with app.services.storage.unit_of_work() as uow:
+        assert uow.outbox.pending_count() == 1

@@ -58,6 +58,8 @@ def process_outbox(services: Services, command: ProcessOutbox) -> OutboxRun:
             error, permanent = str(exc) or type(exc).__name__, not exc.retryable
         except (_Permanent, DomainError) as exc:
             error, permanent = str(exc), True
+        except Exception as exc:  # one bad message must not stop the worker: retry it later
+            error = f"{type(exc).__name__}: {exc}"
 
         def finish(uow: UnitOfWork, m: OutboxMessage = message, err: str | None = error,
                    perm: bool = permanent) -> OutboxStatus:  # fmt: skip
