@@ -5,7 +5,7 @@ makes retries harmless; offline scans keep the time the scanner saw them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field
@@ -79,7 +79,7 @@ def check_in(services: Services, command: CheckInTicket) -> ScanResult:
         if decision.accepted and ticket is not None:
             by = command.staff or command.device
             if command.direction is ScanDirection.ENTRY:
-                ticket.check_in(_earliest(scanned_at, now), by, command.gate)
+                ticket.check_in(min(scanned_at, now), by, command.gate)
             else:
                 ticket.undo_check_in()
             uow.tickets.save(ticket)  # raises ConcurrencyConflict if another scan won
@@ -97,7 +97,3 @@ def check_in(services: Services, command: CheckInTicket) -> ScanResult:
                           ticket.ticket_type_id if ticket else None, replayed=False)  # fmt: skip
 
     return services.transaction(work)
-
-
-def _earliest(a: datetime, b: datetime) -> datetime:
-    return min(a, b)

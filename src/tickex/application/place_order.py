@@ -24,6 +24,7 @@ from tickex.domain.errors import (
     SoldOut,
     TotalChanged,
 )
+from tickex.domain.event import Event
 from tickex.domain.hold import Hold
 from tickex.domain.money import Money
 from tickex.domain.order import PAID_STATES, Order, OrderStatus
@@ -73,7 +74,7 @@ class PlacedOrder:
 
 def _check_request(
     uow: UnitOfWork, command: PlaceOrder, now: datetime
-) -> tuple[dict[str, TicketType], PromoCode | None]:
+) -> tuple[Event, dict[str, TicketType], PromoCode | None]:
     event = uow.events.get(command.event_id)
     if event is None:
         raise NotFound("event not found")
@@ -125,7 +126,7 @@ def _check_request(
                 raise OrderLimitExceeded(
                     f"{types[type_id].name}: at most {cap} per customer", ticket_type_id=type_id
                 )
-    return types, promo
+    return event, types, promo
 
 
 def place_order(services: Services, command: PlaceOrder) -> PlacedOrder:
@@ -143,9 +144,7 @@ def place_order(services: Services, command: PlaceOrder) -> PlacedOrder:
 
 def _place(services: Services, uow: UnitOfWork, command: PlaceOrder) -> PlacedOrder:
     now = services.clock.now()
-    types, promo = _check_request(uow, command, now)
-    event = uow.events.get(command.event_id)
-    assert event is not None
+    event, types, promo = _check_request(uow, command, now)
     requested = [(types[i.ticket_type_id], i.quantity) for i in command.items]
     lines = price_lines(requested, promo)
     totals = compute_totals(lines, event.settings, services.platform_fee)
