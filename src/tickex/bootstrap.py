@@ -23,9 +23,18 @@ from tickex.settings import Settings, decode_seed
 
 
 def build_storage(settings: Settings) -> Storage:
-    if settings.database_url.startswith("memory://"):
+    """The engine named by ``TICKEX_DATABASE_URL``; drivers are imported only when used
+    (they are optional extras: ``tickex[sql]``, ``tickex[mongo]``)."""
+    url = settings.database_url
+    if url.startswith("memory://"):
         return InMemoryStorage()
-    raise ValueError(f"no storage adapter for {settings.database_url!r}")  # pragma: no cover
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        from tickex.adapters.mongo import MongoStorage
+
+        return MongoStorage.from_url(url)
+    from tickex.adapters.sql import SqlStorage
+
+    return SqlStorage(url)
 
 
 def build_signer(settings: Settings) -> TicketSigner:
@@ -77,8 +86,9 @@ def build_container(settings: Settings | None = None) -> Container:
 
 
 def deterministic_adapters(start: datetime | None = None) -> dict[str, object]:
-    """Fixed clock, sequential ids, seeded secrets and a fixed signing key."""
+    """In-memory storage, fixed clock, sequential ids, seeded secrets, a fixed signing key."""
     return {
+        "storage": InMemoryStorage(),
         "clock": FixedClock(start),
         "ids": SequentialIdGenerator(),
         "secrets": SeededSecretGenerator(),

@@ -13,6 +13,15 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DATABASE_SCHEMES = (
+    "sqlite://",
+    "postgresql://",
+    "postgresql+psycopg://",
+    "mongodb://",
+    "mongodb+srv://",
+    "memory://",
+)
+
 
 class SettingsError(Exception):
     """Configuration is invalid; the message lists every problem."""
@@ -34,8 +43,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_engine(cls, value: str) -> str:
-        if not value.startswith("memory://"):
-            raise ValueError("expected memory:// (SQL and Mongo adapters come in later releases)")
+        if not value.startswith(DATABASE_SCHEMES):
+            raise ValueError(f"expected a URL starting with one of {', '.join(DATABASE_SCHEMES)}")
         return value
 
     @field_validator("signing_key")
@@ -71,3 +80,13 @@ def decode_seed(value: SecretStr) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         return b""
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for logs and messages."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tickex.settings import Settings, SettingsError
+from tickex.settings import Settings, SettingsError, redact_url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     app = TickEx.from_settings(settings)
     app.services.storage.migrate()
-    print(f"migrated {settings.database_url}")
+    print(f"migrated {redact_url(settings.database_url)}")
     return 0
 
 

@@ -1,0 +1,134 @@
+"""The collections and indexes the Mongo adapter needs, declared once.
+
+Unique indexes are what turn a duplicate slug, order code, ticket secret, promo code,
+scan nonce, outbox idempotency key or provider event id into a ``Conflict`` — atomically,
+including between two units of work that run at the same time. The other indexes serve
+exactly the queries the repositories make (equality fields first, then the sort fields),
+so no repository query scans a collection.
+
+Names are explicit: ``migrate()`` is idempotent (creating an identical index is a no-op),
+and an index whose definition changed under the same name fails loudly instead of being
+silently kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.database import Database
+
+from tickex.adapters.mongo.mapping import Document
+
+
+class Collections:
+    """Collection names (one per repository, plus ``counters`` for the ledger sequence)."""
+
+    ORGANIZERS = "organizers"
+    EVENTS = "events"
+    TICKET_TYPES = "ticket_types"
+    QUOTAS = "quotas"
+    PROMO_CODES = "promo_codes"
+    HOLDS = "holds"
+    ORDERS = "orders"
+    TICKETS = "tickets"
+    CHECK_INS = "check_ins"
+    LEDGER = "ledger"
+    OUTBOX = "outbox"
+    PROCESSED_EVENTS = "processed_events"
+    COUNTERS = "counters"
+
+    ALL: tuple[str, ...] = (
+        ORGANIZERS,
+        EVENTS,
+        TICKET_TYPES,
+        QUOTAS,
+        PROMO_CODES,
+        HOLDS,
+        ORDERS,
+        TICKETS,
+        CHECK_INS,
+        LEDGER,
+        OUTBOX,
+        PROCESSED_EVENTS,
+        COUNTERS,
+    )
+
+
+LEDGER_COUNTER_ID = "ledger_sequence"
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    collection: str
+    name: str
+    keys: tuple[str, ...]
+    unique: bool = False
+
+    def model(self) -> IndexModel:
+        return IndexModel(
+            [(key, ASCENDING) for key in self.keys], name=self.name, unique=self.unique
+        )
+
+
+def _t(name: str) -> tuple[str, str]:
+    """A datetime sorts as (date, microseconds below the millisecond)."""
+    return name, f"{name}_us"
+
+
+C = Collections
+INDEXES: tuple[Index, ...] = (
+    # unique values: duplicates become Conflict
+    Index(C.EVENTS, "slug_unique", ("slug",), unique=True),
+    Index(C.ORDERS, "code_unique", ("code",), unique=True),
+    Index(C.TICKETS, "secret_unique", ("secret",), unique=True),
+    Index(C.PROMO_CODES, "event_code_unique", ("event_id", "code"), unique=True),
+    Index(C.CHECK_INS, "event_nonce_unique", ("event_id", "nonce"), unique=True),
+    Index(C.OUTBOX, "idempotency_key_unique", ("idempotency_key",), unique=True),
+    Index(C.PROCESSED_EVENTS, "provider_event_unique", ("provider", "event_id"), unique=True),
+    Index(C.LEDGER, "sequence_unique", ("sequence",), unique=True),
+    # the repositories' queries: equality fields, then sort fields
+    Index(C.EVENTS, "organizer_starts", ("organizer_id", *_t("starts_at"), "_id")),
+    Index(C.TICKET_TYPES, "event_position", ("event_id", "position", "_id")),
+    Index(C.QUOTAS, "event_id", ("event_id", "_id")),
+    Index(C.PROMO_CODES, "event_list", ("event_id", "code", "_id")),
+    Index(C.HOLDS, "status_expires", ("status", *_t("expires_at"), "_id")),
+    Index(C.ORDERS, "event_created", ("event_id", *_t("created_at"), "_id")),
+    Index(
+        C.ORDERS,
+        "event_customer_created",
+        ("event_id", "customer_email_lower", *_t("created_at"), "_id"),
+    ),
+    Index(C.ORDERS, "payment_reference", ("payment_reference",)),
+    Index(C.TICKETS, "order_id", ("order_id", "_id")),
+    Index(C.TICKETS, "event_status", ("event_id", "status")),
+    Index(C.CHECK_INS, "ticket_recorded", ("ticket_id", *_t("recorded_at"), "_id")),
+    Index(C.LEDGER, "order_sequence", ("order_id", "sequence")),
+    Index(C.LEDGER, "account", ("entries.account",)),
+    Index(
+        C.OUTBOX,
+        "status_available",
+        ("status", *_t("available_at"), *_t("created_at"), "_id"),
+    ),
+)
+
+
+def create_indexes(db: Database[Document]) -> None:
+    """Create every collection and index (idempotent) and the ledger's sequence counter.
+
+    Collections are created up front: a transaction may create one implicitly only on
+    MongoDB 4.4+ and never in a cross-shard transaction."""
+    existing = set(db.list_collection_names())
+    for name in Collections.ALL:
+        if name not in existing:
+            db.create_collection(name)
+    by_collection: dict[str, list[IndexModel]] = {}
+    for index in INDEXES:
+        by_collection.setdefault(index.collection, []).append(index.model())
+    for name, models in by_collection.items():
+        db[name].create_indexes(models)
+    # The counter exists before the first append, so concurrent first appends never race
+    # to upsert it.
+    db[C.COUNTERS].update_one(
+        {"_id": LEDGER_COUNTER_ID}, {"$setOnInsert": {"value": 0}}, upsert=True
+    )

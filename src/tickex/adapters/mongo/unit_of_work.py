@@ -1,0 +1,267 @@
+"""How a Mongo unit of work makes its writes all-or-nothing, in two modes.
+
+Transactional (replica sets and sharded clusters; Atlas always): every read and write of
+the unit runs in one multi-document transaction on one ``ClientSession`` (snapshot read
+concern, majority write concern, primary). MongoDB transactions *fail* on a write
+conflict instead of waiting for the other writer, so:
+
+- a ``TransientTransactionError`` on the unit's *first* write (nothing of this unit has
+  been written yet, so nothing is lost) aborts and restarts the transaction and retries
+  that write with jittered back-off, for up to ``conflict_patience`` seconds. A contended
+  guard then behaves like a row lock in SQL: it waits for the other buyer to commit and
+  sees the counters as they are. Reads made before that write came from the older
+  snapshot; every decision they fed is re-checked by a guard or a versioned save.
+- a transient error on any later write, on a read or on commit surfaces as
+  ``ConcurrencyConflict``: the application's ``Services.transaction`` retries the unit.
+- a commit whose outcome is unknown (``UnknownTransactionCommitResult``) is retried (the
+  server deduplicates it) until it succeeds, fails definitely, or ``commit_patience``
+  runs out.
+
+Compensating (standalone servers, and mongomock in tests): writes are applied at once and
+journalled with their inverse; ``rollback`` (no commit, or an exception) applies the
+inverses in reverse order. Inverses are themselves conditional single-document
+operations (a restore applies only if nobody saved on top), and an inverse that cannot
+apply is logged and listed in ``unrestored`` instead of being forced.
+
+Frees (``release``, ``unsell``, ``release_use``) are the exception: they are checked when
+called but *deferred* to ``commit``. Undoing a free would mean taking capacity back, which
+fails if somebody bought the freed seat in the meantime; a deferred free never needs
+undoing. The unit itself sees its pending frees (:meth:`Work.overlay`).
+
+What this mode cannot give is isolation and crash safety: other units see writes before
+commit, and a process that dies between two writes leaves the earlier ones in place. See
+``docs/adr/0004-mongo-unit-of-work.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pymongo import ReadPreference
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from tickex.adapters.mongo.mapping import Document
+from tickex.domain.errors import ConcurrencyConflict
+
+R = TypeVar("R")
+Operation = Callable[[ClientSession | None], R]
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = "TransientTransactionError"
+UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
+
+
+class Work:
+    """The session, transaction and journal of one unit of work. Repositories read
+    through :meth:`read`, write through :meth:`write` and journal inverses with
+    :meth:`remember`."""
+
+    def __init__(
+        self,
+        client: Any,
+        db: Database[Document],
+        *,
+        transactional: bool,
+        lock: threading.RLock | None,
+        conflict_patience: float,
+        commit_patience: float,
+    ) -> None:
+        self._client = client
+        self.db = db
+        self.transactional = transactional
+        self._lock = lock
+        self._conflict_patience = conflict_patience
+        self._commit_patience = commit_patience
+        self._session: ClientSession | None = None
+        self._journal: list[tuple[str, Callable[[], bool]]] = []
+        self._deferred: list[Callable[[], None]] = []
+        self._pending: dict[tuple[str, Any], dict[str, int]] = {}
+        self._writes = 0  # successful writes in the current transaction
+        self._aborted = False  # a write failed, so the server aborted the transaction
+        self._entered = False
+        #: inverses the last rollback could not apply (logged as errors too)
+        self.unrestored: list[str] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def enter(self) -> None:
+        if self._entered:
+            raise RuntimeError("a unit of work cannot be entered twice")
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            if self.transactional:
+                self._session = self._client.start_session(causal_consistency=True)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self._entered = True
+        self._forget()
+        self._writes, self._aborted = 0, False
+
+    def exit(self) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._entered:
+                self._entered = False
+                session, self._session = self._session, None
+                try:
+                    if session is not None:
+                        session.end_session()
+                finally:
+                    if self._lock is not None:
+                        self._lock.release()
+
+    def check_entered(self) -> None:
+        if not self._entered:
+            raise RuntimeError("use the unit of work as a context manager: `with uow: ...`")
+
+    def collection(self, name: str) -> Collection[Document]:
+        return self.db[name]
+
+    # -- transactions ---------------------------------------------------------------------
+    def _transaction(self) -> ClientSession | None:
+        session = self._session
+        if session is None:
+            return None
+        if not session.in_transaction:
+            session.start_transaction(
+                read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"),
+                read_preference=ReadPreference.PRIMARY,
+            )
+            self._writes, self._aborted = 0, False
+        return session
+
+    def _abort(self) -> None:
+        session = self._session
+        if session is not None and session.in_transaction:
+            try:
+                session.abort_transaction()
+            except PyMongoError:  # the server may have aborted it already
+                log.debug("abort_transaction failed", exc_info=True)
+        self._writes, self._aborted = 0, False
+
+    def read(self, op: Operation[R]) -> R:
+        self.check_entered()
+        try:
+            return op(self._transaction())
+        except PyMongoError as exc:
+            if exc.has_error_label(TRANSIENT):
+                raise ConcurrencyConflict("the transaction conflicted; retry the unit") from exc
+            raise
+
+    def write(self, op: Operation[R]) -> R:
+        """Run one write; see the module docstring for what happens on a conflict."""
+        self.check_entered()
+        deadline: float | None = None
+        backoff = 0.002
+        while True:
+            session = self._transaction()
+            try:
+                result = op(session)
+            except PyMongoError as exc:
+                if session is None:
+                    raise
+                transient = exc.has_error_label(TRANSIENT)
+                if transient and self._writes == 0 and not self._aborted:
+                    now = time.monotonic()
+                    deadline = deadline or now + self._conflict_patience
+                    if now < deadline:
+                        self._abort()
+                        time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter only
+                        backoff = min(backoff * 2, 0.1)
+                        continue
+                self._aborted = True
+                if transient:
+                    raise ConcurrencyConflict("the transaction conflicted; retry the unit") from exc
+                raise
+            self._writes += 1
+            return result
+
+    def remember(self, description: str, undo: Callable[[], bool]) -> None:
+        """Journal the inverse of a write that just succeeded (compensating mode only).
+
+        ``undo`` returns False when it could not be applied because the document changed
+        since; rollback then logs it rather than forcing the document back.
+        """
+        if not self.transactional:
+            self._journal.append((description, undo))
+
+    def defer(
+        self, collection: str, key: Any, deltas: dict[str, int], apply: Callable[[], None]
+    ) -> None:
+        """Apply a free at commit (compensating mode); until then the unit's own reads see
+        ``deltas`` through :meth:`overlay`."""
+        pending = self._pending.setdefault((collection, key), {})
+        for field, delta in deltas.items():
+            pending[field] = pending.get(field, 0) + delta
+        self._deferred.append(apply)
+
+    def overlay(self, collection: str, doc: Document) -> Document:
+        """``doc`` as this unit sees it: with its deferred frees applied."""
+        pending = self._pending.get((collection, doc["_id"]))
+        if not pending:
+            return doc
+        return doc | {field: doc[field] + delta for field, delta in pending.items()}
+
+    @property
+    def journal_size(self) -> int:
+        return len(self._journal) + len(self._deferred)
+
+    def _forget(self) -> None:
+        self._journal.clear()
+        self._deferred.clear()
+        self._pending.clear()
+
+    def commit(self) -> None:
+        self.check_entered()
+        deferred, self._deferred = self._deferred, []
+        for apply in deferred:  # raises (and the unit rolls back) if a free became invalid
+            apply()
+        session = self._session
+        if session is not None and session.in_transaction:
+            if self._aborted:
+                self._abort()
+                raise ConcurrencyConflict("a write failed, so the transaction was aborted")
+            deadline = time.monotonic() + self._commit_patience
+            while True:
+                try:
+                    session.commit_transaction()
+                    break
+                except PyMongoError as exc:
+                    if exc.has_error_label(UNKNOWN_COMMIT) and time.monotonic() < deadline:
+                        continue  # committing again is safe: the server deduplicates it
+                    if exc.has_error_label(TRANSIENT):
+                        raise ConcurrencyConflict("the commit conflicted; retry the unit") from exc
+                    raise
+            self._writes = 0
+        self._forget()
+
+    def rollback(self) -> None:
+        self.unrestored = []
+        journal = list(self._journal)
+        self._forget()
+        if self.transactional:
+            self._abort()
+            return
+        for description, undo in reversed(journal):
+            try:
+                restored, reason = undo(), "it changed since"
+            except Exception as exc:  # keep undoing the rest whatever one inverse does
+                restored, reason = False, f"{type(exc).__name__}: {exc}"
+            if not restored:
+                log.error("rollback could not undo %s (%s)", description, reason)
+                self.unrestored.append(description)

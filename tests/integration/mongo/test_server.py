@@ -1,0 +1,91 @@
+"""Against a real MongoDB (``TICKEX_TEST_MONGODB_URI``, a replica set): what mongomock
+cannot show. Skipped, with the reason printed, when no server is configured."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.mongo.conftest import open_server_storage
+from tickex.adapters.mongo import MongoStorage
+from tickex.application.inventory import reserve
+from tickex.domain.errors import ConcurrencyConflict, SoldOut
+from tickex.domain.hold import HoldItem
+from tickex.testing import builders as b
+from tickex.testing.contracts import in_uow
+
+
+@pytest.fixture
+def compensating(server_url: str) -> Iterator[MongoStorage]:
+    """The standalone mode, forced on the real server: its guards must be exact under
+    real concurrency too, without any transaction."""
+    s = open_server_storage(server_url, mode="compensating")
+    yield s
+    s.client.drop_database(s.database.name)
+    s.close()
+
+
+def test_the_server_runs_transactions(server_storage: MongoStorage) -> None:
+    assert server_storage.transactional, "TICKEX_TEST_MONGODB_URI must name a replica set"
+
+
+def test_uncommitted_writes_are_invisible_to_other_units(server_storage: MongoStorage) -> None:
+    q = b.quota(size=5)
+    in_uow(server_storage, lambda uow: uow.quotas.add(q))
+    with server_storage.unit_of_work() as uow:
+        assert uow.quotas.reserve(q.id, 3)
+        outside = in_uow(server_storage, lambda other: other.quotas.get(q.id))
+        assert outside is not None
+        assert outside.held == 0
+    assert in_uow(server_storage, lambda uow: uow.quotas.get(q.id)).held == 0  # type: ignore[union-attr]
+
+
+def test_a_failing_second_guard_rolls_the_first_back(server_storage: MongoStorage) -> None:
+    qa, qb = b.quota(id="q-a", size=5), b.quota(id="q-b", size=0)
+    in_uow(server_storage, lambda uow: [uow.quotas.add(q) for q in (qa, qb)])
+    with pytest.raises(SoldOut), server_storage.unit_of_work() as uow:
+        reserve(uow, [HoldItem("q-a", 2), HoldItem("q-b", 1)], None)
+    assert in_uow(server_storage, lambda uow: uow.quotas.get("q-a")) == qa
+
+
+def _race(storage: MongoStorage, seats: int, buyers: int) -> tuple[int, int]:
+    """``buyers`` threads each try once, retrying the unit on a conflict as
+    ``Services.transaction`` does; returns (winners, held)."""
+    q = b.quota(size=seats)
+    in_uow(storage, lambda uow: uow.quotas.add(q))
+    winners: list[int] = []
+    lock, start = threading.Lock(), threading.Barrier(buyers)
+
+    def buyer(n: int) -> None:
+        start.wait()
+        for _ in range(20):
+            try:
+                with storage.unit_of_work() as uow:
+                    if uow.quotas.reserve(q.id, 1):
+                        uow.commit()
+                        with lock:
+                            winners.append(n)
+                return
+            except ConcurrencyConflict:
+                continue
+
+    threads = [threading.Thread(target=buyer, args=(n,)) for n in range(buyers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    loaded = in_uow(storage, lambda uow: uow.quotas.get(q.id))
+    assert loaded is not None
+    return len(winners), loaded.held
+
+
+def test_racing_buyers_in_transactions_get_exactly_the_seats(server_storage: MongoStorage) -> None:
+    assert _race(server_storage, seats=15, buyers=32) == (15, 15)
+
+
+def test_racing_buyers_without_transactions_get_exactly_the_seats(
+    compensating: MongoStorage,
+) -> None:
+    assert _race(compensating, seats=15, buyers=32) == (15, 15)
