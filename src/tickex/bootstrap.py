@@ -34,7 +34,7 @@ def build_storage(settings: Settings) -> Storage:
         return MongoStorage.from_url(url)
     from tickex.adapters.sql import SqlStorage
 
-    return SqlStorage(url)
+    return SqlStorage(url, pool_size=settings.database_pool_size)
 
 
 def build_signer(settings: Settings) -> TicketSigner:

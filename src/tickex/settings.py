@@ -15,7 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATABASE_SCHEMES = (
     "sqlite://",
+    "sqlite+pysqlite://",
     "postgresql://",
+    "postgres://",
     "postgresql+psycopg://",
     "mongodb://",
     "mongodb+srv://",
@@ -31,7 +33,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TICKEX_", extra="forbid", frozen=True)
 
     environment: Literal["development", "test", "production"] = "development"
-    database_url: str = "memory://"
+    database_url: str = "sqlite:///var/tickex.db"
     public_url: str = "http://127.0.0.1:8000"
     payment_provider: Literal["local"] = "local"
     signing_key: SecretStr | None = Field(
@@ -39,6 +41,7 @@ class Settings(BaseSettings):
     )
     platform_fee_percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 300
     platform_fee_fixed_minor: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    database_pool_size: Annotated[int, Field(ge=1, le=100)] = 5
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,130 @@
+"""An ordered, idempotent migration runner with a ``schema_version`` table.
+
+Why not Alembic: TickEx ships as a library whose schema is small and changes rarely; a
+list of numbered steps in code needs no configuration files, runs identically on SQLite
+and PostgreSQL, and is easy to audit. Rules for adding a step:
+
+1. Append a :class:`Migration` with the next number; never edit or reorder shipped ones.
+2. Make it idempotent (``IF NOT EXISTS``, or inspect first): the runner records each step
+   in ``schema_version`` in the same transaction as its DDL, but a step must still be
+   safe to re-run against a database that already has its effect (step 1 creates tables
+   from the current ``schema.py``, so a fresh database already has later columns).
+3. Keep ``schema.py`` describing the end state.
+
+Concurrency: every step runs in its own transaction under a lock (a transaction-scoped
+advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so several processes that
+start at once (rolling deploys, test workers) migrate exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, MetaData, insert, inspect, select, text
+
+from tickex.adapters.sql.schema import LEDGER_TABLES, build_metadata, schema_version
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection, MetaData], None]
+
+
+def _create_tables(conn: Connection, md: MetaData) -> None:
+    md.create_all(conn, checkfirst=True)
+
+
+_PG_APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION tickex_ledger_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the ledger is append-only: % on % is not allowed', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$
+"""
+
+
+def _ledger_append_only(conn: Connection, _md: MetaData) -> None:
+    """Reject UPDATE, DELETE (and TRUNCATE on PostgreSQL) on the ledger tables: corrections
+    are new reversing transactions, never edits. Enforced by the database so that no code
+    path, script or console session can rewrite history by accident."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(_PG_APPEND_ONLY_FUNCTION))
+        for table in LEDGER_TABLES:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION tickex_ledger_append_only()"
+                )
+            )
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}"))
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION tickex_ledger_append_only()"
+                )
+            )
+    elif conn.dialect.name == "sqlite":
+        for table in LEDGER_TABLES:
+            for op in ("UPDATE", "DELETE"):
+                conn.execute(
+                    text(
+                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} "
+                        f"BEFORE {op} ON {table} BEGIN "
+                        f"SELECT RAISE(ABORT, 'the ledger is append-only: {op} on {table} "
+                        "is not allowed'); END"
+                    )
+                )
+
+
+MIGRATIONS: Sequence[Migration] = (
+    Migration(1, "initial schema", _create_tables),
+    Migration(2, "ledger tables are append-only (triggers)", _ledger_append_only),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        # One migrator per schema at a time; released at the end of the transaction.
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('tickex-migrate:' || current_schema()))")
+        )
+
+
+def current_version(conn: Connection) -> int:
+    """The highest version applied; 0 for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    latest = conn.execute(
+        select(schema_version.c.version).order_by(schema_version.c.version.desc())
+    )
+    value = latest.scalar()
+    return int(value) if value is not None else 0
+
+
+def migrate(engine: Engine, guarded: bool = True) -> list[int]:
+    """Apply every pending migration in order; return the versions applied (empty when the
+    database is up to date, so running it twice is harmless)."""
+    md = build_metadata(guarded)
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        with engine.begin() as conn:
+            _lock(conn)
+            md.tables["schema_version"].create(conn, checkfirst=True)
+            if current_version(conn) >= migration.version:
+                continue
+            migration.apply(conn, md)
+            conn.execute(
+                insert(schema_version).values(
+                    version=migration.version, name=migration.name, applied_at=datetime.now(UTC)
+                )
+            )
+            applied.append(migration.version)
+    return applied

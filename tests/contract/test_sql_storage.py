@@ -1,0 +1,29 @@
+"""The storage contract on the SQL adapter: SQLite (a temporary file) and PostgreSQL (a
+schema of its own per test, dropped afterwards; skipped when PostgreSQL does not answer,
+failed instead when TICKEX_REQUIRE_SERVICES=1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.sql.support import postgres_storage, sqlite_storage
+from tickex.adapters.sql import SqlStorage
+from tickex.testing.contracts import StorageContract
+
+
+class TestSqliteStorage(StorageContract):
+    @pytest.fixture
+    def storage(self, tmp_path: Path) -> Iterator[SqlStorage]:
+        with sqlite_storage(tmp_path) as storage:
+            yield storage
+
+
+@pytest.mark.requires_postgres
+class TestPostgresStorage(StorageContract):
+    @pytest.fixture
+    def storage(self) -> Iterator[SqlStorage]:
+        with postgres_storage() as storage:
+            yield storage

@@ -1,0 +1,257 @@
+"""What the SQL adapter promises beyond the storage contract: migrations, the schema's
+own integrity rules, the append-only ledger, datetimes, URLs, and crash safety."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from tests.integration.sql.harness import hold_and_die
+from tests.integration.sql.shop import TypeSpec, counters, database, open_shop, orders
+from tickex.adapters.sql import SqlStorage, normalize_url
+from tickex.adapters.sql import schema as s
+from tickex.adapters.sql.migrations import LATEST_VERSION, current_version
+from tickex.adapters.sql.migrations import migrate as run_migrations
+from tickex.entrypoints.demo import run_demo
+from tickex.facade import TickEx
+from tickex.testing import builders as b
+
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
+
+
+@pytest.fixture(params=ENGINES)
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStorage]:
+    with database(request.param, tmp_path) as (_, st):
+        yield st
+
+
+# -- migrations ---------------------------------------------------------------------------
+def test_migrate_records_every_version_and_is_idempotent(storage: SqlStorage) -> None:
+    with storage.engine.connect() as conn:
+        assert current_version(conn) == LATEST_VERSION
+        conn.rollback()
+    storage.migrate()  # again: nothing to do, nothing breaks
+    assert run_migrations(storage.engine) == []
+    with storage.engine.connect() as conn:
+        versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
+        names = set(inspect(conn).get_table_names())
+        conn.rollback()
+    assert sorted(versions) == list(range(1, LATEST_VERSION + 1))
+    assert set(s.metadata.tables) <= names
+
+
+def test_ping_and_close(storage: SqlStorage) -> None:
+    assert storage.ping()
+
+
+def test_ping_is_false_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    unreachable = SqlStorage("postgresql://nobody@127.0.0.1:1/none")
+    assert not unreachable.ping()
+    unreachable.close()
+
+
+# -- integrity in the schema --------------------------------------------------------------
+def test_an_oversold_quota_is_refused_by_the_database_itself(storage: SqlStorage) -> None:
+    q = b.quota(size=2)
+    with storage.unit_of_work() as uow:
+        uow.quotas.add(q)
+        uow.commit()
+    with pytest.raises(IntegrityError), storage.engine.begin() as conn:
+        conn.execute(s.quotas.update().where(s.quotas.c.id == q.id).values(held=3))
+    with pytest.raises(IntegrityError), storage.engine.begin() as conn:
+        conn.execute(s.quotas.update().where(s.quotas.c.id == q.id).values(sold=-1))
+    assert counters(storage, q.id) == (0, 0)
+
+
+def test_promo_uses_above_the_cap_are_refused_by_the_database(storage: SqlStorage) -> None:
+    p = b.promo_code(max_uses=1)
+    with storage.unit_of_work() as uow:
+        uow.promo_codes.add(p)
+        uow.commit()
+    with pytest.raises(IntegrityError), storage.engine.begin() as conn:
+        conn.execute(s.promo_codes.update().where(s.promo_codes.c.id == p.id).values(uses=2))
+
+
+def test_the_negative_control_schema_has_no_counter_checks(tmp_path: Path) -> None:
+    with database("sqlite", tmp_path, unguarded=True) as (_, st), st.engine.begin() as conn:
+        conn.execute(s.quotas.insert().values(id="q", event_id="e", name="Q", size=1, sold=5,
+                                              held=-3, version=0))  # fmt: skip
+    with database("sqlite", tmp_path) as (_, st):
+        checks = {c["name"] for c in inspect(st.engine).get_check_constraints("quotas")}
+        assert "ck_quotas_not_oversold" in checks
+
+
+def test_a_conflict_leaves_the_unit_of_work_usable(storage: SqlStorage) -> None:
+    """On PostgreSQL an error aborts the transaction; conflicts must not raise one."""
+    first = b.event(slug="taken")
+    with storage.unit_of_work() as uow:
+        uow.events.add(first)
+        uow.commit()
+    org = b.organizer()
+    with storage.unit_of_work() as uow:
+        uow.organizers.add(org)
+        with pytest.raises(Exception, match="taken"):
+            uow.events.add(b.event(slug="taken"))
+        uow.organizers.save(org)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.organizers.get(org.id) is not None
+
+
+# -- the ledger is append-only ------------------------------------------------------------
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET description = 'x'", "DELETE FROM {t}"])
+def test_the_database_rejects_updates_and_deletes_of_the_ledger(
+    storage: SqlStorage, statement: str
+) -> None:
+    tx = b.sale(amount=700, order_id="o-led")
+    with storage.unit_of_work() as uow:
+        uow.ledger.append(tx)
+        uow.commit()
+    for table in s.LEDGER_TABLES:
+        sql = statement.format(t=table).replace("description = 'x'", _set_clause(table))
+        with pytest.raises(DBAPIError, match="append-only"), storage.engine.begin() as conn:
+            conn.execute(text(sql))
+    with storage.unit_of_work() as uow:
+        assert uow.ledger.list_all() == [tx]
+
+
+def _set_clause(table: str) -> str:
+    return "description = 'x'" if table == "ledger_transactions" else "account = 'x'"
+
+
+@pytest.mark.requires_postgres
+def test_postgres_also_rejects_truncating_the_ledger(tmp_path: Path) -> None:
+    with (
+        database("postgres", tmp_path) as (_, st),
+        pytest.raises(DBAPIError, match="append-only"),
+        st.engine.begin() as conn,
+    ):
+        conn.execute(text("TRUNCATE ledger_entries"))
+
+
+# -- datetimes and URLs ----------------------------------------------------------------------
+def test_datetimes_come_back_aware_utc_and_ordered_by_instant(storage: SqlStorage) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    early = b.hold(expires_at=datetime(2030, 1, 1, 13, 30, tzinfo=plus_two))  # 11:30 UTC
+    late = b.hold(expires_at=datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
+    with storage.unit_of_work() as uow:
+        uow.holds.add(late)
+        uow.holds.add(early)
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        found = uow.holds.list_expired(datetime(2030, 1, 1, 12, 0, tzinfo=UTC), 10)
+    assert [h.id for h in found] == [early.id, late.id]
+    assert found[0].expires_at == datetime(2030, 1, 1, 11, 30, tzinfo=UTC)
+    assert found[0].expires_at.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(storage: SqlStorage) -> None:
+    naive = b.hold()
+    naive.expires_at = datetime(2030, 1, 1, 12, 0)
+    with pytest.raises(Exception, match="naive"), storage.unit_of_work() as uow:
+        uow.holds.add(naive)
+
+
+@pytest.mark.parametrize(
+    ("given", "driver"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg"),
+        ("postgres://u@h/db", "postgresql+psycopg"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg"),
+        ("sqlite:///var/tickex.db", "sqlite+pysqlite"),
+    ],
+)
+def test_urls_are_pinned_to_the_supported_drivers(given: str, driver: str) -> None:
+    assert normalize_url(given).drivername == driver
+
+
+@pytest.mark.parametrize("bad", ["sqlite://", "sqlite:///:memory:", "mysql://h/db",
+                                 "postgresql+psycopg2://h/db"])  # fmt: skip
+def test_unsupported_urls_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"SQLite|unsupported"):
+        normalize_url(bad)
+
+
+def test_sqlite_runs_in_wal_mode_with_a_long_busy_timeout(tmp_path: Path) -> None:
+    with database("sqlite", tmp_path) as (_, st), st.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        busy_timeout_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert busy_timeout_ms is not None
+        assert busy_timeout_ms >= 10_000
+        conn.rollback()
+
+
+def test_the_sqlite_file_directory_is_created(tmp_path: Path) -> None:
+    st = SqlStorage(f"sqlite:///{tmp_path}/nested/dir/tickex.db")
+    st.migrate()
+    assert (tmp_path / "nested" / "dir" / "tickex.db").exists()
+    st.close()
+
+
+# -- crash safety -------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_process_killed_inside_a_unit_of_work_leaves_no_partial_order(
+    engine: str, tmp_path: Path
+) -> None:
+    ctx = mp.get_context("spawn")
+    with database(engine, tmp_path) as (db, st):
+        shop = open_shop(st, [TypeSpec("tt-kill", 5)])
+        ready = ctx.Event()
+        child = ctx.Process(target=hold_and_die, args=(db, shop.event_id, "tt-kill", ready))
+        child.start()
+        try:
+            assert ready.wait(60), "the child never reached the middle of its unit of work"
+            assert child.pid is not None
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            child.join(30)
+        assert child.exitcode == -signal.SIGKILL
+        # Nothing of the killed unit of work is visible, and the lock it held is gone:
+        # a new unit of work can take the same capacity at once.
+        assert orders(st, shop.event_id) == []
+        assert counters(st, "q-tt-kill") == (0, 0)
+        with st.unit_of_work() as uow:
+            assert uow.orders.get_by_code("KILLED01") is None
+            assert uow.quotas.reserve("q-tt-kill", 5)
+            uow.commit()
+        assert counters(st, "q-tt-kill") == (0, 5)
+
+
+def test_sqlite_units_of_work_take_the_write_lock_at_their_first_statement(
+    tmp_path: Path,
+) -> None:
+    """BEGIN IMMEDIATE: a unit of work that has only read already excludes other writers
+    (a deferred transaction would fail later, at its first write, without waiting)."""
+    with database("sqlite", tmp_path) as (db, st):
+        impatient = SqlStorage(db.url, busy_timeout_s=0.05)
+        try:
+            with st.unit_of_work() as uow:
+                assert uow.organizers.get("nobody") is None
+                with (
+                    pytest.raises(OperationalError, match="locked"),
+                    impatient.unit_of_work() as other,
+                ):
+                    other.organizers.get("nobody")
+        finally:
+            impatient.close()
+
+
+# -- end to end -----------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_demo_tells_the_same_story_on_sql_as_in_memory(engine: str, tmp_path: Path) -> None:
+    """The whole product flow (orders, late payment, check-in, refund, payout, metrics,
+    ledger) through the facade, deterministic adapters: SQL must match the reference."""
+    reference: list[str] = []
+    run_demo(TickEx.in_memory(), reference.append)
+    story: list[str] = []
+    with database(engine, tmp_path) as (_, st):
+        run_demo(TickEx.in_memory(storage=st), story.append)
+    assert story == reference
