@@ -19,7 +19,7 @@ from tickex.application.command import Command, Currency, Id, MinorUnits
 from tickex.application.fulfilment import enqueue, fulfil
 from tickex.application.inventory import convert_hold, reacquire, release_hold
 from tickex.application.services import Services
-from tickex.domain.errors import NotFound
+from tickex.domain.errors import ConcurrencyConflict, NotFound
 from tickex.domain.event import EventStatus
 from tickex.domain.hold import HoldStatus
 from tickex.domain.money import Money
@@ -94,8 +94,8 @@ def confirm_payment(services: Services, command: ConfirmPayment) -> PaymentConfi
                 release_hold(uow, hold)
             outcome, reason = Outcome.LATE_REFUNDED, EVENT_CANCELLED
         elif hold is not None and active:
-            # Still held (even past expires_at, if the sweeper has not run): sell it.
-            convert_hold(uow, hold)
+            # Still held (even past expires_at, if the sweeper has not run): sold below,
+            # as the last write, so the contended quota rows stay locked for the shortest time.
             outcome = Outcome.PAID if order.status is OrderStatus.PENDING else Outcome.LATE_PAID
         elif hold is not None and reacquire(uow, hold.items, hold.promo_code_id):
             outcome = Outcome.LATE_PAID
@@ -108,6 +108,10 @@ def confirm_payment(services: Services, command: ConfirmPayment) -> PaymentConfi
         else:
             ticket_ids = fulfil(services, uow, order, now, fee)
         uow.orders.save(order)
+        selling_hold = outcome is not Outcome.LATE_REFUNDED and active
+        if selling_hold and hold is not None and not convert_hold(uow, hold):
+            # another unit ended the hold since we read it: start again
+            raise ConcurrencyConflict("the order's hold ended concurrently")
         return PaymentConfirmation(order.id, order.status, outcome, tuple(ticket_ids))
 
     return services.transaction(work)

@@ -3,7 +3,7 @@ ask the payment provider for a checkout session (outside the unit of work)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -131,18 +131,20 @@ def _check_request(
 
 def place_order(services: Services, command: PlaceOrder) -> PlacedOrder:
     try:
-        placed = services.transaction(lambda uow: _place(services, uow, command))
+        placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
     except (SoldOut, PromoCodeExhausted):
         # Holds expire by time; the sweeper may simply not have run yet. Tidy, then retry.
         if expire_holds(services, ExpireHolds(limit=500)).released == 0:
             raise
-        placed = services.transaction(lambda uow: _place(services, uow, command))
-    if placed.status is not OrderStatus.PENDING:
+        placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
+    if checkout is None:
         return placed
-    return _start_payment(services, placed)
+    return _start_payment(services, placed, checkout)
 
 
-def _place(services: Services, uow: UnitOfWork, command: PlaceOrder) -> PlacedOrder:
+def _place(
+    services: Services, uow: UnitOfWork, command: PlaceOrder
+) -> tuple[PlacedOrder, CheckoutRequest | None]:
     now = services.clock.now()
     event, types, promo = _check_request(uow, command, now)
     requested = [(types[i.ticket_type_id], i.quantity) for i in command.items]
@@ -156,7 +158,6 @@ def _place(services: Services, uow: UnitOfWork, command: PlaceOrder) -> PlacedOr
             f"the total is now {totals.total}", total_minor=totals.total.amount_minor
         )
     items = quota_demand(types, {i.ticket_type_id: i.quantity for i in command.items})
-    reserve(uow, items, promo.id if promo else None)
     expires_at = now + timedelta(minutes=event.settings.hold_minutes)
     order_id = services.ids.new_id()
     hold = Hold(
@@ -178,49 +179,43 @@ def _place(services: Services, uow: UnitOfWork, command: PlaceOrder) -> PlacedOr
         promo_code_id=promo.id if promo else None,
         hold_id=hold.id,
     )
-    uow.holds.add(hold)
-    ticket_ids: list[str] = []
-    if totals.total.is_zero:  # free: nothing to pay, issue at once
-        convert_hold(uow, hold)
+    free = totals.total.is_zero  # nothing to pay: issue at once
+    if free:
         order.mark_paid(now, totals.total)
-        uow.orders.add(order)
+    uow.holds.add(hold)
+    uow.orders.add(order)
+    # The guards come last: a contended quota row stays locked only until the commit.
+    reserve(uow, items, promo.id if promo else None)
+    placed = PlacedOrder(order.id, order.code, order.status, totals, expires_at, None)
+    if free:
+        convert_hold(uow, hold)
         ticket_ids = fulfil(services, uow, order, now, Money.zero(order.currency))
-    else:
-        uow.orders.add(order)
-    return PlacedOrder(
-        order.id, order.code, order.status, totals, expires_at, None, tuple(ticket_ids)
+        return replace(placed, ticket_ids=tuple(ticket_ids)), None
+    organizer = uow.organizers.get(event.organizer_id)
+    checkout = CheckoutRequest(
+        order_id=order.id,
+        order_code=order.code,
+        amount=order.total,
+        platform_fee=order.totals.platform_fee,
+        description=f"{event.title} - order {order.code}",
+        customer_email=order.customer_email,
+        expires_at=expires_at,
+        organizer_account_id=organizer.payment_account_id if organizer else None,
     )
+    return placed, checkout
 
 
-def _start_payment(services: Services, placed: PlacedOrder) -> PlacedOrder:
-    def load(uow: UnitOfWork) -> tuple[Order, str | None, str]:
-        order = uow.orders.get(placed.order_id)
-        assert order is not None
-        event = uow.events.get(order.event_id)
-        organizer = uow.organizers.get(order.organizer_id)
-        assert event is not None
-        assert organizer is not None
-        return order, organizer.payment_account_id, event.title
-
-    order, account, title = services.transaction(load)
+def _start_payment(
+    services: Services, placed: PlacedOrder, checkout: CheckoutRequest
+) -> PlacedOrder:
+    order_id = placed.order_id
     try:
-        session = services.payments.create_checkout(
-            CheckoutRequest(
-                order_id=order.id,
-                order_code=order.code,
-                amount=order.total,
-                platform_fee=order.totals.platform_fee,
-                description=f"{title} - order {order.code}",
-                customer_email=order.customer_email,
-                expires_at=order.expires_at,
-                organizer_account_id=account,
-            )
-        )
+        session = services.payments.create_checkout(checkout)
     except PaymentError as exc:
         problem = str(exc)
 
         def give_back(uow: UnitOfWork) -> None:
-            current = uow.orders.get(order.id)
+            current = uow.orders.get(order_id)
             if current is None or current.status is not OrderStatus.PENDING:
                 return
             current.fail(f"payment provider unavailable: {problem}")
@@ -233,7 +228,7 @@ def _start_payment(services: Services, placed: PlacedOrder) -> PlacedOrder:
         raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
 
     def attach(uow: UnitOfWork) -> str | None:
-        current = uow.orders.get(order.id)
+        current = uow.orders.get(order_id)
         assert current is not None
         if current.status is OrderStatus.PENDING:
             current.attach_payment(session.reference, session.url)
@@ -241,7 +236,4 @@ def _start_payment(services: Services, placed: PlacedOrder) -> PlacedOrder:
             return session.url
         return None
 
-    url = services.transaction(attach)
-    return PlacedOrder(
-        placed.order_id, placed.order_code, placed.status, placed.totals, placed.expires_at, url
-    )
+    return replace(placed, payment_url=services.transaction(attach))
