@@ -107,11 +107,12 @@ def confirm_payment(services: Services, command: ConfirmPayment) -> PaymentConfi
             _refund_at_once(services, uow, order, fee, reason)
         else:
             ticket_ids = fulfil(services, uow, order, now, fee)
-        uow.orders.save(order)
+        # Rows are locked in one order by every use case: hold, quotas, then the order.
         selling_hold = outcome is not Outcome.LATE_REFUNDED and active
         if selling_hold and hold is not None and not convert_hold(uow, hold):
             # another unit ended the hold since we read it: start again
             raise ConcurrencyConflict("the order's hold ended concurrently")
+        uow.orders.save(order)
         return PaymentConfirmation(order.id, order.status, outcome, tuple(ticket_ids))
 
     return services.transaction(work)

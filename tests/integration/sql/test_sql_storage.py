@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.integration.sql.harness import hold_and_die
 from tests.integration.sql.shop import TypeSpec, counters, database, open_shop, orders
@@ -20,6 +20,7 @@ from tickex.adapters.sql import SqlStorage, normalize_url
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.migrations import LATEST_VERSION, current_version
 from tickex.adapters.sql.migrations import migrate as run_migrations
+from tickex.domain.errors import ConcurrencyConflict
 from tickex.entrypoints.demo import run_demo
 from tickex.facade import TickEx
 from tickex.testing import builders as b
@@ -229,14 +230,15 @@ def test_sqlite_units_of_work_take_the_write_lock_at_their_first_statement(
     tmp_path: Path,
 ) -> None:
     """BEGIN IMMEDIATE: a unit of work that has only read already excludes other writers
-    (a deferred transaction would fail later, at its first write, without waiting)."""
+    (a deferred transaction would fail later, at its first write, without waiting). The
+    writer that waited past its busy timeout gets a ConcurrencyConflict: retry the unit."""
     with database("sqlite", tmp_path) as (db, st):
         impatient = SqlStorage(db.url, busy_timeout_s=0.05)
         try:
             with st.unit_of_work() as uow:
                 assert uow.organizers.get("nobody") is None
                 with (
-                    pytest.raises(OperationalError, match="locked"),
+                    pytest.raises(ConcurrencyConflict, match="locked"),
                     impatient.unit_of_work() as other,
                 ):
                     other.organizers.get("nobody")

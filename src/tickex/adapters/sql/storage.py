@@ -54,7 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -134,6 +134,24 @@ def normalize_url(url: str | URL) -> URL:
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)}")
 
 
+# Errors after which the whole unit of work should simply run again: PostgreSQL's
+# deadlock_detected and serialization_failure, and SQLite's lock still held after the
+# busy timeout. Raised as ConcurrencyConflict, which the application retries.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _raise_retryable_as_conflict(context: ExceptionContext) -> None:
+    original = context.original_exception
+    sqlstate = getattr(original, "sqlstate", None)
+    locked = (
+        context.dialect is not None
+        and context.dialect.name == "sqlite"
+        and ("database is locked" in str(original))
+    )
+    if sqlstate in _RETRYABLE_SQLSTATES or locked:
+        raise ConcurrencyConflict(f"the database asked to retry: {original}") from original
+
+
 class SqlStorage(Storage):
     """Storage on SQLAlchemy Core. One instance per process owns an engine (a connection
     pool); share it between the threads of that process, never across ``fork``.
@@ -182,6 +200,7 @@ class SqlStorage(Storage):
             self.engine = self._sqlite_engine(pool_size, max_overflow, busy_timeout_s, echo)
         else:
             self.engine = self._postgres_engine(pool_size, max_overflow, echo)
+        event.listen(self.engine, "handle_error", _raise_retryable_as_conflict)
 
     # -- engines --------------------------------------------------------------------------
     def _sqlite_engine(
