@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck layers unit property contract integration bench clean
+.PHONY: run demo test install lint typecheck layers unit property contract integration bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	$(BIN)/tickex migrate
+	$(BIN)/tickex seed-demo
+	$(BIN)/tickex serve
+
+demo: install
 	$(BIN)/tickex demo
 
 lint: install

@@ -48,7 +48,8 @@ def build_platform_fee(settings: Settings) -> PlatformFee:
 
 
 def build_payments(settings: Settings) -> PaymentGateway:
-    return InMemoryPaymentGateway(base_url=settings.public_url.rstrip("/") + "/pay")
+    base_url = settings.public_url.rstrip("/") + "/pay"
+    return InMemoryPaymentGateway(base_url, random_references=settings.environment != "test")
 
 
 class Container(containers.DeclarativeContainer):

@@ -24,7 +24,10 @@ from tickex.application.create_promo_code import CreatePromoCode, create_promo_c
 from tickex.application.create_quota import CreateQuota, ResizeQuota, create_quota, resize_quota
 from tickex.application.create_ticket_type import CreateTicketType, create_ticket_type
 from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
+from tickex.application.get_checkout import CheckoutView, GetCheckout, get_checkout
+from tickex.application.get_event import EventPage, GetEvent, get_event
 from tickex.application.get_order import GetOrder, OrderDetails, get_order
+from tickex.application.list_events import EventList, ListEvents, list_events
 from tickex.application.organizer_metrics import (
     GetOrganizerMetrics,
     OrganizerMetrics,
@@ -129,6 +132,15 @@ class TickEx:
 
     def get_order(self, command: GetOrder) -> OrderDetails:
         return get_order(self.services, command)
+
+    def list_events(self, command: ListEvents | None = None) -> EventList:
+        return list_events(self.services, command or ListEvents())
+
+    def get_event(self, command: GetEvent) -> EventPage:
+        return get_event(self.services, command)
+
+    def get_checkout(self, command: GetCheckout) -> CheckoutView:
+        return get_checkout(self.services, command)
 
     # -- door and worker ------------------------------------------------------------------
     def check_in(self, command: CheckInTicket) -> ScanResult:

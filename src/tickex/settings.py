@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATABASE_SCHEMES = (
     "sqlite://",
@@ -23,6 +24,10 @@ DATABASE_SCHEMES = (
     "mongodb+srv://",
     "memory://",
 )
+
+
+DEV_WORKER_INTERVAL = 5.0
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class SettingsError(Exception):
@@ -42,6 +47,37 @@ class Settings(BaseSettings):
     platform_fee_percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 300
     platform_fee_fixed_minor: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     database_pool_size: Annotated[int, Field(ge=1, le=100)] = 5
+    # the HTTP server (tickex serve)
+    host: Annotated[str, Field(min_length=1, max_length=255)] = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65_535)] = 8000
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    worker_interval: Annotated[float, Field(ge=0, le=3600)] | None = Field(
+        default=None,
+        description="seconds between in-process worker rounds; 0 turns it off "
+        "(default: 5 outside production, off in production)",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [origin for origin in value if not _ORIGIN.match(origin)]
+        if bad:
+            raise ValueError(f"expected origins like https://shop.example, not {bad}")
+        return value
+
+    def in_process_worker_interval(self) -> float | None:
+        """Seconds between the API process's own worker rounds, or None for none."""
+        interval = self.worker_interval
+        if interval is None:
+            interval = 0 if self.environment == "production" else DEV_WORKER_INTERVAL
+        return interval or None
 
     @field_validator("database_url")
     @classmethod

@@ -13,6 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="play the whole flow in-process and print what happened")
     sub.add_parser("migrate", help="create or upgrade the database schema")
+    sub.add_parser("seed-demo", help="add a published demo event to the database (idempotent)")
+    serve = sub.add_parser("serve", help="serve the HTTP API (needs tickex[http])")
+    serve.add_argument("--host", help="address to listen on (TICKEX_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (TICKEX_PORT, 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (1)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.load()
@@ -26,9 +31,24 @@ def main(argv: list[str] | None = None) -> int:
 
         run_demo(TickEx.in_memory())
         return 0
+    if args.command == "serve":
+        from tickex.entrypoints.http.serve import serve as run_server
+
+        return run_server(args.host, args.port, args.workers)
     app = TickEx.from_settings(settings)
-    app.services.storage.migrate()
-    print(f"migrated {redact_url(settings.database_url)}")
+    try:
+        if args.command == "migrate":
+            app.services.storage.migrate()
+            print(f"migrated {redact_url(settings.database_url)}")
+        else:
+            from tickex.entrypoints.demo import seed_demo
+
+            slug, created = seed_demo(app)
+            state = "created" if created else "already there"
+            base = f"http://{settings.host}:{settings.port}"
+            print(f"demo event {state}: {base}/v1/events/{slug}")
+    finally:
+        app.services.storage.close()
     return 0
 
 

@@ -17,12 +17,14 @@ from tickex.application.create_organizer import CreateOrganizer
 from tickex.application.create_promo_code import CreatePromoCode
 from tickex.application.create_ticket_type import CreateTicketType
 from tickex.application.event_input import SettingsInput, VenueInput
+from tickex.application.get_event import GetEvent
 from tickex.application.get_order import GetOrder
 from tickex.application.organizer_metrics import GetOrganizerMetrics
 from tickex.application.place_order import OrderItem, PlaceOrder
 from tickex.application.publish_event import PublishEvent
 from tickex.application.record_payout import RecordPayout
 from tickex.application.refund_order import RefundOrder
+from tickex.domain.errors import NotFound
 from tickex.domain.ledger import balances
 from tickex.domain.money import Money
 from tickex.domain.promo_code import DiscountKind
@@ -138,3 +140,41 @@ def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
         net = Money(sum(v for (_, c), v in totals.items() if c == currency), currency)
         out(f"  {'(all accounts together)':<42} {net.format():>14}")
     out(f"  {len(transactions)} transactions, each balanced")
+
+
+DEMO_SLUG = "nightjar-live"
+
+
+def seed_demo(app: TickEx) -> tuple[str, bool]:
+    """A published demo event in the configured storage (``make run``); idempotent.
+
+    Returns the event's slug and whether it was created now."""
+    try:
+        app.get_event(GetEvent(slug=DEMO_SLUG))
+        return DEMO_SLUG, False
+    except NotFound:
+        pass
+    now = app.services.clock.now()
+    org = app.create_organizer(CreateOrganizer(name="Nightjar Concerts",
+                                               email="hello@nightjar.example"))  # fmt: skip
+    event = app.create_event(
+        CreateEvent(
+            organizer_id=org.id, title="Nightjar Live", slug=DEMO_SLUG,
+            starts_at=(now + timedelta(days=30)).replace(hour=20, minute=0, second=0,
+                                                          microsecond=0),
+            ends_at=(now + timedelta(days=30)).replace(hour=23, minute=30, second=0,
+                                                        microsecond=0),
+            venue=VenueInput(name="Harbour Hall", address="1 Quay Street", city="Lisbon",
+                             country="PT"),
+            settings=SettingsInput(currency="EUR", tax_rate_bp=600, fee_policy="pass_on"),
+            capacity=500,
+        )
+    )  # fmt: skip
+    for name, price, quantity in (("General admission", 2500, 450), ("VIP", 6000, 50)):
+        app.create_ticket_type(CreateTicketType(organizer_id=org.id, event_id=event.id,
+                               name=name, price_minor=price, quantity_total=quantity))  # fmt: skip
+    app.create_promo_code(CreatePromoCode(organizer_id=org.id, event_id=event.id,
+                          code="EARLY10", kind=DiscountKind.PERCENT, percent_bp=1000,
+                          max_uses=100))  # fmt: skip
+    app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
+    return DEMO_SLUG, True

@@ -47,6 +47,10 @@ class EventRepository(ABC):
     def save(self, event: Event) -> None: ...
     @abstractmethod
     def list_by_organizer(self, organizer_id: str) -> list[Event]: ...
+    @abstractmethod
+    def list_published(self, now: datetime, limit: int, offset: int) -> list[Event]:
+        """The public catalogue: published events with ``ends_at > now``, sorted by
+        ``(starts_at, id)``, ``limit`` of them after skipping ``offset``."""
 
 
 class TicketTypeRepository(ABC):

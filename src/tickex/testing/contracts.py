@@ -178,6 +178,35 @@ class StorageContract:
         listed = in_uow(storage, lambda uow: uow.events.list_by_organizer("org-a"))
         assert [e.id for e in listed] == [early.id, late.id]
 
+    def test_the_catalogue_lists_published_events_that_have_not_ended(
+        self, storage: Storage
+    ) -> None:
+        from tickex.domain.event import EventStatus
+
+        def at(days: int, **kw: Any) -> Any:
+            start = b.T0 + timedelta(days=days)
+            return b.event(starts_at=start, ends_at=start + timedelta(hours=2), **kw)
+
+        soon = at(1, status=EventStatus.PUBLISHED, id="evt-b")
+        same_start = at(1, status=EventStatus.PUBLISHED, id="evt-a")
+        later = at(5, status=EventStatus.PUBLISHED)
+        draft = at(2)
+        cancelled = at(3, status=EventStatus.CANCELLED)
+        ended = at(-1, status=EventStatus.PUBLISHED)
+        running = b.event(status=EventStatus.PUBLISHED, starts_at=b.T0 - timedelta(hours=1),
+                          ends_at=b.T0 + timedelta(microseconds=1))  # fmt: skip
+        everything = (soon, same_start, later, draft, cancelled, ended, running)
+        in_uow(storage, lambda uow: [uow.events.add(e) for e in everything])
+
+        def page(limit: int, offset: int) -> list[str]:
+            found = in_uow(storage, lambda uow: uow.events.list_published(b.T0, limit, offset))
+            return [e.id for e in found]
+
+        assert page(10, 0) == [running.id, same_start.id, soon.id, later.id]
+        assert page(2, 1) == [same_start.id, soon.id]
+        assert page(10, 4) == []
+        assert in_uow(storage, lambda uow: uow.events.list_published(b.T0, 1, 0)) == [running]
+
     # -- ticket types and quotas ----------------------------------------------------------
     def test_ticket_types_round_trip_and_order(self, storage: Storage) -> None:
         second = b.ticket_type(event_id="e1", position=2, shared_quota_ids=("qa", "qb"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass
 
@@ -24,10 +25,18 @@ class LocalSession:
 
 
 class InMemoryPaymentGateway(PaymentGateway):
-    name = "local"
+    """``random_references``: session references are unguessable and unique across
+    processes and restarts (what a running server needs); otherwise they count up from
+    ``cs_local_000001`` (reproducible tests and demos)."""
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8000/pay") -> None:
+    name = "local"
+    REFERENCE_PREFIX = "cs_local_"
+
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8000/pay", *, random_references: bool = False
+    ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._random = random_references
         self._lock = threading.Lock()
         self.sessions: dict[str, LocalSession] = {}
         self.refunds: dict[str, tuple[RefundRequest, RefundReceipt]] = {}
@@ -38,7 +47,8 @@ class InMemoryPaymentGateway(PaymentGateway):
             if self.fail_next_checkout:
                 message, self.fail_next_checkout = self.fail_next_checkout, None
                 raise PaymentError(message)
-            reference = f"cs_local_{len(self.sessions) + 1:06d}"
+            suffix = secrets.token_hex(12) if self._random else f"{len(self.sessions) + 1:06d}"
+            reference = self.REFERENCE_PREFIX + suffix
             session = CheckoutSession(reference=reference, url=f"{self._base_url}/{reference}")
             self.sessions[reference] = LocalSession(request, session)
             return session
@@ -48,7 +58,8 @@ class InMemoryPaymentGateway(PaymentGateway):
             done = self.refunds.get(request.idempotency_key)
             if done is not None:
                 return done[1]
-            if request.payment_reference not in self.sessions:
+            # sessions of an earlier process are gone; their references are still ours
+            if not request.payment_reference.startswith(self.REFERENCE_PREFIX):
                 raise PaymentError("unknown payment", retryable=False)
             receipt = RefundReceipt(reference=f"re_local_{len(self.refunds) + 1:06d}")
             self.refunds[request.idempotency_key] = (request, receipt)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from tickex.domain.check_in import CheckIn
 from tickex.domain.errors import ConcurrencyConflict, Conflict, ValidationFailed
-from tickex.domain.event import Event
+from tickex.domain.event import Event, EventStatus
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.domain.order import Order
@@ -214,6 +214,10 @@ class _Events(_Repo, EventRepository):
     def list_by_organizer(self, organizer_id: str) -> list[Event]:
         found = self._find(lambda e: e.organizer_id == organizer_id)
         return sorted(found, key=lambda e: (e.starts_at, e.id))
+
+    def list_published(self, now: datetime, limit: int, offset: int) -> list[Event]:
+        found = self._find(lambda e: e.status is EventStatus.PUBLISHED and e.ends_at > now)
+        return sorted(found, key=lambda e: (e.starts_at, e.id))[offset : offset + limit]
 
 
 class _TicketTypes(_Repo, TicketTypeRepository):

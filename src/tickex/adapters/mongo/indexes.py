@@ -89,6 +89,7 @@ INDEXES: tuple[Index, ...] = (
     Index(C.LEDGER, "sequence_unique", ("sequence",), unique=True),
     # the repositories' queries: equality fields, then sort fields
     Index(C.EVENTS, "organizer_starts", ("organizer_id", *_t("starts_at"), "_id")),
+    Index(C.EVENTS, "catalogue", ("status", *_t("starts_at"), "_id")),
     Index(C.TICKET_TYPES, "event_position", ("event_id", "position", "_id")),
     Index(C.QUOTAS, "event_id", ("event_id", "_id")),
     Index(C.PROMO_CODES, "event_list", ("event_id", "code", "_id")),

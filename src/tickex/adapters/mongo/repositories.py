@@ -33,7 +33,7 @@ from tickex.adapters.mongo.mapping import Document, count, split_time, text, tim
 from tickex.adapters.mongo.unit_of_work import Work
 from tickex.domain.check_in import CheckIn
 from tickex.domain.errors import ConcurrencyConflict, Conflict, ValidationFailed
-from tickex.domain.event import Event
+from tickex.domain.event import Event, EventStatus
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.domain.order import Order
@@ -205,6 +205,23 @@ class MongoEventRepository(_Repo, EventRepository):
             [*time_sort("starts_at"), ("_id", 1)],
         )
         return [m.event(d) for d in docs]
+
+    def list_published(self, now: datetime, limit: int, offset: int) -> list[Event]:
+        # exact ``ends_at > now`` over the millisecond date and its microsecond remainder
+        cutoff, micros = split_time(now, "now")
+        query: Document = {
+            "status": EventStatus.PUBLISHED.value,
+            "$or": [
+                {"ends_at": {"$gt": cutoff}},
+                {"ends_at": cutoff, "ends_at_us": {"$gt": micros}},
+            ],
+        }
+        sort = [*time_sort("starts_at"), ("_id", 1)]
+
+        def run(s: Session) -> list[Document]:
+            return list(self._c.find(query, sort=sort, skip=offset, limit=limit, session=s))
+
+        return [m.event(d) for d in self._w.read(run)]
 
 
 class MongoTicketTypeRepository(_Repo, TicketTypeRepository):

@@ -83,9 +83,17 @@ def _ledger_append_only(conn: Connection, _md: MetaData) -> None:
                 )
 
 
+def _catalogue_index(conn: Connection, md: MetaData) -> None:
+    """The public catalogue lists published events by start time."""
+    for index in md.tables["events"].indexes:
+        if index.name == "ix_events_catalogue":
+            index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "initial schema", _create_tables),
     Migration(2, "ledger tables are append-only (triggers)", _ledger_append_only),
+    Migration(3, "index for the public catalogue of events", _catalogue_index),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -120,6 +120,7 @@ def build_metadata(guarded: bool = True) -> MetaData:
         Column("version", Integer, nullable=False),
         UniqueConstraint("slug", name="uq_events_slug"),
         Index("ix_events_organizer", "organizer_id", "starts_at"),
+        Index("ix_events_catalogue", "status", "starts_at", "id"),
     )  # fmt: skip
 
     Table(

@@ -671,6 +671,17 @@ class _Events(_Repo, EventRepository):
         rows = self._all(c.organizer_id == organizer_id, order_by=(c.starts_at, c.id))
         return [self._load(r) for r in rows]
 
+    def list_published(self, now: datetime, limit: int, offset: int) -> list[Event]:
+        c = self.table.c
+        stmt = (
+            select(self.table)
+            .where(c.status == EventStatus.PUBLISHED.value, c.ends_at > now)
+            .order_by(c.starts_at, c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [self._load(r) for r in self._uow.read(stmt)]
+
 
 class _TicketTypes(_Repo, TicketTypeRepository):
     table = s.ticket_types

@@ -1,0 +1,115 @@
+"""``create_app``: the Litestar application around one ``TickEx``.
+
+The ``TickEx`` object is the bridge to the container: controllers receive it (and the
+application's metrics) through Litestar's ``Provide`` and call one use case per request.
+Nothing is built at import time; every call builds a new, independent application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Server
+from litestar.static_files import create_static_files_router
+
+import tickex
+from tickex.entrypoints.http.checkout import CheckoutController
+from tickex.entrypoints.http.docs import STATIC_DIR, STATIC_PATH, SelfHostedSwagger, docs_handler
+from tickex.entrypoints.http.events import EventController
+from tickex.entrypoints.http.observability import (
+    REQUEST_ID_HEADER,
+    HttpMetrics,
+    RequestClockMiddleware,
+    response_hook,
+)
+from tickex.entrypoints.http.operations import OperationsController
+from tickex.entrypoints.http.orders import OrderController
+from tickex.entrypoints.http.problems import exception_handlers
+from tickex.entrypoints.http.schemas import Input
+from tickex.entrypoints.http.worker import in_process_worker
+from tickex.facade import TickEx
+
+MAX_BODY_BYTES = 64 * 1024  # the largest order is a few kilobytes
+
+
+def create_app(
+    app: TickEx,
+    *,
+    cors_origins: Sequence[str] = (),
+    worker_interval: float | None = None,
+) -> Litestar:
+    """The HTTP API for ``app``.
+
+    ``cors_origins``: browser origins allowed to call the API (``TICKEX_CORS_ORIGINS``);
+    none by default. ``worker_interval``: run the worker in-process every so many seconds
+    (development); ``None`` leaves it to a worker process of its own.
+    """
+    metrics = HttpMetrics(lambda: app.services.transaction(lambda uow: uow.outbox.pending_count()))
+    swagger = SelfHostedSwagger(path="/swagger")
+    lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
+    if worker_interval is not None:
+        lifespan.append(in_process_worker(app, worker_interval))
+    application = Litestar(
+        route_handlers=[
+            EventController,
+            OrderController,
+            CheckoutController,
+            OperationsController,
+            docs_handler(swagger),
+            create_static_files_router(
+                path=STATIC_PATH,
+                directories=[STATIC_DIR],
+                name="docs-assets",
+                include_in_schema=False,
+            ),
+        ],
+        dependencies={
+            "tickex": Provide(lambda: app, use_cache=True, sync_to_thread=False),
+            "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        middleware=[RequestClockMiddleware()],
+        before_send=[response_hook(metrics)],
+        cors_config=CORSConfig(
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+            max_age=600,
+        )
+        if cors_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="TickEx API",
+            version=tickex.__version__,
+            description="Public buyer API: events, orders and the local checkout.",
+            path="/schema",
+            servers=[Server(url="/")],
+            render_plugins=[swagger, JsonRenderPlugin()],
+        ),
+        lifespan=lifespan,
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,  # the host configures logging (``serve`` does: JSON lines)
+        debug=False,
+    )
+    _document_strict_inputs(application)
+    return application
+
+
+def _document_strict_inputs(application: Litestar) -> None:
+    """Litestar does not carry pydantic's ``extra="forbid"`` into the OpenAPI document:
+    say it there (``additionalProperties: false``), so clients and schemathesis know."""
+    components = application.openapi_schema.components.schemas or {}
+    pending: list[type[Input]] = [Input]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        component = components.get(model.__name__)
+        if component is not None:
+            component.additional_properties = False

@@ -1,0 +1,138 @@
+"""``/pay/{reference}``: the local payment provider's hosted checkout page.
+
+The local provider (the embedded default, for development and demos) has no web site of
+its own, so TickEx plays it: ``GET`` shows the amount and a *Pay* button, ``POST`` confirms
+the payment through the ``confirm_payment`` use case, exactly as a provider's webhook
+would. The provider event id is derived from the session reference, so submitting twice
+(a double click, a reload) confirms once.
+
+What a session asks for is read from its order (``get_checkout``), so every API process
+answers, before and after a restart. The pages exist only while the local provider is
+configured; any other provider (Stripe hosts its own pages) answers 404 here.
+
+Pages are self-contained (no external file, no script) and every value is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.enums import MediaType
+from litestar.params import Parameter
+from pydantic import ValidationError
+
+from tickex.application.confirm_payment import ConfirmPayment
+from tickex.application.get_checkout import CheckoutView, GetCheckout
+from tickex.domain.errors import NotFound
+from tickex.domain.order import PAID_STATES, OrderStatus
+from tickex.entrypoints.http.dependencies import App
+from tickex.facade import TickEx
+
+LOCAL_PROVIDER = "local"
+REFERENCE_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+Reference = Annotated[str, Parameter(max_length=100, pattern=REFERENCE_PATTERN)]
+
+
+def _checkout(tickex: TickEx, reference: str) -> CheckoutView | None:
+    """The session's order, if the local provider is configured and knows the reference."""
+    if tickex.services.payments.name != LOCAL_PROVIDER:
+        return None
+    try:
+        return tickex.get_checkout(GetCheckout(payment_reference=reference))
+    except (NotFound, ValidationError):
+        return None
+
+
+def provider_event_id(reference: str) -> str:
+    return f"checkout:{reference}"
+
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;"
+    "color:#1a1a1a}h1{font-size:1.4rem}.amount{font-size:2rem;font-weight:600;margin:1rem 0}"
+    "button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.4rem;"
+    "background:#0b6e4f;color:#fff;cursor:pointer}.note{color:#555;font-size:.9rem}"
+)
+
+
+def _page(title: str, body: str, status: int = 200) -> Response[str]:
+    document = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+    return Response(
+        document, status_code=status, media_type=MediaType.HTML,
+        headers={"Cache-Control": "no-store"},
+    )  # fmt: skip
+
+
+def _unknown() -> Response[str]:
+    return _page(
+        "Checkout not found",
+        "<h1>Checkout not found</h1><p>This payment link is unknown or has been used.</p>",
+        status=404,
+    )
+
+
+def _paid(checkout: CheckoutView) -> Response[str]:
+    code = html.escape(checkout.order_code)
+    return _page(
+        "Payment received",
+        f"<h1>Payment received</h1><p>Your order code is <strong>{code}</strong>.</p>"
+        "<p>Your tickets are on their way to your email.</p>",
+    )
+
+
+class CheckoutController(Controller):
+    path = "/pay"
+    include_in_schema = False  # HTML pages of the local provider, not part of the API
+
+    @get("/{reference:str}", operation_id="showCheckout", sync_to_thread=False)
+    def show(self, tickex: App, reference: Reference) -> Response[str]:
+        checkout = _checkout(tickex, reference)
+        if checkout is not None and checkout.status in PAID_STATES:
+            return _paid(checkout)
+        if checkout is None or checkout.status is not OrderStatus.PENDING:
+            return _unknown()
+        e = html.escape
+        return _page(
+            f"Pay {checkout.amount}",
+            f"<h1>{e(checkout.event_title)}</h1>"
+            f'<p class="amount">{e(str(checkout.amount))}</p>'
+            f"<p>Order <strong>{e(checkout.order_code)}</strong></p>"
+            '<form method="post"><button type="submit">Pay</button></form>'
+            '<p class="note">Local test payment provider: no money moves.</p>',
+        )
+
+    @post(
+        "/{reference:str}", operation_id="confirmLocalPayment", status_code=200,
+        sync_to_thread=True,
+    )  # fmt: skip
+    def pay(self, tickex: App, reference: Reference) -> Response[str]:
+        checkout = _checkout(tickex, reference)
+        if checkout is None:
+            return _unknown()
+        result = tickex.confirm_payment(
+            ConfirmPayment(
+                provider=LOCAL_PROVIDER,
+                provider_event_id=provider_event_id(reference),
+                payment_reference=reference,
+                amount_minor=checkout.amount.amount_minor,
+                currency=checkout.amount.currency,
+            )
+        )
+        e = html.escape
+        code = e(checkout.order_code)
+        if result.status in PAID_STATES:
+            return _paid(checkout)
+        return _page(
+            "Payment refunded",
+            f"<h1>Payment refunded</h1><p>The payment for order <strong>{code}</strong> "
+            "could not be turned into tickets (the reservation had ended and they sold out, "
+            f"or the event was cancelled): {e(str(checkout.amount))} is on its way back to "
+            "you.</p>",
+        )

@@ -1,0 +1,56 @@
+"""``/v1/events``: the public catalogue and event pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from tickex.application.get_event import GetEvent
+from tickex.application.list_events import MAX_OFFSET, MAX_PAGE, ListEvents
+from tickex.entrypoints.http import schemas
+from tickex.entrypoints.http.dependencies import App
+from tickex.entrypoints.http.problems import problem_responses
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class EventController(Controller):
+    path = "/v1/events"
+    tags = ["events"]
+
+    @get(
+        "/",
+        operation_id="listEvents",
+        summary="Published events that have not ended, soonest first",
+        sync_to_thread=True,
+        responses=problem_responses(422),
+    )
+    def list_events(
+        self,
+        tickex: App,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> schemas.EventListOut:
+        found = tickex.list_events(ListEvents(limit=limit, offset=offset))
+        return schemas.EventListOut(
+            items=[schemas.event_summary(event) for event in found.events],
+            limit=found.limit,
+            offset=found.offset,
+            next_offset=found.offset + found.limit if found.has_more else None,
+        )
+
+    @get(
+        "/{slug:str}",
+        operation_id="getEvent",
+        summary="An event with its ticket types, prices and what is left",
+        sync_to_thread=True,
+        responses=problem_responses(404, 422),
+    )
+    def get_event(
+        self,
+        tickex: App,
+        slug: Annotated[str, Parameter(min_length=3, max_length=80, pattern=SLUG_PATTERN)],
+    ) -> schemas.EventOut:
+        return schemas.event_page(tickex.get_event(GetEvent(slug=slug)))

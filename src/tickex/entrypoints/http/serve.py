@@ -1,0 +1,123 @@
+"""``tickex serve``: the HTTP API on granian (uvicorn when granian is not installed).
+
+Each server worker process builds its own application from the environment
+(``app_from_environment`` is the server's factory), with ``TICKEX_HOST``, ``TICKEX_PORT``,
+``TICKEX_CORS_ORIGINS`` and ``TICKEX_WORKER_INTERVAL`` from :mod:`tickex.settings`.
+
+The in-memory storage lives inside one process, so with it ``--workers`` must stay 1.
+Outside production the schema is migrated before the server starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+
+from litestar import Litestar
+
+from tickex.entrypoints.http.app import create_app
+from tickex.entrypoints.http.observability import JsonFormatter
+from tickex.settings import Settings, SettingsError, redact_url
+
+FACTORY = "tickex.entrypoints.http.serve:app_from_environment"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """JSON lines on stderr for TickEx's loggers (idempotent)."""
+    logger = logging.getLogger("tickex")
+    if not any(getattr(h, "_tickex_json", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        handler._tickex_json = True  # type: ignore[attr-defined]  # marks our own handler
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def app_from_environment() -> Litestar:
+    """The server's factory: one application per worker process, from ``TICKEX_*``."""
+    from tickex.facade import TickEx
+
+    configure_logging()
+    settings = Settings.load()
+    return create_app(
+        TickEx.from_settings(settings),
+        cors_origins=settings.cors_origins,
+        worker_interval=settings.in_process_worker_interval(),
+    )
+
+
+def _migrate(settings: Settings) -> None:
+    from tickex.facade import TickEx
+
+    storage = TickEx.from_settings(settings).services.storage
+    try:
+        storage.migrate()
+    finally:
+        storage.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (TICKEX_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (TICKEX_PORT, 8000)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (1)")
+
+
+def serve(host: str | None = None, port: int | None = None, workers: int = 1) -> int:
+    """Run the API until interrupted; the exit status for the command line."""
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    host = settings.host if host is None else host
+    port = settings.port if port is None else port
+    if not 1 <= port <= 65_535 or not 1 <= workers <= 64:
+        print("expected 1 <= --port <= 65535 and 1 <= --workers <= 64", file=sys.stderr)
+        return 2
+    if workers > 1 and settings.database_url.startswith("memory://"):
+        print(
+            "the in-memory storage lives in one process: use --workers 1, or a database",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.environment != "production":
+        _migrate(settings)  # development just works; production migrates as a release step
+    base = f"http://{host}:{port}"
+    print(
+        f"TickEx API      {base}/v1/events\n"
+        f"API docs        {base}/docs  (OpenAPI: {base}/schema/openapi.json)\n"
+        f"health          {base}/healthz  {base}/readyz  metrics: {base}/metrics\n"
+        f"storage         {redact_url(settings.database_url)}\n"
+        "stop with Ctrl-C",
+        file=sys.stderr,
+    )
+    if importlib.util.find_spec("granian") is not None:
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(
+            FACTORY, address=host, port=port, interface=Interfaces.ASGI, workers=workers,
+            factory=True,
+        ).serve()  # fmt: skip
+        return 0
+    if importlib.util.find_spec("uvicorn") is not None:
+        uvicorn = importlib.import_module("uvicorn")
+        uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers)
+        return 0
+    print("no ASGI server installed: pip install 'tickex[http]'", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tickex serve", description="serve the HTTP API")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return serve(args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The OpenAPI document, the docs UI (self-hosted, nothing from a CDN) and docs/api.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from tickex.entrypoints.http.problems import STATUS_BY_CODE
+
+ROOT = Path(__file__).resolve().parents[3]
+EXTERNAL = re.compile(r"(https?:)?//[A-Za-z0-9]")
+CAMEL = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
+PUBLIC_OPERATIONS = {
+    "listEvents", "getEvent", "placeOrder", "getOrder", "cancelOrder", "getHealth",
+    "getReadiness",
+}  # fmt: skip
+HIDDEN_OPERATIONS = {"showCheckout", "confirmLocalPayment", "showDocs", "getMetrics"}
+
+
+@pytest.fixture
+def openapi(client: TestClient[Litestar]) -> dict[str, Any]:
+    response = client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()  # valid JSON
+    return document
+
+
+def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for item in document["paths"].values() for op in item.values()]
+
+
+def test_the_document_is_openapi_3_1_with_every_public_operation(
+    openapi: dict[str, Any],
+) -> None:
+    assert openapi["openapi"].startswith("3.1")
+    assert openapi["info"]["title"] == "TickEx API"
+    ids = [op["operationId"] for op in operations(openapi)]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == PUBLIC_OPERATIONS
+    assert all(CAMEL.match(i) for i in ids), ids
+    assert all(p.startswith(("/v1/", "/healthz", "/readyz")) for p in openapi["paths"])
+
+
+def test_every_route_of_ours_names_its_operation(api: Litestar) -> None:
+    named = {}
+    for route in api.routes:
+        for handler in getattr(route, "route_handlers", []):
+            module = getattr(handler.fn, "ref", handler.fn).__module__
+            if not module.startswith(("litestar.routes", "litestar.static", "litestar._openapi")):
+                assert handler.operation_id, (route.path, handler)
+                named[handler.operation_id] = route.path
+    assert set(named) == PUBLIC_OPERATIONS | HIDDEN_OPERATIONS
+    assert all(CAMEL.match(str(i)) for i in named)
+
+
+def test_request_bodies_forbid_unknown_fields_and_errors_are_problems(
+    openapi: dict[str, Any],
+) -> None:
+    schemas = openapi["components"]["schemas"]
+    for name in ("PlaceOrderInput", "OrderItemInput", "CancelOrderInput"):
+        assert schemas[name]["additionalProperties"] is False
+    assert schemas["PlaceOrderInput"]["properties"]["customer_email"]["maxLength"] == 254
+    for op in operations(openapi):
+        for status, response in op["responses"].items():
+            if int(status) >= 400:
+                assert list(response["content"]) == ["application/problem+json"], op
+                ref = response["content"]["application/problem+json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/Problem"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/schema", "/schema/swagger"])
+def test_the_docs_ui_is_self_hosted(client: TestClient[Litestar], path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert not EXTERNAL.search(page.text), EXTERNAL.search(page.text)
+    assert "cdn" not in page.text.lower()
+    assert "<script>" not in page.text  # no inline script: the CSP forbids them
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert set(assets) == {
+        "/static/docs/favicon-32x32.png", "/static/docs/swagger-ui.css",
+        "/static/docs/swagger-ui-bundle.js", "/static/docs/tickex-docs.js",
+    }  # fmt: skip
+    assert 'data-spec-url="/schema/openapi.json"' in page.text
+
+
+def test_the_docs_assets_load(client: TestClient[Litestar]) -> None:
+    expected = {
+        "/static/docs/swagger-ui-bundle.js": ("javascript", "SwaggerUIBundle"),
+        "/static/docs/tickex-docs.js": ("javascript", "SwaggerUIBundle({"),
+        "/static/docs/swagger-ui.css": ("text/css", ".swagger-ui"),
+        "/static/docs/favicon-32x32.png": ("image/png", "PNG"),
+    }
+    for path, (content_type, marker) in expected.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert content_type in response.headers["content-type"]
+        assert marker in response.content.decode("latin-1")
+    assert client.get("/static/docs/../app.py").status_code == 404
+
+
+def test_docs_api_md_lists_every_error_code_and_operation(openapi: dict[str, Any]) -> None:
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    for code, status in STATUS_BY_CODE.items():
+        assert re.search(rf"^\| `{code}` \| {status} \|", text, re.MULTILINE), code
+    for operation_id in PUBLIC_OPERATIONS | HIDDEN_OPERATIONS:
+        assert f"`{operation_id}`" in text, operation_id

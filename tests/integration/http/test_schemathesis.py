@@ -1,0 +1,37 @@
+"""schemathesis against the OpenAPI document, through the ASGI app: no 5xx, and every
+response matches the document (status code, content type, headers, body schema) -- for
+generated valid requests and for invalid ones, which must be refused with a 4xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.integration.http.conftest import open_shop
+from tickex.entrypoints.http import create_app
+from tickex.facade import TickEx
+
+schemathesis = pytest.importorskip("schemathesis")
+checks = pytest.importorskip("schemathesis.checks")
+openapi_checks = pytest.importorskip("schemathesis.specs.openapi.checks")
+
+_tickex = TickEx.in_memory()
+open_shop(_tickex)
+schema = schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(_tickex))
+
+CHECKS = [
+    checks.not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_headers_conformance,
+    openapi_checks.response_schema_conformance,
+    openapi_checks.negative_data_rejection,
+]
+
+
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_keeps_its_documented_promises(case: Any) -> None:
+    case.call_and_validate(checks=CHECKS)
