@@ -30,7 +30,7 @@ class ExpiredHolds:
 
 def expire_holds(services: Services, command: ExpireHolds) -> ExpiredHolds:
     now = services.clock.now()
-    due = services.transaction(lambda uow: uow.holds.list_expired(now, command.limit))
+    due = services.read(lambda uow: uow.holds.list_expired(now, command.limit))
     released = expired = 0
     for hold in due:
 

@@ -39,4 +39,4 @@ def get_checkout(services: Services, command: GetCheckout) -> CheckoutView:
             raise NotFound("checkout not found")
         return CheckoutView(order.id, order.code, event.title, order.total, order.status)
 
-    return services.transaction(work)
+    return services.read(work)

@@ -52,4 +52,4 @@ def get_event(services: Services, command: GetEvent) -> EventPage:
         )
         return EventPage(event, on_sale, offers)
 
-    return services.transaction(work)
+    return services.read(work)

@@ -42,4 +42,4 @@ def get_order(services: Services, command: GetOrder) -> OrderDetails:
         tokens = {t.id: services.signer.sign(TicketClaims(t.event_id, t.secret)) for t in tickets}
         return OrderDetails(order, tickets, tokens)
 
-    return services.transaction(work)
+    return services.read(work)

@@ -40,4 +40,4 @@ def list_events(services: Services, command: ListEvents) -> EventList:
             len(found) > command.limit,
         )  # fmt: skip
 
-    return services.transaction(work)
+    return services.read(work)

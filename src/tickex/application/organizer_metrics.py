@@ -105,4 +105,4 @@ def organizer_metrics(services: Services, command: GetOrganizerMetrics) -> Organ
             )  # fmt: skip
         return OrganizerMetrics(command.organizer_id, tuple(events), tuple(money))
 
-    return services.transaction(work)
+    return services.read(work)

@@ -132,4 +132,4 @@ def _ticket_email(services: Services, order_id: str, message: OutboxMessage) -> 
             idempotency_key=message.idempotency_key,
         )
 
-    return services.transaction(load)
+    return services.read(load)

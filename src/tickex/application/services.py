@@ -49,6 +49,12 @@ class Services:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def read(self, query: Callable[[UnitOfWork], T]) -> T:
+        """Run ``query`` in a read-only unit of work: a consistent snapshot that takes no
+        write locks (SQLite readers then never wait for the single writer)."""
+        with self.storage.unit_of_work(read_only=True) as uow:
+            return query(uow)
+
 
 def owned_event(uow: UnitOfWork, event_id: str, organizer_id: str) -> Event:
     """The event if ``organizer_id`` owns it; a foreign event is indistinguishable from a

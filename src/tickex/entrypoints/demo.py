@@ -131,8 +131,7 @@ def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
             f"refunds {m.refunds}, payouts {m.payouts}, balance {m.balance}")  # fmt: skip
     out("")
     out("ledger balances (debit +, credit -)")
-    with app.services.storage.unit_of_work() as uow:
-        transactions = uow.ledger.list_all()
+    transactions = app.services.read(lambda uow: uow.ledger.list_all())
     totals = balances(transactions)
     for (account, currency), amount in sorted(totals.items()):
         out(f"  {account:<42} {Money(amount, currency).format():>14}")

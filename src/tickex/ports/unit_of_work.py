@@ -58,11 +58,17 @@ class UnitOfWork(ABC):
         """Discard uncommitted work; harmless after a commit."""
 
 
+class ReadOnlyUnitOfWork(RuntimeError):
+    """A write was attempted in a unit of work opened with ``read_only=True`` (a bug)."""
+
+
 class Storage(ABC):
     """A storage engine: hands out units of work and owns the connections."""
 
     @abstractmethod
-    def unit_of_work(self) -> UnitOfWork: ...
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work. A ``read_only`` unit only reads: engines may serve it from a
+        snapshot without taking write locks, and a write in it raises ``ReadOnlyUnitOfWork``."""
 
     def migrate(self) -> None:
         """Create or upgrade the schema; idempotent. Engines without a schema do nothing."""

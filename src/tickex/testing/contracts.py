@@ -36,7 +36,7 @@ from tickex.ports.clock import Clock
 from tickex.ports.mail import EmailMessage, Mailer
 from tickex.ports.payment import CheckoutRequest, PaymentGateway, RefundRequest
 from tickex.ports.signer import TicketClaims, TicketSigner
-from tickex.ports.unit_of_work import Storage, UnitOfWork
+from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, Storage, UnitOfWork
 from tickex.testing import builders as b
 
 T = TypeVar("T")
@@ -82,6 +82,17 @@ class StorageContract:
             raise RuntimeError("boom")
         assert in_uow(storage, lambda uow: uow.organizers.get(org.id)) is None
         assert in_uow(storage, lambda uow: uow.quotas.get(q.id)).held == 0  # type: ignore[union-attr]
+
+    def test_a_read_only_unit_reads_committed_work_and_refuses_writes(
+        self, storage: Storage
+    ) -> None:
+        org = b.organizer()
+        in_uow(storage, lambda uow: uow.organizers.add(org))
+        with storage.unit_of_work(read_only=True) as uow:
+            assert uow.organizers.get(org.id) == org
+            with pytest.raises(ReadOnlyUnitOfWork):
+                uow.organizers.add(b.organizer())
+        assert in_uow(storage, lambda uow: uow.organizers.get(org.id)) == org
 
     def test_work_is_visible_inside_its_own_unit_before_commit(self, storage: Storage) -> None:
         org = b.organizer()

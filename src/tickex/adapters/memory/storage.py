@@ -42,7 +42,7 @@ from tickex.ports.repository import (
     TicketRepository,
     TicketTypeRepository,
 )
-from tickex.ports.unit_of_work import Storage, UnitOfWork
+from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, Storage, UnitOfWork
 
 T = TypeVar("T")
 _DELETED = object()
@@ -62,13 +62,14 @@ class InMemoryStorage(Storage):
         self.tables: dict[str, dict[str, Any]] = defaultdict(dict)
         self.sequence = 0  # append order for the ledger
 
-    def unit_of_work(self) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self)
+    def unit_of_work(self, read_only: bool = False) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self, read_only=read_only)
 
 
 class InMemoryUnitOfWork(UnitOfWork):
-    def __init__(self, storage: InMemoryStorage) -> None:
+    def __init__(self, storage: InMemoryStorage, *, read_only: bool = False) -> None:
         self._storage = storage
+        self.read_only = read_only
         self._pending: dict[str, dict[str, Any]] = defaultdict(dict)
         self._entered = False
         self.committed = False
@@ -135,6 +136,8 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def write(self, table: str, key: str, value: Any) -> None:
         self._check_entered()
+        if self.read_only:
+            raise ReadOnlyUnitOfWork(f"write to {table} in a read-only unit of work")
         self._pending[table][key] = value
 
     def scan(self, table: str) -> Iterator[Any]:

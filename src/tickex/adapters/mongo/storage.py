@@ -127,8 +127,8 @@ class MongoStorage(Storage):
         return self._transactions
 
     # -- the port -------------------------------------------------------------------------
-    def unit_of_work(self) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self)
+    def unit_of_work(self, read_only: bool = False) -> MongoUnitOfWork:
+        return MongoUnitOfWork(self, read_only=read_only)
 
     def migrate(self) -> None:
         """Create the indexes and the ledger counter; idempotent."""
@@ -145,10 +145,11 @@ class MongoStorage(Storage):
         if self._owns_client:
             self.client.close()
 
-    def new_work(self) -> Work:
+    def new_work(self, read_only: bool = False) -> Work:
         return Work(
             self.client,
             self.database,
+            read_only=read_only,
             transactional=self.transactional,
             lock=self._lock,
             conflict_patience=self._conflict_patience,
@@ -163,8 +164,9 @@ class MongoUnitOfWork(UnitOfWork):
     ``__enter__`` and given back in ``__exit__``.
     """
 
-    def __init__(self, storage: MongoStorage) -> None:
+    def __init__(self, storage: MongoStorage, *, read_only: bool = False) -> None:
         self._storage = storage
+        self.read_only = read_only
         self._work: Work | None = None
         self.committed = False
         self.organizers = MongoOrganizerRepository(self._current)
@@ -191,7 +193,7 @@ class MongoUnitOfWork(UnitOfWork):
         return self._current()
 
     def __enter__(self) -> MongoUnitOfWork:
-        work = self._work or self._storage.new_work()
+        work = self._work or self._storage.new_work(read_only=self.read_only)
         work.enter()
         self._work = work
         self.committed = False

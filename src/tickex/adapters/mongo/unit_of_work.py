@@ -52,6 +52,7 @@ from pymongo.write_concern import WriteConcern
 
 from tickex.adapters.mongo.mapping import Document
 from tickex.domain.errors import ConcurrencyConflict
+from tickex.ports.unit_of_work import ReadOnlyUnitOfWork
 
 R = TypeVar("R")
 Operation = Callable[[ClientSession | None], R]
@@ -76,7 +77,9 @@ class Work:
         lock: threading.RLock | None,
         conflict_patience: float,
         commit_patience: float,
+        read_only: bool = False,
     ) -> None:
+        self.read_only = read_only
         self._client = client
         self.db = db
         self.transactional = transactional
@@ -166,6 +169,8 @@ class Work:
     def write(self, op: Operation[R]) -> R:
         """Run one write; see the module docstring for what happens on a conflict."""
         self.check_entered()
+        if self.read_only:
+            raise ReadOnlyUnitOfWork("write in a read-only unit of work")
         deadline: float | None = None
         backoff = 0.002
         while True:

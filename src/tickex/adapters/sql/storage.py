@@ -97,7 +97,7 @@ from tickex.ports.repository import (
     TicketRepository,
     TicketTypeRepository,
 )
-from tickex.ports.unit_of_work import Storage, UnitOfWork
+from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, Storage, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -259,8 +259,8 @@ class SqlStorage(Storage):
         )
 
     # -- Storage --------------------------------------------------------------------------
-    def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self)
+    def unit_of_work(self, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, read_only=read_only)
 
     def migrate(self) -> None:
         """Create the schema (and the PostgreSQL schema namespace) or upgrade it;
@@ -299,8 +299,9 @@ class SqlUnitOfWork(UnitOfWork):
     back to the pool at ``__exit__``. Rolled back unless ``commit()`` was called.
     """
 
-    def __init__(self, storage: SqlStorage) -> None:
+    def __init__(self, storage: SqlStorage, *, read_only: bool = False) -> None:
         self._storage = storage
+        self.read_only = read_only
         self._conn: Connection | None = None
         self._snapshot: Connection | None = None  # unguarded mode only
         self._entered = False
@@ -376,7 +377,11 @@ class SqlUnitOfWork(UnitOfWork):
     def _connection(self) -> Connection:
         self._check_entered()
         if self._conn is None:
-            self._conn = self._storage.engine.connect()
+            self._conn = (
+                self._storage.snapshot_connection()  # no write lock for a read-only unit
+                if self.read_only
+                else self._storage.engine.connect()
+            )
         return self._conn  # autobegin: BEGIN IMMEDIATE on SQLite (see the engine hooks)
 
     def _snapshot_conn(self) -> Connection:
@@ -399,6 +404,8 @@ class SqlUnitOfWork(UnitOfWork):
         return self._snapshot_conn().execute(stmt).all()
 
     def write(self, stmt: Executable, params: dict[str, Any] | None = None) -> CursorResult[Any]:
+        if self.read_only:
+            raise ReadOnlyUnitOfWork("write in a read-only unit of work")
         self._wrote = True
         result = self._connection().execute(stmt, params)
         assert isinstance(result, CursorResult)
