@@ -12,6 +12,7 @@ from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.adapters.system import SystemClock
 from tickex.testing.contracts import (
     ClockContract,
+    IdentityStorageContract,
     MailerContract,
     PaymentGatewayContract,
     StorageContract,
@@ -20,6 +21,12 @@ from tickex.testing.contracts import (
 
 
 class TestInMemoryStorage(StorageContract):
+    @pytest.fixture
+    def storage(self) -> InMemoryStorage:
+        return InMemoryStorage()
+
+
+class TestInMemoryIdentityStorage(IdentityStorageContract):
     @pytest.fixture
     def storage(self) -> InMemoryStorage:
         return InMemoryStorage()

@@ -15,6 +15,7 @@ from datetime import datetime
 from tickex.domain.check_in import CheckIn
 from tickex.domain.event import Event
 from tickex.domain.hold import Hold, HoldStatus
+from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, StaffCredential, User
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
@@ -229,17 +230,112 @@ class ProcessedEventRepository(ABC):
         """True the first time (provider, event_id) is recorded, False afterwards."""
 
 
+class UserRepository(ABC):
+    @abstractmethod
+    def add(self, user: User) -> None:
+        """Raises ``Conflict`` when the email (or the Google subject) is taken."""
+
+    @abstractmethod
+    def get(self, user_id: str) -> User | None: ...
+    @abstractmethod
+    def get_by_email(self, email: str) -> User | None:
+        """Case-insensitive."""
+
+    @abstractmethod
+    def get_by_google_subject(self, subject: str) -> User | None: ...
+    @abstractmethod
+    def save(self, user: User) -> None: ...
+
+
+class RefreshSessionRepository(ABC):
+    @abstractmethod
+    def add(self, session: RefreshSession) -> None:
+        """Raises ``Conflict`` when the token digest exists."""
+
+    @abstractmethod
+    def get_by_token_hash(self, token_hash: str) -> RefreshSession | None: ...
+    @abstractmethod
+    def rotate(self, session_id: str, now: datetime) -> bool:
+        """``rotated_at = now`` if neither rotated nor revoked; False otherwise (the
+        atomic step that lets exactly one of two racing refreshes win)."""
+
+    @abstractmethod
+    def revoke_family(self, family_id: str, now: datetime) -> int:
+        """Revoke every session of the family not revoked yet; how many were."""
+
+    @abstractmethod
+    def revoke_user(self, user_id: str, now: datetime) -> int:
+        """Revoke every session of the user not revoked yet; how many were."""
+
+
+class OneTimeTokenRepository(ABC):
+    @abstractmethod
+    def add(self, token: OneTimeToken) -> None:
+        """Raises ``Conflict`` when the token digest exists."""
+
+    @abstractmethod
+    def get_by_hash(self, token_hash: str) -> OneTimeToken | None: ...
+    @abstractmethod
+    def use(self, token_id: str, now: datetime) -> bool:
+        """``used_at = now`` if unused and not expired at ``now``; False otherwise."""
+
+
+class ApiKeyRepository(ABC):
+    @abstractmethod
+    def add(self, key: ApiKey) -> None:
+        """Raises ``Conflict`` when the key digest exists."""
+
+    @abstractmethod
+    def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    @abstractmethod
+    def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
+        """Oldest first."""
+
+    @abstractmethod
+    def revoke(self, key_id: str, now: datetime) -> bool:
+        """``revoked_at = now`` if active; False otherwise."""
+
+    @abstractmethod
+    def touch(self, key_id: str, now: datetime) -> None:
+        """Record the time the key was last used."""
+
+
+class StaffCredentialRepository(ABC):
+    @abstractmethod
+    def add(self, credential: StaffCredential) -> None:
+        """Raises ``Conflict`` when the token digest exists."""
+
+    @abstractmethod
+    def get_by_hash(self, token_hash: str) -> StaffCredential | None: ...
+    @abstractmethod
+    def list_by_event(self, event_id: str) -> list[StaffCredential]:
+        """Oldest first."""
+
+    @abstractmethod
+    def revoke(self, credential_id: str, now: datetime) -> bool:
+        """``revoked_at = now`` if active; False otherwise."""
+
+    @abstractmethod
+    def touch(self, credential_id: str, now: datetime) -> None:
+        """Record the time the credential was last used."""
+
+
 __all__ = [
+    "ApiKeyRepository",
     "CheckInRepository",
     "EventRepository",
     "HoldRepository",
     "LedgerRepository",
+    "OneTimeTokenRepository",
     "OrderRepository",
     "OrganizerRepository",
     "OutboxRepository",
     "ProcessedEventRepository",
     "PromoCodeRepository",
     "QuotaRepository",
+    "RefreshSessionRepository",
+    "StaffCredentialRepository",
     "TicketRepository",
     "TicketTypeRepository",
+    "UserRepository",
 ]

@@ -10,18 +10,23 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 
 from tickex.ports.repository import (
+    ApiKeyRepository,
     CheckInRepository,
     EventRepository,
     HoldRepository,
     LedgerRepository,
+    OneTimeTokenRepository,
     OrderRepository,
     OrganizerRepository,
     OutboxRepository,
     ProcessedEventRepository,
     PromoCodeRepository,
     QuotaRepository,
+    RefreshSessionRepository,
+    StaffCredentialRepository,
     TicketRepository,
     TicketTypeRepository,
+    UserRepository,
 )
 
 
@@ -38,6 +43,12 @@ class UnitOfWork(ABC):
     ledger: LedgerRepository
     outbox: OutboxRepository
     processed_events: ProcessedEventRepository
+    # identity
+    users: UserRepository
+    sessions: RefreshSessionRepository
+    one_time_tokens: OneTimeTokenRepository
+    api_keys: ApiKeyRepository
+    staff_credentials: StaffCredentialRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

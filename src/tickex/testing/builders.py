@@ -9,6 +9,14 @@ from typing import Any
 from tickex.domain.check_in import CheckIn, CheckInResult, ScanDirection
 from tickex.domain.event import Event, EventSettings, Venue
 from tickex.domain.hold import Hold, HoldItem
+from tickex.domain.identity import (
+    ApiKey,
+    OneTimeToken,
+    RefreshSession,
+    StaffCredential,
+    TokenPurpose,
+    User,
+)
 from tickex.domain.ledger import CLEARING, LedgerTransaction, TransactionKind, organizer_payable
 from tickex.domain.ledger import transfer as ledger_transfer
 from tickex.domain.money import Money
@@ -125,3 +133,44 @@ def outbox_message(**kw: Any) -> OutboxMessage:
                               "available_at": T0}  # fmt: skip
     values.update(kw)
     return OutboxMessage(**values)
+
+
+def user(**kw: Any) -> User:
+    n = new_id("user")
+    values: dict[str, Any] = {"id": n, "email": f"{n}@example.com", "name": "User",
+                              "created_at": T0}  # fmt: skip
+    values.update(kw)
+    return User(**values)
+
+
+def refresh_session(**kw: Any) -> RefreshSession:
+    values: dict[str, Any] = {"id": new_id("sess"), "user_id": "user-1", "family_id": "fam-1",
+                              "token_hash": new_id("hash"), "created_at": T0,
+                              "expires_at": T0 + timedelta(days=30)}  # fmt: skip
+    values.update(kw)
+    return RefreshSession(**values)
+
+
+def one_time_token(**kw: Any) -> OneTimeToken:
+    values: dict[str, Any] = {"id": new_id("ott"), "user_id": "user-1",
+                              "purpose": TokenPurpose.VERIFY_EMAIL,
+                              "token_hash": new_id("hash"), "created_at": T0,
+                              "expires_at": T0 + timedelta(days=1)}  # fmt: skip
+    values.update(kw)
+    return OneTimeToken(**values)
+
+
+def api_key(**kw: Any) -> ApiKey:
+    values: dict[str, Any] = {"id": new_id("key"), "organizer_id": "org-1", "name": "CI",
+                              "prefix": "tk_live_ab", "key_hash": new_id("hash"),
+                              "created_at": T0}  # fmt: skip
+    values.update(kw)
+    return ApiKey(**values)
+
+
+def staff_credential(**kw: Any) -> StaffCredential:
+    values: dict[str, Any] = {"id": new_id("staff"), "event_id": "evt-1",
+                              "organizer_id": "org-1", "label": "North gate",
+                              "token_hash": new_id("hash"), "created_at": T0}  # fmt: skip
+    values.update(kw)
+    return StaffCredential(**values)

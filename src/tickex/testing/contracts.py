@@ -27,6 +27,7 @@ import pytest
 
 from tickex.domain.errors import ConcurrencyConflict, Conflict, DomainError
 from tickex.domain.hold import HoldStatus
+from tickex.domain.identity import Role, UserStatus
 from tickex.domain.ledger import CLEARING, TransactionKind, organizer_payable
 from tickex.domain.money import Money
 from tickex.domain.order import OrderStatus
@@ -525,6 +526,156 @@ class StorageContract:
         for t in threads:
             t.join()
         assert sorted(outcomes) == ["lost"] * 5 + ["won"]
+
+
+class IdentityStorageContract:
+    """The identity repositories (users, refresh sessions, one-time tokens, API keys, staff
+    credentials). Provide the same ``storage`` fixture as for :class:`StorageContract`."""
+
+    concurrency_skip_reason: ClassVar[str | None] = None
+
+    @pytest.fixture
+    def storage(self) -> Storage:
+        raise NotImplementedError("provide a `storage` fixture")
+
+    def test_user_round_trip_and_lookups(self, storage: Storage) -> None:
+        user = b.user(email="Ana@Example.com", google_subject="g-123", name="Ana Lúcia",
+                      password_hash="$argon2id$v=19$m=65536,t=3,p=4$abc$def",
+                      roles=frozenset({Role.CUSTOMER, Role.ORGANIZER}), organizer_id="org-1",
+                      sessions_valid_after=b.T0)  # fmt: skip
+        in_uow(storage, lambda uow: uow.users.add(user))
+        assert user.email == "ana@example.com"
+        assert in_uow(storage, lambda uow: uow.users.get(user.id)) == user
+        assert in_uow(storage, lambda uow: uow.users.get_by_email("ANA@example.com")) == user
+        assert in_uow(storage, lambda uow: uow.users.get_by_google_subject("g-123")) == user
+        assert in_uow(storage, lambda uow: uow.users.get_by_email("nobody@example.com")) is None
+        assert in_uow(storage, lambda uow: uow.users.get_by_google_subject("g-999")) is None
+
+    def test_user_email_and_google_subject_are_unique(self, storage: Storage) -> None:
+        in_uow(storage, lambda uow: uow.users.add(b.user(email="a@example.com",
+                                                          google_subject="g-1")))  # fmt: skip
+        with pytest.raises(Conflict):
+            in_uow(storage, lambda uow: uow.users.add(b.user(email="A@EXAMPLE.COM")))
+        with pytest.raises(Conflict):
+            in_uow(storage, lambda uow: uow.users.add(b.user(google_subject="g-1")))
+        in_uow(storage, lambda uow: uow.users.add(b.user(email="b@example.com")))
+        in_uow(storage, lambda uow: uow.users.add(b.user(email="c@example.com")))  # no subject
+
+    def test_user_saves_are_versioned(self, storage: Storage) -> None:
+        user = b.user()
+        in_uow(storage, lambda uow: uow.users.add(user))
+        first = in_uow(storage, lambda uow: uow.users.get(user.id))
+        stale = in_uow(storage, lambda uow: uow.users.get(user.id))
+        assert first is not None and stale is not None
+        first.disable(b.T0)
+        in_uow(storage, lambda uow: uow.users.save(first))
+        stale.verify_email()
+        with pytest.raises(ConcurrencyConflict):
+            in_uow(storage, lambda uow: uow.users.save(stale))
+        loaded = in_uow(storage, lambda uow: uow.users.get(user.id))
+        assert loaded is not None
+        assert (loaded.status, loaded.sessions_valid_after, loaded.version) == (
+            UserStatus.DISABLED, b.T0, user.version + 1
+        )  # fmt: skip
+
+    def test_a_refresh_session_rotates_exactly_once(self, storage: Storage) -> None:
+        session = b.refresh_session(token_hash="h-1")
+        in_uow(storage, lambda uow: uow.sessions.add(session))
+        assert in_uow(storage, lambda uow: uow.sessions.get_by_token_hash("h-1")) == session
+        assert in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
+        assert not in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
+        assert not in_uow(storage, lambda uow: uow.sessions.rotate("missing", b.T0))
+        loaded = in_uow(storage, lambda uow: uow.sessions.get_by_token_hash("h-1"))
+        assert loaded is not None
+        assert loaded.rotated_at == b.T0
+        assert not loaded.is_usable(b.T0)
+        with pytest.raises(Conflict):
+            in_uow(storage, lambda uow: uow.sessions.add(b.refresh_session(token_hash="h-1")))
+
+    def test_sessions_are_revoked_by_family_and_by_user(self, storage: Storage) -> None:
+        a1 = b.refresh_session(user_id="u1", family_id="f1")
+        a2 = b.refresh_session(user_id="u1", family_id="f1")
+        a3 = b.refresh_session(user_id="u1", family_id="f2")
+        other = b.refresh_session(user_id="u2", family_id="f3")
+        in_uow(storage, lambda uow: [uow.sessions.add(s) for s in (a1, a2, a3, other)])
+        assert in_uow(storage, lambda uow: uow.sessions.revoke_family("f1", b.T0)) == 2
+        assert in_uow(storage, lambda uow: uow.sessions.revoke_family("f1", b.T0)) == 0
+        assert not in_uow(storage, lambda uow: uow.sessions.rotate(a1.id, b.T0))
+        assert in_uow(storage, lambda uow: uow.sessions.revoke_user("u1", b.T0)) == 1
+        untouched = in_uow(storage, lambda uow: uow.sessions.get_by_token_hash(other.token_hash))
+        assert untouched is not None
+        assert untouched.revoked_at is None
+
+    def test_a_one_time_token_is_used_once_and_only_before_it_expires(
+        self, storage: Storage
+    ) -> None:
+        token = b.one_time_token(expires_at=b.T0 + timedelta(hours=1))
+        late = b.one_time_token(expires_at=b.T0)
+        in_uow(storage, lambda uow: [uow.one_time_tokens.add(t) for t in (token, late)])
+        found = in_uow(storage, lambda uow: uow.one_time_tokens.get_by_hash(token.token_hash))
+        assert found == token
+        assert not in_uow(storage, lambda uow: uow.one_time_tokens.use(late.id, b.T0))
+        assert in_uow(storage, lambda uow: uow.one_time_tokens.use(token.id, b.T0))
+        assert not in_uow(storage, lambda uow: uow.one_time_tokens.use(token.id, b.T0))
+        with pytest.raises(Conflict):
+            in_uow(storage, lambda uow: uow.one_time_tokens.add(
+                b.one_time_token(token_hash=token.token_hash)))  # fmt: skip
+
+    def test_api_keys_are_listed_touched_and_revoked_once(self, storage: Storage) -> None:
+        later = b.api_key(organizer_id="o1", created_at=b.T0 + timedelta(minutes=1),
+                          scopes=("events:read", "orders:write"))  # fmt: skip
+        first = b.api_key(organizer_id="o1")
+        other = b.api_key(organizer_id="o2")
+        in_uow(storage, lambda uow: [uow.api_keys.add(k) for k in (later, first, other)])
+        listed = in_uow(storage, lambda uow: uow.api_keys.list_by_organizer("o1"))
+        assert listed == [first, later]
+        in_uow(storage, lambda uow: uow.api_keys.touch(first.id, b.T0 + timedelta(hours=2)))
+        assert in_uow(storage, lambda uow: uow.api_keys.revoke(first.id, b.T0))
+        assert not in_uow(storage, lambda uow: uow.api_keys.revoke(first.id, b.T0))
+        loaded = in_uow(storage, lambda uow: uow.api_keys.get_by_hash(first.key_hash))
+        assert loaded is not None
+        assert (loaded.last_used_at, loaded.revoked_at) == (b.T0 + timedelta(hours=2), b.T0)
+        with pytest.raises(Conflict):
+            in_uow(storage, lambda uow: uow.api_keys.add(b.api_key(key_hash=later.key_hash)))
+
+    def test_staff_credentials_are_listed_touched_and_revoked_once(self, storage: Storage) -> None:
+        later = b.staff_credential(event_id="e1", created_at=b.T0 + timedelta(minutes=1))
+        first = b.staff_credential(event_id="e1")
+        other = b.staff_credential(event_id="e2")
+        in_uow(storage, lambda uow: [uow.staff_credentials.add(c) for c in (later, first, other)])
+        assert in_uow(storage, lambda uow: uow.staff_credentials.list_by_event("e1")) == [
+            first, later
+        ]  # fmt: skip
+        in_uow(storage, lambda uow: uow.staff_credentials.touch(first.id, b.T0))
+        assert in_uow(storage, lambda uow: uow.staff_credentials.revoke(first.id, b.T0))
+        assert not in_uow(storage, lambda uow: uow.staff_credentials.revoke(first.id, b.T0))
+        loaded = in_uow(storage, lambda uow: uow.staff_credentials.get_by_hash(first.token_hash))
+        assert loaded is not None
+        assert (loaded.last_used_at, loaded.revoked_at, loaded.is_active) == (b.T0, b.T0, False)
+
+    def test_concurrent_refreshes_of_one_session_let_exactly_one_rotate(
+        self, storage: Storage
+    ) -> None:
+        if self.concurrency_skip_reason:
+            pytest.skip(self.concurrency_skip_reason)
+        session = b.refresh_session()
+        in_uow(storage, lambda uow: uow.sessions.add(session))
+        wins: list[bool] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(8)
+
+        def refresh() -> None:
+            barrier.wait()
+            won = in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
+            with lock:
+                wins.append(won)
+
+        threads = [threading.Thread(target=refresh) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(wins) == [False] * 7 + [True]
 
 
 class ClockContract:
