@@ -50,7 +50,7 @@ def create_app(
     none by default. ``worker_interval``: run the worker in-process every so many seconds
     (development); ``None`` leaves it to a worker process of its own.
     """
-    metrics = HttpMetrics(lambda: app.services.transaction(lambda uow: uow.outbox.pending_count()))
+    metrics = HttpMetrics(lambda: app.services.read(lambda uow: uow.outbox.pending_count()))
     swagger = SelfHostedSwagger(path="/swagger")
     lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
     if worker_interval is not None:
