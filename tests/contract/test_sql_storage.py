@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.sql.support import postgres_storage, sqlite_storage
 from tickex.adapters.sql import SqlStorage
-from tickex.testing.contracts import StorageContract
+from tickex.testing.contracts import IdentityStorageContract, StorageContract
 
 
 class TestSqliteStorage(StorageContract):
@@ -23,6 +23,21 @@ class TestSqliteStorage(StorageContract):
 
 @pytest.mark.requires_postgres
 class TestPostgresStorage(StorageContract):
+    @pytest.fixture
+    def storage(self) -> Iterator[SqlStorage]:
+        with postgres_storage() as storage:
+            yield storage
+
+
+class TestSqliteIdentityStorage(IdentityStorageContract):
+    @pytest.fixture
+    def storage(self, tmp_path: Path) -> Iterator[SqlStorage]:
+        with sqlite_storage(tmp_path) as storage:
+            yield storage
+
+
+@pytest.mark.requires_postgres
+class TestPostgresIdentityStorage(IdentityStorageContract):
     @pytest.fixture
     def storage(self) -> Iterator[SqlStorage]:
         with postgres_storage() as storage:

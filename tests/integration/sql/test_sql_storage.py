@@ -7,16 +7,23 @@ import multiprocessing as mp
 import os
 import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import MetaData, UniqueConstraint, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.integration.sql.harness import hold_and_die
 from tests.integration.sql.shop import TypeSpec, counters, database, open_shop, orders
-from tickex.adapters.sql import SqlStorage, normalize_url
+from tests.integration.sql.support import (
+    POSTGRES_URL,
+    drop_schema,
+    new_schema_name,
+    require_postgres,
+)
+from tickex.adapters.sql import SqlStorage, migrations, normalize_url
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.migrations import LATEST_VERSION, current_version
 from tickex.adapters.sql.migrations import migrate as run_migrations
@@ -47,6 +54,76 @@ def test_migrate_records_every_version_and_is_idempotent(storage: SqlStorage) ->
         conn.rollback()
     assert sorted(versions) == list(range(1, LATEST_VERSION + 1))
     assert set(s.metadata.tables) <= names
+
+
+@contextmanager
+def _unmigrated(engine: str, tmp_path: Path) -> Iterator[SqlStorage]:
+    """A storage on an empty database (PostgreSQL: a schema of its own, dropped after)."""
+    if engine == "sqlite":
+        storage = SqlStorage(f"sqlite:///{tmp_path}/upgraded.db")
+        try:
+            yield storage
+        finally:
+            storage.close()
+        return
+    require_postgres()
+    name = new_schema_name()
+    storage = SqlStorage(POSTGRES_URL, schema=name)
+    try:
+        yield storage
+    finally:
+        storage.close()
+        drop_schema(name)
+
+
+def _version_3_metadata(guarded: bool = True) -> MetaData:
+    """What ``schema.py`` described when version 3 shipped: no identity tables yet."""
+    md = s.build_metadata(guarded)
+    for name in s.IDENTITY_TABLES:
+        md.remove(md.tables[name])
+    return md
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_database_at_version_3_upgrades_to_the_identity_tables(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = b.organizer()
+    with _unmigrated(engine, tmp_path) as storage:
+        with monkeypatch.context() as m:  # the runner as version 3 shipped it
+            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+            m.setattr(migrations, "build_metadata", _version_3_metadata)
+            storage.migrate()
+        with storage.engine.connect() as conn:
+            assert current_version(conn) == 3
+            assert not set(s.IDENTITY_TABLES) & set(inspect(conn).get_table_names())
+            conn.rollback()
+        with storage.unit_of_work() as uow:
+            uow.organizers.add(org)
+            uow.commit()
+
+        assert run_migrations(storage.engine) == [4]
+        assert run_migrations(storage.engine) == []
+        with storage.engine.connect() as conn:
+            assert current_version(conn) == LATEST_VERSION
+            found = inspect(conn)
+            for name in s.IDENTITY_TABLES:
+                table = s.metadata.tables[name]
+                uniques = {u["name"] for u in found.get_unique_constraints(name)}
+                indexes = {i["name"] for i in found.get_indexes(name)}
+                named = {c.name for c in table.constraints if isinstance(c, UniqueConstraint)}
+                assert named <= uniques
+                assert {i.name for i in table.indexes} <= indexes
+            conn.rollback()
+        user = b.user(google_subject="g-1")
+        with storage.unit_of_work() as uow:
+            uow.users.add(user)
+            uow.sessions.add(b.refresh_session(user_id=user.id))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.organizers.get(org.id) == org
+            assert uow.users.get_by_google_subject("g-1") == user
+            assert uow.sessions.revoke_user(user.id, b.T0) == 1
 
 
 def test_ping_and_close(storage: SqlStorage) -> None:

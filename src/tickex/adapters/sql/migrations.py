@@ -24,7 +24,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, MetaData, insert, inspect, select, text
 
-from tickex.adapters.sql.schema import LEDGER_TABLES, build_metadata, schema_version
+from tickex.adapters.sql.schema import (
+    IDENTITY_TABLES,
+    LEDGER_TABLES,
+    build_metadata,
+    schema_version,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +95,22 @@ def _catalogue_index(conn: Connection, md: MetaData) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _identity_tables(conn: Connection, md: MetaData) -> None:
+    """Users, refresh sessions, one-time tokens, API keys and staff credentials, with their
+    unique constraints and lookup indexes. A database created by step 1 of this version
+    already has them: then nothing happens (indexes are checked one by one as well)."""
+    for name in IDENTITY_TABLES:
+        table = md.tables[name]
+        table.create(conn, checkfirst=True)
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "initial schema", _create_tables),
     Migration(2, "ledger tables are append-only (triggers)", _ledger_append_only),
     Migration(3, "index for the public catalogue of events", _catalogue_index),
+    Migration(4, "identity: users, sessions, one-time tokens, API keys, staff", _identity_tables),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -336,6 +336,84 @@ def build_metadata(guarded: bool = True) -> MetaData:
         PrimaryKeyConstraint("provider", "event_id", name="pk_processed_events"),
     )  # fmt: skip
 
+    # -- identity: every credential is stored as a digest (SHA-256 hex), never in clear.
+    Table(
+        "users", md,
+        Column("id", _key(), primary_key=True),
+        # Lower-cased (as ``User`` normalizes it): get_by_email compares with the lower-cased
+        # argument, so the unique constraint is case-insensitive on every engine.
+        Column("email", String(320), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("roles", String(200), nullable=False),  # sorted, comma-separated role values
+        Column("password_hash", _TEXT),  # self-describing (algorithm, parameters, salt)
+        Column("email_verified", Boolean, nullable=False),
+        Column("google_subject", String(255)),
+        Column("organizer_id", _key()),
+        Column("status", String(20), nullable=False),
+        Column("sessions_valid_after", UtcDateTime()),
+        Column("version", Integer, nullable=False),
+        UniqueConstraint("email", name="uq_users_email"),
+        # NULLs are distinct in a UNIQUE constraint (SQLite and PostgreSQL): unique where set.
+        UniqueConstraint("google_subject", name="uq_users_google_subject"),
+    )  # fmt: skip
+
+    Table(
+        "refresh_sessions", md,
+        Column("id", _key(), primary_key=True),
+        Column("user_id", _key(), nullable=False),
+        Column("family_id", _key(), nullable=False),
+        Column("token_hash", _key(128), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("expires_at", UtcDateTime(), nullable=False),
+        Column("rotated_at", UtcDateTime()),
+        Column("revoked_at", UtcDateTime()),
+        UniqueConstraint("token_hash", name="uq_refresh_sessions_token_hash"),
+        Index("ix_refresh_sessions_family", "family_id"),
+        Index("ix_refresh_sessions_user", "user_id"),
+    )  # fmt: skip
+
+    Table(
+        "one_time_tokens", md,
+        Column("id", _key(), primary_key=True),
+        Column("user_id", _key(), nullable=False),
+        Column("purpose", String(30), nullable=False),
+        Column("token_hash", _key(128), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("expires_at", UtcDateTime(), nullable=False),
+        Column("used_at", UtcDateTime()),
+        UniqueConstraint("token_hash", name="uq_one_time_tokens_token_hash"),
+    )  # fmt: skip
+
+    Table(
+        "api_keys", md,
+        Column("id", _key(), primary_key=True),
+        Column("organizer_id", _key(), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("prefix", String(32), nullable=False),
+        Column("key_hash", _key(128), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("scopes", _JSON, nullable=False),
+        Column("last_used_at", UtcDateTime()),
+        Column("revoked_at", UtcDateTime()),
+        UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
+        Index("ix_api_keys_organizer", "organizer_id", "created_at", "id"),
+    )  # fmt: skip
+
+    Table(
+        "staff_credentials", md,
+        Column("id", _key(), primary_key=True),
+        Column("event_id", _key(), nullable=False),
+        Column("organizer_id", _key(), nullable=False),
+        Column("label", String(200), nullable=False),
+        Column("token_hash", _key(128), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("last_used_at", UtcDateTime()),
+        Column("revoked_at", UtcDateTime()),
+        UniqueConstraint("token_hash", name="uq_staff_credentials_token_hash"),
+        Index("ix_staff_credentials_event", "event_id", "created_at", "id"),
+    )  # fmt: skip
+
     Table(
         "schema_version", md,
         Column("version", Integer, primary_key=True, autoincrement=False),
@@ -361,6 +439,13 @@ ledger_transactions = metadata.tables["ledger_transactions"]
 ledger_entries = metadata.tables["ledger_entries"]
 outbox = metadata.tables["outbox"]
 processed_events = metadata.tables["processed_events"]
+users = metadata.tables["users"]
+refresh_sessions = metadata.tables["refresh_sessions"]
+one_time_tokens = metadata.tables["one_time_tokens"]
+api_keys = metadata.tables["api_keys"]
+staff_credentials = metadata.tables["staff_credentials"]
 schema_version = metadata.tables["schema_version"]
 
 LEDGER_TABLES = ("ledger_transactions", "ledger_entries")
+#: Added by migration 4.
+IDENTITY_TABLES = ("users", "refresh_sessions", "one_time_tokens", "api_keys", "staff_credentials")

@@ -73,6 +73,16 @@ from tickex.domain.event import (
     Venue,
 )
 from tickex.domain.hold import Hold, HoldItem, HoldStatus
+from tickex.domain.identity import (
+    ApiKey,
+    OneTimeToken,
+    RefreshSession,
+    Role,
+    StaffCredential,
+    TokenPurpose,
+    User,
+    UserStatus,
+)
 from tickex.domain.ledger import Entry, LedgerTransaction, TransactionKind
 from tickex.domain.money import Money
 from tickex.domain.order import Order, OrderStatus
@@ -84,18 +94,23 @@ from tickex.domain.quota import Quota
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.domain.ticket_type import TicketType
 from tickex.ports.repository import (
+    ApiKeyRepository,
     CheckInRepository,
     EventRepository,
     HoldRepository,
     LedgerRepository,
+    OneTimeTokenRepository,
     OrderRepository,
     OrganizerRepository,
     OutboxRepository,
     ProcessedEventRepository,
     PromoCodeRepository,
     QuotaRepository,
+    RefreshSessionRepository,
+    StaffCredentialRepository,
     TicketRepository,
     TicketTypeRepository,
+    UserRepository,
 )
 from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, Storage, UnitOfWork
 
@@ -319,6 +334,11 @@ class SqlUnitOfWork(UnitOfWork):
         self.ledger = _Ledger(self)
         self.outbox = _Outbox(self)
         self.processed_events = _ProcessedEvents(self)
+        self.users = _Users(self)
+        self.sessions = _Sessions(self)
+        self.one_time_tokens = _OneTimeTokens(self)
+        self.api_keys = _ApiKeys(self)
+        self.staff_credentials = _StaffCredentials(self)
 
     @property
     def dialect(self) -> str:
@@ -456,6 +476,43 @@ def _update_versioned(table: Table) -> Executable:
     return stmt
 
 
+def _select_by(table: Table, column: str, order_by: Sequence[str] = ()) -> Executable:
+    """``SELECT * FROM t WHERE <column> = :b_value [ORDER BY <order_by>]``."""
+    key = ("select", ",".join((column, *order_by)), table.name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = (
+            select(table)
+            .where(table.c[column] == bindparam("b_value"))
+            .order_by(*(table.c[name] for name in order_by))
+        )
+        _STATEMENTS[key] = stmt
+    return stmt
+
+
+def _stamp(
+    table: Table,
+    column: str,
+    by: str = "id",
+    unless_set: Sequence[str] = (),
+    before: str | None = None,
+) -> Executable:
+    """``UPDATE t SET <column> = :b_now WHERE <by> = :b_value AND <each of unless_set> IS
+    NULL [AND <before> > :b_now]``: one conditional statement, whose row count says how
+    many rows it changed (a racing second caller finds the condition false)."""
+    key = ("stamp", ":".join((column, by, ",".join(unless_set), before or "")), table.name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        c = table.c
+        now = bindparam("b_now", type_=s.UtcDateTime())
+        where = [c[by] == bindparam("b_value"), *(c[name].is_(None) for name in unless_set)]
+        if before is not None:
+            where.append(c[before] > now)
+        stmt = update(table).where(*where).values({column: now})
+        _STATEMENTS[key] = stmt
+    return stmt
+
+
 # -- mapping helpers ------------------------------------------------------------------------
 def _money(minor: int | None, currency: str | None) -> Money | None:
     if minor is None or currency is None:
@@ -549,6 +606,15 @@ def _opt_str(value: object | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _roles_text(roles: frozenset[Role]) -> str:
+    """Sorted, comma-separated role values (``"customer,organizer"``)."""
+    return ",".join(sorted(str(role) for role in roles))
+
+
+def _roles(value: str) -> frozenset[Role]:
+    return frozenset(Role(role) for role in value.split(",") if role)
+
+
 # -- repositories ---------------------------------------------------------------------------
 class _Repo:
     table: Table
@@ -571,6 +637,11 @@ class _Repo:
         if limit is not None:
             stmt = stmt.limit(limit)
         return list(self._uow.read(stmt))
+
+    def _by_column(
+        self, column: str, value: object, order_by: Sequence[str] = ()
+    ) -> Sequence[AnyRow]:
+        return self._uow.read(_select_by(self.table, column, order_by), {"b_value": value})
 
     def _insert(self, values: dict[str, Any], what: str) -> None:
         if not self._uow.insert_unique(self.table, values):
@@ -1373,6 +1444,287 @@ class _ProcessedEvents(_Repo, ProcessedEventRepository):
         writer and then inserts nothing."""
         values = {"provider": provider, "event_id": event_id, "recorded_at": now}
         return self._uow.insert_unique(self.table, values)
+
+
+# -- identity -------------------------------------------------------------------------------
+class _Users(_Repo, UserRepository):
+    table = s.users
+
+    @staticmethod
+    def _values(u: User) -> dict[str, Any]:
+        return {
+            "id": u.id,
+            "email": u.email.strip().lower(),  # already so when built through User
+            "name": u.name,
+            "created_at": u.created_at,
+            "roles": _roles_text(u.roles),
+            "password_hash": u.password_hash,
+            "email_verified": u.email_verified,
+            "google_subject": u.google_subject,
+            "organizer_id": u.organizer_id,
+            "status": str(u.status),
+            "sessions_valid_after": u.sessions_valid_after,
+            "version": u.version,
+        }
+
+    @staticmethod
+    def _load(r: AnyRow) -> User:
+        return User(
+            id=r.id,
+            email=r.email,
+            name=r.name,
+            created_at=r.created_at,
+            roles=_roles(r.roles),
+            password_hash=r.password_hash,
+            email_verified=bool(r.email_verified),
+            google_subject=r.google_subject,
+            organizer_id=r.organizer_id,
+            status=UserStatus(r.status),
+            sessions_valid_after=r.sessions_valid_after,
+            version=r.version,
+        )
+
+    def add(self, user: User) -> None:
+        if not self._uow.insert_unique(self.table, self._values(user)):
+            if self.get_by_email(user.email) is not None:
+                raise Conflict("this email is already registered", field="email")
+            subject = user.google_subject
+            if subject is not None and self.get_by_google_subject(subject) is not None:
+                raise Conflict("this Google account is already linked", field="google_subject")
+            raise Conflict(f"users {user.id} already exists")
+
+    def get(self, user_id: str) -> User | None:
+        row = self._by_id(user_id)
+        return None if row is None else self._load(row)
+
+    def get_by_email(self, email: str) -> User | None:
+        """Python's ``str.lower()`` on both sides (SQL ``lower()`` differs between engines
+        for non-ASCII text): the column holds the lower-cased email."""
+        rows = self._by_column("email", email.strip().lower())
+        return self._load(rows[0]) if rows else None
+
+    def get_by_google_subject(self, subject: str) -> User | None:
+        rows = self._by_column("google_subject", subject)
+        return self._load(rows[0]) if rows else None
+
+    def save(self, user: User) -> None:
+        self._save_versioned(user, self._values(user))
+
+
+class _Credentials(_Repo):
+    """Shared by the repositories of credentials stored as digests."""
+
+    hash_column = "token_hash"
+
+    def _add(self, values: dict[str, Any]) -> None:
+        if not self._uow.insert_unique(self.table, values):
+            if self._by_hash(values[self.hash_column]) is not None:
+                raise Conflict(f"{self.table.name}: this digest exists")
+            raise Conflict(f"{self.table.name} {values['id']} already exists")
+
+    def _by_hash(self, digest: str) -> AnyRow | None:
+        rows = self._by_column(self.hash_column, digest)
+        return rows[0] if rows else None
+
+    def _oldest_first(self, column: str, value: str) -> Sequence[AnyRow]:
+        return self._by_column(column, value, order_by=("created_at", "id"))
+
+    def _stamp(
+        self,
+        column: str,
+        key: str,
+        now: datetime,
+        *,
+        by: str = "id",
+        unless_set: Sequence[str] = (),
+        before: str | None = None,
+    ) -> int:
+        """One UPDATE (see :func:`_stamp`); how many rows it changed."""
+        stmt = _stamp(self.table, column, by, unless_set, before)
+        return self._uow.write(stmt, {"b_value": key, "b_now": now}).rowcount
+
+
+class _Sessions(_Credentials, RefreshSessionRepository):
+    table = s.refresh_sessions
+
+    @staticmethod
+    def _load(r: AnyRow) -> RefreshSession:
+        return RefreshSession(
+            id=r.id,
+            user_id=r.user_id,
+            family_id=r.family_id,
+            token_hash=r.token_hash,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            rotated_at=r.rotated_at,
+            revoked_at=r.revoked_at,
+        )
+
+    def add(self, session: RefreshSession) -> None:
+        x = session
+        self._add(
+            {
+                "id": x.id,
+                "user_id": x.user_id,
+                "family_id": x.family_id,
+                "token_hash": x.token_hash,
+                "created_at": x.created_at,
+                "expires_at": x.expires_at,
+                "rotated_at": x.rotated_at,
+                "revoked_at": x.revoked_at,
+            }
+        )
+
+    def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
+        row = self._by_hash(token_hash)
+        return None if row is None else self._load(row)
+
+    def rotate(self, session_id: str, now: datetime) -> bool:
+        """``UPDATE ... SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL AND
+        revoked_at IS NULL``: of two racing refreshes, the second waits for the first's row
+        lock, re-evaluates the condition and changes nothing."""
+        unless = ("rotated_at", "revoked_at")
+        return self._stamp("rotated_at", session_id, now, unless_set=unless) == 1
+
+    def revoke_family(self, family_id: str, now: datetime) -> int:
+        return self._stamp("revoked_at", family_id, now, by="family_id", unless_set=("revoked_at",))
+
+    def revoke_user(self, user_id: str, now: datetime) -> int:
+        return self._stamp("revoked_at", user_id, now, by="user_id", unless_set=("revoked_at",))
+
+
+class _OneTimeTokens(_Credentials, OneTimeTokenRepository):
+    table = s.one_time_tokens
+
+    @staticmethod
+    def _load(r: AnyRow) -> OneTimeToken:
+        return OneTimeToken(
+            id=r.id,
+            user_id=r.user_id,
+            purpose=TokenPurpose(r.purpose),
+            token_hash=r.token_hash,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            used_at=r.used_at,
+        )
+
+    def add(self, token: OneTimeToken) -> None:
+        x = token
+        self._add(
+            {
+                "id": x.id,
+                "user_id": x.user_id,
+                "purpose": str(x.purpose),
+                "token_hash": x.token_hash,
+                "created_at": x.created_at,
+                "expires_at": x.expires_at,
+                "used_at": x.used_at,
+            }
+        )
+
+    def get_by_hash(self, token_hash: str) -> OneTimeToken | None:
+        row = self._by_hash(token_hash)
+        return None if row is None else self._load(row)
+
+    def use(self, token_id: str, now: datetime) -> bool:
+        """``... SET used_at = :now WHERE id = :id AND used_at IS NULL AND expires_at > :now``."""
+        changed = self._stamp(
+            "used_at", token_id, now, unless_set=("used_at",), before="expires_at"
+        )
+        return changed == 1
+
+
+class _ApiKeys(_Credentials, ApiKeyRepository):
+    table = s.api_keys
+    hash_column = "key_hash"
+
+    @staticmethod
+    def _load(r: AnyRow) -> ApiKey:
+        return ApiKey(
+            id=r.id,
+            organizer_id=r.organizer_id,
+            name=r.name,
+            prefix=r.prefix,
+            key_hash=r.key_hash,
+            created_at=r.created_at,
+            scopes=tuple(r.scopes),
+            last_used_at=r.last_used_at,
+            revoked_at=r.revoked_at,
+        )
+
+    def add(self, key: ApiKey) -> None:
+        x = key
+        self._add(
+            {
+                "id": x.id,
+                "organizer_id": x.organizer_id,
+                "name": x.name,
+                "prefix": x.prefix,
+                "key_hash": x.key_hash,
+                "created_at": x.created_at,
+                "scopes": list(x.scopes),
+                "last_used_at": x.last_used_at,
+                "revoked_at": x.revoked_at,
+            }
+        )
+
+    def get_by_hash(self, key_hash: str) -> ApiKey | None:
+        row = self._by_hash(key_hash)
+        return None if row is None else self._load(row)
+
+    def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
+        return [self._load(r) for r in self._oldest_first("organizer_id", organizer_id)]
+
+    def revoke(self, key_id: str, now: datetime) -> bool:
+        return self._stamp("revoked_at", key_id, now, unless_set=("revoked_at",)) == 1
+
+    def touch(self, key_id: str, now: datetime) -> None:
+        self._stamp("last_used_at", key_id, now)
+
+
+class _StaffCredentials(_Credentials, StaffCredentialRepository):
+    table = s.staff_credentials
+
+    @staticmethod
+    def _load(r: AnyRow) -> StaffCredential:
+        return StaffCredential(
+            id=r.id,
+            event_id=r.event_id,
+            organizer_id=r.organizer_id,
+            label=r.label,
+            token_hash=r.token_hash,
+            created_at=r.created_at,
+            last_used_at=r.last_used_at,
+            revoked_at=r.revoked_at,
+        )
+
+    def add(self, credential: StaffCredential) -> None:
+        x = credential
+        self._add(
+            {
+                "id": x.id,
+                "event_id": x.event_id,
+                "organizer_id": x.organizer_id,
+                "label": x.label,
+                "token_hash": x.token_hash,
+                "created_at": x.created_at,
+                "last_used_at": x.last_used_at,
+                "revoked_at": x.revoked_at,
+            }
+        )
+
+    def get_by_hash(self, token_hash: str) -> StaffCredential | None:
+        row = self._by_hash(token_hash)
+        return None if row is None else self._load(row)
+
+    def list_by_event(self, event_id: str) -> list[StaffCredential]:
+        return [self._load(r) for r in self._oldest_first("event_id", event_id)]
+
+    def revoke(self, credential_id: str, now: datetime) -> bool:
+        return self._stamp("revoked_at", credential_id, now, unless_set=("revoked_at",)) == 1
+
+    def touch(self, credential_id: str, now: datetime) -> None:
+        self._stamp("last_used_at", credential_id, now)
 
 
 __all__ = ["SqlStorage", "SqlUnitOfWork", "normalize_url"]
