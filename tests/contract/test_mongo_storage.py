@@ -7,6 +7,9 @@
 - ``TestMongoServerStorage`` runs the same contract, concurrency included, against a real
   MongoDB when ``TICKEX_TEST_MONGODB_URI`` is set (a replica set: transactions), each test
   in a database of its own. See docs/adapters/mongo.md for a one-line replica set.
+- ``TestMongomockIdentityStorage`` and ``TestMongoServerIdentityStorage`` run the identity
+  contract (users, refresh sessions, one-time tokens, API keys, staff credentials) on the
+  same two fixtures.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import mongomock
 import pytest
 
 from tickex.adapters.mongo import MongoStorage
-from tickex.testing.contracts import StorageContract
+from tickex.testing.contracts import IdentityStorageContract, StorageContract
 
 MONGODB_URI = os.environ.get("TICKEX_TEST_MONGODB_URI", "")
 
@@ -40,6 +43,20 @@ def mongomock_storage() -> MongoStorage:
     return storage
 
 
+def server_storage() -> Iterator[MongoStorage]:
+    if not MONGODB_URI:
+        # Optional by design (no MongoDB can be installed on our machines), so this
+        # skips even under TICKEX_REQUIRE_SERVICES=1.
+        pytest.skip("no MongoDB server: set TICKEX_TEST_MONGODB_URI to run against one")
+    storage = MongoStorage.from_url(
+        MONGODB_URI, f"tickex_test_{uuid.uuid4().hex[:16]}", serverSelectionTimeoutMS=5000
+    )
+    storage.migrate()
+    yield storage
+    storage.client.drop_database(storage.database.name)
+    storage.close()
+
+
 class TestMongomockStorage(StorageContract):
     concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
 
@@ -53,14 +70,20 @@ class TestMongomockStorage(StorageContract):
 class TestMongoServerStorage(StorageContract):
     @pytest.fixture
     def storage(self) -> Iterator[MongoStorage]:
-        if not MONGODB_URI:
-            # Optional by design (no MongoDB can be installed on our machines), so this
-            # skips even under TICKEX_REQUIRE_SERVICES=1.
-            pytest.skip("no MongoDB server: set TICKEX_TEST_MONGODB_URI to run against one")
-        storage = MongoStorage.from_url(
-            MONGODB_URI, f"tickex_test_{uuid.uuid4().hex[:16]}", serverSelectionTimeoutMS=5000
-        )
-        storage.migrate()
+        yield from server_storage()
+
+
+class TestMongomockIdentityStorage(IdentityStorageContract):
+    concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
+
+    @pytest.fixture
+    def storage(self) -> Iterator[MongoStorage]:
+        storage = mongomock_storage()
         yield storage
-        storage.client.drop_database(storage.database.name)
         storage.close()
+
+
+class TestMongoServerIdentityStorage(IdentityStorageContract):
+    @pytest.fixture
+    def storage(self) -> Iterator[MongoStorage]:
+        yield from server_storage()

@@ -59,6 +59,78 @@ def test_operators_are_refused_by_every_lookup(storage: MongoStorage, hostile: A
             in_uow(storage, lookup)
 
 
+@pytest.mark.parametrize("hostile", OPERATORS, ids=str)
+def test_an_operator_as_email_or_digest_is_refused_though_raw_it_would_match(
+    storage: MongoStorage, hostile: Any
+) -> None:
+    user = b.user(google_subject="g-1")
+    session = b.refresh_session(user_id=user.id)
+    in_uow(storage, lambda uow: [uow.users.add(user), uow.sessions.add(session)])
+    in_uow(storage, lambda uow: uow.one_time_tokens.add(b.one_time_token(user_id=user.id)))
+    in_uow(storage, lambda uow: uow.api_keys.add(b.api_key()))
+    in_uow(storage, lambda uow: uow.staff_credentials.add(b.staff_credential()))
+    # negative controls: handed to MongoDB raw, the value is an operator and matches
+    db = storage.database
+    assert db.users.find_one({"email": hostile}) is not None
+    assert db.refresh_sessions.find_one({"token_hash": hostile}) is not None
+    lookups = [
+        lambda uow: uow.users.get(hostile),
+        lambda uow: uow.users.get_by_email(hostile),
+        lambda uow: uow.users.get_by_google_subject(hostile),
+        lambda uow: uow.sessions.get_by_token_hash(hostile),
+        lambda uow: uow.sessions.rotate(hostile, b.T0),
+        lambda uow: uow.sessions.revoke_family(hostile, b.T0),
+        lambda uow: uow.sessions.revoke_user(hostile, b.T0),
+        lambda uow: uow.one_time_tokens.get_by_hash(hostile),
+        lambda uow: uow.one_time_tokens.use(hostile, b.T0),
+        lambda uow: uow.api_keys.get_by_hash(hostile),
+        lambda uow: uow.api_keys.list_by_organizer(hostile),
+        lambda uow: uow.api_keys.revoke(hostile, b.T0),
+        lambda uow: uow.api_keys.touch(hostile, b.T0),
+        lambda uow: uow.staff_credentials.get_by_hash(hostile),
+        lambda uow: uow.staff_credentials.list_by_event(hostile),
+        lambda uow: uow.staff_credentials.revoke(hostile, b.T0),
+        lambda uow: uow.staff_credentials.touch(hostile, b.T0),
+    ]
+    for lookup in lookups:
+        with pytest.raises(ValidationFailed):
+            in_uow(storage, lookup)
+    untouched = in_uow(storage, lambda uow: uow.sessions.get_by_token_hash(session.token_hash))
+    assert untouched == session
+
+
+def test_hostile_values_cannot_be_stored_as_lookup_keys(storage: MongoStorage) -> None:
+    hostile: Any = {"$ne": None}
+    with pytest.raises(ValidationFailed):
+        in_uow(storage, lambda uow: uow.sessions.add(b.refresh_session(token_hash=hostile)))
+    with pytest.raises(ValidationFailed):
+        in_uow(storage, lambda uow: uow.users.add(b.user(google_subject=hostile)))
+    with pytest.raises(ValidationFailed):
+        in_uow(storage, lambda uow: uow.api_keys.add(b.api_key(key_hash=hostile)))
+    assert storage.database.refresh_sessions.count_documents({}) == 0
+    assert storage.database.users.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("value", DOLLAR_STRINGS)
+def test_dollar_strings_as_emails_subjects_and_digests_are_literal(
+    storage: MongoStorage, value: str
+) -> None:
+    in_uow(storage, lambda uow: uow.users.add(b.user(google_subject="g-1")))
+    in_uow(storage, lambda uow: uow.sessions.add(b.refresh_session()))
+    in_uow(storage, lambda uow: uow.api_keys.add(b.api_key()))
+    # nothing is stored under these values: a literal match finds nothing
+    assert in_uow(storage, lambda uow: uow.users.get_by_email(value)) is None
+    assert in_uow(storage, lambda uow: uow.users.get_by_google_subject(value)) is None
+    assert in_uow(storage, lambda uow: uow.sessions.get_by_token_hash(value)) is None
+    assert in_uow(storage, lambda uow: uow.api_keys.get_by_hash(value)) is None
+    assert in_uow(storage, lambda uow: uow.sessions.revoke_user(value, b.T0)) == 0
+    # and once stored, they match exactly themselves
+    session = b.refresh_session(token_hash=value)
+    in_uow(storage, lambda uow: uow.sessions.add(session))
+    assert in_uow(storage, lambda uow: uow.sessions.get_by_token_hash(value)) == session
+    assert in_uow(storage, lambda uow: uow.sessions.get_by_token_hash(value + "x")) is None
+
+
 @pytest.mark.parametrize("value", DOLLAR_STRINGS)
 def test_dollar_strings_are_stored_and_matched_literally(storage: MongoStorage, value: str) -> None:
     evt = b.event(slug=value)

@@ -80,6 +80,11 @@ def test_every_document_carries_the_schema_version(storage: MongoStorage) -> Non
         uow.ledger.append(b.sale())
         uow.outbox.add(b.outbox_message())
         uow.processed_events.record("stripe", "evt_1", b.T0)
+        uow.users.add(b.user())
+        uow.sessions.add(b.refresh_session())
+        uow.one_time_tokens.add(b.one_time_token())
+        uow.api_keys.add(b.api_key())
+        uow.staff_credentials.add(b.staff_credential())
 
     in_uow(storage, fill)
     for name in Collections.ALL:
@@ -106,6 +111,7 @@ def test_migrate_creates_every_index_and_is_idempotent(storage: MongoStorage) ->
         assert index.name in info, index.name
         assert [k for k, _ in info[index.name]["key"]] == list(index.keys)
         assert bool(info[index.name].get("unique")) == index.unique
+        assert info[index.name].get("partialFilterExpression") == index.partial
     uniques = {(i.collection, i.keys) for i in INDEXES if i.unique}
     assert uniques == {
         ("events", ("slug",)),
@@ -116,7 +122,15 @@ def test_migrate_creates_every_index_and_is_idempotent(storage: MongoStorage) ->
         ("outbox", ("idempotency_key",)),
         ("processed_events", ("provider", "event_id")),
         ("ledger", ("sequence",)),
+        ("users", ("email",)),
+        ("users", ("google_subject",)),
+        ("refresh_sessions", ("token_hash",)),
+        ("one_time_tokens", ("token_hash",)),
+        ("api_keys", ("key_hash",)),
+        ("staff_credentials", ("token_hash",)),
     }
+    partial = {(i.collection, i.name): i.partial for i in INDEXES if i.partial is not None}
+    assert partial == {("users", "google_subject_unique"): {"google_subject": {"$type": "string"}}}
     assert storage.database.counters.find_one({"_id": "ledger_sequence"}) == {
         "_id": "ledger_sequence",
         "value": 0,

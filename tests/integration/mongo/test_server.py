@@ -11,7 +11,7 @@ import pytest
 from tests.integration.mongo.conftest import open_server_storage
 from tickex.adapters.mongo import MongoStorage
 from tickex.application.inventory import reserve
-from tickex.domain.errors import ConcurrencyConflict, SoldOut
+from tickex.domain.errors import ConcurrencyConflict, Conflict, SoldOut
 from tickex.domain.hold import HoldItem
 from tickex.testing import builders as b
 from tickex.testing.contracts import in_uow
@@ -89,3 +89,64 @@ def test_racing_buyers_without_transactions_get_exactly_the_seats(
     compensating: MongoStorage,
 ) -> None:
     assert _race(compensating, seats=15, buyers=32) == (15, 15)
+
+
+def _refresh_race(storage: MongoStorage, racers: int) -> list[bool]:
+    """``racers`` threads rotate one refresh session at once, retrying the unit on a
+    conflict; returns who rotated."""
+    session = b.refresh_session()
+    in_uow(storage, lambda uow: uow.sessions.add(session))
+    wins: list[bool] = []
+    lock, start = threading.Lock(), threading.Barrier(racers)
+
+    def refresh() -> None:
+        start.wait()
+        for _ in range(20):
+            try:
+                won = in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
+            except ConcurrencyConflict:
+                continue
+            with lock:
+                wins.append(won)
+            return
+
+    threads = [threading.Thread(target=refresh) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(wins)
+
+
+def test_racing_refreshes_without_transactions_let_exactly_one_rotate(
+    compensating: MongoStorage,
+) -> None:
+    assert _refresh_race(compensating, 16) == [False] * 15 + [True]
+
+
+def test_a_rolled_back_revocation_is_never_seen(server_storage: MongoStorage) -> None:
+    sessions = [b.refresh_session(user_id="u1", family_id=f"f{i}") for i in range(3)]
+    in_uow(server_storage, lambda uow: [uow.sessions.add(s) for s in sessions])
+    with server_storage.unit_of_work() as uow:
+        assert uow.sessions.revoke_user("u1", b.T0) == 3
+        outside = in_uow(
+            server_storage, lambda other: other.sessions.get_by_token_hash(sessions[0].token_hash)
+        )
+        assert outside == sessions[0]
+    for s in sessions:
+        digest = s.token_hash
+        assert in_uow(server_storage, lambda u: u.sessions.get_by_token_hash(digest)) == s  # noqa: B023
+
+
+def test_the_server_names_the_unique_field_a_new_user_collides_on(
+    server_storage: MongoStorage,
+) -> None:
+    in_uow(server_storage, lambda uow: uow.users.add(b.user(email="a@example.com",
+                                                             google_subject="g-1")))  # fmt: skip
+    with pytest.raises(Conflict) as subject:
+        in_uow(server_storage, lambda uow: uow.users.add(b.user(google_subject="g-1")))
+    with pytest.raises(Conflict) as email:
+        in_uow(server_storage, lambda uow: uow.users.add(b.user(email="A@example.com")))
+    assert [subject.value.context["field"], email.value.context["field"]] == [
+        "google_subject", "email"
+    ]  # fmt: skip

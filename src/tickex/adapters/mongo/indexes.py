@@ -1,10 +1,11 @@
 """The collections and indexes the Mongo adapter needs, declared once.
 
 Unique indexes are what turn a duplicate slug, order code, ticket secret, promo code,
-scan nonce, outbox idempotency key or provider event id into a ``Conflict`` — atomically,
-including between two units of work that run at the same time. The other indexes serve
-exactly the queries the repositories make (equality fields first, then the sort fields),
-so no repository query scans a collection.
+scan nonce, outbox idempotency key, provider event id, user email, Google subject or
+credential digest into a ``Conflict`` — atomically, including between two units of work
+that run at the same time. The other indexes serve exactly the queries the repositories
+make (equality fields first, then the sort fields), so no repository query scans a
+collection.
 
 Names are explicit: ``migrate()`` is idempotent (creating an identical index is a no-op),
 and an index whose definition changed under the same name fails loudly instead of being
@@ -14,6 +15,7 @@ silently kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
@@ -36,6 +38,11 @@ class Collections:
     LEDGER = "ledger"
     OUTBOX = "outbox"
     PROCESSED_EVENTS = "processed_events"
+    USERS = "users"
+    REFRESH_SESSIONS = "refresh_sessions"
+    ONE_TIME_TOKENS = "one_time_tokens"
+    API_KEYS = "api_keys"
+    STAFF_CREDENTIALS = "staff_credentials"
     COUNTERS = "counters"
 
     ALL: tuple[str, ...] = (
@@ -51,6 +58,11 @@ class Collections:
         LEDGER,
         OUTBOX,
         PROCESSED_EVENTS,
+        USERS,
+        REFRESH_SESSIONS,
+        ONE_TIME_TOKENS,
+        API_KEYS,
+        STAFF_CREDENTIALS,
         COUNTERS,
     )
 
@@ -64,11 +76,20 @@ class Index:
     name: str
     keys: tuple[str, ...]
     unique: bool = False
+    #: ``partialFilterExpression``: only documents matching it are indexed (and so unique)
+    partial: Document | None = None
+
+    def options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"name": self.name, "unique": self.unique}
+        if self.partial is not None:
+            options["partialFilterExpression"] = self.partial
+        return options
 
     def model(self) -> IndexModel:
-        return IndexModel(
-            [(key, ASCENDING) for key in self.keys], name=self.name, unique=self.unique
-        )
+        return IndexModel([(key, ASCENDING) for key in self.keys], **self.options())
+
+    def create(self, db: Database[Document]) -> None:
+        db[self.collection].create_index([(key, ASCENDING) for key in self.keys], **self.options())
 
 
 def _t(name: str) -> tuple[str, str]:
@@ -87,6 +108,19 @@ INDEXES: tuple[Index, ...] = (
     Index(C.OUTBOX, "idempotency_key_unique", ("idempotency_key",), unique=True),
     Index(C.PROCESSED_EVENTS, "provider_event_unique", ("provider", "event_id"), unique=True),
     Index(C.LEDGER, "sequence_unique", ("sequence",), unique=True),
+    Index(C.USERS, "email_unique", ("email",), unique=True),
+    # unique where set: users without a Google account (None) are not in the index
+    Index(
+        C.USERS,
+        "google_subject_unique",
+        ("google_subject",),
+        unique=True,
+        partial={"google_subject": {"$type": "string"}},
+    ),
+    Index(C.REFRESH_SESSIONS, "token_hash_unique", ("token_hash",), unique=True),
+    Index(C.ONE_TIME_TOKENS, "token_hash_unique", ("token_hash",), unique=True),
+    Index(C.API_KEYS, "key_hash_unique", ("key_hash",), unique=True),
+    Index(C.STAFF_CREDENTIALS, "token_hash_unique", ("token_hash",), unique=True),
     # the repositories' queries: equality fields, then sort fields
     Index(C.EVENTS, "organizer_starts", ("organizer_id", *_t("starts_at"), "_id")),
     Index(C.EVENTS, "catalogue", ("status", *_t("starts_at"), "_id")),
@@ -111,6 +145,12 @@ INDEXES: tuple[Index, ...] = (
         "status_available",
         ("status", *_t("available_at"), *_t("created_at"), "_id"),
     ),
+    # revoking a family (refresh-token reuse) or every session of a user (sign out
+    # everywhere) touches only the sessions not revoked yet
+    Index(C.REFRESH_SESSIONS, "family_revoked", ("family_id", "revoked_at")),
+    Index(C.REFRESH_SESSIONS, "user_revoked", ("user_id", "revoked_at")),
+    Index(C.API_KEYS, "organizer_created", ("organizer_id", *_t("created_at"), "_id")),
+    Index(C.STAFF_CREDENTIALS, "event_created", ("event_id", *_t("created_at"), "_id")),
 )
 
 
@@ -123,11 +163,11 @@ def create_indexes(db: Database[Document]) -> None:
     for name in Collections.ALL:
         if name not in existing:
             db.create_collection(name)
-    by_collection: dict[str, list[IndexModel]] = {}
+    # One ``create_index`` per index rather than ``create_indexes`` per collection:
+    # mongomock's ``create_indexes`` drops ``partialFilterExpression``, which would make
+    # the Google-subject index unique over every user without one.
     for index in INDEXES:
-        by_collection.setdefault(index.collection, []).append(index.model())
-    for name, models in by_collection.items():
-        db[name].create_indexes(models)
+        index.create(db)
     # The counter exists before the first append, so concurrent first appends never race
     # to upsert it.
     db[C.COUNTERS].update_one(

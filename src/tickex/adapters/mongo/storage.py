@@ -20,18 +20,23 @@ from pymongo.errors import OperationFailure, PyMongoError
 from tickex.adapters.mongo.indexes import create_indexes
 from tickex.adapters.mongo.mapping import Document
 from tickex.adapters.mongo.repositories import (
+    MongoApiKeyRepository,
     MongoCheckInRepository,
     MongoEventRepository,
     MongoHoldRepository,
     MongoLedgerRepository,
+    MongoOneTimeTokenRepository,
     MongoOrderRepository,
     MongoOrganizerRepository,
     MongoOutboxRepository,
     MongoProcessedEventRepository,
     MongoPromoCodeRepository,
     MongoQuotaRepository,
+    MongoRefreshSessionRepository,
+    MongoStaffCredentialRepository,
     MongoTicketRepository,
     MongoTicketTypeRepository,
+    MongoUserRepository,
 )
 from tickex.adapters.mongo.unit_of_work import Work
 from tickex.ports.unit_of_work import Storage, UnitOfWork
@@ -181,6 +186,11 @@ class MongoUnitOfWork(UnitOfWork):
         self.ledger = MongoLedgerRepository(self._current)
         self.outbox = MongoOutboxRepository(self._current)
         self.processed_events = MongoProcessedEventRepository(self._current)
+        self.users = MongoUserRepository(self._current)
+        self.sessions = MongoRefreshSessionRepository(self._current)
+        self.one_time_tokens = MongoOneTimeTokenRepository(self._current)
+        self.api_keys = MongoApiKeyRepository(self._current)
+        self.staff_credentials = MongoStaffCredentialRepository(self._current)
 
     def _current(self) -> Work:
         if self._work is None:
