@@ -12,11 +12,14 @@ from tickex.adapters.memory.clock import FixedClock, SeededSecretGenerator, Sequ
 from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
 from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
+from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.services import Services
 from tickex.domain.pricing import PlatformFee
+from tickex.ports.clock import Clock
 from tickex.ports.payment import PaymentGateway
+from tickex.ports.rate_limit import RateLimiter
 from tickex.ports.signer import TicketSigner
 from tickex.ports.unit_of_work import Storage
 from tickex.settings import Settings, decode_seed
@@ -52,6 +55,16 @@ def build_payments(settings: Settings) -> PaymentGateway:
     return InMemoryPaymentGateway(base_url, random_references=settings.environment != "test")
 
 
+def build_rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
+    """Redis when ``TICKEX_REDIS_URL`` is set (shared by every worker; the optional extra
+    ``tickex[redis]``), else in memory on the application's clock (one process)."""
+    if settings.redis_url is None:
+        return InMemoryRateLimiter(clock)
+    from tickex.adapters.redis import RedisRateLimiter
+
+    return RedisRateLimiter(settings.redis_url.get_secret_value())
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -65,6 +78,7 @@ class Container(containers.DeclarativeContainer):
     messenger = providers.Singleton(InMemoryMessenger)
     media = providers.Singleton(InMemoryMediaStore)
     platform_fee = providers.Singleton(build_platform_fee, settings)
+    rate_limiter = providers.Singleton(build_rate_limiter, settings, clock)
 
     services = providers.Singleton(
         Services,
@@ -77,6 +91,7 @@ class Container(containers.DeclarativeContainer):
         mailer=mailer,
         messenger=messenger,
         media=media,
+        rate_limiter=rate_limiter,
         platform_fee=platform_fee,
         public_url=settings.provided.public_url,
     )

@@ -63,7 +63,7 @@ class TickEx:
     def from_settings(cls, settings: Settings | None = None, **adapters: Any) -> TickEx:
         """Adapters from settings (environment), any of them replaced by keyword:
         ``storage``, ``clock``, ``ids``, ``secrets``, ``signer``, ``payments``, ``mailer``,
-        ``messenger``, ``media``."""
+        ``messenger``, ``media``, ``rate_limiter``."""
         container = build_container(settings)
         for name, adapter in adapters.items():
             provider = getattr(container, name, None)

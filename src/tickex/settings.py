@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
     host: Annotated[str, Field(min_length=1, max_length=255)] = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65_535)] = 8000
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis://, rediss:// or unix:// URL of the rate-limit store shared by "
+        "every worker; unset: in memory (one process)",
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="comma-separated addresses or CIDR networks of the reverse proxies "
+        "whose X-Forwarded-For is believed",
+    )
     worker_interval: Annotated[float, Field(ge=0, le=3600)] | None = Field(
         default=None,
         description="seconds between in-process worker rounds; 0 turns it off "
@@ -70,6 +81,35 @@ class Settings(BaseSettings):
         bad = [origin for origin in value if not _ORIGIN.match(origin)]
         if bad:
             raise ValueError(f"expected origins like https://shop.example, not {bad}")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = []
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                bad.append(entry)
+        if bad:
+            raise ValueError(f"expected IP addresses or CIDR networks like 10.0.0.0/8, not {bad}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
         return value
 
     def in_process_worker_interval(self) -> float | None:

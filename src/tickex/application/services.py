@@ -13,6 +13,7 @@ from tickex.ports.clock import Clock, IdGenerator, SecretGenerator
 from tickex.ports.mail import Mailer, Messenger
 from tickex.ports.media import MediaStore
 from tickex.ports.payment import PaymentGateway
+from tickex.ports.rate_limit import RateLimiter
 from tickex.ports.signer import TicketSigner
 from tickex.ports.unit_of_work import Storage, UnitOfWork
 
@@ -32,6 +33,7 @@ class Services:
     mailer: Mailer
     messenger: Messenger
     media: MediaStore
+    rate_limiter: RateLimiter
     platform_fee: PlatformFee = field(default_factory=PlatformFee)
     public_url: str = "http://127.0.0.1:8000"
 

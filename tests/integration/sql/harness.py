@@ -24,6 +24,7 @@ from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
 from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
+from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.sql import SqlStorage
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.cancel_order import CancelOrder, cancel_order
@@ -70,6 +71,7 @@ def build_services(storage: SqlStorage, clock: Clock | None = None) -> Services:
         mailer=InMemoryMailer(),
         messenger=InMemoryMessenger(),
         media=InMemoryMediaStore(),
+        rate_limiter=InMemoryRateLimiter(clock or SystemClock()),
     )
 
 

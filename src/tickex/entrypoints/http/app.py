@@ -7,7 +7,7 @@ Nothing is built at import time; every call builds a new, independent applicatio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from litestar import Litestar
@@ -31,6 +31,12 @@ from tickex.entrypoints.http.observability import (
 from tickex.entrypoints.http.operations import OperationsController
 from tickex.entrypoints.http.orders import OrderController
 from tickex.entrypoints.http.problems import exception_handlers
+from tickex.entrypoints.http.rate_limit import (
+    RATE_LIMIT_HEADERS,
+    RateLimitMiddleware,
+    RateLimits,
+    RatePolicy,
+)
 from tickex.entrypoints.http.schemas import Input
 from tickex.entrypoints.http.worker import in_process_worker
 from tickex.facade import TickEx
@@ -43,13 +49,20 @@ def create_app(
     *,
     cors_origins: Sequence[str] = (),
     worker_interval: float | None = None,
+    trusted_proxies: Sequence[str] = (),
+    rate_policies: Mapping[str, RatePolicy] | None = None,
 ) -> Litestar:
     """The HTTP API for ``app``.
 
     ``cors_origins``: browser origins allowed to call the API (``TICKEX_CORS_ORIGINS``);
     none by default. ``worker_interval``: run the worker in-process every so many seconds
     (development); ``None`` leaves it to a worker process of its own.
+    ``trusted_proxies``: addresses or CIDRs whose ``X-Forwarded-For`` is believed
+    (``TICKEX_TRUSTED_PROXIES``). ``rate_policies``: the rate limits by operation id or
+    ``"METHOD /path"`` (default: ``rate_limit.DEFAULT_POLICIES``; ``{}``: none), counted
+    by ``app.services.rate_limiter``.
     """
+    limits = RateLimits.build(app.services.rate_limiter, rate_policies, trusted_proxies)
     metrics = HttpMetrics(lambda: app.services.read(lambda uow: uow.outbox.pending_count()))
     swagger = SelfHostedSwagger(path="/swagger")
     lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
@@ -74,13 +87,13 @@ def create_app(
             "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
-        middleware=[RequestClockMiddleware()],
+        middleware=[RequestClockMiddleware(), RateLimitMiddleware(limits)],
         before_send=[response_hook(metrics)],
         cors_config=CORSConfig(
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", REQUEST_ID_HEADER],
-            expose_headers=[REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, *RATE_LIMIT_HEADERS],
             max_age=600,
         )
         if cors_origins

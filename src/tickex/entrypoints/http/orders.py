@@ -38,7 +38,7 @@ class OrderController(Controller):
         status_code=201,
         sync_to_thread=True,
         guards=[require_json],
-        responses=problem_responses(404, 409, 415, 422, 503),
+        responses=problem_responses(404, 409, 415, 422, 429, 503),
     )
     def place_order(
         self, data: JSONBody[schemas.PlaceOrderInput], tickex: App, metrics: Metrics

@@ -41,6 +41,8 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "validation_failed": 422,  # parsed, but a field is missing, unknown or out of bounds
     "not_ready": 503,
     "internal_error": 500,
+    "rate_limited": 429,  # the HTTP layer's rate limits (entrypoints/http/rate_limit.py)
+    "rate_limit_unavailable": 503,  # only for a policy that fails closed
     # domain and application errors (tickex.domain.errors, use-case modules)
     "conflict": 409,
     "concurrency_conflict": 409,
@@ -62,6 +64,8 @@ TITLES: Mapping[str, str] = {
     "unsupported_media_type": "Unsupported media type",
     "validation_failed": "The request is not valid",
     "not_ready": "Not ready",
+    "rate_limited": "Too many requests",
+    "rate_limit_unavailable": "Rate limiter unavailable",
     "internal_error": "Internal error",
     "conflict": "Conflict",
     "concurrency_conflict": "Changed concurrently, please retry",
@@ -262,6 +266,7 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
         409: "conflict: sold out, used up, changed total or state",
         415: "the body is not application/json",
         422: "validation failed or a business rule refused the request",
+        429: "too many requests: try again after Retry-After seconds",
         500: "internal error",
         501: "not available with this storage engine",
         503: "a dependency (storage, payment provider) is unavailable",

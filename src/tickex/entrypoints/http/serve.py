@@ -47,6 +47,7 @@ def app_from_environment() -> Litestar:
         TickEx.from_settings(settings),
         cors_origins=settings.cors_origins,
         worker_interval=settings.in_process_worker_interval(),
+        trusted_proxies=settings.trusted_proxies,
     )
 
 
@@ -84,6 +85,13 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
             file=sys.stderr,
         )
         return 2
+    if workers > 1 and settings.redis_url is None:
+        print(
+            "rate limits kept in memory hold per worker: set TICKEX_REDIS_URL to share them",
+            file=sys.stderr,
+        )
+        if settings.environment == "production":
+            return 2
     if settings.environment != "production":
         _migrate(settings)  # development just works; production migrates as a release step
     base = f"http://{host}:{port}"
