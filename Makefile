@@ -18,7 +18,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/tickex migrate
 	$(BIN)/tickex seed-demo
-	$(BIN)/tickex serve
+	TICKEX_ORGANIZER_SELF_SERVE=$${TICKEX_ORGANIZER_SELF_SERVE:-true} $(BIN)/tickex serve
 
 demo: install
 	$(BIN)/tickex demo

@@ -37,9 +37,11 @@ from typing import Any
 from sqlalchemy import create_engine, text, update
 
 from tickex.adapters.ed25519_signer import Ed25519TicketSigner
+from tickex.adapters.memory.identity import InMemoryAccessTokens, InMemoryPasswordHasher
 from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
 from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
+from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.sql import SqlStorage, normalize_url
 from tickex.adapters.sql import schema as s
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
@@ -69,9 +71,10 @@ class Target:
 
 
 def services_for(storage: SqlStorage) -> Services:
+    clock = SystemClock()
     return Services(
         storage=storage,
-        clock=SystemClock(),
+        clock=clock,
         ids=UuidIdGenerator(),
         secrets=SystemSecretGenerator(),
         signer=Ed25519TicketSigner.generate(),
@@ -79,6 +82,9 @@ def services_for(storage: SqlStorage) -> Services:
         mailer=InMemoryMailer(),
         messenger=InMemoryMessenger(),
         media=InMemoryMediaStore(),
+        rate_limiter=InMemoryRateLimiter(clock),
+        passwords=InMemoryPasswordHasher(),
+        access_tokens=InMemoryAccessTokens(clock=clock),
     )
 
 

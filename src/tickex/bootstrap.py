@@ -3,12 +3,16 @@ time; tests and hosts override any provider (``container.mailer.override(...)``)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dependency_injector import containers, providers
 
+from tickex.adapters.argon2_hasher import Argon2PasswordHasher
 from tickex.adapters.ed25519_signer import Ed25519TicketSigner
+from tickex.adapters.jwt_tokens import JwtAccessTokens
 from tickex.adapters.memory.clock import FixedClock, SeededSecretGenerator, SequentialIdGenerator
+from tickex.adapters.memory.identity import InMemoryAccessTokens, InMemoryPasswordHasher
 from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
 from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
@@ -18,6 +22,7 @@ from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGen
 from tickex.application.services import Services
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock
+from tickex.ports.identity import AccessTokens
 from tickex.ports.payment import PaymentGateway
 from tickex.ports.rate_limit import RateLimiter
 from tickex.ports.signer import TicketSigner
@@ -65,6 +70,34 @@ def build_rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     return RedisRateLimiter(settings.redis_url.get_secret_value())
 
 
+ACCESS_TOKEN_AUDIENCE = "tickex-api"
+
+
+def build_access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
+    """EdDSA JWTs signed with ``TICKEX_ACCESS_TOKEN_KEY`` (a key per process when unset:
+    development only, the settings refuse that in production); issuer: the public URL."""
+    key = settings.access_token_key
+    signing_key = (
+        Ed25519PrivateKey.generate()
+        if key is None
+        else Ed25519PrivateKey.from_private_bytes(decode_seed(key))
+    )
+    return JwtAccessTokens(
+        signing_key,
+        clock=clock,
+        issuer=settings.public_url,
+        audience=ACCESS_TOKEN_AUDIENCE,
+        ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+    )
+
+
+def memory_access_tokens(clock: Clock, settings: Settings | None = None) -> AccessTokens:
+    """Fast fake access tokens on ``clock`` (for ``TickEx.in_memory()``)."""
+    ttl = timedelta(seconds=settings.access_token_ttl_seconds if settings else 900)
+    issuer = settings.public_url if settings else "http://127.0.0.1:8000"
+    return InMemoryAccessTokens(clock=clock, issuer=issuer, audience=ACCESS_TOKEN_AUDIENCE, ttl=ttl)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -79,6 +112,8 @@ class Container(containers.DeclarativeContainer):
     media = providers.Singleton(InMemoryMediaStore)
     platform_fee = providers.Singleton(build_platform_fee, settings)
     rate_limiter = providers.Singleton(build_rate_limiter, settings, clock)
+    passwords = providers.Singleton(Argon2PasswordHasher)
+    access_tokens = providers.Singleton(build_access_tokens, settings, clock)
 
     services = providers.Singleton(
         Services,
@@ -92,8 +127,14 @@ class Container(containers.DeclarativeContainer):
         messenger=messenger,
         media=media,
         rate_limiter=rate_limiter,
+        passwords=passwords,
+        access_tokens=access_tokens,
         platform_fee=platform_fee,
         public_url=settings.provided.public_url,
+        refresh_token_ttl=providers.Factory(
+            lambda days: timedelta(days=days), settings.provided.refresh_token_ttl_days
+        ),
+        organizer_self_serve=settings.provided.organizer_self_serve,
     )
 
 
@@ -102,10 +143,12 @@ def build_container(settings: Settings | None = None) -> Container:
 
 
 def deterministic_adapters(start: datetime | None = None) -> dict[str, object]:
-    """In-memory storage, fixed clock, sequential ids, seeded secrets, a fixed signing key."""
+    """In-memory storage, fixed clock, sequential ids, seeded secrets, a fixed signing key,
+    a fast password hasher. (Access tokens need the clock: ``TickEx.in_memory`` adds them.)"""
     return {
         "storage": InMemoryStorage(),
         "clock": FixedClock(start),
+        "passwords": InMemoryPasswordHasher(),
         "ids": SequentialIdGenerator(),
         "secrets": SeededSecretGenerator(),
         "signer": Ed25519TicketSigner.from_seed(bytes(range(32))),

@@ -10,8 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tickex.application.authenticate import (
+    Account,
+    Authenticate,
+    GetAccount,
+    authenticate,
+    get_account,
+)
 from tickex.application.cancel_event import CancelEvent, CancelledEvent, cancel_event
 from tickex.application.cancel_order import CancelOrder, cancel_order
+from tickex.application.change_password import ChangePassword, change_password
 from tickex.application.check_in import CheckInTicket, ScanResult, check_in
 from tickex.application.confirm_payment import (
     ConfirmPayment,
@@ -23,11 +31,14 @@ from tickex.application.create_organizer import CreateOrganizer, create_organize
 from tickex.application.create_promo_code import CreatePromoCode, create_promo_code
 from tickex.application.create_quota import CreateQuota, ResizeQuota, create_quota, resize_quota
 from tickex.application.create_ticket_type import CreateTicketType, create_ticket_type
+from tickex.application.disable_user import DisableUser, disable_user
 from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
 from tickex.application.get_checkout import CheckoutView, GetCheckout, get_checkout
 from tickex.application.get_event import EventPage, GetEvent, get_event
 from tickex.application.get_order import GetOrder, OrderDetails, get_order
 from tickex.application.list_events import EventList, ListEvents, list_events
+from tickex.application.log_in import LogIn, log_in
+from tickex.application.log_out import LogOut, LogOutEverywhere, log_out, log_out_everywhere
 from tickex.application.organizer_metrics import (
     GetOrganizerMetrics,
     OrganizerMetrics,
@@ -37,17 +48,27 @@ from tickex.application.place_order import PlacedOrder, PlaceOrder, place_order
 from tickex.application.process_outbox import OutboxRun, ProcessOutbox, process_outbox
 from tickex.application.publish_event import PublishEvent, publish_event
 from tickex.application.record_payout import RecordPayout, record_payout
+from tickex.application.refresh_session import RefreshAccess, refresh_session
 from tickex.application.refund_order import RefundOrder, refund_order
+from tickex.application.register_user import RegisterUser, register_user
 from tickex.application.services import Services
+from tickex.application.session import TokenPair
 from tickex.application.update_event import UpdateEvent, update_event
 from tickex.application.update_ticket_type import UpdateTicketType, update_ticket_type
-from tickex.bootstrap import Container, build_container, deterministic_adapters
+from tickex.bootstrap import (
+    Container,
+    build_container,
+    deterministic_adapters,
+    memory_access_tokens,
+)
 from tickex.domain.event import Event
+from tickex.domain.identity import Principal, User
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
+from tickex.ports.clock import Clock
 from tickex.settings import Settings
 
 
@@ -63,7 +84,7 @@ class TickEx:
     def from_settings(cls, settings: Settings | None = None, **adapters: Any) -> TickEx:
         """Adapters from settings (environment), any of them replaced by keyword:
         ``storage``, ``clock``, ``ids``, ``secrets``, ``signer``, ``payments``, ``mailer``,
-        ``messenger``, ``media``, ``rate_limiter``."""
+        ``messenger``, ``media``, ``rate_limiter``, ``passwords``, ``access_tokens``."""
         container = build_container(settings)
         for name, adapter in adapters.items():
             provider = getattr(container, name, None)
@@ -76,9 +97,42 @@ class TickEx:
     def in_memory(cls, start: datetime | None = None, **adapters: Any) -> TickEx:
         """Everything in memory with a fixed clock, sequential ids and seeded secrets:
         deterministic, for tests, notebooks and demos."""
+        settings = Settings.load(environment="test")
         defaults = deterministic_adapters(start)
         defaults.update(adapters)
-        return cls.from_settings(Settings.load(environment="test"), **defaults)
+        if "access_tokens" not in defaults:
+            clock = defaults["clock"]
+            assert isinstance(clock, Clock)
+            defaults["access_tokens"] = memory_access_tokens(clock, settings)
+        return cls.from_settings(settings, **defaults)
+
+    # -- accounts -------------------------------------------------------------------------
+    def register_user(self, command: RegisterUser) -> User:
+        return register_user(self.services, command)
+
+    def log_in(self, command: LogIn) -> TokenPair:
+        return log_in(self.services, command)
+
+    def refresh_session(self, command: RefreshAccess) -> TokenPair:
+        return refresh_session(self.services, command)
+
+    def log_out(self, command: LogOut) -> None:
+        log_out(self.services, command)
+
+    def log_out_everywhere(self, command: LogOutEverywhere) -> None:
+        log_out_everywhere(self.services, command)
+
+    def change_password(self, command: ChangePassword) -> None:
+        change_password(self.services, command)
+
+    def disable_user(self, command: DisableUser) -> User:
+        return disable_user(self.services, command)
+
+    def authenticate(self, command: Authenticate) -> Principal:
+        return authenticate(self.services, command)
+
+    def get_account(self, command: GetAccount) -> Account:
+        return get_account(self.services, command)
 
     # -- organizer side -------------------------------------------------------------------
     def create_organizer(self, command: CreateOrganizer) -> Organizer:

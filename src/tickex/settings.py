@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = Field(
         default=None, description="base64url Ed25519 seed (32 bytes) for ticket QR codes"
     )
+    # accounts (docs/adr/0006-identity-primitives.md, docs/adr/0007-account-sessions.md)
+    access_token_key: SecretStr | None = Field(
+        default=None,
+        description="base64url Ed25519 seed (32 bytes) that signs access tokens; unset: a key "
+        "per process (development and tests only)",
+    )
+    access_token_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 900
+    refresh_token_ttl_days: Annotated[int, Field(ge=1, le=365)] = 30
+    organizer_self_serve: bool = Field(
+        default=False,
+        description="let anyone register as an organizer (else an admin grants the role)",
+    )
     platform_fee_percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 300
     platform_fee_fixed_minor: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     database_pool_size: Annotated[int, Field(ge=1, le=100)] = 5
@@ -126,7 +138,7 @@ class Settings(BaseSettings):
             raise ValueError(f"expected a URL starting with one of {', '.join(DATABASE_SCHEMES)}")
         return value
 
-    @field_validator("signing_key")
+    @field_validator("signing_key", "access_token_key")
     @classmethod
     def _seed(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(decode_seed(value)) != 32:
@@ -135,8 +147,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_keys(self) -> Settings:
-        if self.environment == "production" and self.signing_key is None:
-            raise ValueError("TICKEX_SIGNING_KEY is required in production")
+        if self.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("TICKEX_SIGNING_KEY", self.signing_key),
+                    ("TICKEX_ACCESS_TOKEN_KEY", self.access_token_key),
+                )
+                if value is None
+            ]
+            if missing:
+                verb = "is" if len(missing) == 1 else "are"
+                raise ValueError(f"{' and '.join(missing)} {verb} required in production")
         return self
 
     @classmethod

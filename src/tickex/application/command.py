@@ -32,3 +32,9 @@ MinorUnits = Annotated[int, Field(ge=0, le=100_000_000_00)]
 Slug = Annotated[
     str, StringConstraints(min_length=3, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ]
+#: a new password: 12 to 128 characters, taken exactly as typed (never stripped)
+Password = Annotated[str, StringConstraints(min_length=12, max_length=128, strip_whitespace=False)]
+#: a password presented to log in: bounded, exactly as typed (policy applies to new ones)
+PresentedPassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, strip_whitespace=False)
+]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar
 
 from tickex.domain.errors import ConcurrencyConflict, NotFound
 from tickex.domain.event import Event
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock, IdGenerator, SecretGenerator
+from tickex.ports.identity import AccessTokens, PasswordHasher
 from tickex.ports.mail import Mailer, Messenger
 from tickex.ports.media import MediaStore
 from tickex.ports.payment import PaymentGateway
@@ -34,8 +36,12 @@ class Services:
     messenger: Messenger
     media: MediaStore
     rate_limiter: RateLimiter
+    passwords: PasswordHasher
+    access_tokens: AccessTokens
     platform_fee: PlatformFee = field(default_factory=PlatformFee)
     public_url: str = "http://127.0.0.1:8000"
+    refresh_token_ttl: timedelta = timedelta(days=30)
+    organizer_self_serve: bool = False
 
     def transaction(self, work: Callable[[UnitOfWork], T], attempts: int = MAX_ATTEMPTS) -> T:
         """Run ``work`` in a new unit of work, committing when it returns; retry the whole

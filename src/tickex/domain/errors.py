@@ -90,3 +90,26 @@ class RefundNotAllowed(DomainError):
 
 class LedgerUnbalanced(DomainError):
     code = "ledger_unbalanced"
+
+
+class Forbidden(DomainError):
+    """The actor is known but may not do this (a missing role). Only for actions, never
+    for another tenant's data: that answers ``NotFound``."""
+
+    code = "forbidden"
+
+
+class InvalidCredentials(DomainError):
+    """Wrong email or password: one error, never saying which."""
+
+    code = "invalid_credentials"
+
+
+class AccountDisabled(DomainError):
+    code = "account_disabled"
+
+
+class TooManyAttempts(DomainError):
+    """Too many attempts on one account (login); ``retry_after_seconds`` in the context."""
+
+    code = "rate_limited"

@@ -17,7 +17,8 @@ EXTERNAL = re.compile(r"(https?:)?//[A-Za-z0-9]")
 CAMEL = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
 PUBLIC_OPERATIONS = {
     "listEvents", "getEvent", "placeOrder", "getOrder", "cancelOrder", "getHealth",
-    "getReadiness",
+    "getReadiness", "register", "login", "refreshToken", "logout", "logoutEverywhere",
+    "changePassword", "getMe", "disableUser",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {"showCheckout", "confirmLocalPayment", "showDocs", "getMetrics"}
 
@@ -62,7 +63,8 @@ def test_request_bodies_forbid_unknown_fields_and_errors_are_problems(
     openapi: dict[str, Any],
 ) -> None:
     schemas = openapi["components"]["schemas"]
-    for name in ("PlaceOrderInput", "OrderItemInput", "CancelOrderInput"):
+    for name in ("PlaceOrderInput", "OrderItemInput", "CancelOrderInput", "RegisterInput",
+                 "LoginInput", "RefreshTokenInput", "ChangePasswordInput"):  # fmt: skip
         assert schemas[name]["additionalProperties"] is False
     assert schemas["PlaceOrderInput"]["properties"]["customer_email"]["maxLength"] == 254
     for op in operations(openapi):

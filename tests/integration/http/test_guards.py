@@ -7,7 +7,11 @@ from litestar import post
 from litestar.exceptions import HTTPException
 from litestar.testing import RequestFactory
 
+from tickex.domain.errors import Forbidden
+from tickex.domain.identity import Principal, Role
+from tickex.entrypoints.http.auth import bearer_token, require_role
 from tickex.entrypoints.http.guards import require_json
+from tickex.ports.identity import InvalidToken
 
 
 @post("/x", sync_to_thread=False)
@@ -29,3 +33,30 @@ def test_anything_else_is_unsupported(content_type: str) -> None:
     with pytest.raises(HTTPException) as refused:
         require_json(request, handler)
     assert refused.value.status_code == 415
+
+
+@pytest.mark.parametrize("value", ["Bearer abc.def", "bearer abc.def", "BEARER  abc.def "])
+def test_a_bearer_token_is_read_from_the_authorization_header(value: str) -> None:
+    request = RequestFactory().get("/x", headers={"Authorization": value})
+    assert bearer_token(request) == "abc.def"
+
+
+@pytest.mark.parametrize("value", ["", "Bearer", "Bearer   ", "Basic YTpi", "abc.def",
+                                   "Bearer " + "x" * 5000])  # fmt: skip
+def test_no_bearer_token_is_invalid_token(value: str) -> None:
+    request = RequestFactory().get("/x", headers={"Authorization": value} if value else {})
+    with pytest.raises(InvalidToken) as refused:
+        bearer_token(request)
+    assert refused.value.code == "invalid_token"
+
+
+def test_the_role_guard_needs_the_role() -> None:
+    guard = require_role(Role.ADMIN)
+    request = RequestFactory().post("/x")
+    with pytest.raises(Forbidden):
+        guard(request, handler)  # nobody authenticated
+    request.state["tickex.principal"] = Principal("u-1", frozenset({Role.CUSTOMER}))
+    with pytest.raises(Forbidden):
+        guard(request, handler)
+    request.state["tickex.principal"] = Principal("u-1", frozenset({Role.CUSTOMER, Role.ADMIN}))
+    guard(request, handler)

@@ -17,6 +17,7 @@ from tickex.facade import TickEx
 from tickex.settings import Settings, SettingsError
 
 SIGNING_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+ACCESS_TOKEN_KEY = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"
 
 
 def test_order_placement_is_limited_to_ten_a_minute_per_client(
@@ -86,5 +87,6 @@ def test_production_refuses_several_workers_without_a_shared_limiter(
     monkeypatch.setenv("TICKEX_ENVIRONMENT", "production")
     monkeypatch.setenv("TICKEX_DATABASE_URL", "sqlite:///unused.db")
     monkeypatch.setenv("TICKEX_SIGNING_KEY", SIGNING_KEY)
+    monkeypatch.setenv("TICKEX_ACCESS_TOKEN_KEY", ACCESS_TOKEN_KEY)
     assert serve(workers=2) == 2
     assert "TICKEX_REDIS_URL" in capsys.readouterr().err

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.integration.http.conftest import open_shop
+from tickex.application.log_in import LogIn
+from tickex.application.register_user import RegisterUser
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 
@@ -20,6 +22,15 @@ openapi_checks = pytest.importorskip("schemathesis.specs.openapi.checks")
 _tickex = TickEx.in_memory()
 open_shop(_tickex)
 schema = schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(_tickex))
+_tickex.register_user(
+    RegisterUser(email="fuzz@example.com", password="fuzzing password", name="Fuzz")
+)
+_BEARER = {
+    "Authorization": "Bearer "
+    + _tickex.log_in(LogIn(email="fuzz@example.com", password="fuzzing password")).access_token
+}
+# the routes behind a bearer token, signed in (logoutEverywhere would end the session)
+signed_in = schema.include(tag_regex="accounts|admin").exclude(operation_id="logoutEverywhere")
 
 CHECKS = [
     checks.not_a_server_error,
@@ -35,3 +46,9 @@ CHECKS = [
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_documented_promises(case: Any) -> None:
     case.call_and_validate(checks=CHECKS)
+
+
+@signed_in.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_signed_in_routes_keep_their_promises(case: Any) -> None:
+    case.call_and_validate(headers=_BEARER, checks=CHECKS)

@@ -44,8 +44,12 @@ def test_invalid_http_settings_are_reported_by_name(
 
 def test_the_in_process_worker_runs_outside_production_only() -> None:
     dev = Settings.load(environment="development", database_url="memory://")
-    prod = Settings.load(environment="production", database_url="memory://",
-                         signing_key="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8")  # fmt: skip
+    prod = Settings.load(
+        environment="production",
+        database_url="memory://",
+        signing_key="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        access_token_key="ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8",
+    )
     assert dev.in_process_worker_interval() == 5.0
     assert prod.in_process_worker_interval() is None
     assert dev.model_copy(update={"worker_interval": 0}).in_process_worker_interval() is None

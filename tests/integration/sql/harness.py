@@ -21,6 +21,7 @@ from typing import Any
 
 from tickex.adapters.ed25519_signer import Ed25519TicketSigner
 from tickex.adapters.memory.clock import FixedClock
+from tickex.adapters.memory.identity import InMemoryAccessTokens, InMemoryPasswordHasher
 from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
 from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
@@ -72,6 +73,8 @@ def build_services(storage: SqlStorage, clock: Clock | None = None) -> Services:
         messenger=InMemoryMessenger(),
         media=InMemoryMediaStore(),
         rate_limiter=InMemoryRateLimiter(clock or SystemClock()),
+        passwords=InMemoryPasswordHasher(),
+        access_tokens=InMemoryAccessTokens(clock=clock or SystemClock()),
     )
 
 

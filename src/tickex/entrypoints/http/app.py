@@ -12,13 +12,21 @@ from contextlib import AbstractAsyncContextManager
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Server
+from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.static_files import create_static_files_router
 
 import tickex
+from tickex.entrypoints.http.auth import (
+    BEARER_SCHEME,
+    AdminUserController,
+    AuthController,
+    MeController,
+    current_principal,
+)
 from tickex.entrypoints.http.checkout import CheckoutController
 from tickex.entrypoints.http.docs import STATIC_DIR, STATIC_PATH, SelfHostedSwagger, docs_handler
 from tickex.entrypoints.http.events import EventController
@@ -70,6 +78,9 @@ def create_app(
         lifespan.append(in_process_worker(app, worker_interval))
     application = Litestar(
         route_handlers=[
+            AuthController,
+            MeController,
+            AdminUserController,
             EventController,
             OrderController,
             CheckoutController,
@@ -85,14 +96,16 @@ def create_app(
         dependencies={
             "tickex": Provide(lambda: app, use_cache=True, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
+            "principal": Provide(current_principal, sync_to_thread=False),
         },
+        state=State({"tickex": app}),  # for guards (they get no dependencies)
         exception_handlers=exception_handlers(),
         middleware=[RequestClockMiddleware(), RateLimitMiddleware(limits)],
         before_send=[response_hook(metrics)],
         cors_config=CORSConfig(
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", REQUEST_ID_HEADER],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER, *RATE_LIMIT_HEADERS],
             max_age=600,
         )
@@ -101,10 +114,20 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="TickEx API",
             version=tickex.__version__,
-            description="Public buyer API: events, orders and the local checkout.",
+            description="Public buyer API: events, orders and the local checkout; accounts.",
             path="/schema",
             servers=[Server(url="/")],
             render_plugins=[swagger, JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    BEARER_SCHEME: SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="an access token from login or refreshToken",
+                    )
+                }
+            ),
         ),
         lifespan=lifespan,
         request_max_body_size=MAX_BODY_BYTES,

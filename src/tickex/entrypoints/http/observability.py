@@ -64,6 +64,7 @@ class RequestContext:
     status: int = 0
     finished: bool = False
     problem_code: str | None = None
+    user_id: str | None = None  # set once a bearer token was accepted
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -213,8 +214,10 @@ def _record(metrics: HttpMetrics, scope: Scope, context: RequestContext) -> None
         metrics.problems.labels(context.problem_code).inc()
         if context.problem_code in ("sold_out", "promo_code_exhausted"):
             metrics.sold_out.inc()
-    access_logger.info(
-        "request",
-        extra={"fields": {"request_id": context.request_id, "method": method, "route": route,
-                        "status": context.status, "latency_ms": round(elapsed * 1000, 3)}},
-    )  # fmt: skip
+    fields: dict[str, object] = {
+        "request_id": context.request_id, "method": method, "route": route,
+        "status": context.status, "latency_ms": round(elapsed * 1000, 3),
+    }  # fmt: skip
+    if context.user_id is not None:
+        fields["user_id"] = context.user_id
+    access_logger.info("request", extra={"fields": fields})

@@ -44,6 +44,11 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "rate_limited": 429,  # the HTTP layer's rate limits (entrypoints/http/rate_limit.py)
     "rate_limit_unavailable": 503,  # only for a policy that fails closed
     # domain and application errors (tickex.domain.errors, use-case modules)
+    "invalid_credentials": 401,  # wrong email or password (never says which)
+    "invalid_token": 401,  # a bearer or refresh token refused, or none given
+    "token_expired": 401,  # the access token expired: refresh and retry
+    "account_disabled": 403,
+    "forbidden": 403,  # signed in, but without the role this needs
     "conflict": 409,
     "concurrency_conflict": 409,
     "invalid_transition": 409,
@@ -67,6 +72,11 @@ TITLES: Mapping[str, str] = {
     "rate_limited": "Too many requests",
     "rate_limit_unavailable": "Rate limiter unavailable",
     "internal_error": "Internal error",
+    "invalid_credentials": "Wrong email or password",
+    "invalid_token": "Not signed in",
+    "token_expired": "Access token expired",
+    "account_disabled": "Account disabled",
+    "forbidden": "Forbidden",
     "conflict": "Conflict",
     "concurrency_conflict": "Changed concurrently, please retry",
     "invalid_transition": "Not allowed in the current state",
@@ -155,7 +165,23 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
         for key, value in exc.context.items()
         if key in _PUBLIC_CONTEXT and isinstance(value, str | int)
     }
-    return problem(request, exc.code, exc.detail, context=context)
+    return problem(request, exc.code, exc.detail, context=context, headers=_headers_for(exc))
+
+
+def _headers_for(exc: DomainError) -> dict[str, str]:
+    """``WWW-Authenticate`` on every 401 (RFC 9110, RFC 6750), ``Retry-After`` on 429."""
+    status = status_for(exc.code)
+    if status == 401:
+        challenge = {
+            "invalid_token": 'Bearer realm="tickex", error="invalid_token"',
+            "token_expired": 'Bearer realm="tickex", error="invalid_token", '
+            'error_description="the access token expired"',
+        }.get(exc.code, 'Bearer realm="tickex"')
+        return {"WWW-Authenticate": challenge}
+    retry_after = exc.context.get("retry_after_seconds")
+    if status == 429 and isinstance(retry_after, int):
+        return {"Retry-After": str(retry_after)}
+    return {}
 
 
 def _field_errors(extra: object) -> list[FieldError]:
@@ -263,6 +289,8 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     described = {
         400: "the request could not be parsed",
         404: "not found",
+        401: "not signed in: no, a wrong or an expired bearer token, or wrong credentials",
+        403: "signed in, but not allowed (a role is missing, or the account is disabled)",
         409: "conflict: sold out, used up, changed total or state",
         415: "the body is not application/json",
         422: "validation failed or a business rule refused the request",

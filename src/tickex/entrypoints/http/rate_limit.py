@@ -71,10 +71,14 @@ class RatePolicy:
     bucket: str | None = None
 
 
-#: The policies an application starts with. Login, register, password reset and email
-#: verification join when their routes exist (per IP and per account).
+#: The policies an application starts with, per client address. Login is also limited per
+#: account by the ``log_in`` use case (5 attempts a minute, cleared by a success); password
+#: reset and email verification join when their routes exist.
 DEFAULT_POLICIES: Mapping[str, RatePolicy] = {
     "placeOrder": RatePolicy(limit=10, window_seconds=60),
+    "login": RatePolicy(limit=20, window_seconds=60),
+    "register": RatePolicy(limit=10, window_seconds=600),
+    "refreshToken": RatePolicy(limit=60, window_seconds=60),
 }
 
 

@@ -12,11 +12,22 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tickex.application.command import Email, Id, MinorUnits, Slug
+from tickex.application.authenticate import Account
+from tickex.application.command import (
+    Email,
+    Id,
+    MinorUnits,
+    Name,
+    Password,
+    PresentedPassword,
+    Slug,
+)
 from tickex.application.get_event import EventPage, TicketTypeOffer
 from tickex.application.get_order import OrderDetails
 from tickex.application.place_order import PlacedOrder
+from tickex.application.session import PresentedToken, TokenPair
 from tickex.domain.event import Event
+from tickex.domain.identity import Role
 from tickex.domain.money import Money
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.pricing import OrderTotals
@@ -68,6 +79,33 @@ class PlaceOrderInput(Input):
 class CancelOrderInput(Input):
     email: Email = Field(description="the email the order was placed with")
     reason: Annotated[str, Field(max_length=500)] = ""
+
+
+# accounts: passwords and tokens are taken exactly as sent (never stripped) and never echoed
+class RegisterInput(Input):
+    email: Email
+    password: Password = Field(description="12 to 128 characters")
+    name: Name
+    as_organizer: bool = Field(
+        default=False, description="also open an organizer (only when self-serve is on)"
+    )
+    organizer_name: Name | None = Field(
+        default=None, description="the organizer's name (default: name); with as_organizer"
+    )
+
+
+class LoginInput(Input):
+    email: Email
+    password: PresentedPassword
+
+
+class RefreshTokenInput(Input):
+    refresh_token: PresentedToken
+
+
+class ChangePasswordInput(Input):
+    current_password: PresentedPassword
+    new_password: Password = Field(description="12 to 128 characters")
 
 
 # -- outputs ----------------------------------------------------------------------------
@@ -184,6 +222,33 @@ class HealthOut(Output):
     status: Literal["ok", "ready"]
 
 
+RoleName = Literal["customer", "organizer", "admin"]
+
+
+_ROLE_NAMES: dict[Role, RoleName] = {
+    Role.CUSTOMER: "customer", Role.ORGANIZER: "organizer", Role.ADMIN: "admin"
+}  # fmt: skip
+
+
+class AccountOut(Output):
+    id: str
+    email: str
+    name: str
+    roles: list[RoleName]
+    organizer_id: str | None
+    email_verified: bool
+
+
+class TokenPairOut(Output):
+    """An OAuth 2.0 style token response (RFC 6749 section 5.1)."""
+
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="seconds the access token is valid for")
+    refresh_token: str = Field(description="use once, at POST /v1/auth/refresh")
+    refresh_expires_at: datetime
+
+
 # -- mapping results to outputs ----------------------------------------------------------
 def event_summary(event: Event) -> EventSummaryOut:
     return EventSummaryOut(**_event_fields(event))
@@ -268,3 +333,24 @@ def order_without_tickets(value: Order) -> OrderOut:
         created_at=value.created_at, expires_at=value.expires_at, paid_at=value.paid_at,
         payment_url=value.payment_url if pending else None, tickets=[],
     )  # fmt: skip
+
+
+def account(value: Account) -> AccountOut:
+    return AccountOut(
+        id=value.id,
+        email=value.email,
+        name=value.name,
+        roles=sorted(_ROLE_NAMES[role] for role in value.roles),
+        organizer_id=value.organizer_id,
+        email_verified=value.email_verified,
+    )
+
+
+def token_pair(pair: TokenPair) -> TokenPairOut:
+    return TokenPairOut(
+        access_token=pair.access_token,
+        token_type=pair.token_type,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        refresh_expires_at=pair.refresh_expires_at,
+    )
