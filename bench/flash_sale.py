@@ -24,6 +24,7 @@ import multiprocessing as mp
 import os
 import platform
 import pstats
+import queue
 import statistics
 import sys
 import tempfile
@@ -191,7 +192,17 @@ def run_workers(target: Any, args_for: Any, workers: int) -> list[dict[str, Any]
     procs = [ctx.Process(target=target, args=(*args_for(i), barrier, out)) for i in range(workers)]
     for p in procs:
         p.start()
-    results = [out.get(timeout=600) for _ in procs]
+    results: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 600
+    while len(results) < workers:
+        try:
+            results.append(out.get(timeout=1))
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if dead or time.monotonic() > deadline:
+                for p in procs:
+                    p.terminate()
+                raise SystemExit(f"a worker failed (exit codes {dead}); see above") from None
     for p in procs:
         p.join(60)
     return results
