@@ -35,18 +35,22 @@ def main(argv: list[str] | None = None) -> int:
         from tickex.entrypoints.http.serve import serve as run_server
 
         return run_server(args.host, args.port, args.workers)
+    if args.command == "seed-demo":  # the demo organizer signs up self-serve
+        settings = settings.model_copy(update={"organizer_self_serve": True})
     app = TickEx.from_settings(settings)
     try:
         if args.command == "migrate":
             app.services.storage.migrate()
             print(f"migrated {redact_url(settings.database_url)}")
         else:
-            from tickex.entrypoints.demo import seed_demo
+            from tickex.entrypoints.demo import DEMO_LOGIN, seed_demo
 
             slug, created = seed_demo(app)
             state = "created" if created else "already there"
             base = f"http://{settings.host}:{settings.port}"
             print(f"demo event {state}: {base}/v1/events/{slug}")
+            print("demo organizer login: {} / {}  (POST {}/v1/auth/login)".format(
+                *DEMO_LOGIN, base))  # fmt: skip
     finally:
         app.services.storage.close()
     return 0

@@ -24,6 +24,7 @@ from tickex.application.place_order import OrderItem, PlaceOrder
 from tickex.application.publish_event import PublishEvent
 from tickex.application.record_payout import RecordPayout
 from tickex.application.refund_order import RefundOrder
+from tickex.application.register_user import RegisterUser
 from tickex.domain.errors import NotFound
 from tickex.domain.ledger import balances
 from tickex.domain.money import Money
@@ -142,10 +143,12 @@ def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
 
 
 DEMO_SLUG = "nightjar-live"
+DEMO_LOGIN = ("demo@nightjar.example", "nightjar-demo-password")  # development only
 
 
 def seed_demo(app: TickEx) -> tuple[str, bool]:
-    """A published demo event in the configured storage (``make run``); idempotent.
+    """A published demo event, and an organizer account that owns it, in the configured
+    storage (``make run``); idempotent. The account's credentials are ``DEMO_LOGIN``.
 
     Returns the event's slug and whether it was created now."""
     try:
@@ -154,11 +157,14 @@ def seed_demo(app: TickEx) -> tuple[str, bool]:
     except NotFound:
         pass
     now = app.services.clock.now()
-    org = app.create_organizer(CreateOrganizer(name="Nightjar Concerts",
-                                               email="hello@nightjar.example"))  # fmt: skip
+    email, password = DEMO_LOGIN
+    user = app.register_user(RegisterUser(email=email, password=password,
+                                          name="Nightjar Concerts", as_organizer=True))  # fmt: skip
+    assert user.organizer_id is not None
+    organizer_id = user.organizer_id
     event = app.create_event(
         CreateEvent(
-            organizer_id=org.id, title="Nightjar Live", slug=DEMO_SLUG,
+            organizer_id=organizer_id, title="Nightjar Live", slug=DEMO_SLUG,
             starts_at=(now + timedelta(days=30)).replace(hour=20, minute=0, second=0,
                                                           microsecond=0),
             ends_at=(now + timedelta(days=30)).replace(hour=23, minute=30, second=0,
@@ -170,10 +176,10 @@ def seed_demo(app: TickEx) -> tuple[str, bool]:
         )
     )  # fmt: skip
     for name, price, quantity in (("General admission", 2500, 450), ("VIP", 6000, 50)):
-        app.create_ticket_type(CreateTicketType(organizer_id=org.id, event_id=event.id,
+        app.create_ticket_type(CreateTicketType(organizer_id=organizer_id, event_id=event.id,
                                name=name, price_minor=price, quantity_total=quantity))  # fmt: skip
-    app.create_promo_code(CreatePromoCode(organizer_id=org.id, event_id=event.id,
+    app.create_promo_code(CreatePromoCode(organizer_id=organizer_id, event_id=event.id,
                           code="EARLY10", kind=DiscountKind.PERCENT, percent_bp=1000,
                           max_uses=100))  # fmt: skip
-    app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
+    app.publish_event(PublishEvent(organizer_id=organizer_id, event_id=event.id))
     return DEMO_SLUG, True
