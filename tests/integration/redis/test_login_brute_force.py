@@ -75,6 +75,7 @@ def test_the_sixth_wrong_password_gets_429_with_two_workers(tmp_path: Path) -> N
         registered = httpx.post(
             f"{base}/v1/auth/register",
             timeout=10,
+            headers=client_ip,
             json={"email": email, "password": PASSWORD, "name": "Ana"},
         )
         assert registered.status_code == 201, registered.text
@@ -94,7 +95,10 @@ def test_the_sixth_wrong_password_gets_429_with_two_workers(tmp_path: Path) -> N
         ), results
         assert all(int(after) > 0 for s, _, after in results if s == 429 and after)
         right = httpx.post(
-            f"{base}/v1/auth/login", timeout=10, json={"email": email, "password": PASSWORD}
+            f"{base}/v1/auth/login",
+            timeout=10,
+            headers=client_ip,
+            json={"email": email, "password": PASSWORD},
         )
         assert right.status_code == 429
     finally:
