@@ -126,3 +126,17 @@ def test_a_real_server_answers_logs_json_and_shuts_down_gracefully(tmp_path: Pat
     access = [json.loads(line) for line in err.splitlines()
               if line.startswith("{") and '"tickex.http.access"' in line]  # fmt: skip
     assert any(r["request_id"] == "serve-test" and r["route"] == "/healthz" for r in access), err
+
+
+def test_several_workers_share_generated_keys_outside_production() -> None:
+    from tickex.entrypoints.http.serve import shared_development_keys
+
+    dev = Settings.load(environment="development", database_url="memory://")
+    keys = shared_development_keys(dev)
+    assert set(keys) == {"TICKEX_SIGNING_KEY", "TICKEX_ACCESS_TOKEN_KEY"}
+    assert keys["TICKEX_SIGNING_KEY"] != keys["TICKEX_ACCESS_TOKEN_KEY"]
+    with_keys = Settings.load(environment="development", database_url="memory://", **{
+        "signing_key": keys["TICKEX_SIGNING_KEY"],
+        "access_token_key": keys["TICKEX_ACCESS_TOKEN_KEY"],
+    })  # fmt: skip  # the generated values are valid keys
+    assert shared_development_keys(with_keys) == {}

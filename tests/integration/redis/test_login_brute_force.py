@@ -1,7 +1,8 @@
-"""Issue 6's brute-force proof on the real application: `tickex serve --workers 2` with
-real Redis and a SQLite database; 12 wrong passwords for one account fired at once get
-exactly 5 answers (401 invalid_credentials) and 7 refusals (429 with Retry-After), and
-the right password is refused too until the window passes."""
+"""The real application served by `tickex serve --workers 2` with real Redis and a SQLite
+database. Issue 6's brute-force proof: 12 wrong passwords for one account fired at once
+get exactly 5 answers (401 invalid_credentials) and 7 refusals (429 with Retry-After),
+and the right password is refused too until the window passes. And a session started on
+one worker is honoured by the other (the workers share their signing keys)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,53 @@ def test_the_sixth_wrong_password_gets_429_with_two_workers(tmp_path: Path) -> N
             json={"email": email, "password": PASSWORD},
         )
         assert right.status_code == 429
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@pytest.mark.slow
+@pytest.mark.requires_redis
+def test_a_token_from_one_worker_is_accepted_by_the_other(tmp_path: Path) -> None:
+    pytest.importorskip("granian")
+    require_redis()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TICKEX_ACCESS_TOKEN_KEY", "TICKEX_SIGNING_KEY")}  # fmt: skip
+    env.update({
+        "TICKEX_ENVIRONMENT": "development",
+        "TICKEX_DATABASE_URL": f"sqlite:///{tmp_path}/tickex.db",
+        "TICKEX_REDIS_URL": REDIS_URL,
+        "TICKEX_WORKER_INTERVAL": "0",
+        "TICKEX_TRUSTED_PROXIES": "127.0.0.1",
+    })  # fmt: skip
+    net = uuid.uuid4().hex  # a client of its own (see the test above)
+    client_ip = {"X-Forwarded-For": f"2001:db8:{net[:4]}:{net[4:8]}::1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tickex.entrypoints.cli", "serve", "--workers", "2",
+         "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    email = f"tabs-{uuid.uuid4().hex[:10]}@example.com"
+    try:
+        _wait_until_up(base, process)
+        credentials = {"email": email, "password": PASSWORD}
+        httpx.post(f"{base}/v1/auth/register", timeout=10, headers=client_ip,
+                   json={**credentials, "name": "Ana"}).raise_for_status()  # fmt: skip
+        login = httpx.post(f"{base}/v1/auth/login", timeout=10, headers=client_ip,
+                           json=credentials)  # fmt: skip
+        token = login.json()["access_token"]
+        statuses = set()
+        for _ in range(12):  # new connections land on both workers
+            with httpx.Client(base_url=base, timeout=10) as client:
+                me = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+                statuses.add(me.status_code)
+        assert statuses == {200}
     finally:
         process.send_signal(signal.SIGINT)
         try:

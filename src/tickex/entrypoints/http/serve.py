@@ -11,9 +11,12 @@ Outside production the schema is migrated before the server starts.
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib
 import importlib.util
 import logging
+import os
+import secrets
 import sys
 
 from litestar import Litestar
@@ -61,6 +64,20 @@ def _migrate(settings: Settings) -> None:
         storage.close()
 
 
+def shared_development_keys(settings: Settings) -> dict[str, str]:
+    """Environment variables with a fresh key for each signing key that is unset (never in
+    production, where settings require them), for the server's worker processes to share."""
+    if settings.environment == "production":
+        return {}
+    unset = {"TICKEX_SIGNING_KEY": settings.signing_key,
+             "TICKEX_ACCESS_TOKEN_KEY": settings.access_token_key}  # fmt: skip
+    return {
+        name: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        for name, value in unset.items()
+        if value is None
+    }
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (TICKEX_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (TICKEX_PORT, 8000)")
@@ -92,6 +109,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
         )
         if settings.environment == "production":
             return 2
+    if workers > 1:
+        # Every worker must sign and verify with the same keys (access tokens, ticket QR
+        # codes); outside production, keys left unset are generated once, here.
+        os.environ.update(shared_development_keys(settings))
     if settings.environment != "production":
         _migrate(settings)  # development just works; production migrates as a release step
     base = f"http://{host}:{port}"
