@@ -39,6 +39,13 @@ from tickex.application.get_order import GetOrder, OrderDetails, get_order
 from tickex.application.list_events import EventList, ListEvents, list_events
 from tickex.application.log_in import LogIn, log_in
 from tickex.application.log_out import LogOut, LogOutEverywhere, log_out, log_out_everywhere
+from tickex.application.organizer_events import (
+    GetOrganizerEvent,
+    ListOrganizerEvents,
+    OrganizerEvent,
+    get_organizer_event,
+    list_organizer_events,
+)
 from tickex.application.organizer_metrics import (
     GetOrganizerMetrics,
     OrganizerMetrics,
@@ -51,10 +58,17 @@ from tickex.application.record_payout import RecordPayout, record_payout
 from tickex.application.refresh_session import RefreshAccess, refresh_session
 from tickex.application.refund_order import RefundOrder, refund_order
 from tickex.application.register_user import RegisterUser, register_user
+from tickex.application.request_email_verification import (
+    RequestEmailVerification,
+    request_email_verification,
+)
+from tickex.application.request_password_reset import RequestPasswordReset, request_password_reset
+from tickex.application.reset_password import ResetPassword, reset_password
 from tickex.application.services import Services
 from tickex.application.session import TokenPair
 from tickex.application.update_event import UpdateEvent, update_event
 from tickex.application.update_ticket_type import UpdateTicketType, update_ticket_type
+from tickex.application.verify_email import VerifyEmail, verify_email
 from tickex.bootstrap import (
     Container,
     build_container,
@@ -125,6 +139,18 @@ class TickEx:
     def change_password(self, command: ChangePassword) -> None:
         change_password(self.services, command)
 
+    def request_email_verification(self, command: RequestEmailVerification) -> None:
+        request_email_verification(self.services, command)
+
+    def verify_email(self, command: VerifyEmail) -> Account:
+        return verify_email(self.services, command)
+
+    def request_password_reset(self, command: RequestPasswordReset) -> None:
+        request_password_reset(self.services, command)
+
+    def reset_password(self, command: ResetPassword) -> None:
+        reset_password(self.services, command)
+
     def disable_user(self, command: DisableUser) -> User:
         return disable_user(self.services, command)
 
@@ -173,6 +199,12 @@ class TickEx:
 
     def organizer_metrics(self, command: GetOrganizerMetrics) -> OrganizerMetrics:
         return organizer_metrics(self.services, command)
+
+    def list_organizer_events(self, command: ListOrganizerEvents) -> tuple[Event, ...]:
+        return list_organizer_events(self.services, command)
+
+    def get_organizer_event(self, command: GetOrganizerEvent) -> OrganizerEvent:
+        return get_organizer_event(self.services, command)
 
     # -- buyer side -----------------------------------------------------------------------
     def place_order(self, command: PlaceOrder) -> PlacedOrder:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Email, Name, Password
+from tickex.application.mailed_token import enqueue_verification_email
 from tickex.application.services import Services
 from tickex.domain.errors import Conflict, Forbidden
 from tickex.domain.identity import Role, User
@@ -57,6 +58,7 @@ def register_user(services: Services, command: RegisterUser) -> User:
             uow.users.add(user)
         except Conflict:
             raise Conflict("this account cannot be created") from None
+        enqueue_verification_email(services, uow, user)
         return user
 
     return services.transaction(work)

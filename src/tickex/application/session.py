@@ -20,8 +20,11 @@ from tickex.domain.identity import RefreshSession, User
 from tickex.ports.identity import SecretPurpose, SecretToken
 from tickex.ports.unit_of_work import UnitOfWork
 
-#: what a client presents as a refresh token (``tkx_rt_`` + 43 characters); bounded
-PresentedToken = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+#: what a client presents as a token (``tkx_rt_`` + 43 characters); bounded, taken exactly
+#: as sent (never stripped: a padded value longer than the bound is refused, as documented)
+PresentedToken = Annotated[
+    str, StringConstraints(min_length=1, max_length=512, strip_whitespace=False)
+]
 
 
 class TokenPair(Result):

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from tickex.application.command import Command, Id, Name, Text
 from tickex.application.event_input import Moment
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Services
 from tickex.application.ticket_type_input import PerOrder, Price, Quantity
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.money import Money
@@ -35,9 +35,9 @@ class UpdateTicketType(Command):
 def update_ticket_type(services: Services, command: UpdateTicketType) -> TicketType:
     def work(uow: UnitOfWork) -> TicketType:
         current = uow.ticket_types.get(command.ticket_type_id)
-        if current is None:
-            raise NotFound("ticket type not found")
-        event = owned_event(uow, current.event_id, command.organizer_id)
+        event = uow.events.get(current.event_id) if current is not None else None
+        if current is None or event is None or event.organizer_id != command.organizer_id:
+            raise NotFound("ticket type not found")  # a foreign one exactly like a missing one
         given = command.model_dump(
             exclude_unset=True,
             exclude={"organizer_id", "ticket_type_id", "price_minor", "quantity_total"},

@@ -300,7 +300,15 @@ def test_the_document_declares_the_bearer_scheme(client: Client) -> None:
         for op in item.values()
         if op.get("security") == [{"bearerAuth": []}]
     }
-    assert secured == {"logoutEverywhere", "changePassword", "getMe", "disableUser"}
+    accounts = {"logoutEverywhere", "changePassword", "getMe", "disableUser"}
+    organizer = {
+        op["operationId"]
+        for path, item in document["paths"].items()
+        for op in item.values()
+        if path.startswith("/v1/organizer/")
+    }
+    assert len(organizer) == 12  # every organizer route is behind the bearer guard
+    assert secured == accounts | {"requestEmailVerification"} | organizer
     password = document["components"]["schemas"]["RegisterInput"]["properties"]["password"]
     assert (password["minLength"], password["maxLength"]) == (12, 128)
 

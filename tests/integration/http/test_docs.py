@@ -19,6 +19,10 @@ PUBLIC_OPERATIONS = {
     "listEvents", "getEvent", "placeOrder", "getOrder", "cancelOrder", "getHealth",
     "getReadiness", "register", "login", "refreshToken", "logout", "logoutEverywhere",
     "changePassword", "getMe", "disableUser",
+    "createEvent", "listOrganizerEvents", "getOrganizerEvent", "updateEvent", "publishEvent",
+    "cancelEvent", "createTicketType", "updateTicketType", "createQuota", "createPromoCode",
+    "refundOrder", "getOrganizerMetrics",
+    "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {"showCheckout", "confirmLocalPayment", "showDocs", "getMetrics"}
 

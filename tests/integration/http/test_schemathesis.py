@@ -4,6 +4,7 @@ generated valid requests and for invalid ones, which must be refused with a 4xx.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -29,6 +30,16 @@ _BEARER = {
     "Authorization": "Bearer "
     + _tickex.log_in(LogIn(email="fuzz@example.com", password="fuzzing password")).access_token
 }
+# an organizer (with an event of its own, so that valid ids exist to fuzz against)
+TickEx(dataclasses.replace(_tickex.services, organizer_self_serve=True)).register_user(
+    RegisterUser(email="fuzz-org@example.com", password="fuzzing password", name="Fuzz org",
+                 as_organizer=True)
+)  # fmt: skip
+_ORGANIZER = {
+    "Authorization": "Bearer "
+    + _tickex.log_in(LogIn(email="fuzz-org@example.com", password="fuzzing password")).access_token
+}
+organizer_routes = schema.include(tag_regex="organizer")
 # the routes behind a bearer token, signed in (logoutEverywhere would end the session)
 signed_in = schema.include(tag_regex="accounts|admin").exclude(operation_id="logoutEverywhere")
 
@@ -52,3 +63,9 @@ def test_the_api_keeps_its_documented_promises(case: Any) -> None:
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_signed_in_routes_keep_their_promises(case: Any) -> None:
     case.call_and_validate(headers=_BEARER, checks=CHECKS)
+
+
+@organizer_routes.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_organizer_routes_keep_their_promises(case: Any) -> None:
+    case.call_and_validate(headers=_ORGANIZER, checks=CHECKS)

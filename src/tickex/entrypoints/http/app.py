@@ -38,6 +38,7 @@ from tickex.entrypoints.http.observability import (
 )
 from tickex.entrypoints.http.operations import OperationsController
 from tickex.entrypoints.http.orders import OrderController
+from tickex.entrypoints.http.organizer import OrganizerController
 from tickex.entrypoints.http.problems import exception_handlers
 from tickex.entrypoints.http.rate_limit import (
     RATE_LIMIT_HEADERS,
@@ -45,6 +46,7 @@ from tickex.entrypoints.http.rate_limit import (
     RateLimits,
     RatePolicy,
 )
+from tickex.entrypoints.http.recovery import RecoveryController
 from tickex.entrypoints.http.schemas import Input
 from tickex.entrypoints.http.worker import in_process_worker
 from tickex.facade import TickEx
@@ -79,11 +81,13 @@ def create_app(
     application = Litestar(
         route_handlers=[
             AuthController,
+            RecoveryController,
             MeController,
             AdminUserController,
             EventController,
             OrderController,
             CheckoutController,
+            OrganizerController,
             OperationsController,
             docs_handler(swagger),
             create_static_files_router(
@@ -104,7 +108,7 @@ def create_app(
         before_send=[response_hook(metrics)],
         cors_config=CORSConfig(
             allow_origins=list(cors_origins),
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PATCH"],
             allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER, *RATE_LIMIT_HEADERS],
             max_age=600,
@@ -114,7 +118,8 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="TickEx API",
             version=tickex.__version__,
-            description="Public buyer API: events, orders and the local checkout; accounts.",
+            description="Public buyer API: events, orders and the local checkout; accounts; "
+            "the organizer's events, ticket types, refunds and metrics.",
             path="/schema",
             servers=[Server(url="/")],
             render_plugins=[swagger, JsonRenderPlugin()],

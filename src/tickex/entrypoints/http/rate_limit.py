@@ -79,6 +79,10 @@ DEFAULT_POLICIES: Mapping[str, RatePolicy] = {
     "login": RatePolicy(limit=20, window_seconds=60),
     "register": RatePolicy(limit=10, window_seconds=600),
     "refreshToken": RatePolicy(limit=60, window_seconds=60),
+    "requestPasswordReset": RatePolicy(limit=10, window_seconds=600),
+    "requestEmailVerification": RatePolicy(limit=10, window_seconds=600),
+    "verifyEmail": RatePolicy(limit=30, window_seconds=600),
+    "resetPassword": RatePolicy(limit=30, window_seconds=600),
 }
 
 

@@ -7,10 +7,18 @@ built from use-case results by the ``from_*`` functions below and nowhere else.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from tickex.application.authenticate import Account
 from tickex.application.command import (
@@ -24,14 +32,18 @@ from tickex.application.command import (
 )
 from tickex.application.get_event import EventPage, TicketTypeOffer
 from tickex.application.get_order import OrderDetails
+from tickex.application.organizer_events import OrganizerEvent
+from tickex.application.organizer_metrics import OrganizerMetrics
 from tickex.application.place_order import PlacedOrder
 from tickex.application.session import PresentedToken, TokenPair
-from tickex.domain.event import Event
+from tickex.domain.event import Event, FeePolicy, TaxMode
 from tickex.domain.identity import Role
 from tickex.domain.money import Money
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.pricing import OrderTotals
-from tickex.domain.quota import AvailabilityState
+from tickex.domain.promo_code import DiscountKind, PromoCode
+from tickex.domain.quota import AvailabilityState, Quota
+from tickex.domain.ticket_type import TicketType
 
 AvailabilityName = Literal["gone", "ordered", "reserved", "ok"]
 _AVAILABILITY: dict[AvailabilityState, AvailabilityName] = {
@@ -354,3 +366,299 @@ def token_pair(pair: TokenPair) -> TokenPairOut:
         refresh_token=pair.refresh_token,
         refresh_expires_at=pair.refresh_expires_at,
     )
+
+
+# -- the organizer's routes (/v1/organizer) ----------------------------------------------
+# The organizer is always the signed-in one: no input carries ``organizer_id``, and the
+# strict inputs refuse it (and ``status``, ``sold``, ``price`` ...) like any unknown field.
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+PerOrder = Annotated[int, Field(ge=1, le=500)]
+Text = Annotated[str, Field(max_length=10_000)]
+Reason = Annotated[str, Field(max_length=500)]
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 text with an offset: pydantic would also take a number (seconds since
+    1970), which the document does not promise."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("an RFC 3339 date-time with an offset, e.g. 2026-05-01T20:00:00Z")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+class GeoBody(Input):
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+
+class VenueBody(Input):
+    name: Name
+    address: Annotated[str, Field(min_length=1, max_length=500)]
+    city: Annotated[str, Field(max_length=200)] = ""
+    country: Annotated[str, Field(pattern=r"^([A-Z]{2})?$")] = ""
+    geo: GeoBody | None = None
+
+
+class RefundPolicyBody(Input):
+    allowed: bool = True
+    deadline_hours_before_start: Annotated[int, Field(ge=0, le=24 * 365)] = 24
+    refund_platform_fee: bool = True
+
+
+class EventSettingsBody(Input):
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    tax_rate_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
+    tax_mode: TaxMode = TaxMode.INCLUSIVE
+    fee_policy: FeePolicy = FeePolicy.PASS_ON
+    hold_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    max_tickets_per_order: PerOrder = 20
+    refund_policy: RefundPolicyBody = RefundPolicyBody()
+
+
+class CreateEventInput(Input):
+    title: Name
+    slug: Slug
+    starts_at: Moment
+    ends_at: Moment
+    venue: VenueBody
+    description: Text = ""
+    settings: EventSettingsBody = EventSettingsBody()
+    capacity: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+        default=None, description="a venue capacity shared by every ticket type"
+    )
+
+
+class UpdateEventInput(Input):
+    """Only the fields given change (not the status: publishEvent, cancelEvent)."""
+
+    title: Name | None = None
+    description: Text | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    venue: VenueBody | None = None
+    settings: EventSettingsBody | None = None
+
+
+class CreateTicketTypeInput(Input):
+    name: Name
+    price_minor: MinorUnits = Field(description="in minor units of the event's currency")
+    quantity_total: Count
+    description: Text = ""
+    shared_quota_ids: Annotated[list[Id], Field(max_length=10)] = []
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
+    min_per_order: PerOrder = 1
+    max_per_order: PerOrder = 10
+    max_per_customer: PerOrder | None = None
+    hidden: bool = Field(default=False, description="sold only with a promo code unlocking it")
+    position: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
+class UpdateTicketTypeInput(Input):
+    """Only the fields given change; null clears sales_start, sales_end, max_per_customer.
+    A new ``quantity_total`` below what is sold or held is refused."""
+
+    name: Name | None = None
+    description: Text | None = None
+    price_minor: MinorUnits | None = None
+    quantity_total: Count | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
+    min_per_order: PerOrder | None = None
+    max_per_order: PerOrder | None = None
+    max_per_customer: PerOrder | None = None
+    hidden: bool | None = None
+
+
+class CreateQuotaInput(Input):
+    name: Name
+    size: Count
+
+
+class CreatePromoCodeInput(Input):
+    code: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+    kind: DiscountKind
+    percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
+    fixed_minor: MinorUnits | None = None
+    max_uses: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    valid_from: Moment | None = None
+    valid_until: Moment | None = None
+    ticket_type_ids: Annotated[list[Id], Field(max_length=100)] = []
+    unlocks_hidden: bool = False
+
+
+class RefundOrderInput(Input):
+    """Nothing: the whole order. ``ticket_ids``: those tickets. ``amount_minor``: a part
+    of the money, the tickets stay valid. Never both."""
+
+    ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
+    amount_minor: Annotated[MinorUnits, Field(gt=0)] | None = None
+    reason: Reason = ""
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> RefundOrderInput:
+        if self.ticket_ids is not None and self.amount_minor is not None:
+            raise ValueError("refund either ticket_ids or an amount, not both")
+        return self
+
+
+class OrganizerTicketTypeOut(Output):
+    id: str
+    event_id: str
+    name: str
+    description: str
+    price: MoneyOut
+    quota_id: str
+    shared_quota_ids: list[str]
+    sales_start: datetime | None
+    sales_end: datetime | None
+    min_per_order: int
+    max_per_order: int
+    max_per_customer: int | None
+    hidden: bool
+    position: int
+
+
+class QuotaOut(Output):
+    id: str
+    name: str
+    size: int
+    sold: int
+    held: int
+
+
+class PromoCodeOut(Output):
+    id: str
+    event_id: str
+    code: str
+    kind: Literal["percent", "fixed"]
+    percent_bp: int
+    fixed: MoneyOut | None
+    max_uses: int | None
+    uses: int
+    valid_from: datetime | None
+    valid_until: datetime | None
+    ticket_type_ids: list[str]
+    unlocks_hidden: bool
+
+
+class OrganizerEventOut(EventSummaryOut):
+    description: str
+    capacity_quota_id: str | None
+    ticket_types: list[OrganizerTicketTypeOut]
+    quotas: list[QuotaOut]
+    promo_codes: list[PromoCodeOut]
+
+
+class OrganizerEventListOut(Output):
+    items: list[EventSummaryOut]
+
+
+class CancelledEventOut(Output):
+    event: EventSummaryOut
+    orders_cancelled: int
+    orders_refunded: int
+    failures: list[str] = Field(description="orders that need a person (checked-in tickets)")
+
+
+class TicketTypeMetricsOut(Output):
+    ticket_type_id: str
+    name: str
+    price: MoneyOut
+    size: int
+    sold: int
+    held: int
+    available: int
+    availability: AvailabilityName
+
+
+class EventMetricsOut(Output):
+    event_id: str
+    title: str
+    status: str
+    ticket_types: list[TicketTypeMetricsOut]
+    tickets_valid: int
+    tickets_checked_in: int
+    tickets_revoked: int
+
+
+class MoneyMetricsOut(Output):
+    currency: str
+    sales: MoneyOut
+    platform_fees: MoneyOut
+    refunds: MoneyOut
+    payouts: MoneyOut
+    balance: MoneyOut = Field(description="sales - fees - refunds - payouts: still owed")
+
+
+class OrganizerMetricsOut(Output):
+    events: list[EventMetricsOut]
+    money: list[MoneyMetricsOut]
+
+
+def organizer_ticket_type(tt: TicketType) -> OrganizerTicketTypeOut:
+    return OrganizerTicketTypeOut(
+        id=tt.id, event_id=tt.event_id, name=tt.name, description=tt.description,
+        price=money(tt.price), quota_id=tt.quota_id, shared_quota_ids=list(tt.shared_quota_ids),
+        sales_start=tt.sales_start, sales_end=tt.sales_end, min_per_order=tt.min_per_order,
+        max_per_order=tt.max_per_order, max_per_customer=tt.max_per_customer,
+        hidden=tt.hidden, position=tt.position,
+    )  # fmt: skip
+
+
+def quota(value: Quota) -> QuotaOut:
+    return QuotaOut(id=value.id, name=value.name, size=value.size, sold=value.sold,
+                    held=value.held)  # fmt: skip
+
+
+def promo_code(value: PromoCode) -> PromoCodeOut:
+    kind: Literal["percent", "fixed"] = "percent" if value.kind is DiscountKind.PERCENT else "fixed"
+    return PromoCodeOut(
+        id=value.id, event_id=value.event_id, code=value.code, kind=kind,
+        percent_bp=value.percent_bp, fixed=money(value.fixed) if value.fixed else None,
+        max_uses=value.max_uses, uses=value.uses, valid_from=value.valid_from,
+        valid_until=value.valid_until, ticket_type_ids=list(value.ticket_type_ids),
+        unlocks_hidden=value.unlocks_hidden,
+    )  # fmt: skip
+
+
+def organizer_event(view: OrganizerEvent) -> OrganizerEventOut:
+    return OrganizerEventOut(
+        **event_summary(view.event).model_dump(),
+        description=view.event.description,
+        capacity_quota_id=view.event.capacity_quota_id,
+        ticket_types=[organizer_ticket_type(tt) for tt in view.ticket_types],
+        quotas=[quota(q) for q in view.quotas],
+        promo_codes=[promo_code(p) for p in view.promo_codes],
+    )
+
+
+def organizer_metrics(value: OrganizerMetrics) -> OrganizerMetricsOut:
+    return OrganizerMetricsOut(
+        events=[
+            EventMetricsOut(
+                event_id=e.event_id, title=e.title, status=str(e.status),
+                ticket_types=[
+                    TicketTypeMetricsOut(
+                        ticket_type_id=t.ticket_type_id, name=t.name, price=money(t.price),
+                        size=t.size, sold=t.sold, held=t.held, available=t.available,
+                        availability=_AVAILABILITY[t.availability],
+                    )
+                    for t in e.ticket_types
+                ],
+                tickets_valid=e.tickets_valid, tickets_checked_in=e.tickets_checked_in,
+                tickets_revoked=e.tickets_revoked,
+            )
+            for e in value.events
+        ],
+        money=[
+            MoneyMetricsOut(
+                currency=m.currency, sales=money(m.sales), platform_fees=money(m.platform_fees),
+                refunds=money(m.refunds), payouts=money(m.payouts), balance=money(m.balance),
+            )
+            for m in value.money
+        ],
+    )  # fmt: skip
