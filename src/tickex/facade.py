@@ -17,6 +17,7 @@ from tickex.application.authenticate import (
     authenticate,
     get_account,
 )
+from tickex.application.authenticate_staff import AuthenticateStaff, authenticate_staff
 from tickex.application.cancel_event import CancelEvent, CancelledEvent, cancel_event
 from tickex.application.cancel_order import CancelOrder, cancel_order
 from tickex.application.change_password import ChangePassword, change_password
@@ -36,7 +37,13 @@ from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_ho
 from tickex.application.get_checkout import CheckoutView, GetCheckout, get_checkout
 from tickex.application.get_event import EventPage, GetEvent, get_event
 from tickex.application.get_order import GetOrder, OrderDetails, get_order
+from tickex.application.issue_staff_credential import (
+    IssuedStaffCredential,
+    IssueStaffCredential,
+    issue_staff_credential,
+)
 from tickex.application.list_events import EventList, ListEvents, list_events
+from tickex.application.list_staff_credentials import ListStaffCredentials, list_staff_credentials
 from tickex.application.log_in import LogIn, log_in
 from tickex.application.log_out import LogOut, LogOutEverywhere, log_out, log_out_everywhere
 from tickex.application.organizer_events import (
@@ -64,6 +71,10 @@ from tickex.application.request_email_verification import (
 )
 from tickex.application.request_password_reset import RequestPasswordReset, request_password_reset
 from tickex.application.reset_password import ResetPassword, reset_password
+from tickex.application.revoke_staff_credential import (
+    RevokeStaffCredential,
+    revoke_staff_credential,
+)
 from tickex.application.services import Services
 from tickex.application.session import TokenPair
 from tickex.application.update_event import UpdateEvent, update_event
@@ -76,7 +87,7 @@ from tickex.bootstrap import (
     memory_access_tokens,
 )
 from tickex.domain.event import Event
-from tickex.domain.identity import Principal, User
+from tickex.domain.identity import Principal, StaffCredential, User
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
 from tickex.domain.promo_code import PromoCode
@@ -206,6 +217,15 @@ class TickEx:
     def get_organizer_event(self, command: GetOrganizerEvent) -> OrganizerEvent:
         return get_organizer_event(self.services, command)
 
+    def issue_staff_credential(self, command: IssueStaffCredential) -> IssuedStaffCredential:
+        return issue_staff_credential(self.services, command)
+
+    def list_staff_credentials(self, command: ListStaffCredentials) -> tuple[StaffCredential, ...]:
+        return list_staff_credentials(self.services, command)
+
+    def revoke_staff_credential(self, command: RevokeStaffCredential) -> StaffCredential:
+        return revoke_staff_credential(self.services, command)
+
     # -- buyer side -----------------------------------------------------------------------
     def place_order(self, command: PlaceOrder) -> PlacedOrder:
         return place_order(self.services, command)
@@ -229,6 +249,9 @@ class TickEx:
         return get_checkout(self.services, command)
 
     # -- door and worker ------------------------------------------------------------------
+    def authenticate_staff(self, command: AuthenticateStaff) -> Principal:
+        return authenticate_staff(self.services, command)
+
     def check_in(self, command: CheckInTicket) -> ScanResult:
         return check_in(self.services, command)
 

@@ -21,6 +21,7 @@ from tickex.application.confirm_payment import ConfirmPayment
 from tickex.application.create_promo_code import CreatePromoCode
 from tickex.application.create_quota import CreateQuota
 from tickex.application.create_ticket_type import CreateTicketType
+from tickex.application.issue_staff_credential import IssueStaffCredential
 from tickex.application.place_order import OrderItem, PlaceOrder
 from tickex.application.publish_event import PublishEvent
 from tickex.domain.promo_code import DiscountKind
@@ -44,6 +45,7 @@ class World:
     paid_order: str
     pending_order: str
     actors: dict[str, tuple[Account, str]] = field(default_factory=dict)  # name -> (acct, email)
+    staff_credential: str = ""  # a door-scanner credential of the published event
 
 
 def build_world(tickex: TickEx, client: Client) -> World:
@@ -83,8 +85,11 @@ def build_world(tickex: TickEx, client: Client) -> World:
         "second organizer": (sign_up(tickex, "rival@other.example"), "rival@other.example"),
         "customer": (sign_up(tickex, "cy@example.com", organizer=False), "cy@example.com"),
     }
+    staff = tickex.issue_staff_credential(
+        IssueStaffCredential(organizer_id=org, event_id=event, label="North gate")
+    ).credential.id
     return World(owner, draft, "owners-draft", event, tt, paid.order_id, pending.order_id,
-                 actors)  # fmt: skip
+                 actors, staff)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,11 @@ CASES: dict[str, Case] = {
         lambda w: {"event_id": w.event},
         body=lambda w, e: {"code": "PWNED", "kind": "percent", "percent_bp": 10_000},
     ),
+    "issueStaffCredential": Case(
+        lambda w: {"event_id": w.event}, body=lambda w, e: {"label": "Rogue tablet"}
+    ),
+    "listStaffCredentials": Case(lambda w: {"event_id": w.event}),
+    "revokeStaffCredential": Case(lambda w: {"credential_id": w.staff_credential}),
     "refundOrder": Case(lambda w: {"order_id": w.paid_order}, body=lambda w, e: {}),
     # buyer routes: the order id alone is not enough
     "getOrder": Case(
@@ -179,7 +189,8 @@ def snapshot(tickex: TickEx, world: World) -> str:
         state: list[Any] = [events, uow.users.get(world.owner.user_id)]
         for event in events:
             state += [uow.ticket_types.list_by_event(event.id), uow.quotas.list_by_event(event.id),
-                      uow.promo_codes.list_by_event(event.id)]  # fmt: skip
+                      uow.promo_codes.list_by_event(event.id),
+                      uow.staff_credentials.list_by_event(event.id)]  # fmt: skip
             for order in uow.orders.list_by_event(event.id):
                 state += [order, uow.tickets.list_by_order(order.id)]
         return state

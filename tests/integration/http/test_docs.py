@@ -22,6 +22,7 @@ PUBLIC_OPERATIONS = {
     "createEvent", "listOrganizerEvents", "getOrganizerEvent", "updateEvent", "publishEvent",
     "cancelEvent", "createTicketType", "updateTicketType", "createQuota", "createPromoCode",
     "refundOrder", "getOrganizerMetrics",
+    "issueStaffCredential", "listStaffCredentials", "revokeStaffCredential", "scanTicket",
     "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {"showCheckout", "confirmLocalPayment", "showDocs", "getMetrics"}

@@ -47,6 +47,7 @@ from tickex.entrypoints.http.rate_limit import (
     RatePolicy,
 )
 from tickex.entrypoints.http.recovery import RecoveryController
+from tickex.entrypoints.http.scanning import ScanController
 from tickex.entrypoints.http.schemas import Input
 from tickex.entrypoints.http.worker import in_process_worker
 from tickex.facade import TickEx
@@ -88,6 +89,7 @@ def create_app(
             OrderController,
             CheckoutController,
             OrganizerController,
+            ScanController,
             OperationsController,
             docs_handler(swagger),
             create_static_files_router(

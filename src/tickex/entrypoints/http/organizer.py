@@ -20,10 +20,13 @@ from tickex.application.create_promo_code import CreatePromoCode
 from tickex.application.create_quota import CreateQuota
 from tickex.application.create_ticket_type import CreateTicketType
 from tickex.application.event_input import SettingsInput, VenueInput
+from tickex.application.issue_staff_credential import IssueStaffCredential
+from tickex.application.list_staff_credentials import ListStaffCredentials
 from tickex.application.organizer_events import GetOrganizerEvent, ListOrganizerEvents
 from tickex.application.organizer_metrics import GetOrganizerMetrics
 from tickex.application.publish_event import PublishEvent
 from tickex.application.refund_order import RefundOrder
+from tickex.application.revoke_staff_credential import RevokeStaffCredential
 from tickex.application.update_event import UpdateEvent
 from tickex.application.update_ticket_type import UpdateTicketType
 from tickex.domain.errors import Forbidden
@@ -271,6 +274,65 @@ class OrganizerController(Controller):
             )
         )
         return schemas.promo_code(created)
+
+    # -- staff devices at the door ----------------------------------------------------------
+    @post(
+        "/events/{event_id:str}/staff-credentials",
+        operation_id="issueStaffCredential",
+        summary="A door-scanner token for the event (the token is shown this once)",
+        status_code=201,
+        sync_to_thread=True,
+        guards=[require_json],
+        responses=problem_responses(401, 403, 404, 415, 422),
+    )
+    def issue_staff_credential(
+        self,
+        data: JSONBody[schemas.IssueStaffCredentialInput],
+        tickex: App,
+        principal: CurrentPrincipal,
+        event_id: PathId,
+    ) -> schemas.IssuedStaffCredentialOut:
+        issued = tickex.issue_staff_credential(
+            IssueStaffCredential(
+                organizer_id=organizer_id(principal), event_id=event_id, label=data.label
+            )
+        )
+        return schemas.IssuedStaffCredentialOut(
+            token=issued.token, credential=schemas.staff_credential(issued.credential)
+        )
+
+    @get(
+        "/events/{event_id:str}/staff-credentials",
+        operation_id="listStaffCredentials",
+        summary="The event's door-scanner tokens (never the secrets), revoked ones included",
+        sync_to_thread=True,
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    def list_staff_credentials(
+        self, tickex: App, principal: CurrentPrincipal, event_id: PathId
+    ) -> schemas.StaffCredentialListOut:
+        credentials = tickex.list_staff_credentials(
+            ListStaffCredentials(organizer_id=organizer_id(principal), event_id=event_id)
+        )
+        return schemas.StaffCredentialListOut(
+            items=[schemas.staff_credential(c) for c in credentials]
+        )
+
+    @post(
+        "/staff-credentials/{credential_id:str}/revoke",
+        operation_id="revokeStaffCredential",
+        summary="Revoke a door-scanner token; it stops working at once",
+        status_code=200,
+        sync_to_thread=True,
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    def revoke_staff_credential(
+        self, tickex: App, principal: CurrentPrincipal, credential_id: PathId
+    ) -> schemas.StaffCredentialOut:
+        revoked = tickex.revoke_staff_credential(
+            RevokeStaffCredential(organizer_id=organizer_id(principal), credential_id=credential_id)
+        )
+        return schemas.staff_credential(revoked)
 
     # -- orders and money -----------------------------------------------------------------
     @post(

@@ -1,0 +1,36 @@
+"""authenticate_staff: the event a door-scanner token acts for, as a ``Principal`` with no
+user and no role. A revoked, unknown or malformed token is ``invalid_token``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from tickex.application.command import Command
+from tickex.application.services import Services
+from tickex.domain.identity import Principal
+from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken, secret_digest
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+class AuthenticateStaff(Command):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(repr=False)
+
+
+def authenticate_staff(services: Services, command: AuthenticateStaff) -> Principal:
+    if SecretToken.purpose_of(command.token) is not SecretPurpose.STAFF_CREDENTIAL:
+        raise InvalidToken("malformed", "not a staff credential")
+    digest = secret_digest(command.token)
+
+    def work(uow: UnitOfWork) -> Principal:
+        credential = uow.staff_credentials.get_by_hash(digest)
+        if credential is None or not credential.is_active:
+            raise InvalidToken("revoked", "the staff credential is unknown or revoked")
+        uow.staff_credentials.touch(credential.id, services.clock.now())
+        return Principal(
+            user_id=None, roles=frozenset(), organizer_id=credential.organizer_id,
+            event_id=credential.event_id,
+        )  # fmt: skip
+
+    return services.transaction(work)

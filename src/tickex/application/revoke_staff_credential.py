@@ -1,0 +1,32 @@
+"""revoke_staff_credential: a door-scanner token stops working at once. Another
+organizer's credential is indistinguishable from an unknown one."""
+
+from __future__ import annotations
+
+from tickex.application.command import Command, Id
+from tickex.application.services import Services
+from tickex.domain.errors import NotFound
+from tickex.domain.identity import StaffCredential
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+class RevokeStaffCredential(Command):
+    organizer_id: Id
+    credential_id: Id
+
+
+def revoke_staff_credential(services: Services, command: RevokeStaffCredential) -> StaffCredential:
+    def work(uow: UnitOfWork) -> StaffCredential:
+        now = services.clock.now()
+        found = None
+        for event in uow.events.list_by_organizer(command.organizer_id):
+            for credential in uow.staff_credentials.list_by_event(event.id):
+                if credential.id == command.credential_id:
+                    found = credential
+        if found is None or found.organizer_id != command.organizer_id:
+            raise NotFound("staff credential not found")
+        if uow.staff_credentials.revoke(found.id, now):
+            found.revoked_at = now
+        return found
+
+    return services.transaction(work)
