@@ -42,7 +42,7 @@ from tickex.ports.identity import InvalidToken
 NO_STORE = CacheControlHeader(no_store=True)
 BEARER_SCHEME = "bearerAuth"  # the OpenAPI security scheme (components.securitySchemes)
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
-_PRINCIPAL = "tickex.principal"  # where the guard keeps it in the connection's state
+PRINCIPAL_STATE_KEY = "tickex.principal"  # where the guard keeps it in the connection's state
 MAX_AUTHORIZATION_LENGTH = 4096
 
 UserId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTERN)]
@@ -66,7 +66,7 @@ async def authenticated(
     tickex: TickEx = connection.app.state["tickex"]
     command = Authenticate(access_token=bearer_token(connection))
     principal = await anyio.to_thread.run_sync(tickex.authenticate, command)
-    connection.state[_PRINCIPAL] = principal
+    connection.state[PRINCIPAL_STATE_KEY] = principal
     request_context(connection.scope).user_id = principal.user_id
 
 
@@ -74,7 +74,7 @@ def require_role(role: Role) -> Guard:
     """Guard (after ``authenticated``): the principal holds ``role`` (403 ``forbidden``)."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = connection.state.get(_PRINCIPAL)
+        principal = connection.state.get(PRINCIPAL_STATE_KEY)
         if not isinstance(principal, Principal) or role not in principal.roles:
             raise Forbidden(f"this needs the {role.value} role")
 
@@ -83,7 +83,7 @@ def require_role(role: Role) -> Guard:
 
 def current_principal(request: Request[Any, Any, Any]) -> Principal:
     """The dependency ``principal``: whom the ``authenticated`` guard let in."""
-    principal = request.state.get(_PRINCIPAL)
+    principal = request.state.get(PRINCIPAL_STATE_KEY)
     if not isinstance(principal, Principal):  # a route without the guard: a bug of ours
         raise RuntimeError("the route needs the authenticated guard")
     return principal

@@ -23,7 +23,7 @@ from tickex.application.check_in import CheckInTicket
 from tickex.domain.check_in import ScanDirection
 from tickex.domain.errors import Forbidden
 from tickex.entrypoints.http import schemas
-from tickex.entrypoints.http.auth import _PRINCIPAL, BEARER, NO_STORE, bearer_token
+from tickex.entrypoints.http.auth import BEARER, NO_STORE, PRINCIPAL_STATE_KEY, bearer_token
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
 from tickex.entrypoints.http.guards import require_json
 from tickex.entrypoints.http.problems import problem_responses
@@ -36,7 +36,7 @@ async def staff_authenticated(
     """Guard: a valid, unrevoked staff credential (401 ``invalid_token`` otherwise)."""
     tickex: TickEx = connection.app.state["tickex"]
     command = AuthenticateStaff(token=bearer_token(connection))
-    connection.state[_PRINCIPAL] = await anyio.to_thread.run_sync(
+    connection.state[PRINCIPAL_STATE_KEY] = await anyio.to_thread.run_sync(
         tickex.authenticate_staff, command
     )
 
