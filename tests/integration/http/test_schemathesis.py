@@ -14,6 +14,7 @@ from tests.integration.http.conftest import open_shop
 from tickex.application.log_in import LogIn
 from tickex.application.register_user import RegisterUser
 from tickex.entrypoints.http import create_app
+from tickex.entrypoints.http.app import MAX_BODY_BYTES
 from tickex.facade import TickEx
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -53,19 +54,30 @@ CHECKS = [
 ]
 
 
+def _call_and_validate(case: Any, headers: dict[str, str]) -> None:
+    """Call and check against the document. A generated body over the size limit is refused
+    with 413 before anything reads it: that refusal is right (and tested in test_orders),
+    but schemathesis counts only 4xx codes of its own list as rejections."""
+    response = case.call(headers=headers)
+    body = getattr(response.request, "body", None) or b""
+    if response.status_code == 413 and len(body) > MAX_BODY_BYTES:
+        return
+    case.validate_response(response, checks=CHECKS)
+
+
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_documented_promises(case: Any) -> None:
-    case.call_and_validate(checks=CHECKS)
+    _call_and_validate(case, {})
 
 
 @signed_in.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_signed_in_routes_keep_their_promises(case: Any) -> None:
-    case.call_and_validate(headers=_BEARER, checks=CHECKS)
+    _call_and_validate(case, _BEARER)
 
 
 @organizer_routes.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_organizer_routes_keep_their_promises(case: Any) -> None:
-    case.call_and_validate(headers=_ORGANIZER, checks=CHECKS)
+    _call_and_validate(case, _ORGANIZER)
