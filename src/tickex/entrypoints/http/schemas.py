@@ -1,15 +1,17 @@
 """Transport schemas: what goes over the wire, kept apart from the domain model.
 
 Inputs forbid unknown fields and bound every number and string, so a body carrying
-``status``, ``price`` or ``organizer_id`` is refused before any use case runs. Outputs are
-built from use-case results by the ``from_*`` functions below and nowhere else.
+``status``, ``price`` or ``organizer_id`` is refused before any use case runs. They are
+strict, too: a JSON string is never taken for a number or a boolean (``"2"``, ``"true"``),
+nor a float for an integer (``2.0``). Outputs are built from use-case results by the
+``from_*`` functions below and nowhere else.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -56,7 +58,23 @@ _AVAILABILITY: dict[AvailabilityState, AvailabilityName] = {
 
 
 class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    """A request body: unknown fields refused, and strict types (Litestar hands pydantic the
+    decoded JSON, so strict mode sees JSON's own types). Enumerations are named by their
+    value in JSON: declare them ``Choice[SomeEnum]``; date-times ``Moment``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *, strict: bool | None = None, **kwargs: Any) -> Self:
+        """Litestar passes its own ``strict`` flag (``False``) on every call, which would
+        override the model's: an input's strictness is the model's own, always."""
+        del strict
+        return super().model_validate(obj, **kwargs)
+
+
+E = TypeVar("E")
+#: an enumeration field of a strict input, given by its value (``"percent"``)
+Choice = Annotated[E, Field(strict=False)]
 
 
 class Output(BaseModel):
@@ -379,12 +397,12 @@ Reason = Annotated[str, Field(max_length=500)]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
-def _rfc3339(value: object) -> object:
+def _rfc3339(value: object) -> datetime:
     """Only RFC 3339 text with an offset: pydantic would also take a number (seconds since
     1970), which the document does not promise."""
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise ValueError("an RFC 3339 date-time with an offset, e.g. 2026-05-01T20:00:00Z")
-    return value
+    return datetime.fromisoformat(value.upper())
 
 
 Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
@@ -412,8 +430,8 @@ class RefundPolicyBody(Input):
 class EventSettingsBody(Input):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
     tax_rate_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
-    tax_mode: TaxMode = TaxMode.INCLUSIVE
-    fee_policy: FeePolicy = FeePolicy.PASS_ON
+    tax_mode: Choice[TaxMode] = TaxMode.INCLUSIVE
+    fee_policy: Choice[FeePolicy] = FeePolicy.PASS_ON
     hold_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     max_tickets_per_order: PerOrder = 20
     refund_policy: RefundPolicyBody = RefundPolicyBody()
@@ -481,7 +499,7 @@ class CreateQuotaInput(Input):
 
 class CreatePromoCodeInput(Input):
     code: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-    kind: DiscountKind
+    kind: Choice[DiscountKind]
     percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
     fixed_minor: MinorUnits | None = None
     max_uses: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
@@ -700,7 +718,7 @@ class ScanInput(Input):
     gate: ScanLabel = "main"
     device: ScanLabel = "unknown"
     direction: Literal["entry", "exit"] = "entry"
-    scanned_at: AwareDatetime | None = None
+    scanned_at: Moment | None = None
 
 
 class ScanOut(Output):
