@@ -79,13 +79,15 @@ def build_app(
     limiter: RateLimiter,
     policies: Mapping[str, RatePolicy] | None = FIVE_A_MINUTE,
     trusted_proxies: tuple[str, ...] = (),
+    metrics: HttpMetrics | None = None,
 ) -> Litestar:
     limits = RateLimits.build(limiter, policies, trusted_proxies)
+    metrics = metrics or HttpMetrics(lambda: 0)
     return Litestar(
         route_handlers=[place_order, get_order, list_events, login],
         exception_handlers=exception_handlers(),
-        middleware=[TestPeer(), RequestClockMiddleware(), RateLimitMiddleware(limits)],
-        before_send=[response_hook(HttpMetrics(lambda: 0))],
+        middleware=[TestPeer(), RequestClockMiddleware(), RateLimitMiddleware(limits, metrics)],
+        before_send=[response_hook(metrics)],
         logging_config=None,
     )
 
@@ -253,12 +255,17 @@ def test_with_the_store_down_requests_go_through_and_a_warning_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     down = RedisRateLimiter("redis://127.0.0.1:1/0", timeout=0.2)
+    metrics = HttpMetrics(lambda: 0)
     with (
         caplog.at_level(logging.WARNING, "tickex.http.rate_limit"),
-        TestClient(build_app(down)) as client,
+        TestClient(build_app(down, metrics=metrics)) as client,
     ):
         responses = [order(client) for _ in range(8)]
     assert [r.status_code for r in responses] == [201] * 8
+    counted = metrics.registry.get_sample_value(
+        "tickex_rate_limiter_unavailable_total", {"policy": "placeOrder", "outcome": "allowed"}
+    )
+    assert counted == 8  # every request the store could not count, though warned once
     assert "RateLimit-Limit" not in responses[0].headers
     warnings = [r for r in caplog.records if r.name == "tickex.http.rate_limit"]
     assert len(warnings) == 1  # not one per request
@@ -268,9 +275,17 @@ def test_with_the_store_down_requests_go_through_and_a_warning_is_logged(
 def test_a_fail_closed_policy_answers_503_with_the_store_down() -> None:
     down = RedisRateLimiter("redis://127.0.0.1:1/0", timeout=0.2)
     policies = {"placeOrder": RatePolicy(limit=5, window_seconds=60, fail_open=False)}
-    with TestClient(build_app(down, policies)) as client:
+    metrics = HttpMetrics(lambda: 0)
+    with TestClient(build_app(down, policies, metrics=metrics)) as client:
         response = order(client)
         assert_problem(response, 503, "rate_limit_unavailable")
+        assert (
+            metrics.registry.get_sample_value(
+                "tickex_rate_limiter_unavailable_total",
+                {"policy": "placeOrder", "outcome": "refused"},
+            )
+            == 1
+        )
         assert response.headers["Retry-After"] == "1"
         assert client.get("/v1/events").status_code == 200
 

@@ -106,7 +106,7 @@ def create_app(
         },
         state=State({"tickex": app}),  # for guards (they get no dependencies)
         exception_handlers=exception_handlers(),
-        middleware=[RequestClockMiddleware(), RateLimitMiddleware(limits)],
+        middleware=[RequestClockMiddleware(), RateLimitMiddleware(limits, metrics)],
         before_send=[response_hook(metrics)],
         cors_config=CORSConfig(
             allow_origins=list(cors_origins),

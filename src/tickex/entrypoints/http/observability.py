@@ -131,6 +131,7 @@ class HttpMetrics:
     problems: Counter = field(init=False)
     orders_placed: Counter = field(init=False)
     sold_out: Counter = field(init=False)
+    rate_limiter_unavailable: Counter = field(init=False)
 
     def __post_init__(self) -> None:
         self.registry = registry = CollectorRegistry(auto_describe=True)
@@ -154,6 +155,12 @@ class HttpMetrics:
             "Orders refused by the inventory guard (sold out or promo code used up)",
             registry=registry,
         )
+        self.rate_limiter_unavailable = Counter(
+            "tickex_rate_limiter_unavailable",
+            "Requests the rate-limit store could not count, by policy and by what was done "
+            "(allowed: the policy fails open; refused: 503)",
+            ["policy", "outcome"], registry=registry,
+        )  # fmt: skip
         registry.register(_Backlog(self.outbox_pending))
 
 

@@ -32,6 +32,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from tickex.entrypoints.http.observability import HttpMetrics
 from tickex.entrypoints.http.problems import problem
 from tickex.ports.rate_limit import RateLimitDecision, RateLimiter, RateLimiterUnavailable
 
@@ -198,8 +199,9 @@ class RateLimitMiddleware(ASGIMiddleware):
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, limits: RateLimits) -> None:
+    def __init__(self, limits: RateLimits, metrics: HttpMetrics | None = None) -> None:
         self.limits = limits
+        self.metrics = metrics
         self._warned_at = -WARN_EVERY_SECONDS
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
@@ -220,6 +222,9 @@ class RateLimitMiddleware(ASGIMiddleware):
             )
         except RateLimiterUnavailable as exc:
             self._warn(name, exc)
+            if self.metrics is not None:
+                outcome = "allowed" if policy.fail_open else "refused"
+                self.metrics.rate_limiter_unavailable.labels(name, outcome).inc()
             if policy.fail_open:
                 await next_app(scope, receive, send)
                 return
