@@ -79,7 +79,7 @@ def reset_token(app: TickEx, email: str = EMAIL) -> str:
     app.request_password_reset(RequestPasswordReset(email=email))
     (message,) = deliver(app)
     assert message.to == email
-    return token_of(message, f"{app.services.public_url}/reset-password")
+    return token_of(message, f"{app.services.public_url}/account/reset-password")
 
 
 # -- email verification -------------------------------------------------------------------
@@ -89,7 +89,7 @@ def test_registering_sends_a_verification_link_that_works_once(app: TickEx) -> N
     (message,) = deliver(app)
     assert message.to == EMAIL
     assert "verif" in message.subject.lower() or "confirm" in message.subject.lower()
-    token = token_of(message, f"{app.services.public_url}/v1/auth/verify-email")
+    token = token_of(message, f"{app.services.public_url}/account/verify-email")
     assert token.startswith("tkx_ve_")
 
     account = app.verify_email(VerifyEmail(token=token))
@@ -113,7 +113,7 @@ def test_the_verification_email_is_queued_in_the_registering_unit(app: TickEx) -
 def test_a_verification_link_expires_after_48_hours(app: TickEx) -> None:
     user = register(app)
     (message,) = deliver(app)
-    token = token_of(message, "/v1/auth/verify-email")
+    token = token_of(message, "/account/verify-email")
     clock(app).advance(timedelta(hours=48))
     with pytest.raises(InvalidToken):
         app.verify_email(VerifyEmail(token=token))
@@ -127,7 +127,7 @@ def test_a_new_verification_link_on_request(app: TickEx) -> None:
     app.request_email_verification(RequestEmailVerification(user_id=user.id))
     (message,) = deliver(app)
     clock(app).advance(timedelta(hours=47))  # the first link is dead by now; this one lives
-    app.verify_email(VerifyEmail(token=token_of(message, "/v1/auth/verify-email")))
+    app.verify_email(VerifyEmail(token=token_of(message, "/account/verify-email")))
     assert verified(app, user.id)
     app.request_email_verification(RequestEmailVerification(user_id=user.id))
     assert deliver(app) == []  # verified already: nothing to send
@@ -152,7 +152,7 @@ def test_a_reset_token_does_not_verify_and_a_verification_token_does_not_reset(
 ) -> None:
     user = register(app)
     (welcome,) = deliver(app)
-    verify = token_of(welcome, "/v1/auth/verify-email")
+    verify = token_of(welcome, "/account/verify-email")
     reset = reset_token(app)
     with pytest.raises(InvalidToken):
         app.verify_email(VerifyEmail(token=reset))
@@ -266,7 +266,7 @@ def test_commands_do_not_show_the_token_or_the_password() -> None:
 def test_storage_holds_the_digest_never_the_token(app: TickEx) -> None:
     register(app)
     (welcome,) = deliver(app)
-    verify = token_of(welcome, "/v1/auth/verify-email")
+    verify = token_of(welcome, "/account/verify-email")
     reset = reset_token(app)
     storage = app.services.storage
     assert isinstance(storage, InMemoryStorage)

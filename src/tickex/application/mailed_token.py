@@ -29,11 +29,13 @@ INVALID_LINK = "the link is not valid or has expired; ask for a new one"
 
 
 def verification_link(services: Services, token: str) -> str:
-    return f"{services.public_url.rstrip('/')}/v1/auth/verify-email?token={quote(token)}"
+    """A page (served by the HTTP API, or by a front end at the same path) whose button
+    posts the token: opening the link alone verifies nothing (mail scanners open links)."""
+    return f"{services.public_url.rstrip('/')}/account/verify-email?token={quote(token)}"
 
 
 def reset_link(services: Services, token: str) -> str:
-    return f"{services.public_url.rstrip('/')}/reset-password?token={quote(token)}"
+    return f"{services.public_url.rstrip('/')}/account/reset-password?token={quote(token)}"
 
 
 def issue(

@@ -63,7 +63,7 @@ def test_the_registration_email_verifies_the_address_once(client: Client, tickex
     account = register(client)
     assert account["email_verified"] is False
     (message,) = sent(tickex)
-    token = link_token(message, f"{tickex.services.public_url}/v1/auth/verify-email")
+    token = link_token(message, f"{tickex.services.public_url}/account/verify-email")
     response = client.post("/v1/auth/verify-email", json={"token": token})
     assert response.status_code == 200, response.text
     assert response.json()["email_verified"] is True
@@ -81,7 +81,7 @@ def test_a_signed_in_user_asks_for_a_new_link(client: Client, tickex: TickEx) ->
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "accepted"
     assert len(sent(tickex)) == 2
-    token = link_token(sent(tickex)[-1], "/v1/auth/verify-email")
+    token = link_token(sent(tickex)[-1], "/account/verify-email")
     assert client.post("/v1/auth/verify-email", json={"token": token}).status_code == 200
     me = client.get("/v1/me", headers=bearer(tokens))
     assert me.json()["email_verified"] is True
@@ -94,7 +94,7 @@ def test_asking_for_a_link_needs_a_bearer_token(client: Client) -> None:
 
 def test_an_expired_verification_link_is_refused(client: Client, tickex: TickEx) -> None:
     register(client)
-    token = link_token(sent(tickex)[0], "/v1/auth/verify-email")
+    token = link_token(sent(tickex)[0], "/account/verify-email")
     advance(tickex, timedelta(hours=48))
     assert_problem(client.post("/v1/auth/verify-email", json={"token": token}), 401,
                    "invalid_token")  # fmt: skip
@@ -121,7 +121,7 @@ def test_a_reset_sets_the_password_and_ends_every_session(client: Client, tickex
     register(client)
     tokens = login(client).json()
     request_reset(client, "ana@example.com")
-    token = link_token(sent(tickex)[-1], f"{tickex.services.public_url}/reset-password")
+    token = link_token(sent(tickex)[-1], f"{tickex.services.public_url}/account/reset-password")
     advance(tickex, timedelta(seconds=1))
     body = {"token": token, "new_password": NEW_PASSWORD}
     response = client.post("/v1/auth/password-reset", json=body)

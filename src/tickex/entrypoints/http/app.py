@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.static_files import create_static_files_router
 
 import tickex
+from tickex.entrypoints.http.account_pages import AccountPagesController
 from tickex.entrypoints.http.auth import (
     BEARER_SCHEME,
     AdminUserController,
@@ -88,6 +89,7 @@ def create_app(
             EventController,
             OrderController,
             CheckoutController,
+            AccountPagesController,
             OrganizerController,
             ScanController,
             OperationsController,

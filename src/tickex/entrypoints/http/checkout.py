@@ -10,7 +10,7 @@ What a session asks for is read from its order (``get_checkout``), so every API 
 answers, before and after a restart. The pages exist only while the local provider is
 configured; any other provider (Stripe hosts its own pages) answers 404 here.
 
-Pages are self-contained (no external file, no script) and every value is escaped.
+Pages are self-contained (``pages.page``) and every value is escaped.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import html
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.enums import MediaType
 from litestar.params import Parameter
 from pydantic import ValidationError
 
@@ -28,6 +27,7 @@ from tickex.application.get_checkout import CheckoutView, GetCheckout
 from tickex.domain.errors import NotFound
 from tickex.domain.order import PAID_STATES, OrderStatus
 from tickex.entrypoints.http.dependencies import App
+from tickex.entrypoints.http.pages import page
 from tickex.facade import TickEx
 
 LOCAL_PROVIDER = "local"
@@ -49,29 +49,8 @@ def provider_event_id(reference: str) -> str:
     return f"checkout:{reference}"
 
 
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;"
-    "color:#1a1a1a}h1{font-size:1.4rem}.amount{font-size:2rem;font-weight:600;margin:1rem 0}"
-    "button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.4rem;"
-    "background:#0b6e4f;color:#fff;cursor:pointer}.note{color:#555;font-size:.9rem}"
-)
-
-
-def _page(title: str, body: str, status: int = 200) -> Response[str]:
-    document = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body>{body}</body></html>"
-    )
-    return Response(
-        document, status_code=status, media_type=MediaType.HTML,
-        headers={"Cache-Control": "no-store"},
-    )  # fmt: skip
-
-
 def _unknown() -> Response[str]:
-    return _page(
+    return page(
         "Checkout not found",
         "<h1>Checkout not found</h1><p>This payment link is unknown or has been used.</p>",
         status=404,
@@ -80,7 +59,7 @@ def _unknown() -> Response[str]:
 
 def _paid(checkout: CheckoutView) -> Response[str]:
     code = html.escape(checkout.order_code)
-    return _page(
+    return page(
         "Payment received",
         f"<h1>Payment received</h1><p>Your order code is <strong>{code}</strong>.</p>"
         "<p>Your tickets are on their way to your email.</p>",
@@ -99,7 +78,7 @@ class CheckoutController(Controller):
         if checkout is None or checkout.status is not OrderStatus.PENDING:
             return _unknown()
         e = html.escape
-        return _page(
+        return page(
             f"Pay {checkout.amount}",
             f"<h1>{e(checkout.event_title)}</h1>"
             f'<p class="amount">{e(str(checkout.amount))}</p>'
@@ -129,7 +108,7 @@ class CheckoutController(Controller):
         code = e(checkout.order_code)
         if result.status in PAID_STATES:
             return _paid(checkout)
-        return _page(
+        return page(
             "Payment refunded",
             f"<h1>Payment refunded</h1><p>The payment for order <strong>{code}</strong> "
             "could not be turned into tickets (the reservation had ended and they sold out, "

@@ -73,8 +73,7 @@ class RatePolicy:
 
 
 #: The policies an application starts with, per client address. Login is also limited per
-#: account by the ``log_in`` use case (5 attempts a minute, cleared by a success); password
-#: reset and email verification join when their routes exist.
+#: account by the ``log_in`` use case (5 attempts a minute, cleared by a success).
 DEFAULT_POLICIES: Mapping[str, RatePolicy] = {
     "placeOrder": RatePolicy(limit=10, window_seconds=60),
     "login": RatePolicy(limit=20, window_seconds=60),
@@ -84,6 +83,9 @@ DEFAULT_POLICIES: Mapping[str, RatePolicy] = {
     "requestEmailVerification": RatePolicy(limit=10, window_seconds=600),
     "verifyEmail": RatePolicy(limit=30, window_seconds=600),
     "resetPassword": RatePolicy(limit=30, window_seconds=600),
+    # the account pages' forms (account_pages.py) count with the operations they stand for
+    "verifyEmailPage": RatePolicy(limit=30, window_seconds=600, bucket="verifyEmail"),
+    "resetPasswordPage": RatePolicy(limit=30, window_seconds=600, bucket="resetPassword"),
 }
 
 

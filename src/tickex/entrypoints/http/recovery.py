@@ -1,11 +1,11 @@
 """Email verification and password reset over HTTP: ``/v1/auth/verify-email`` and
 ``/v1/auth/password-reset``.
 
-The emails carry links to pages (``{public_url}/v1/auth/verify-email?token=...``,
-``{public_url}/reset-password?token=...``); the page posts the token here in a JSON body,
-never in a URL this API logs. Asking for a reset answers 202 with the same body whether or
-not the account exists. Every response is ``Cache-Control: no-store``; nothing here logs
-or echoes a token or a password.
+The emails carry links to pages (``{public_url}/account/verify-email?token=...``,
+``{public_url}/account/reset-password?token=...``): TickEx serves them (account_pages.py),
+or a front end at the same paths posts the token here in a JSON body. Asking for a reset
+answers 202 with the same body whether or not the account exists. Every response is
+``Cache-Control: no-store``; nothing here logs or echoes a token or a password.
 """
 
 from __future__ import annotations
