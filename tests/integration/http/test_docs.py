@@ -25,7 +25,10 @@ PUBLIC_OPERATIONS = {
     "issueStaffCredential", "listStaffCredentials", "revokeStaffCredential", "scanTicket",
     "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",
 }  # fmt: skip
-HIDDEN_OPERATIONS = {"showCheckout", "confirmLocalPayment", "showDocs", "getMetrics"}
+HIDDEN_OPERATIONS = {
+    "showCheckout", "confirmLocalPayment", "showDocs", "getMetrics",
+    "showVerifyEmailPage", "verifyEmailPage", "showResetPasswordPage", "resetPasswordPage",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -117,3 +120,17 @@ def test_docs_api_md_lists_every_error_code_and_operation(openapi: dict[str, Any
         assert re.search(rf"^\| `{code}` \| {status} \|", text, re.MULTILINE), code
     for operation_id in PUBLIC_OPERATIONS | HIDDEN_OPERATIONS:
         assert f"`{operation_id}`" in text, operation_id
+
+
+def test_every_operation_with_a_body_documents_the_size_limit(client: TestClient[Litestar]) -> None:
+    document = client.get("/schema/openapi.json").json()
+    with_body = [
+        operation
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+    assert len(with_body) >= 15
+    for operation in with_body:
+        too_large = operation["responses"]["413"]
+        assert "application/problem+json" in too_large["content"], operation["operationId"]

@@ -7,6 +7,7 @@ Nothing is built at import time; every call builds a new, independent applicatio
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 
@@ -16,7 +17,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.openapi.spec import Components, OpenAPIResponse, SecurityScheme, Server
 from litestar.static_files import create_static_files_router
 
 import tickex
@@ -144,7 +145,24 @@ def create_app(
         debug=False,
     )
     _document_strict_inputs(application)
+    _document_body_limit(application)
     return application
+
+
+def _document_body_limit(application: Litestar) -> None:
+    """Every operation that takes a body may answer 413 (``request_too_large``, before the
+    body is read): say so in the document, with the problem shape of its 400."""
+    for item in (application.openapi_schema.paths or {}).values():
+        for operation in (item.get, item.put, item.post, item.patch, item.delete):
+            if operation is None or operation.request_body is None:
+                continue
+            responses = operation.responses or {}
+            bad_request = responses.get("400")
+            if "413" in responses or not isinstance(bad_request, OpenAPIResponse):
+                continue
+            responses["413"] = dataclasses.replace(
+                bad_request, description=f"the body is larger than {MAX_BODY_BYTES} bytes"
+            )
 
 
 def _document_strict_inputs(application: Litestar) -> None:
