@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tickex.application.authenticate import Authenticate
+from tickex.application.confirm_payment import ConfirmPayment
 from tickex.application.get_event import GetEvent
 from tickex.application.log_in import LogIn
+from tickex.application.place_order import OrderItem, PlaceOrder
 from tickex.entrypoints.cli import main
 from tickex.entrypoints.demo import DEMO_LOGIN, DEMO_SLUG
 from tickex.facade import TickEx
@@ -67,3 +73,71 @@ def test_seed_demo_is_idempotent_and_its_organizer_can_log_in(
         assert me.organizer_id == page.event.organizer_id
     finally:
         app.services.storage.close()
+
+
+def test_the_worker_process_delivers_the_outbox_and_stops_gracefully_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/tickex.db"
+    env = {**os.environ, "TICKEX_DATABASE_URL": url}
+    for command in ("migrate", "seed-demo"):
+        subprocess.run([sys.executable, "-m", "tickex.entrypoints.cli", command], env=env,
+                       check=True, capture_output=True)  # fmt: skip
+    app = TickEx.from_settings(Settings.load(database_url=url))
+    event = app.get_event(GetEvent(slug=DEMO_SLUG))
+    first_type = event.ticket_types[0].ticket_type.id
+    order = app.place_order(
+        PlaceOrder(event_id=event.event.id, customer_email="ana@example.com",
+                   items=[OrderItem(ticket_type_id=first_type, quantity=1)])
+    )  # fmt: skip
+    app.confirm_payment(
+        ConfirmPayment(provider="local", provider_event_id="evt-worker", order_id=order.order_id,
+                       amount_minor=order.totals.total.amount_minor,
+                       currency=order.totals.total.currency)
+    )  # fmt: skip
+
+    def pending() -> int:
+        return app.services.read(lambda uow: uow.outbox.pending_count())
+
+    assert pending() > 0  # the demo organizer's welcome email and the tickets
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tickex.entrypoints.cli", "worker", "--interval", "0.1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while pending() and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.1)
+        assert pending() == 0
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=15)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        app.services.storage.close()
+    assert worker.returncode == 0, err
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    messages = [r["message"] for r in records]
+    assert messages[0] == "worker started"
+    assert "worker round" in messages
+    assert messages[-2:] == ["worker stopping", "worker stopped"]
+    assert records[-1]["rounds"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--interval", "0"], {}, "--interval"),
+        ([], {"TICKEX_DATABASE_URL": "memory://"}, "in-memory"),
+        ([], {"TICKEX_PORT": "nope"}, "TICKEX_PORT"),
+    ],
+)
+def test_the_worker_refuses_what_cannot_work(
+    args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tickex.entrypoints.cli", "worker", *args],
+        env={**os.environ, **env}, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr

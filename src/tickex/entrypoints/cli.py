@@ -18,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="address to listen on (TICKEX_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (TICKEX_PORT, 8000)")
     serve.add_argument("--workers", type=int, default=1, help="server processes (1)")
+    worker = sub.add_parser(
+        "worker", help="expire holds and deliver the outbox until SIGTERM (production)"
+    )
+    worker.add_argument(
+        "--interval", type=float, help="seconds between rounds (TICKEX_WORKER_INTERVAL, 5)"
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.load()
@@ -35,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from tickex.entrypoints.http.serve import serve as run_server
 
         return run_server(args.host, args.port, args.workers)
+    if args.command == "worker":
+        from tickex.entrypoints.worker import serve_worker
+
+        return serve_worker(args.interval)
     if args.command == "seed-demo":  # the demo organizer signs up self-serve
         settings = settings.model_copy(update={"organizer_self_serve": True})
     app = TickEx.from_settings(settings)

@@ -20,8 +20,9 @@ from tests.integration.http.conftest import (
 )
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.entrypoints.http import create_app
-from tickex.entrypoints.http.observability import CONTENT_SECURITY_POLICY, JsonFormatter
+from tickex.entrypoints.http.observability import CONTENT_SECURITY_POLICY
 from tickex.entrypoints.http.problems import STATUS_BY_CODE, status_for
+from tickex.entrypoints.logs import JsonFormatter
 from tickex.facade import TickEx
 from tickex.ports.unit_of_work import UnitOfWork
 

@@ -8,20 +8,18 @@ microseconds after the request arrived.
 
 Logs are stdlib ``logging`` records on ``tickex.http`` with a ``fields`` attribute (request
 id, method, route template, status, latency): never a body, a query string or a header
-value, so no email, token or secret reaches them. ``JsonFormatter`` renders them as one
-JSON object per line.
+value, so no email, token or secret reaches them. ``tickex.entrypoints.logs.JsonFormatter``
+renders them as one JSON object per line.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
@@ -165,24 +163,6 @@ class HttpMetrics:
 
 
 # -- the before_send hook -------------------------------------------------------------
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, and the record's ``fields``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        document: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, Mapping):
-            document.update(fields)
-        if record.exc_info:
-            document["exception"] = self.formatException(record.exc_info)
-        return json.dumps(document, default=str)
-
-
 def _route(scope: Scope) -> str:
     template = scope.get("path_template")
     return str(template) if template else "unmatched"

@@ -14,7 +14,6 @@ import argparse
 import base64
 import importlib
 import importlib.util
-import logging
 import os
 import secrets
 import sys
@@ -22,22 +21,10 @@ import sys
 from litestar import Litestar
 
 from tickex.entrypoints.http.app import create_app
-from tickex.entrypoints.http.observability import JsonFormatter
+from tickex.entrypoints.logs import configure_logging
 from tickex.settings import Settings, SettingsError, redact_url
 
 FACTORY = "tickex.entrypoints.http.serve:app_from_environment"
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr for TickEx's loggers (idempotent)."""
-    logger = logging.getLogger("tickex")
-    if not any(getattr(h, "_tickex_json", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        handler._tickex_json = True  # type: ignore[attr-defined]  # marks our own handler
-        logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
 
 
 def app_from_environment() -> Litestar:
