@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 
 from tickex.adapters.argon2_hasher import Argon2PasswordHasher
 from tickex.adapters.ed25519_signer import Ed25519TicketSigner
+from tickex.adapters.file_mail import FileMailer
 from tickex.adapters.jwt_tokens import JwtAccessTokens
 from tickex.adapters.memory.clock import FixedClock, SeededSecretGenerator, SequentialIdGenerator
 from tickex.adapters.memory.identity import InMemoryAccessTokens, InMemoryPasswordHasher
@@ -23,6 +24,7 @@ from tickex.application.services import Services
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock
 from tickex.ports.identity import AccessTokens
+from tickex.ports.mail import Mailer
 from tickex.ports.payment import PaymentGateway
 from tickex.ports.rate_limit import RateLimiter
 from tickex.ports.signer import TicketSigner
@@ -58,6 +60,13 @@ def build_platform_fee(settings: Settings) -> PlatformFee:
 def build_payments(settings: Settings) -> PaymentGateway:
     base_url = settings.public_url.rstrip("/") + "/pay"
     return InMemoryPaymentGateway(base_url, random_references=settings.environment != "test")
+
+
+def build_mailer(settings: Settings, clock: Clock) -> Mailer:
+    """``.eml`` files in ``TICKEX_MAIL_DIR`` (the embedded default), or in memory."""
+    if settings.mail_transport() == "memory":
+        return InMemoryMailer()
+    return FileMailer(settings.mail_dir, clock, sender=settings.mail_from)
 
 
 def build_rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
@@ -107,7 +116,7 @@ class Container(containers.DeclarativeContainer):
     signer = providers.Singleton(build_signer, settings)
     storage = providers.Singleton(build_storage, settings)
     payments = providers.Singleton(build_payments, settings)
-    mailer = providers.Singleton(InMemoryMailer)
+    mailer = providers.Singleton(build_mailer, settings, clock)
     messenger = providers.Singleton(InMemoryMessenger)
     media = providers.Singleton(InMemoryMediaStore)
     platform_fee = providers.Singleton(build_platform_fee, settings)

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         default=False,
         description="let anyone register as an organizer (else an admin grants the role)",
     )
+    # email (docs/adapters/mail.md)
+    mailer: Literal["file", "memory"] | None = Field(
+        default=None,
+        description="file: one .eml file per email in TICKEX_MAIL_DIR; memory: kept in the "
+        "process (tests); default: file, memory in the test environment",
+    )
+    mail_dir: Annotated[str, Field(min_length=1, max_length=1024)] = "var/mail"
+    mail_from: Annotated[str, Field(min_length=3, max_length=320)] = (
+        "TickEx <no-reply@tickex.localhost>"
+    )
     platform_fee_percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 300
     platform_fee_fixed_minor: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     database_pool_size: Annotated[int, Field(ge=1, le=100)] = 5
@@ -123,6 +133,12 @@ class Settings(BaseSettings):
         ):
             raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
         return value
+
+    def mail_transport(self) -> Literal["file", "memory"]:
+        """Where emails go: ``TICKEX_MAILER``, else files (in memory for tests)."""
+        if self.mailer is not None:
+            return self.mailer
+        return "memory" if self.environment == "test" else "file"
 
     def in_process_worker_interval(self) -> float | None:
         """Seconds between the API process's own worker rounds, or None for none."""

@@ -79,7 +79,8 @@ def test_the_worker_process_delivers_the_outbox_and_stops_gracefully_on_sigterm(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path}/tickex.db"
-    env = {**os.environ, "TICKEX_DATABASE_URL": url}
+    mail = tmp_path / "mail"
+    env = {**os.environ, "TICKEX_DATABASE_URL": url, "TICKEX_MAIL_DIR": str(mail)}
     for command in ("migrate", "seed-demo"):
         subprocess.run([sys.executable, "-m", "tickex.entrypoints.cli", command], env=env,
                        check=True, capture_output=True)  # fmt: skip
@@ -122,6 +123,10 @@ def test_the_worker_process_delivers_the_outbox_and_stops_gracefully_on_sigterm(
     assert "worker round" in messages
     assert messages[-2:] == ["worker stopping", "worker stopped"]
     assert records[-1]["rounds"] >= 1
+    delivered = {path.read_text().split("\nSubject: ", 1)[1].split("\n", 1)[0]
+                 for path in mail.glob("*.eml")}  # fmt: skip
+    assert "Confirm your email address for TickEx" in delivered  # the demo organizer's
+    assert any(subject.startswith("Your tickets for Nightjar Live") for subject in delivered)
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,12 @@ def shared_development_keys(settings: Settings) -> dict[str, str]:
     }
 
 
+def _mail_destination(settings: Settings) -> str:
+    if settings.mail_transport() == "file":
+        return f"written as .eml files to {os.path.abspath(settings.mail_dir)}"
+    return "kept in memory (TICKEX_MAILER=memory)"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (TICKEX_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (TICKEX_PORT, 8000)")
@@ -108,6 +114,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
         f"API docs        {base}/docs  (OpenAPI: {base}/schema/openapi.json)\n"
         f"health          {base}/healthz  {base}/readyz  metrics: {base}/metrics\n"
         f"storage         {redact_url(settings.database_url)}\n"
+        f"emails          {_mail_destination(settings)}\n"
         "stop with Ctrl-C",
         file=sys.stderr,
     )

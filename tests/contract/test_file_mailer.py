@@ -1,0 +1,99 @@
+"""``FileMailer``, the embedded default: the mailer contract, and what a person reading the
+folder relies on (complete messages, written once per idempotency key, never half)."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from email.message import EmailMessage as MimeMessage
+from pathlib import Path
+
+import pytest
+
+from tickex.adapters.file_mail import FileMailer
+from tickex.adapters.memory.clock import FixedClock
+from tickex.adapters.memory.mail import InMemoryMailer
+from tickex.bootstrap import build_mailer
+from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
+from tickex.settings import Settings
+from tickex.testing.contracts import MailerContract
+
+
+class TestFileMailer(MailerContract):
+    @pytest.fixture
+    def mailer(self, tmp_path: Path) -> FileMailer:
+        return FileMailer(tmp_path / "mail", FixedClock())
+
+
+def read_all(directory: Path) -> list[MimeMessage]:
+    messages = []
+    for path in sorted(directory.glob("*.eml")):
+        parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(parsed, MimeMessage)
+        messages.append(parsed)
+    return messages
+
+
+def test_each_email_is_a_complete_message_a_mail_program_reads(tmp_path: Path) -> None:
+    mailer = FileMailer(tmp_path, FixedClock(), sender="Nightjar <box@nightjar.example>")
+    pdf = Attachment("ticket.pdf", "application/pdf", b"%PDF-1.7 fake")
+    message_id = mailer.send(
+        EmailMessage(to="ana@example.com", subject="Your tickets ✓ (order A5W2)",
+                     text="Hello Ana,\nhttps://127.0.0.1:8000/account/verify-email?token=x",
+                     html="<p>Hello Ana</p>", attachments=(pdf,),
+                     idempotency_key="deliver:order-1")
+    )  # fmt: skip
+    (parsed,) = read_all(tmp_path)
+    assert parsed["To"] == "ana@example.com"
+    assert parsed["From"] == "Nightjar <box@nightjar.example>"
+    assert parsed["Subject"] == "Your tickets ✓ (order A5W2)"
+    assert parsed["Message-ID"] == message_id
+    assert parsed["Date"]
+    body = parsed.get_body(("plain",))
+    assert body is not None
+    assert "account/verify-email?token=x" in body.get_content()
+    html = parsed.get_body(("html",))
+    assert html is not None
+    assert "<p>Hello Ana</p>" in html.get_content()
+    (attached,) = list(parsed.iter_attachments())
+    assert attached.get_filename() == "ticket.pdf"
+    assert attached.get_content() == b"%PDF-1.7 fake"
+
+
+def test_the_same_idempotency_key_is_written_once(tmp_path: Path) -> None:
+    mailer = FileMailer(tmp_path, FixedClock())
+    message = EmailMessage(to="ana@example.com", subject="Hi", text="x", idempotency_key="k:1")
+    first = mailer.send(message)
+    assert mailer.send(message) == first
+    other = mailer.send(EmailMessage(to="ana@example.com", subject="Hi", text="x",
+                                     idempotency_key="k:2"))  # fmt: skip
+    assert other != first
+    assert len(read_all(tmp_path)) == 2
+    assert not [p for p in tmp_path.iterdir() if not p.name.endswith(".eml")]  # no leftovers
+
+
+def test_emails_without_a_key_are_all_kept(tmp_path: Path) -> None:
+    mailer = FileMailer(tmp_path, FixedClock())
+    for _ in range(3):
+        mailer.send(EmailMessage(to="ana@example.com", subject="Hi", text="x"))
+    assert len(read_all(tmp_path)) == 3
+
+
+def test_a_path_that_is_a_file_is_a_retryable_delivery_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "mail"
+    blocker.write_text("not a folder")
+    with pytest.raises(DeliveryError) as raised:
+        FileMailer(blocker, FixedClock()).send(EmailMessage(to="a@example.com", subject="s",
+                                                            text="t"))  # fmt: skip
+    assert raised.value.retryable
+
+
+def test_files_are_the_default_outside_tests_and_memory_in_tests(tmp_path: Path) -> None:
+    clock = FixedClock()
+    development = Settings.load(environment="development", mail_dir=str(tmp_path / "m"))
+    mailer = build_mailer(development, clock)
+    assert isinstance(mailer, FileMailer)
+    assert mailer.directory == tmp_path / "m"
+    assert isinstance(build_mailer(Settings.load(environment="test"), clock), InMemoryMailer)
+    chosen = Settings.load(environment="test", mailer="file", mail_dir=str(tmp_path))
+    assert isinstance(build_mailer(chosen, clock), FileMailer)
