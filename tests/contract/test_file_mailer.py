@@ -44,6 +44,8 @@ def test_each_email_is_a_complete_message_a_mail_program_reads(tmp_path: Path) -
                      idempotency_key="deliver:order-1")
     )  # fmt: skip
     (parsed,) = read_all(tmp_path)
+    (raw,) = [path.read_bytes() for path in tmp_path.glob("*.eml")]
+    assert b"https://127.0.0.1:8000/account/verify-email?token=x" in raw  # whole, to copy
     assert parsed["To"] == "ana@example.com"
     assert parsed["From"] == "Nightjar <box@nightjar.example>"
     assert parsed["Subject"] == "Your tickets ✓ (order A5W2)"

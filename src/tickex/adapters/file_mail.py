@@ -20,7 +20,7 @@ import tempfile
 import threading
 import uuid
 from email.message import EmailMessage as MimeMessage
-from email.policy import SMTP
+from email.policy import default as email_policy
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -56,7 +56,7 @@ class FileMailer(Mailer):
         return message_id
 
     def _render(self, message: EmailMessage, message_id: str) -> bytes:
-        mime = MimeMessage(policy=SMTP)
+        mime = MimeMessage(policy=email_policy)  # LF line ends: friendly to editors and grep
         mime["From"] = self.sender
         mime["To"] = message.to
         mime["Subject"] = message.subject
@@ -64,9 +64,9 @@ class FileMailer(Mailer):
         mime["Message-ID"] = message_id
         for name, value in message.headers.items():
             mime[name] = value
-        mime.set_content(message.text)
+        mime.set_content(message.text, cte="8bit")  # readable in a text editor, links whole
         if message.html is not None:
-            mime.add_alternative(message.html, subtype="html")
+            mime.add_alternative(message.html, subtype="html", cte="8bit")
         for attachment in message.attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
             mime.add_attachment(
