@@ -306,6 +306,8 @@ class StaffCredentialRepository(ABC):
         """Raises ``Conflict`` when the token digest exists."""
 
     @abstractmethod
+    def get(self, credential_id: str) -> StaffCredential | None: ...
+    @abstractmethod
     def get_by_hash(self, token_hash: str) -> StaffCredential | None: ...
     @abstractmethod
     def list_by_event(self, event_id: str) -> list[StaffCredential]:

@@ -653,6 +653,16 @@ class IdentityStorageContract:
         assert loaded is not None
         assert (loaded.last_used_at, loaded.revoked_at, loaded.is_active) == (b.T0, b.T0, False)
 
+    def test_a_staff_credential_is_found_by_id(self, storage: Storage) -> None:
+        credential = b.staff_credential(event_id="e1", label="South gate")
+        in_uow(storage, lambda uow: uow.staff_credentials.add(credential))
+        assert in_uow(storage, lambda uow: uow.staff_credentials.get(credential.id)) == credential
+        assert in_uow(storage, lambda uow: uow.staff_credentials.get("missing")) is None
+        in_uow(storage, lambda uow: uow.staff_credentials.revoke(credential.id, b.T0))
+        loaded = in_uow(storage, lambda uow: uow.staff_credentials.get(credential.id))
+        assert loaded is not None
+        assert (loaded.revoked_at, loaded.is_active) == (b.T0, False)
+
     def test_concurrent_refreshes_of_one_session_let_exactly_one_rotate(
         self, storage: Storage
     ) -> None:

@@ -622,6 +622,9 @@ class _StaffCredentials(_ByHash, StaffCredentialRepository):
     def add(self, credential: StaffCredential) -> None:
         self._insert_unique_hash(credential)
 
+    def get(self, credential_id: str) -> StaffCredential | None:
+        return self._get(credential_id)  # type: ignore[no-any-return]
+
     def get_by_hash(self, token_hash: str) -> StaffCredential | None:
         return self._by_hash(token_hash)  # type: ignore[no-any-return]
 

@@ -920,6 +920,10 @@ class MongoStaffCredentialRepository(_Credentials, StaffCredentialRepository):
     def add(self, credential: StaffCredential) -> None:
         self._add(m.staff_credential_doc(credential))
 
+    def get(self, credential_id: str) -> StaffCredential | None:
+        doc = self._one({"_id": text(credential_id, "credential_id")})
+        return None if doc is None else m.staff_credential(doc)
+
     def get_by_hash(self, token_hash: str) -> StaffCredential | None:
         doc = self._by_hash(token_hash)
         return None if doc is None else m.staff_credential(doc)

@@ -1713,6 +1713,10 @@ class _StaffCredentials(_Credentials, StaffCredentialRepository):
             }
         )
 
+    def get(self, credential_id: str) -> StaffCredential | None:
+        row = self._by_id(credential_id)
+        return None if row is None else self._load(row)
+
     def get_by_hash(self, token_hash: str) -> StaffCredential | None:
         row = self._by_hash(token_hash)
         return None if row is None else self._load(row)
