@@ -10,6 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tickex.application.approve_organizer_request import (
+    ApproveOrganizerRequest,
+    approve_organizer_request,
+)
 from tickex.application.authenticate import (
     Account,
     Authenticate,
@@ -27,6 +31,7 @@ from tickex.application.confirm_payment import (
     PaymentConfirmation,
     confirm_payment,
 )
+from tickex.application.create_admin import CreateAdmin, create_admin
 from tickex.application.create_event import CreateEvent, create_event
 from tickex.application.create_organizer import CreateOrganizer, create_organizer
 from tickex.application.create_promo_code import CreatePromoCode, create_promo_code
@@ -37,12 +42,18 @@ from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_ho
 from tickex.application.get_checkout import CheckoutView, GetCheckout, get_checkout
 from tickex.application.get_event import EventPage, GetEvent, get_event
 from tickex.application.get_order import GetOrder, OrderDetails, get_order
+from tickex.application.get_organizer_request import GetOrganizerRequest, get_organizer_request
 from tickex.application.issue_staff_credential import (
     IssuedStaffCredential,
     IssueStaffCredential,
     issue_staff_credential,
 )
 from tickex.application.list_events import EventList, ListEvents, list_events
+from tickex.application.list_organizer_requests import (
+    ListOrganizerRequests,
+    OrganizerRequestList,
+    list_organizer_requests,
+)
 from tickex.application.list_staff_credentials import ListStaffCredentials, list_staff_credentials
 from tickex.application.log_in import LogIn, log_in
 from tickex.application.log_out import LogOut, LogOutEverywhere, log_out, log_out_everywhere
@@ -58,6 +69,7 @@ from tickex.application.organizer_metrics import (
     OrganizerMetrics,
     organizer_metrics,
 )
+from tickex.application.organizer_request_view import OrganizerRequestView
 from tickex.application.place_order import PlacedOrder, PlaceOrder, place_order
 from tickex.application.process_outbox import OutboxRun, ProcessOutbox, process_outbox
 from tickex.application.publish_event import PublishEvent, publish_event
@@ -65,9 +77,17 @@ from tickex.application.record_payout import RecordPayout, record_payout
 from tickex.application.refresh_session import RefreshAccess, refresh_session
 from tickex.application.refund_order import RefundOrder, refund_order
 from tickex.application.register_user import RegisterUser, register_user
+from tickex.application.reject_organizer_request import (
+    RejectOrganizerRequest,
+    reject_organizer_request,
+)
 from tickex.application.request_email_verification import (
     RequestEmailVerification,
     request_email_verification,
+)
+from tickex.application.request_organizer_role import (
+    RequestOrganizerRole,
+    request_organizer_role,
 )
 from tickex.application.request_password_reset import RequestPasswordReset, request_password_reset
 from tickex.application.reset_password import ResetPassword, reset_password
@@ -90,6 +110,7 @@ from tickex.domain.event import Event
 from tickex.domain.identity import Principal, StaffCredential, User
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
@@ -170,6 +191,25 @@ class TickEx:
 
     def get_account(self, command: GetAccount) -> Account:
         return get_account(self.services, command)
+
+    # -- organizer requests ---------------------------------------------------------------
+    def request_organizer_role(self, command: RequestOrganizerRole) -> OrganizerRequest:
+        return request_organizer_role(self.services, command)
+
+    def get_organizer_request(self, command: GetOrganizerRequest) -> OrganizerRequest:
+        return get_organizer_request(self.services, command)
+
+    def list_organizer_requests(self, command: ListOrganizerRequests) -> OrganizerRequestList:
+        return list_organizer_requests(self.services, command)
+
+    def approve_organizer_request(self, command: ApproveOrganizerRequest) -> OrganizerRequestView:
+        return approve_organizer_request(self.services, command)
+
+    def reject_organizer_request(self, command: RejectOrganizerRequest) -> OrganizerRequestView:
+        return reject_organizer_request(self.services, command)
+
+    def create_admin(self, command: CreateAdmin) -> User:
+        return create_admin(self.services, command)
 
     # -- organizer side -------------------------------------------------------------------
     def create_organizer(self, command: CreateOrganizer) -> Organizer:

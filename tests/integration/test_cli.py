@@ -17,6 +17,7 @@ from tickex.application.confirm_payment import ConfirmPayment
 from tickex.application.get_event import GetEvent
 from tickex.application.log_in import LogIn
 from tickex.application.place_order import OrderItem, PlaceOrder
+from tickex.domain.identity import Role
 from tickex.entrypoints.cli import main
 from tickex.entrypoints.demo import DEMO_LOGIN, DEMO_SLUG
 from tickex.facade import TickEx
@@ -146,3 +147,72 @@ def test_the_worker_refuses_what_cannot_work(
     )  # fmt: skip
     assert result.returncode == 2
     assert message in result.stderr
+
+
+# -- create-admin ----------------------------------------------------------------------------
+ADMIN_PASSWORD = "a long admin passphrase"
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICKEX_DATABASE_URL", f"sqlite:///{tmp_path}/tickex.db")
+    monkeypatch.delenv("TICKEX_ADMIN_PASSWORD", raising=False)
+    assert main(["migrate"]) == 0
+
+
+def _roles_of(email: str, password: str) -> frozenset[Role]:
+    app = TickEx.from_settings(Settings.load())
+    try:
+        pair = app.log_in(LogIn(email=email, password=password))
+        return app.authenticate(Authenticate(access_token=pair.access_token)).roles
+    finally:
+        app.services.storage.close()
+
+
+@pytest.mark.usefixtures("database")
+def test_create_admin_takes_the_password_from_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TICKEX_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    assert main(["create-admin", "--email", "Boss@TickEx.example", "--name", "Boss"]) == 0
+    out, err = capsys.readouterr()
+    assert "admin created: boss@tickex.example" in out
+    assert ADMIN_PASSWORD not in out + err
+    assert Role.ADMIN in _roles_of("boss@tickex.example", ADMIN_PASSWORD)
+
+    assert main(["create-admin", "--email", "boss@tickex.example", "--name", "Boss"]) == 1
+    assert "already registered" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("database")
+def test_create_admin_asks_for_the_password_twice_in_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter([ADMIN_PASSWORD, ADMIN_PASSWORD, ADMIN_PASSWORD, "something else entirely"])
+    monkeypatch.setattr("tickex.entrypoints.cli.getpass.getpass", lambda prompt: next(answers))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert main(["create-admin", "--email", "root@tickex.example", "--name", "Root"]) == 0
+    assert Role.ADMIN in _roles_of("root@tickex.example", ADMIN_PASSWORD)
+    assert main(["create-admin", "--email", "other@tickex.example", "--name", "Other"]) == 2
+    assert "the passwords differ" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("database")
+def test_create_admin_refuses_a_weak_password_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TICKEX_ADMIN_PASSWORD", "hunter2")
+    assert main(["create-admin", "--email", "boss@tickex.example", "--name", "Boss"]) == 2
+    err = capsys.readouterr().err
+    assert "password" in err
+    assert "hunter2" not in err
+    monkeypatch.delenv("TICKEX_ADMIN_PASSWORD")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)  # a script: nobody to ask
+    assert main(["create-admin", "--email", "boss@tickex.example", "--name", "Boss"]) == 2
+    assert "TICKEX_ADMIN_PASSWORD" in capsys.readouterr().err
+
+
+def test_create_admin_takes_no_password_argument() -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["create-admin", "--email", "a@b.example", "--name", "A", "--password", "x" * 20])
+    assert exited.value.code == 2

@@ -17,14 +17,10 @@ class RevokeStaffCredential(Command):
 
 def revoke_staff_credential(services: Services, command: RevokeStaffCredential) -> StaffCredential:
     def work(uow: UnitOfWork) -> StaffCredential:
-        now = services.clock.now()
-        found = None
-        for event in uow.events.list_by_organizer(command.organizer_id):
-            for credential in uow.staff_credentials.list_by_event(event.id):
-                if credential.id == command.credential_id:
-                    found = credential
+        found = uow.staff_credentials.get(command.credential_id)
         if found is None or found.organizer_id != command.organizer_id:
             raise NotFound("staff credential not found")
+        now = services.clock.now()
         if uow.staff_credentials.revoke(found.id, now):
             found.revoked_at = now
         return found

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
+from typing import TYPE_CHECKING
 
 from tickex.settings import Settings, SettingsError, redact_url
+
+if TYPE_CHECKING:
+    from tickex.facade import TickEx
+
+#: where ``create-admin`` takes the password from (never from a command-line argument,
+#: which other users of the machine can read in the process list and shell history)
+ADMIN_PASSWORD_VARIABLE = "TICKEX_ADMIN_PASSWORD"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument(
         "--interval", type=float, help="seconds between rounds (TICKEX_WORKER_INTERVAL, 5)"
     )
+    admin = sub.add_parser(
+        "create-admin",
+        help=f"open a platform admin account (password from {ADMIN_PASSWORD_VARIABLE}, "
+        "or asked for)",
+    )
+    admin.add_argument("--email", required=True, help="the admin's email (to log in with)")
+    admin.add_argument("--name", required=True, help="the admin's name")
     args = parser.parse_args(argv)
     try:
         settings = Settings.load()
@@ -52,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             app.services.storage.migrate()
             print(f"migrated {redact_url(settings.database_url)}")
+        elif args.command == "create-admin":
+            return _create_admin(app, args.email, args.name)
         else:
             from tickex.entrypoints.demo import DEMO_LOGIN, seed_demo
 
@@ -64,6 +83,44 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         app.services.storage.close()
     return 0
+
+
+def _create_admin(app: TickEx, email: str, name: str) -> int:
+    from pydantic import ValidationError
+
+    from tickex.application.create_admin import CreateAdmin
+    from tickex.domain.errors import Conflict
+
+    password = os.environ.get(ADMIN_PASSWORD_VARIABLE) or _ask_password()
+    if password is None:
+        return 2
+    try:
+        command = CreateAdmin(email=email, name=name, password=password)
+    except ValidationError as exc:  # name the fields, never echo the values
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        print(f"create-admin: {problems}", file=sys.stderr)
+        return 2
+    try:
+        user = app.create_admin(command)
+    except Conflict:
+        print(f"create-admin: {command.email} is already registered", file=sys.stderr)
+        return 1
+    print(f"admin created: {user.email} (user {user.id}); log in at POST /v1/auth/login")
+    return 0
+
+
+def _ask_password() -> str | None:
+    if not sys.stdin.isatty():
+        print(f"create-admin: set {ADMIN_PASSWORD_VARIABLE} or run in a terminal to be asked",
+              file=sys.stderr)  # fmt: skip
+        return None
+    password = getpass.getpass("Password for the new admin (12 to 128 characters): ")
+    if getpass.getpass("The same password again: ") != password:
+        print("create-admin: the passwords differ", file=sys.stderr)
+        return None
+    return password
 
 
 if __name__ == "__main__":  # pragma: no cover

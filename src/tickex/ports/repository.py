@@ -19,6 +19,7 @@ from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, StaffCr
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.domain.outbox import OutboxMessage
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
@@ -306,6 +307,8 @@ class StaffCredentialRepository(ABC):
         """Raises ``Conflict`` when the token digest exists."""
 
     @abstractmethod
+    def get(self, credential_id: str) -> StaffCredential | None: ...
+    @abstractmethod
     def get_by_hash(self, token_hash: str) -> StaffCredential | None: ...
     @abstractmethod
     def list_by_event(self, event_id: str) -> list[StaffCredential]:
@@ -320,6 +323,33 @@ class StaffCredentialRepository(ABC):
         """Record the time the credential was last used."""
 
 
+class OrganizerRequestRepository(ABC):
+    """Requests for the organizer role. A user has at most one *pending* request: the
+    engine enforces it atomically (a unique rule over pending requests), so of two racing
+    adds for one user exactly one goes in."""
+
+    @abstractmethod
+    def add(self, request: OrganizerRequest) -> None:
+        """Raises ``Conflict`` when the user already has a pending request (or the id
+        exists)."""
+
+    @abstractmethod
+    def get(self, request_id: str) -> OrganizerRequest | None: ...
+    @abstractmethod
+    def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
+        """Newest first (``created_at``, then id, descending)."""
+
+    @abstractmethod
+    def list_by_status(
+        self, status: OrganizerRequestStatus, limit: int, offset: int
+    ) -> list[OrganizerRequest]:
+        """Oldest first (``created_at``, then id): the admins' queue, ``limit`` of them
+        after skipping ``offset``."""
+
+    @abstractmethod
+    def save(self, request: OrganizerRequest) -> None: ...
+
+
 __all__ = [
     "ApiKeyRepository",
     "CheckInRepository",
@@ -329,6 +359,7 @@ __all__ = [
     "OneTimeTokenRepository",
     "OrderRepository",
     "OrganizerRepository",
+    "OrganizerRequestRepository",
     "OutboxRepository",
     "ProcessedEventRepository",
     "PromoCodeRepository",

@@ -18,6 +18,7 @@ from tickex.ports.repository import (
     OneTimeTokenRepository,
     OrderRepository,
     OrganizerRepository,
+    OrganizerRequestRepository,
     OutboxRepository,
     ProcessedEventRepository,
     PromoCodeRepository,
@@ -49,6 +50,7 @@ class UnitOfWork(ABC):
     one_time_tokens: OneTimeTokenRepository
     api_keys: ApiKeyRepository
     staff_credentials: StaffCredentialRepository
+    organizer_requests: OrganizerRequestRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -22,6 +22,7 @@ from tickex.domain.ledger import transfer as ledger_transfer
 from tickex.domain.money import Money
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest
 from tickex.domain.outbox import MessageKind, OutboxMessage
 from tickex.domain.pricing import OrderLine, OrderTotals
 from tickex.domain.promo_code import DiscountKind, PromoCode
@@ -174,3 +175,10 @@ def staff_credential(**kw: Any) -> StaffCredential:
                               "token_hash": new_id("hash"), "created_at": T0}  # fmt: skip
     values.update(kw)
     return StaffCredential(**values)
+
+
+def organizer_request(**kw: Any) -> OrganizerRequest:
+    values: dict[str, Any] = {"id": new_id("oreq"), "user_id": new_id("user"),
+                              "organizer_name": "Nightjar", "created_at": T0}  # fmt: skip
+    values.update(kw)
+    return OrganizerRequest(**values)

@@ -31,6 +31,7 @@ from tickex.domain.identity import Role, UserStatus
 from tickex.domain.ledger import CLEARING, TransactionKind, organizer_payable
 from tickex.domain.money import Money
 from tickex.domain.order import OrderStatus
+from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.domain.outbox import OutboxStatus
 from tickex.domain.ticket import TicketStatus
 from tickex.ports.clock import Clock
@@ -530,7 +531,8 @@ class StorageContract:
 
 class IdentityStorageContract:
     """The identity repositories (users, refresh sessions, one-time tokens, API keys, staff
-    credentials). Provide the same ``storage`` fixture as for :class:`StorageContract`."""
+    credentials, organizer requests). Provide the same ``storage`` fixture as for
+    :class:`StorageContract`."""
 
     concurrency_skip_reason: ClassVar[str | None] = None
 
@@ -652,6 +654,122 @@ class IdentityStorageContract:
         loaded = in_uow(storage, lambda uow: uow.staff_credentials.get_by_hash(first.token_hash))
         assert loaded is not None
         assert (loaded.last_used_at, loaded.revoked_at, loaded.is_active) == (b.T0, b.T0, False)
+
+    def test_a_staff_credential_is_found_by_id(self, storage: Storage) -> None:
+        credential = b.staff_credential(event_id="e1", label="South gate")
+        in_uow(storage, lambda uow: uow.staff_credentials.add(credential))
+        assert in_uow(storage, lambda uow: uow.staff_credentials.get(credential.id)) == credential
+        assert in_uow(storage, lambda uow: uow.staff_credentials.get("missing")) is None
+        in_uow(storage, lambda uow: uow.staff_credentials.revoke(credential.id, b.T0))
+        loaded = in_uow(storage, lambda uow: uow.staff_credentials.get(credential.id))
+        assert loaded is not None
+        assert (loaded.revoked_at, loaded.is_active) == (b.T0, False)
+
+    def test_organizer_request_round_trip_and_lookups(self, storage: Storage) -> None:
+        first = b.organizer_request(user_id="u1", note="We run jazz nights by the river.")
+        in_uow(storage, lambda uow: uow.organizer_requests.add(first))
+        assert in_uow(storage, lambda uow: uow.organizer_requests.get(first.id)) == first
+        assert in_uow(storage, lambda uow: uow.organizer_requests.get("missing")) is None
+        first.reject("admin-1", "Tell us more about your events.", b.T0 + timedelta(hours=1))
+        in_uow(storage, lambda uow: uow.organizer_requests.save(first))
+        second = b.organizer_request(user_id="u1", created_at=b.T0 + timedelta(days=1))
+        in_uow(storage, lambda uow: uow.organizer_requests.add(second))
+        second.approve("admin-2", "org-9", b.T0 + timedelta(days=2, microseconds=7))
+        in_uow(storage, lambda uow: uow.organizer_requests.save(second))
+        listed = in_uow(storage, lambda uow: uow.organizer_requests.list_by_user("u1"))
+        assert listed == [second, first]  # newest first, every field kept
+        assert (listed[0].status, listed[0].organizer_id, listed[0].decided_by) == (
+            OrganizerRequestStatus.APPROVED, "org-9", "admin-2"
+        )  # fmt: skip
+        assert listed[1].reason == "Tell us more about your events."
+        assert in_uow(storage, lambda uow: uow.organizer_requests.list_by_user("u2")) == []
+
+    def test_organizer_requests_listed_by_status_oldest_first_with_limit_and_offset(
+        self, storage: Storage
+    ) -> None:
+        pending = [b.organizer_request(created_at=b.T0 + timedelta(minutes=n)) for n in (3, 1, 2)]
+        decided = b.organizer_request()
+        decided.reject("admin-1", "no", b.T0)
+        in_uow(storage, lambda uow: [uow.organizer_requests.add(r) for r in (*pending, decided)])
+
+        def page(status: OrganizerRequestStatus, limit: int, offset: int) -> list[str]:
+            found = in_uow(storage, lambda uow: uow.organizer_requests.list_by_status(
+                status, limit, offset))  # fmt: skip
+            return [r.id for r in found]
+
+        oldest_first = [r.id for r in sorted(pending, key=lambda r: r.created_at)]
+        assert page(OrganizerRequestStatus.PENDING, 10, 0) == oldest_first
+        assert page(OrganizerRequestStatus.PENDING, 2, 0) == oldest_first[:2]
+        assert page(OrganizerRequestStatus.PENDING, 2, 2) == oldest_first[2:]
+        assert page(OrganizerRequestStatus.PENDING, 0, 0) == []
+        assert page(OrganizerRequestStatus.PENDING, 5, 3) == []
+        assert page(OrganizerRequestStatus.REJECTED, 10, 0) == [decided.id]
+        assert page(OrganizerRequestStatus.APPROVED, 10, 0) == []
+
+    def test_a_second_pending_organizer_request_of_a_user_is_refused(
+        self, storage: Storage
+    ) -> None:
+        first = b.organizer_request(user_id="u1")
+        in_uow(storage, lambda uow: uow.organizer_requests.add(first))
+        with pytest.raises(Conflict):
+            in_uow(storage, lambda uow: uow.organizer_requests.add(
+                b.organizer_request(user_id="u1")))  # fmt: skip
+        with pytest.raises(Conflict):  # the same id again
+            in_uow(storage, lambda uow: uow.organizer_requests.add(
+                b.organizer_request(id=first.id, user_id="u2")))  # fmt: skip
+        in_uow(storage, lambda uow: uow.organizer_requests.add(b.organizer_request(user_id="u2")))
+        first.reject("admin-1", "not yet", b.T0)
+        in_uow(storage, lambda uow: uow.organizer_requests.save(first))
+        again = b.organizer_request(user_id="u1")  # decided requests do not count
+        in_uow(storage, lambda uow: uow.organizer_requests.add(again))
+        assert [r.id for r in in_uow(storage, lambda uow: uow.organizer_requests.list_by_user(
+            "u1"))] == sorted([again.id, first.id], reverse=True)  # fmt: skip
+
+    def test_organizer_request_saves_are_versioned(self, storage: Storage) -> None:
+        request = b.organizer_request()
+        in_uow(storage, lambda uow: uow.organizer_requests.add(request))
+        first = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
+        stale = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
+        assert first is not None and stale is not None
+        first.approve("admin-1", "org-1", b.T0)
+        in_uow(storage, lambda uow: uow.organizer_requests.save(first))
+        assert first.version == request.version + 1
+        stale.reject("admin-2", "too late", b.T0)
+        with pytest.raises(ConcurrencyConflict):
+            in_uow(storage, lambda uow: uow.organizer_requests.save(stale))
+        with pytest.raises(ConcurrencyConflict):  # never added
+            in_uow(storage, lambda uow: uow.organizer_requests.save(b.organizer_request()))
+        loaded = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
+        assert loaded is not None
+        assert (loaded.status, loaded.decided_by, loaded.version) == (
+            OrganizerRequestStatus.APPROVED, "admin-1", request.version + 1
+        )  # fmt: skip
+
+    def test_concurrent_requests_of_one_user_let_exactly_one_in(self, storage: Storage) -> None:
+        if self.concurrency_skip_reason:
+            pytest.skip(self.concurrency_skip_reason)
+        outcomes: list[str] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(6)
+
+        def ask() -> None:
+            request = b.organizer_request(user_id="racer")
+            barrier.wait()
+            try:
+                in_uow(storage, lambda uow: uow.organizer_requests.add(request))
+                result = "in"
+            except (Conflict, ConcurrencyConflict):
+                result = "refused"
+            with lock:
+                outcomes.append(result)
+
+        threads = [threading.Thread(target=ask) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["in"] + ["refused"] * 5
+        assert len(in_uow(storage, lambda uow: uow.organizer_requests.list_by_user("racer"))) == 1
 
     def test_concurrent_refreshes_of_one_session_let_exactly_one_rotate(
         self, storage: Storage

@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 
 from tests.integration.http.conftest import assert_problem
 from tests.integration.http.test_organizer import Account, event_body, metrics, sign_up
+from tickex.application.authenticate import Authenticate
 from tickex.application.confirm_payment import ConfirmPayment
 from tickex.application.create_promo_code import CreatePromoCode
 from tickex.application.create_quota import CreateQuota
@@ -24,6 +25,7 @@ from tickex.application.create_ticket_type import CreateTicketType
 from tickex.application.issue_staff_credential import IssueStaffCredential
 from tickex.application.place_order import OrderItem, PlaceOrder
 from tickex.application.publish_event import PublishEvent
+from tickex.application.request_organizer_role import RequestOrganizerRole
 from tickex.domain.promo_code import DiscountKind
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
@@ -46,6 +48,7 @@ class World:
     pending_order: str
     actors: dict[str, tuple[Account, str]] = field(default_factory=dict)  # name -> (acct, email)
     staff_credential: str = ""  # a door-scanner credential of the published event
+    organizer_request: str = ""  # a customer's pending request for the organizer role
 
 
 def build_world(tickex: TickEx, client: Client) -> World:
@@ -88,8 +91,13 @@ def build_world(tickex: TickEx, client: Client) -> World:
     staff = tickex.issue_staff_credential(
         IssueStaffCredential(organizer_id=org, event_id=event, label="North gate")
     ).credential.id
+    applicant = sign_up(tickex, "applicant@example.com", organizer=False)
+    asked = tickex.request_organizer_role(
+        RequestOrganizerRole(actor=tickex.authenticate(Authenticate(
+            access_token=applicant.headers["Authorization"].removeprefix("Bearer "))))
+    ).id  # fmt: skip
     return World(owner, draft, "owners-draft", event, tt, paid.order_id, pending.order_id,
-                 actors, staff)  # fmt: skip
+                 actors, staff, asked)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,14 @@ CASES: dict[str, Case] = {
     "getEvent": Case(lambda w: {"slug": w.draft_slug}, expect=BY_EMAIL),
     # admin routes
     "disableUser": Case(lambda w: {"user_id": w.owner.user_id}, expect=ADMIN_ONLY),
+    "approveOrganizerRequest": Case(
+        lambda w: {"request_id": w.organizer_request}, expect=ADMIN_ONLY
+    ),
+    "rejectOrganizerRequest": Case(
+        lambda w: {"request_id": w.organizer_request},
+        body=lambda w, e: {"reason": "Not this time."},
+        expect=ADMIN_ONLY,
+    ),
 }
 
 
@@ -186,7 +202,8 @@ def snapshot(tickex: TickEx, world: World) -> str:
 
     def read(uow: Any) -> list[Any]:
         events = uow.events.list_by_organizer(world.owner.organizer_id)
-        state: list[Any] = [events, uow.users.get(world.owner.user_id)]
+        state: list[Any] = [events, uow.users.get(world.owner.user_id),
+                            uow.organizer_requests.get(world.organizer_request)]  # fmt: skip
         for event in events:
             state += [uow.ticket_types.list_by_event(event.id), uow.quotas.list_by_event(event.id),
                       uow.promo_codes.list_by_event(event.id),

@@ -308,7 +308,12 @@ def test_the_document_declares_the_bearer_scheme(client: Client) -> None:
         if path.startswith("/v1/organizer/")
     }
     assert len(organizer) == 15  # every organizer route is behind the bearer guard
-    assert secured == accounts | {"requestEmailVerification", "scanTicket"} | organizer
+    organizer_requests = {"requestOrganizerRole", "getOrganizerRequest",
+                          "listOrganizerRequests", "approveOrganizerRequest",
+                          "rejectOrganizerRequest"}  # fmt: skip
+    assert secured == (
+        accounts | {"requestEmailVerification", "scanTicket"} | organizer | organizer_requests
+    )
     password = document["components"]["schemas"]["RegisterInput"]["properties"]["password"]
     assert (password["minLength"], password["maxLength"]) == (12, 128)
 

@@ -24,6 +24,8 @@ PUBLIC_OPERATIONS = {
     "refundOrder", "getOrganizerMetrics",
     "issueStaffCredential", "listStaffCredentials", "revokeStaffCredential", "scanTicket",
     "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",
+    "requestOrganizerRole", "getOrganizerRequest", "listOrganizerRequests",
+    "approveOrganizerRequest", "rejectOrganizerRequest",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {
     "showCheckout", "confirmLocalPayment", "showDocs", "getMetrics",
@@ -72,7 +74,8 @@ def test_request_bodies_forbid_unknown_fields_and_errors_are_problems(
 ) -> None:
     schemas = openapi["components"]["schemas"]
     for name in ("PlaceOrderInput", "OrderItemInput", "CancelOrderInput", "RegisterInput",
-                 "LoginInput", "RefreshTokenInput", "ChangePasswordInput"):  # fmt: skip
+                 "LoginInput", "RefreshTokenInput", "ChangePasswordInput",
+                 "RequestOrganizerRoleInput", "RejectOrganizerRequestInput"):  # fmt: skip
         assert schemas[name]["additionalProperties"] is False
     assert schemas["PlaceOrderInput"]["properties"]["customer_email"]["maxLength"] == 254
     for op in operations(openapi):

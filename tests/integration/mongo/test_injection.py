@@ -69,6 +69,7 @@ def test_an_operator_as_email_or_digest_is_refused_though_raw_it_would_match(
     in_uow(storage, lambda uow: uow.one_time_tokens.add(b.one_time_token(user_id=user.id)))
     in_uow(storage, lambda uow: uow.api_keys.add(b.api_key()))
     in_uow(storage, lambda uow: uow.staff_credentials.add(b.staff_credential()))
+    in_uow(storage, lambda uow: uow.organizer_requests.add(b.organizer_request(user_id=user.id)))
     # negative controls: handed to MongoDB raw, the value is an operator and matches
     db = storage.database
     assert db.users.find_one({"email": hostile}) is not None
@@ -91,6 +92,9 @@ def test_an_operator_as_email_or_digest_is_refused_though_raw_it_would_match(
         lambda uow: uow.staff_credentials.list_by_event(hostile),
         lambda uow: uow.staff_credentials.revoke(hostile, b.T0),
         lambda uow: uow.staff_credentials.touch(hostile, b.T0),
+        lambda uow: uow.staff_credentials.get(hostile),
+        lambda uow: uow.organizer_requests.get(hostile),
+        lambda uow: uow.organizer_requests.list_by_user(hostile),
     ]
     for lookup in lookups:
         with pytest.raises(ValidationFailed):
@@ -107,6 +111,11 @@ def test_hostile_values_cannot_be_stored_as_lookup_keys(storage: MongoStorage) -
         in_uow(storage, lambda uow: uow.users.add(b.user(google_subject=hostile)))
     with pytest.raises(ValidationFailed):
         in_uow(storage, lambda uow: uow.api_keys.add(b.api_key(key_hash=hostile)))
+    with pytest.raises(ValidationFailed):
+        in_uow(
+            storage, lambda uow: uow.organizer_requests.add(b.organizer_request(user_id=hostile))
+        )
+    assert storage.database.organizer_requests.count_documents({}) == 0
     assert storage.database.refresh_sessions.count_documents({}) == 0
     assert storage.database.users.count_documents({}) == 0
 

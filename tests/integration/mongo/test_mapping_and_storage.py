@@ -85,6 +85,7 @@ def test_every_document_carries_the_schema_version(storage: MongoStorage) -> Non
         uow.one_time_tokens.add(b.one_time_token())
         uow.api_keys.add(b.api_key())
         uow.staff_credentials.add(b.staff_credential())
+        uow.organizer_requests.add(b.organizer_request())
 
     in_uow(storage, fill)
     for name in Collections.ALL:
@@ -128,9 +129,13 @@ def test_migrate_creates_every_index_and_is_idempotent(storage: MongoStorage) ->
         ("one_time_tokens", ("token_hash",)),
         ("api_keys", ("key_hash",)),
         ("staff_credentials", ("token_hash",)),
+        ("organizer_requests", ("user_id",)),
     }
     partial = {(i.collection, i.name): i.partial for i in INDEXES if i.partial is not None}
-    assert partial == {("users", "google_subject_unique"): {"google_subject": {"$type": "string"}}}
+    assert partial == {
+        ("users", "google_subject_unique"): {"google_subject": {"$type": "string"}},
+        ("organizer_requests", "pending_user_unique"): {"status": "pending"},
+    }
     assert storage.database.counters.find_one({"_id": "ledger_sequence"}) == {
         "_id": "ledger_sequence",
         "value": 0,

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, UniqueConstraint, inspect, select, text
+from sqlalchemy import MetaData, UniqueConstraint, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.integration.sql.harness import hold_and_die
@@ -27,7 +28,7 @@ from tickex.adapters.sql import SqlStorage, migrations, normalize_url
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.migrations import LATEST_VERSION, current_version
 from tickex.adapters.sql.migrations import migrate as run_migrations
-from tickex.domain.errors import ConcurrencyConflict
+from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.entrypoints.demo import run_demo
 from tickex.facade import TickEx
 from tickex.testing import builders as b
@@ -78,8 +79,16 @@ def _unmigrated(engine: str, tmp_path: Path) -> Iterator[SqlStorage]:
 
 def _version_3_metadata(guarded: bool = True) -> MetaData:
     """What ``schema.py`` described when version 3 shipped: no identity tables yet."""
-    md = s.build_metadata(guarded)
+    md = _version_4_metadata(guarded)
     for name in s.IDENTITY_TABLES:
+        md.remove(md.tables[name])
+    return md
+
+
+def _version_4_metadata(guarded: bool = True) -> MetaData:
+    """What ``schema.py`` described when version 4 shipped: no organizer requests yet."""
+    md = s.build_metadata(guarded)
+    for name in s.ORGANIZER_REQUEST_TABLES:
         md.remove(md.tables[name])
     return md
 
@@ -102,7 +111,7 @@ def test_a_database_at_version_3_upgrades_to_the_identity_tables(
             uow.organizers.add(org)
             uow.commit()
 
-        assert run_migrations(storage.engine) == [4]
+        assert run_migrations(storage.engine) == [4, 5]
         assert run_migrations(storage.engine) == []
         with storage.engine.connect() as conn:
             assert current_version(conn) == LATEST_VERSION
@@ -124,6 +133,63 @@ def test_a_database_at_version_3_upgrades_to_the_identity_tables(
             assert uow.organizers.get(org.id) == org
             assert uow.users.get_by_google_subject("g-1") == user
             assert uow.sessions.revoke_user(user.id, b.T0) == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_database_at_version_4_upgrades_to_organizer_requests(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = b.user()
+    with _unmigrated(engine, tmp_path) as storage:
+        with monkeypatch.context() as m:  # the runner as version 4 shipped it
+            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
+            m.setattr(migrations, "build_metadata", _version_4_metadata)
+            storage.migrate()
+        with storage.engine.connect() as conn:
+            assert current_version(conn) == 4
+            assert "organizer_requests" not in inspect(conn).get_table_names()
+            conn.rollback()
+        with storage.unit_of_work() as uow:
+            uow.users.add(user)
+            uow.commit()
+
+        assert run_migrations(storage.engine) == [5]
+        assert run_migrations(storage.engine) == []
+        with storage.engine.connect() as conn:
+            assert current_version(conn) == LATEST_VERSION
+            indexes = {i["name"] for i in inspect(conn).get_indexes("organizer_requests")}
+            assert {i.name for i in s.organizer_requests.indexes} <= indexes
+            conn.rollback()
+        with storage.unit_of_work() as uow:
+            assert uow.users.get(user.id) == user
+            uow.organizer_requests.add(b.organizer_request(user_id=user.id))
+            uow.commit()
+        with pytest.raises(Conflict), storage.unit_of_work() as uow:  # the index is there
+            uow.organizer_requests.add(b.organizer_request(user_id=user.id))
+
+
+def test_a_second_pending_organizer_request_is_refused_by_the_database_itself(
+    storage: SqlStorage,
+) -> None:
+    """The partial unique index holds even for a statement that skips the repository."""
+    request = b.organizer_request(user_id="u1")
+    with storage.unit_of_work() as uow:
+        uow.organizer_requests.add(request)
+        uow.commit()
+    values = {**_row(request), "id": "oreq-raw"}
+    with pytest.raises(IntegrityError), storage.engine.begin() as conn:
+        conn.execute(insert(s.organizer_requests).values(values))
+    values["status"] = "rejected"  # a decided request is not in the index
+    with storage.engine.begin() as conn:
+        conn.execute(insert(s.organizer_requests).values(values))
+
+
+def _row(request: Any) -> dict[str, Any]:
+    return {
+        "id": request.id, "user_id": request.user_id, "organizer_name": request.organizer_name,
+        "note": None, "status": str(request.status), "created_at": request.created_at,
+        "version": request.version,
+    }  # fmt: skip
 
 
 def test_ping_and_close(storage: SqlStorage) -> None:

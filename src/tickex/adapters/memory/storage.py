@@ -24,6 +24,7 @@ from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, StaffCr
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
 from tickex.domain.promo_code import PromoCode, normalize_code
 from tickex.domain.quota import Quota
@@ -38,6 +39,7 @@ from tickex.ports.repository import (
     OneTimeTokenRepository,
     OrderRepository,
     OrganizerRepository,
+    OrganizerRequestRepository,
     OutboxRepository,
     ProcessedEventRepository,
     PromoCodeRepository,
@@ -96,6 +98,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.one_time_tokens = _OneTimeTokens(self)
         self.api_keys = _ApiKeys(self)
         self.staff_credentials = _StaffCredentials(self)
+        self.organizer_requests = _OrganizerRequests(self)
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self._storage.lock.acquire()
@@ -622,6 +625,9 @@ class _StaffCredentials(_ByHash, StaffCredentialRepository):
     def add(self, credential: StaffCredential) -> None:
         self._insert_unique_hash(credential)
 
+    def get(self, credential_id: str) -> StaffCredential | None:
+        return self._get(credential_id)  # type: ignore[no-any-return]
+
     def get_by_hash(self, token_hash: str) -> StaffCredential | None:
         return self._by_hash(token_hash)  # type: ignore[no-any-return]
 
@@ -634,3 +640,30 @@ class _StaffCredentials(_ByHash, StaffCredentialRepository):
 
     def touch(self, credential_id: str, now: datetime) -> None:
         self._update(credential_id, lambda _: True, last_used_at=now)
+
+
+class _OrganizerRequests(_Repo, OrganizerRequestRepository):
+    table = "organizer_requests"
+
+    def add(self, request: OrganizerRequest) -> None:
+        if request.is_pending and any(
+            r.user_id == request.user_id and r.is_pending for r in self._uow.scan(self.table)
+        ):
+            raise Conflict("this user already has a pending organizer request", field="user_id")
+        self._insert(request.id, request)
+
+    def get(self, request_id: str) -> OrganizerRequest | None:
+        return self._get(request_id)  # type: ignore[no-any-return]
+
+    def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
+        found = self._find(lambda r: r.user_id == user_id)
+        return sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)
+
+    def list_by_status(
+        self, status: OrganizerRequestStatus, limit: int, offset: int
+    ) -> list[OrganizerRequest]:
+        found = self._find(lambda r: r.status is status)
+        return sorted(found, key=lambda r: (r.created_at, r.id))[offset : offset + limit]
+
+    def save(self, request: OrganizerRequest) -> None:
+        self._save_versioned(request)

@@ -1,11 +1,11 @@
 """The collections and indexes the Mongo adapter needs, declared once.
 
 Unique indexes are what turn a duplicate slug, order code, ticket secret, promo code,
-scan nonce, outbox idempotency key, provider event id, user email, Google subject or
-credential digest into a ``Conflict`` — atomically, including between two units of work
-that run at the same time. The other indexes serve exactly the queries the repositories
-make (equality fields first, then the sort fields), so no repository query scans a
-collection.
+scan nonce, outbox idempotency key, provider event id, user email, Google subject,
+credential digest or a user's second pending organizer request into a ``Conflict`` --
+atomically, including between two units of work that run at the same time. The other
+indexes serve exactly the queries the repositories make (equality fields first, then the
+sort fields), so no repository query scans a collection.
 
 Names are explicit: ``migrate()`` is idempotent (creating an identical index is a no-op),
 and an index whose definition changed under the same name fails loudly instead of being
@@ -43,6 +43,7 @@ class Collections:
     ONE_TIME_TOKENS = "one_time_tokens"
     API_KEYS = "api_keys"
     STAFF_CREDENTIALS = "staff_credentials"
+    ORGANIZER_REQUESTS = "organizer_requests"
     COUNTERS = "counters"
 
     ALL: tuple[str, ...] = (
@@ -63,6 +64,7 @@ class Collections:
         ONE_TIME_TOKENS,
         API_KEYS,
         STAFF_CREDENTIALS,
+        ORGANIZER_REQUESTS,
         COUNTERS,
     )
 
@@ -121,6 +123,14 @@ INDEXES: tuple[Index, ...] = (
     Index(C.ONE_TIME_TOKENS, "token_hash_unique", ("token_hash",), unique=True),
     Index(C.API_KEYS, "key_hash_unique", ("key_hash",), unique=True),
     Index(C.STAFF_CREDENTIALS, "token_hash_unique", ("token_hash",), unique=True),
+    # one pending organizer request per user: decided ones leave the index
+    Index(
+        C.ORGANIZER_REQUESTS,
+        "pending_user_unique",
+        ("user_id",),
+        unique=True,
+        partial={"status": "pending"},
+    ),
     # the repositories' queries: equality fields, then sort fields
     Index(C.EVENTS, "organizer_starts", ("organizer_id", *_t("starts_at"), "_id")),
     Index(C.EVENTS, "catalogue", ("status", *_t("starts_at"), "_id")),
@@ -151,6 +161,8 @@ INDEXES: tuple[Index, ...] = (
     Index(C.REFRESH_SESSIONS, "user_revoked", ("user_id", "revoked_at")),
     Index(C.API_KEYS, "organizer_created", ("organizer_id", *_t("created_at"), "_id")),
     Index(C.STAFF_CREDENTIALS, "event_created", ("event_id", *_t("created_at"), "_id")),
+    Index(C.ORGANIZER_REQUESTS, "user_created", ("user_id", *_t("created_at"), "_id")),
+    Index(C.ORGANIZER_REQUESTS, "status_created", ("status", *_t("created_at"), "_id")),
 )
 
 

@@ -60,6 +60,7 @@ from tickex.domain.ledger import Entry, LedgerTransaction, TransactionKind
 from tickex.domain.money import Money
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.domain.outbox import MessageKind, OutboxMessage, OutboxStatus
 from tickex.domain.pricing import OrderLine, OrderTotals
 from tickex.domain.promo_code import DiscountKind, PromoCode
@@ -826,4 +827,38 @@ def staff_credential(doc: Mapping[str, Any]) -> StaffCredential:
         created_at=need_time(doc, "created_at"),
         last_used_at=get_time(doc, "last_used_at"),
         revoked_at=get_time(doc, "revoked_at"),
+    )
+
+
+def organizer_request_doc(r: OrganizerRequest) -> Document:
+    doc = _base(r.id) | {
+        # user_id and status are the partial unique index's key and filter
+        "user_id": text(r.user_id, "user_id"),
+        "organizer_name": r.organizer_name,
+        "note": r.note,
+        "status": OrganizerRequestStatus(r.status).value,
+        "decided_by": optional_text(r.decided_by, "decided_by"),
+        "reason": r.reason,
+        "organizer_id": optional_text(r.organizer_id, "organizer_id"),
+        "version": r.version,
+    }
+    put_time(doc, "created_at", r.created_at)
+    put_time(doc, "decided_at", r.decided_at)
+    return doc
+
+
+def organizer_request(doc: Mapping[str, Any]) -> OrganizerRequest:
+    check_schema(doc)
+    return OrganizerRequest(
+        id=doc["_id"],
+        user_id=doc["user_id"],
+        organizer_name=doc["organizer_name"],
+        created_at=need_time(doc, "created_at"),
+        note=doc.get("note"),
+        status=OrganizerRequestStatus(doc["status"]),
+        decided_at=get_time(doc, "decided_at"),
+        decided_by=doc.get("decided_by"),
+        reason=doc.get("reason"),
+        organizer_id=doc.get("organizer_id"),
+        version=doc["version"],
     )

@@ -48,6 +48,7 @@ from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, StaffCr
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
 from tickex.domain.promo_code import PromoCode, normalize_code
 from tickex.domain.quota import Quota
@@ -62,6 +63,7 @@ from tickex.ports.repository import (
     OneTimeTokenRepository,
     OrderRepository,
     OrganizerRepository,
+    OrganizerRequestRepository,
     OutboxRepository,
     ProcessedEventRepository,
     PromoCodeRepository,
@@ -920,6 +922,10 @@ class MongoStaffCredentialRepository(_Credentials, StaffCredentialRepository):
     def add(self, credential: StaffCredential) -> None:
         self._add(m.staff_credential_doc(credential))
 
+    def get(self, credential_id: str) -> StaffCredential | None:
+        doc = self._one({"_id": text(credential_id, "credential_id")})
+        return None if doc is None else m.staff_credential(doc)
+
     def get_by_hash(self, token_hash: str) -> StaffCredential | None:
         doc = self._by_hash(token_hash)
         return None if doc is None else m.staff_credential(doc)
@@ -935,3 +941,45 @@ class MongoStaffCredentialRepository(_Credentials, StaffCredentialRepository):
 
     def touch(self, credential_id: str, now: datetime) -> None:
         self._touch("credential_id", credential_id, now)
+
+
+class MongoOrganizerRequestRepository(_Repo, OrganizerRequestRepository):
+    """The partial unique index ``pending_user_unique`` (see :mod:`indexes`) refuses a
+    second pending request of a user, atomically in the server."""
+
+    name = Collections.ORGANIZER_REQUESTS
+
+    def add(self, request: OrganizerRequest) -> None:
+        def conflict(exc: DuplicateKeyError) -> Conflict:
+            if _duplicate_of(exc) == {"_id"}:
+                return Conflict(f"organizer request {request.id} already exists")
+            return Conflict("this user already has a pending organizer request", field="user_id")
+
+        self._insert(m.organizer_request_doc(request), conflict)
+
+    def get(self, request_id: str) -> OrganizerRequest | None:
+        doc = self._one({"_id": text(request_id, "request_id")})
+        return None if doc is None else m.organizer_request(doc)
+
+    def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
+        docs = self._many(
+            {"user_id": text(user_id, "user_id")}, [*time_sort("created_at", -1), ("_id", -1)]
+        )
+        return [m.organizer_request(d) for d in docs]
+
+    def list_by_status(
+        self, status: OrganizerRequestStatus, limit: int, offset: int
+    ) -> list[OrganizerRequest]:
+        query = {"status": OrganizerRequestStatus(status).value}
+        sort = [*time_sort("created_at"), ("_id", 1)]
+        skip, limit = count(offset, "offset"), count(limit, "limit")
+        if limit == 0:  # to MongoDB, a limit of 0 means none
+            return []
+
+        def run(s: Session) -> list[Document]:
+            return list(self._c.find(query, sort=sort, skip=skip, limit=limit, session=s))
+
+        return [m.organizer_request(d) for d in self._w.read(run)]
+
+    def save(self, request: OrganizerRequest) -> None:
+        self._save_versioned(request, m.organizer_request_doc(request))

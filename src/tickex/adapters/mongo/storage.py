@@ -28,6 +28,7 @@ from tickex.adapters.mongo.repositories import (
     MongoOneTimeTokenRepository,
     MongoOrderRepository,
     MongoOrganizerRepository,
+    MongoOrganizerRequestRepository,
     MongoOutboxRepository,
     MongoProcessedEventRepository,
     MongoPromoCodeRepository,
@@ -191,6 +192,7 @@ class MongoUnitOfWork(UnitOfWork):
         self.one_time_tokens = MongoOneTimeTokenRepository(self._current)
         self.api_keys = MongoApiKeyRepository(self._current)
         self.staff_credentials = MongoStaffCredentialRepository(self._current)
+        self.organizer_requests = MongoOrganizerRequestRepository(self._current)
 
     def _current(self) -> Work:
         if self._work is None:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, MetaData, insert, inspect, select, te
 from tickex.adapters.sql.schema import (
     IDENTITY_TABLES,
     LEDGER_TABLES,
+    ORGANIZER_REQUEST_TABLES,
     build_metadata,
     schema_version,
 )
@@ -99,7 +100,18 @@ def _identity_tables(conn: Connection, md: MetaData) -> None:
     """Users, refresh sessions, one-time tokens, API keys and staff credentials, with their
     unique constraints and lookup indexes. A database created by step 1 of this version
     already has them: then nothing happens (indexes are checked one by one as well)."""
-    for name in IDENTITY_TABLES:
+    _create_with_indexes(conn, md, IDENTITY_TABLES)
+
+
+def _organizer_requests(conn: Connection, md: MetaData) -> None:
+    """Requests for the organizer role, with the partial unique index that allows one
+    pending request per user (``WHERE status = 'pending'``, on SQLite and PostgreSQL).
+    Idempotent like step 4: a table or index that exists is left as it is."""
+    _create_with_indexes(conn, md, ORGANIZER_REQUEST_TABLES)
+
+
+def _create_with_indexes(conn: Connection, md: MetaData, names: Sequence[str]) -> None:
+    for name in names:
         table = md.tables[name]
         table.create(conn, checkfirst=True)
         for index in table.indexes:
@@ -111,6 +123,7 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(2, "ledger tables are append-only (triggers)", _ledger_append_only),
     Migration(3, "index for the public catalogue of events", _catalogue_index),
     Migration(4, "identity: users, sessions, one-time tokens, API keys, staff", _identity_tables),
+    Migration(5, "organizer requests (one pending per user)", _organizer_requests),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -37,6 +37,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -415,6 +416,28 @@ def build_metadata(guarded: bool = True) -> MetaData:
     )  # fmt: skip
 
     Table(
+        "organizer_requests", md,
+        Column("id", _key(), primary_key=True),
+        Column("user_id", _key(), nullable=False),
+        Column("organizer_name", String(200), nullable=False),
+        Column("note", String(1000)),
+        Column("status", String(20), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("decided_at", UtcDateTime()),
+        Column("decided_by", _key()),
+        Column("reason", String(1000)),
+        Column("organizer_id", _key()),
+        Column("version", Integer, nullable=False),
+        # at most one pending request per user: a partial unique index (SQLite 3.8+ and
+        # PostgreSQL), which ON CONFLICT DO NOTHING respects like any unique constraint
+        Index("uq_organizer_requests_pending_user", "user_id", unique=True,
+              sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_organizer_requests_user", "user_id", "created_at", "id"),
+        Index("ix_organizer_requests_status", "status", "created_at", "id"),
+    )  # fmt: skip
+
+    Table(
         "schema_version", md,
         Column("version", Integer, primary_key=True, autoincrement=False),
         Column("name", String(200), nullable=False),
@@ -444,8 +467,11 @@ refresh_sessions = metadata.tables["refresh_sessions"]
 one_time_tokens = metadata.tables["one_time_tokens"]
 api_keys = metadata.tables["api_keys"]
 staff_credentials = metadata.tables["staff_credentials"]
+organizer_requests = metadata.tables["organizer_requests"]
 schema_version = metadata.tables["schema_version"]
 
 LEDGER_TABLES = ("ledger_transactions", "ledger_entries")
 #: Added by migration 4.
 IDENTITY_TABLES = ("users", "refresh_sessions", "one_time_tokens", "api_keys", "staff_credentials")
+#: Added by migration 5.
+ORGANIZER_REQUEST_TABLES = ("organizer_requests",)

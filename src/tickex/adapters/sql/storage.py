@@ -87,6 +87,7 @@ from tickex.domain.ledger import Entry, LedgerTransaction, TransactionKind
 from tickex.domain.money import Money
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.domain.outbox import MessageKind, OutboxMessage, OutboxStatus
 from tickex.domain.pricing import OrderLine, OrderTotals
 from tickex.domain.promo_code import DiscountKind, PromoCode, normalize_code
@@ -102,6 +103,7 @@ from tickex.ports.repository import (
     OneTimeTokenRepository,
     OrderRepository,
     OrganizerRepository,
+    OrganizerRequestRepository,
     OutboxRepository,
     ProcessedEventRepository,
     PromoCodeRepository,
@@ -339,6 +341,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.one_time_tokens = _OneTimeTokens(self)
         self.api_keys = _ApiKeys(self)
         self.staff_credentials = _StaffCredentials(self)
+        self.organizer_requests = _OrganizerRequests(self)
 
     @property
     def dialect(self) -> str:
@@ -1713,6 +1716,10 @@ class _StaffCredentials(_Credentials, StaffCredentialRepository):
             }
         )
 
+    def get(self, credential_id: str) -> StaffCredential | None:
+        row = self._by_id(credential_id)
+        return None if row is None else self._load(row)
+
     def get_by_hash(self, token_hash: str) -> StaffCredential | None:
         row = self._by_hash(token_hash)
         return None if row is None else self._load(row)
@@ -1725,6 +1732,76 @@ class _StaffCredentials(_Credentials, StaffCredentialRepository):
 
     def touch(self, credential_id: str, now: datetime) -> None:
         self._stamp("last_used_at", credential_id, now)
+
+
+class _OrganizerRequests(_Repo, OrganizerRequestRepository):
+    table = s.organizer_requests
+
+    @staticmethod
+    def _values(r: OrganizerRequest) -> dict[str, Any]:
+        return {
+            "id": r.id,
+            "user_id": r.user_id,
+            "organizer_name": r.organizer_name,
+            "note": r.note,
+            "status": str(r.status),
+            "created_at": r.created_at,
+            "decided_at": r.decided_at,
+            "decided_by": r.decided_by,
+            "reason": r.reason,
+            "organizer_id": r.organizer_id,
+            "version": r.version,
+        }
+
+    @staticmethod
+    def _load(r: AnyRow) -> OrganizerRequest:
+        return OrganizerRequest(
+            id=r.id,
+            user_id=r.user_id,
+            organizer_name=r.organizer_name,
+            created_at=r.created_at,
+            note=r.note,
+            status=OrganizerRequestStatus(r.status),
+            decided_at=r.decided_at,
+            decided_by=r.decided_by,
+            reason=r.reason,
+            organizer_id=r.organizer_id,
+            version=r.version,
+        )
+
+    def add(self, request: OrganizerRequest) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING: the partial unique index over pending
+        requests refuses a second one for the user, also against a concurrent unit (on
+        PostgreSQL the second insert waits for the first to commit, then inserts nothing)."""
+        if not self._uow.insert_unique(self.table, self._values(request)):
+            if self._by_id(request.id) is not None:
+                raise Conflict(f"organizer request {request.id} already exists")
+            raise Conflict("this user already has a pending organizer request", field="user_id")
+
+    def get(self, request_id: str) -> OrganizerRequest | None:
+        row = self._by_id(request_id)
+        return None if row is None else self._load(row)
+
+    def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
+        c = self.table.c
+        rows = self._all(c.user_id == user_id, order_by=(c.created_at.desc(), c.id.desc()))
+        return [self._load(r) for r in rows]
+
+    def list_by_status(
+        self, status: OrganizerRequestStatus, limit: int, offset: int
+    ) -> list[OrganizerRequest]:
+        c = self.table.c
+        stmt = (
+            select(self.table)
+            .where(c.status == OrganizerRequestStatus(status).value)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [self._load(r) for r in self._uow.read(stmt)]
+
+    def save(self, request: OrganizerRequest) -> None:
+        self._save_versioned(request, self._values(request))
 
 
 __all__ = ["SqlStorage", "SqlUnitOfWork", "normalize_url"]

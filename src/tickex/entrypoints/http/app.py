@@ -41,6 +41,10 @@ from tickex.entrypoints.http.observability import (
 from tickex.entrypoints.http.operations import OperationsController
 from tickex.entrypoints.http.orders import OrderController
 from tickex.entrypoints.http.organizer import OrganizerController
+from tickex.entrypoints.http.organizer_requests import (
+    AdminOrganizerRequestController,
+    MyOrganizerRequestController,
+)
 from tickex.entrypoints.http.problems import exception_handlers
 from tickex.entrypoints.http.rate_limit import (
     RATE_LIMIT_HEADERS,
@@ -87,6 +91,8 @@ def create_app(
             RecoveryController,
             MeController,
             AdminUserController,
+            MyOrganizerRequestController,
+            AdminOrganizerRequestController,
             EventController,
             OrderController,
             CheckoutController,

@@ -1,0 +1,98 @@
+"""Transport schemas of the organizer-request routes (``/v1/me/organizer-request`` and
+``/v1/admin/organizer-requests``), apart from ``schemas.py``.
+
+The bodies are strict (unknown fields refused, lengths bounded, no coercion): a body that
+carries ``status``, ``organizer_id`` or ``user_id`` is refused before any use case runs.
+What the user sees of their request leaves out the admin who decided; admins also see who
+asked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from tickex.application.command import Name
+from tickex.application.list_organizer_requests import OrganizerRequestList
+from tickex.application.organizer_request_view import OrganizerRequestView
+from tickex.domain.organizer_request import MAX_NOTE, MAX_REASON, OrganizerRequest
+from tickex.entrypoints.http.schemas import Input, Output
+
+StatusName = Literal["pending", "approved", "rejected"]
+
+
+class RequestOrganizerRoleInput(Input):
+    model_config = ConfigDict(strict=True)
+
+    organizer_name: Name | None = Field(
+        default=None, description="the organizer's name (default: the account's name)"
+    )
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE)] | None = Field(
+        default=None, description="what the admins should know: the events you run"
+    )
+
+
+class RejectOrganizerRequestInput(Input):
+    model_config = ConfigDict(strict=True)
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)] = Field(
+        description="told to the user (by email and on their request)"
+    )
+
+
+class OrganizerRequestOut(Output):
+    id: str
+    status: StatusName
+    organizer_name: str
+    note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    reason: str | None = Field(description="why it was rejected")
+    organizer_id: str | None = Field(description="the organizer created on approval")
+
+
+class AdminOrganizerRequestOut(OrganizerRequestOut):
+    user_id: str
+    applicant_email: str
+    applicant_name: str
+    decided_by: str | None = Field(description="the admin's user id")
+
+
+class OrganizerRequestListOut(Output):
+    items: list[AdminOrganizerRequestOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def _fields(value: OrganizerRequest) -> dict[str, object]:
+    return {
+        "id": value.id, "status": value.status.value, "organizer_name": value.organizer_name,
+        "note": value.note, "created_at": value.created_at, "decided_at": value.decided_at,
+        "reason": value.reason, "organizer_id": value.organizer_id,
+    }  # fmt: skip
+
+
+def organizer_request(value: OrganizerRequest) -> OrganizerRequestOut:
+    return OrganizerRequestOut.model_validate(_fields(value))
+
+
+def admin_organizer_request(view: OrganizerRequestView) -> AdminOrganizerRequestOut:
+    request = view.request
+    return AdminOrganizerRequestOut.model_validate(
+        _fields(request) | {
+            "user_id": request.user_id, "applicant_email": view.applicant_email,
+            "applicant_name": view.applicant_name, "decided_by": request.decided_by,
+        }
+    )  # fmt: skip
+
+
+def organizer_request_list(found: OrganizerRequestList) -> OrganizerRequestListOut:
+    return OrganizerRequestListOut(
+        items=[admin_organizer_request(view) for view in found.items],
+        limit=found.limit,
+        offset=found.offset,
+        next_offset=found.offset + found.limit if found.has_more else None,
+    )

@@ -1,0 +1,145 @@
+"""Organizer role by request over HTTP.
+
+``/v1/me/organizer-request``: the signed-in user asks for the organizer role and follows
+their latest request. ``/v1/admin/organizer-requests``: admins list requests by status and
+approve or reject them. Every route is behind the bearer guard; the admin routes also
+behind the admin role (403 otherwise), and the use cases check the actor once more. The
+user asking is always the signed-in one, never one named in a body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import JSONBody, Parameter
+
+from tickex.application.approve_organizer_request import ApproveOrganizerRequest
+from tickex.application.get_organizer_request import GetOrganizerRequest
+from tickex.application.list_organizer_requests import (
+    MAX_OFFSET,
+    MAX_PAGE,
+    ListOrganizerRequests,
+)
+from tickex.application.reject_organizer_request import RejectOrganizerRequest
+from tickex.application.request_organizer_role import RequestOrganizerRole
+from tickex.domain.identity import Role
+from tickex.domain.organizer_request import OrganizerRequestStatus
+from tickex.entrypoints.http import organizer_request_schemas as schemas
+from tickex.entrypoints.http.auth import BEARER, NO_STORE, authenticated, require_role
+from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
+from tickex.entrypoints.http.guards import require_json
+from tickex.entrypoints.http.orders import ID_PATTERN
+from tickex.entrypoints.http.problems import problem_responses
+
+RequestId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTERN)]
+
+
+class MyOrganizerRequestController(Controller):
+    path = "/v1/me/organizer-request"
+    tags = ["accounts"]
+    cache_control = NO_STORE
+    guards = [authenticated]
+    security = BEARER
+
+    @post(
+        "/",
+        operation_id="requestOrganizerRole",
+        summary="Ask the admins for the organizer role (one pending request at a time)",
+        status_code=201,
+        sync_to_thread=True,
+        guards=[require_json],
+        responses=problem_responses(401, 403, 409, 415, 422),
+    )
+    def request_organizer_role(
+        self,
+        data: JSONBody[schemas.RequestOrganizerRoleInput],
+        tickex: App,
+        principal: CurrentPrincipal,
+    ) -> schemas.OrganizerRequestOut:
+        request = tickex.request_organizer_role(
+            RequestOrganizerRole(actor=principal, organizer_name=data.organizer_name,
+                                 note=data.note)
+        )  # fmt: skip
+        return schemas.organizer_request(request)
+
+    @get(
+        "/",
+        operation_id="getOrganizerRequest",
+        summary="The signed-in user's latest organizer request, pending or decided",
+        sync_to_thread=True,
+        responses=problem_responses(401, 403, 404),
+    )
+    def get_organizer_request(
+        self, tickex: App, principal: CurrentPrincipal
+    ) -> schemas.OrganizerRequestOut:
+        request = tickex.get_organizer_request(GetOrganizerRequest(actor=principal))
+        return schemas.organizer_request(request)
+
+
+class AdminOrganizerRequestController(Controller):
+    path = "/v1/admin/organizer-requests"
+    tags = ["admin"]
+    cache_control = NO_STORE
+    guards = [authenticated, require_role(Role.ADMIN)]
+    security = BEARER
+
+    @get(
+        "/",
+        operation_id="listOrganizerRequests",
+        summary="Organizer requests by status (pending by default), oldest first (admins only)",
+        sync_to_thread=True,
+        responses=problem_responses(401, 403, 422),
+    )
+    def list_organizer_requests(
+        self,
+        tickex: App,
+        principal: CurrentPrincipal,
+        status: Annotated[
+            schemas.StatusName, Parameter(description="pending (default), approved or rejected")
+        ] = "pending",
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> schemas.OrganizerRequestListOut:
+        found = tickex.list_organizer_requests(
+            ListOrganizerRequests(actor=principal, status=OrganizerRequestStatus(status),
+                                  limit=limit, offset=offset)
+        )  # fmt: skip
+        return schemas.organizer_request_list(found)
+
+    @post(
+        "/{request_id:str}/approve",
+        operation_id="approveOrganizerRequest",
+        summary="Approve a pending request: the user becomes an organizer at once (admins only)",
+        status_code=200,
+        sync_to_thread=True,
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )
+    def approve_organizer_request(
+        self, tickex: App, principal: CurrentPrincipal, request_id: RequestId
+    ) -> schemas.AdminOrganizerRequestOut:
+        view = tickex.approve_organizer_request(
+            ApproveOrganizerRequest(actor=principal, request_id=request_id)
+        )
+        return schemas.admin_organizer_request(view)
+
+    @post(
+        "/{request_id:str}/reject",
+        operation_id="rejectOrganizerRequest",
+        summary="Reject a pending request with a reason the user is told (admins only)",
+        status_code=200,
+        sync_to_thread=True,
+        guards=[require_json],
+        responses=problem_responses(401, 403, 404, 409, 415, 422),
+    )
+    def reject_organizer_request(
+        self,
+        data: JSONBody[schemas.RejectOrganizerRequestInput],
+        tickex: App,
+        principal: CurrentPrincipal,
+        request_id: RequestId,
+    ) -> schemas.AdminOrganizerRequestOut:
+        view = tickex.reject_organizer_request(
+            RejectOrganizerRequest(actor=principal, request_id=request_id, reason=data.reason)
+        )
+        return schemas.admin_organizer_request(view)
