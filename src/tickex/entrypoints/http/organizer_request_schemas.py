@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from tickex.application.command import Name
 from tickex.application.list_organizer_requests import OrganizerRequestList
@@ -24,8 +24,6 @@ StatusName = Literal["pending", "approved", "rejected"]
 
 
 class RequestOrganizerRoleInput(Input):
-    model_config = ConfigDict(strict=True)
-
     organizer_name: Name | None = Field(
         default=None, description="the organizer's name (default: the account's name)"
     )
@@ -35,8 +33,6 @@ class RequestOrganizerRoleInput(Input):
 
 
 class RejectOrganizerRequestInput(Input):
-    model_config = ConfigDict(strict=True)
-
     reason: Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)] = Field(
         description="told to the user (by email and on their request)"
     )
