@@ -129,13 +129,13 @@ class OneTimeToken:
 
 
 class ApiScope(StrEnum):
-    """What an organizer's API key may do: a closed set, one scope per organizer route.
-    A key carries a non-empty subset; a user's own access token carries every scope its
-    roles allow (``Principal.scopes is None``)."""
+    """What an organizer's API key may do: a closed set; every organizer route needs
+    exactly one of them. A key carries a non-empty subset; a user's own access token is
+    limited by its roles only (``Principal.scopes is None``). ``events:write`` includes
+    cancelling an event, which refunds its paid orders."""
 
     EVENTS_READ = "events:read"  # list and read the organizer's events
-    EVENTS_WRITE = "events:write"  # create, change, publish and cancel events (a cancel
-    # refunds paid orders), ticket types, quotas and promo codes
+    EVENTS_WRITE = "events:write"  # events, ticket types, quotas, promo codes; publish, cancel
     ORDERS_REFUND = "orders:refund"  # refund an order
     METRICS_READ = "metrics:read"  # sales, revenue and payouts
     STAFF_READ = "staff:read"  # list an event's door-scanner credentials
