@@ -21,6 +21,7 @@ from tickex.application.authenticate import (
     authenticate,
     get_account,
 )
+from tickex.application.authenticate_api_key import AuthenticateApiKey, authenticate_api_key
 from tickex.application.authenticate_staff import AuthenticateStaff, authenticate_staff
 from tickex.application.cancel_event import CancelEvent, CancelledEvent, cancel_event
 from tickex.application.cancel_order import CancelOrder, cancel_order
@@ -43,11 +44,13 @@ from tickex.application.get_checkout import CheckoutView, GetCheckout, get_check
 from tickex.application.get_event import EventPage, GetEvent, get_event
 from tickex.application.get_order import GetOrder, OrderDetails, get_order
 from tickex.application.get_organizer_request import GetOrganizerRequest, get_organizer_request
+from tickex.application.issue_api_key import IssueApiKey, IssuedApiKey, issue_api_key
 from tickex.application.issue_staff_credential import (
     IssuedStaffCredential,
     IssueStaffCredential,
     issue_staff_credential,
 )
+from tickex.application.list_api_keys import ApiKeyView, ListApiKeys, list_api_keys
 from tickex.application.list_events import EventList, ListEvents, list_events
 from tickex.application.list_organizer_requests import (
     ListOrganizerRequests,
@@ -91,6 +94,7 @@ from tickex.application.request_organizer_role import (
 )
 from tickex.application.request_password_reset import RequestPasswordReset, request_password_reset
 from tickex.application.reset_password import ResetPassword, reset_password
+from tickex.application.revoke_api_key import RevokeApiKey, revoke_api_key
 from tickex.application.revoke_staff_credential import (
     RevokeStaffCredential,
     revoke_staff_credential,
@@ -265,6 +269,19 @@ class TickEx:
 
     def revoke_staff_credential(self, command: RevokeStaffCredential) -> StaffCredential:
         return revoke_staff_credential(self.services, command)
+
+    # -- API keys -------------------------------------------------------------------------
+    def issue_api_key(self, command: IssueApiKey) -> IssuedApiKey:
+        return issue_api_key(self.services, command)
+
+    def list_api_keys(self, command: ListApiKeys) -> tuple[ApiKeyView, ...]:
+        return list_api_keys(self.services, command)
+
+    def revoke_api_key(self, command: RevokeApiKey) -> ApiKeyView:
+        return revoke_api_key(self.services, command)
+
+    def authenticate_api_key(self, command: AuthenticateApiKey) -> Principal:
+        return authenticate_api_key(self.services, command)
 
     # -- buyer side -----------------------------------------------------------------------
     def place_order(self, command: PlaceOrder) -> PlacedOrder:

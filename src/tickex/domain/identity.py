@@ -128,6 +128,20 @@ class OneTimeToken:
         return self.used_at is None and now < self.expires_at
 
 
+class ApiScope(StrEnum):
+    """What an organizer's API key may do: a closed set; every organizer route needs
+    exactly one of them. A key carries a non-empty subset; a user's own access token is
+    limited by its roles only (``Principal.scopes is None``). ``events:write`` includes
+    cancelling an event, which refunds its paid orders."""
+
+    EVENTS_READ = "events:read"  # list and read the organizer's events
+    EVENTS_WRITE = "events:write"  # events, ticket types, quotas, promo codes; publish, cancel
+    ORDERS_REFUND = "orders:refund"  # refund an order
+    METRICS_READ = "metrics:read"  # sales, revenue and payouts
+    STAFF_READ = "staff:read"  # list an event's door-scanner credentials
+    STAFF_WRITE = "staff:write"  # issue and revoke door-scanner credentials
+
+
 @dataclass(slots=True)
 class ApiKey:
     """An organizer's key for the external API: shown once, stored as a digest, scoped,
@@ -146,6 +160,12 @@ class ApiKey:
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def granted_scopes(self) -> frozenset[ApiScope]:
+        """The stored scopes this version knows; one it does not know grants nothing."""
+        known = {scope.value: scope for scope in ApiScope}
+        return frozenset(known[s] for s in self.scopes if s in known)
 
 
 @dataclass(slots=True)
@@ -175,3 +195,9 @@ class Principal:
     roles: frozenset[Role] = field(default_factory=frozenset)
     organizer_id: str | None = None
     event_id: str | None = None  # staff credentials act for one event only
+    scopes: frozenset[ApiScope] | None = None  # None: every scope the roles allow
+    api_key_id: str | None = None  # set when an organizer's API key is acting
+
+    def allows(self, scope: ApiScope) -> bool:
+        """An API key only within its scopes; a user's own token is not limited by them."""
+        return self.scopes is None or scope in self.scopes

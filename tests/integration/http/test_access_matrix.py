@@ -1,6 +1,7 @@
 """The access-control matrix, generated from the OpenAPI document: every operation with a
-path parameter (organizer, buyer and admin routes alike) is called by a second organizer
-and by a customer with ids of the first organizer's data. Each answers 404 (or 403) --
+path parameter (organizer, buyer and admin routes alike) is called by a second organizer,
+by the second organizer's API key (holding every scope) and by a customer with ids of the
+first organizer's data. Each answers 404 (or 403) --
 a foreign id exactly like an unknown one -- and nothing of the first organizer changes.
 
 A new route with a path id fails here until ``CASES`` says how to call it."""
@@ -22,10 +23,12 @@ from tickex.application.confirm_payment import ConfirmPayment
 from tickex.application.create_promo_code import CreatePromoCode
 from tickex.application.create_quota import CreateQuota
 from tickex.application.create_ticket_type import CreateTicketType
+from tickex.application.issue_api_key import IssueApiKey
 from tickex.application.issue_staff_credential import IssueStaffCredential
 from tickex.application.place_order import OrderItem, PlaceOrder
 from tickex.application.publish_event import PublishEvent
 from tickex.application.request_organizer_role import RequestOrganizerRole
+from tickex.domain.identity import ApiScope
 from tickex.domain.promo_code import DiscountKind
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
@@ -33,6 +36,7 @@ from tickex.facade import TickEx
 Client = TestClient[Litestar]
 UNKNOWN = "zz-unknown-id"
 BUYER = "buyer@example.com"
+RIVAL_KEY = "second organizer's API key"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class World:
     actors: dict[str, tuple[Account, str]] = field(default_factory=dict)  # name -> (acct, email)
     staff_credential: str = ""  # a door-scanner credential of the published event
     organizer_request: str = ""  # a customer's pending request for the organizer role
+    api_key: str = ""  # the id of an API key of the first organizer
 
 
 def build_world(tickex: TickEx, client: Client) -> World:
@@ -84,10 +89,17 @@ def build_world(tickex: TickEx, client: Client) -> World:
                        amount_minor=paid.totals.total.amount_minor, currency="EUR")
     )  # fmt: skip
     pending = order()
+    rival = sign_up(tickex, "rival@other.example")
+    assert rival.organizer_id is not None
+    rival_key = tickex.issue_api_key(
+        IssueApiKey(organizer_id=rival.organizer_id, name="Rival sync", scopes=frozenset(ApiScope))
+    ).secret
     actors = {
-        "second organizer": (sign_up(tickex, "rival@other.example"), "rival@other.example"),
+        "second organizer": (rival, "rival@other.example"),
+        RIVAL_KEY: (Account(rival.user_id, rival.organizer_id,
+                            {"Authorization": f"Bearer {rival_key}"}), "rival@other.example"),
         "customer": (sign_up(tickex, "cy@example.com", organizer=False), "cy@example.com"),
-    }
+    }  # fmt: skip
     staff = tickex.issue_staff_credential(
         IssueStaffCredential(organizer_id=org, event_id=event, label="North gate")
     ).credential.id
@@ -96,8 +108,11 @@ def build_world(tickex: TickEx, client: Client) -> World:
         RequestOrganizerRole(actor=tickex.authenticate(Authenticate(
             access_token=applicant.headers["Authorization"].removeprefix("Bearer "))))
     ).id  # fmt: skip
+    key = tickex.issue_api_key(
+        IssueApiKey(organizer_id=org, name="Owner's sync", scopes={ApiScope.EVENTS_READ})
+    ).key.id
     return World(owner, draft, "owners-draft", event, tt, paid.order_id, pending.order_id,
-                 actors, staff, asked)  # fmt: skip
+                 actors, staff, asked, key)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -110,12 +125,13 @@ class Case:
     body: Callable[[World, str], dict[str, Any] | None] = lambda w, email: None
     query: Callable[[World, str], dict[str, str]] = lambda w, email: {}
     expect: dict[str, int] = field(
-        default_factory=lambda: {"second organizer": 404, "customer": 403}
+        default_factory=lambda: {"second organizer": 404, RIVAL_KEY: 404, "customer": 403}
     )
 
 
-ADMIN_ONLY = {"second organizer": 403, "customer": 403}
-BY_EMAIL = {"second organizer": 404, "customer": 404}  # the buyer's email is the credential
+ADMIN_ONLY = {"second organizer": 403, RIVAL_KEY: 403, "customer": 403}
+BY_EMAIL = {"second organizer": 404, RIVAL_KEY: 404, "customer": 404}  # the email is the key
+USER_TOKEN_ONLY = {"second organizer": 404, RIVAL_KEY: 403, "customer": 403}  # key management
 
 CASES: dict[str, Case] = {
     # organizer routes: another organizer's id is unknown to them; a customer has no role
@@ -144,6 +160,7 @@ CASES: dict[str, Case] = {
     "listStaffCredentials": Case(lambda w: {"event_id": w.event}),
     "revokeStaffCredential": Case(lambda w: {"credential_id": w.staff_credential}),
     "refundOrder": Case(lambda w: {"order_id": w.paid_order}, body=lambda w, e: {}),
+    "revokeApiKey": Case(lambda w: {"key_id": w.api_key}, expect=USER_TOKEN_ONLY),
     # buyer routes: the order id alone is not enough
     "getOrder": Case(
         lambda w: {"order_id": w.paid_order}, query=lambda w, e: {"email": e}, expect=BY_EMAIL
@@ -186,7 +203,7 @@ def _operations_with_path_ids() -> list[tuple[str, str, str]]:
 
 
 OPERATIONS = _operations_with_path_ids()
-ACTORS = ("second organizer", "customer")
+ACTORS = ("second organizer", RIVAL_KEY, "customer")
 
 
 def test_the_matrix_covers_every_operation_with_a_path_id() -> None:
@@ -210,7 +227,7 @@ def snapshot(tickex: TickEx, world: World) -> str:
                       uow.staff_credentials.list_by_event(event.id)]  # fmt: skip
             for order in uow.orders.list_by_event(event.id):
                 state += [order, uow.tickets.list_by_order(order.id)]
-        return state
+        return [*state, uow.api_keys.list_by_organizer(world.owner.organizer_id)]
 
     return repr((metrics(tickex, world.owner), tickex.services.read(read)))
 

@@ -23,6 +23,7 @@ PUBLIC_OPERATIONS = {
     "cancelEvent", "createTicketType", "updateTicketType", "createQuota", "createPromoCode",
     "refundOrder", "getOrganizerMetrics",
     "issueStaffCredential", "listStaffCredentials", "revokeStaffCredential", "scanTicket",
+    "createApiKey", "listApiKeys", "revokeApiKey",
     "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",
     "requestOrganizerRole", "getOrganizerRequest", "listOrganizerRequests",
     "approveOrganizerRequest", "rejectOrganizerRequest",

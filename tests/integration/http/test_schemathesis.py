@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.integration.http.conftest import open_shop
+from tickex.application.issue_api_key import IssueApiKey
 from tickex.application.log_in import LogIn
 from tickex.application.register_user import RegisterUser
+from tickex.domain.identity import ApiScope
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 
@@ -31,13 +33,21 @@ _BEARER = {
     + _tickex.log_in(LogIn(email="fuzz@example.com", password="fuzzing password")).access_token
 }
 # an organizer (with an event of its own, so that valid ids exist to fuzz against)
-TickEx(dataclasses.replace(_tickex.services, organizer_self_serve=True)).register_user(
+_organizer = TickEx(dataclasses.replace(_tickex.services, organizer_self_serve=True)).register_user(
     RegisterUser(email="fuzz-org@example.com", password="fuzzing password", name="Fuzz org",
                  as_organizer=True)
 )  # fmt: skip
 _ORGANIZER = {
     "Authorization": "Bearer "
     + _tickex.log_in(LogIn(email="fuzz-org@example.com", password="fuzzing password")).access_token
+}
+assert _organizer.organizer_id is not None
+# and an API key of that organizer with every scope (it may not manage keys: 403)
+_API_KEY = {
+    "Authorization": "Bearer "
+    + _tickex.issue_api_key(
+        IssueApiKey(organizer_id=_organizer.organizer_id, name="Fuzz", scopes=frozenset(ApiScope))
+    ).secret
 }
 organizer_routes = schema.include(tag_regex="organizer")
 # the routes behind a bearer token, signed in (logoutEverywhere would end the session)
@@ -75,3 +85,9 @@ def test_the_signed_in_routes_keep_their_promises(case: Any) -> None:
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_organizer_routes_keep_their_promises(case: Any) -> None:
     _call_and_validate(case, _ORGANIZER)
+
+
+@organizer_routes.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_organizer_routes_keep_their_promises_with_an_api_key(case: Any) -> None:
+    _call_and_validate(case, _API_KEY)

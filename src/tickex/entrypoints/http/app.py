@@ -22,7 +22,9 @@ from litestar.static_files import create_static_files_router
 
 import tickex
 from tickex.entrypoints.http.account_pages import AccountPagesController
+from tickex.entrypoints.http.api_keys import ApiKeyController, document_api_key_scopes
 from tickex.entrypoints.http.auth import (
+    API_KEY_SCHEME,
     BEARER_SCHEME,
     AdminUserController,
     AuthController,
@@ -98,6 +100,7 @@ def create_app(
             CheckoutController,
             AccountPagesController,
             OrganizerController,
+            ApiKeyController,
             ScanController,
             OperationsController,
             docs_handler(swagger),
@@ -130,7 +133,8 @@ def create_app(
             title="TickEx API",
             version=tickex.__version__,
             description="Public buyer API: events, orders and the local checkout; accounts; "
-            "the organizer's events, ticket types, refunds and metrics.",
+            "the organizer's events, ticket types, refunds and metrics (also with an "
+            "organizer's scoped API key).",
             path="/schema",
             servers=[Server(url="/")],
             render_plugins=[swagger, JsonRenderPlugin()],
@@ -141,7 +145,14 @@ def create_app(
                         scheme="bearer",
                         bearer_format="JWT",
                         description="an access token from login or refreshToken",
-                    )
+                    ),
+                    API_KEY_SCHEME: SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="tkx_ak_...",
+                        description="an organizer's API key from createApiKey (Authorization: "
+                        "Bearer tkx_ak_...); each organizer route names the one scope it needs",
+                    ),
                 }
             ),
         ),
@@ -152,6 +163,7 @@ def create_app(
     )
     _document_strict_inputs(application)
     _document_body_limit(application)
+    document_api_key_scopes(application)
     return application
 
 

@@ -4,9 +4,15 @@
 Bearer tokens (``Authorization: Bearer <access token>``) are checked by the
 ``authenticated`` guard, which runs the ``authenticate`` use case and keeps the
 ``Principal`` for the handler (the ``principal`` dependency) and for the access log (the
-user id, nothing else). Password hashing is slow by design: every handler that hashes runs
-in a worker thread (``sync_to_thread=True``), never on the event loop. Nothing here logs
-or echoes a password or a token, and every response is ``Cache-Control: no-store``.
+user id, nothing else). The same guard takes an organizer's API key
+(``Authorization: Bearer tkx_ak_...``, recognised by its shape) through
+``authenticate_api_key``, and lets it through only to a route that names the scope it
+needs (``opt={API_SCOPE: ApiScope...}``) when the key holds that scope: every other route
+refuses an API key with 403, so a new route is closed to keys until it names a scope.
+
+Password hashing is slow by design: every handler that hashes runs in a worker thread
+(``sync_to_thread=True``), never on the event loop. Nothing here logs or echoes a password
+or a token, and every response is ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from litestar.params import JSONBody, Parameter
 from litestar.types import Guard
 
 from tickex.application.authenticate import Account, Authenticate, GetAccount
+from tickex.application.authenticate_api_key import AuthenticateApiKey
 from tickex.application.change_password import ChangePassword
 from tickex.application.disable_user import DisableUser
 from tickex.application.log_in import LogIn
@@ -29,7 +36,7 @@ from tickex.application.log_out import LogOut, LogOutEverywhere
 from tickex.application.refresh_session import RefreshAccess
 from tickex.application.register_user import RegisterUser
 from tickex.domain.errors import Forbidden
-from tickex.domain.identity import Principal, Role
+from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http import schemas
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
 from tickex.entrypoints.http.guards import require_json
@@ -37,11 +44,13 @@ from tickex.entrypoints.http.observability import request_context
 from tickex.entrypoints.http.orders import ID_PATTERN
 from tickex.entrypoints.http.problems import problem_responses
 from tickex.facade import TickEx
-from tickex.ports.identity import InvalidToken
+from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken
 
 NO_STORE = CacheControlHeader(no_store=True)
 BEARER_SCHEME = "bearerAuth"  # the OpenAPI security scheme (components.securitySchemes)
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
+API_KEY_SCHEME = "apiKeyAuth"  # an organizer's API key, on the routes that name a scope
+API_SCOPE = "api_scope"  # the route's opt key: the ApiScope an API key needs for it
 PRINCIPAL_STATE_KEY = "tickex.principal"  # where the guard keeps it in the connection's state
 MAX_AUTHORIZATION_LENGTH = 4096
 
@@ -59,15 +68,36 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 async def authenticated(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Guard: a valid bearer token of an active user (401 ``invalid_token`` /
-    ``token_expired`` with ``WWW-Authenticate: Bearer`` otherwise)."""
+    """Guard: a valid bearer token of an active user, or an organizer's API key holding the
+    scope the route names (401 ``invalid_token`` / ``token_expired`` with
+    ``WWW-Authenticate: Bearer`` otherwise; 403 ``forbidden`` for a key the route does not
+    take)."""
     tickex: TickEx = connection.app.state["tickex"]
-    command = Authenticate(access_token=bearer_token(connection))
-    principal = await anyio.to_thread.run_sync(tickex.authenticate, command)
+    token = bearer_token(connection)
+    if SecretToken.purpose_of(token) is SecretPurpose.API_KEY:
+        command = AuthenticateApiKey(key=token)
+        principal = await anyio.to_thread.run_sync(tickex.authenticate_api_key, command)
+        require_api_scope(principal, handler)
+    else:
+        principal = await anyio.to_thread.run_sync(
+            tickex.authenticate, Authenticate(access_token=token)
+        )
     connection.state[PRINCIPAL_STATE_KEY] = principal
     request_context(connection.scope).user_id = principal.user_id
+
+
+def require_api_scope(principal: Principal, handler: BaseRouteHandler) -> None:
+    """An API key may call only a route that names its scope (``opt[API_SCOPE]``), and only
+    if it holds that scope (403 ``forbidden`` naming it). A user's own token passes."""
+    if principal.scopes is None and principal.api_key_id is None:
+        return
+    scope = handler.opt.get(API_SCOPE)
+    if not isinstance(scope, ApiScope):
+        raise Forbidden("an API key cannot be used here: this needs a user's access token")
+    if not principal.allows(scope):
+        raise Forbidden(f"this API key lacks the {scope.value} scope")
 
 
 def require_role(role: Role) -> Guard:

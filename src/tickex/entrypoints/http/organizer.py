@@ -1,10 +1,14 @@
 """``/v1/organizer``: an organizer runs their events over HTTP.
 
 Every route is behind the bearer guard (``authenticated``) and the organizer role
-(``require_role``); the organizer acted for is the signed-in user's, never one named in a
-path or a body (the strict inputs refuse ``organizer_id``). The use cases scope every id to
-that organizer: another organizer's event, ticket type or order answers 404 exactly like
-an unknown one. Money goes in and out as integer minor units (out with its currency).
+(``require_role``); the organizer acted for is the signed-in user's (or the API key's),
+never one named in a path or a body (the strict inputs refuse ``organizer_id``). The use
+cases scope every id to that organizer: another organizer's event, ticket type or order
+answers 404 exactly like an unknown one. Money goes in and out as integer minor units (out
+with its currency).
+
+Every route names the one ``ApiScope`` an organizer's API key needs to call it
+(``opt={API_SCOPE: ...}``); a user's own access token is not limited by scopes.
 """
 
 from __future__ import annotations
@@ -30,9 +34,15 @@ from tickex.application.revoke_staff_credential import RevokeStaffCredential
 from tickex.application.update_event import UpdateEvent
 from tickex.application.update_ticket_type import UpdateTicketType
 from tickex.domain.errors import Forbidden
-from tickex.domain.identity import Principal, Role
+from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http import schemas
-from tickex.entrypoints.http.auth import BEARER, NO_STORE, authenticated, require_role
+from tickex.entrypoints.http.auth import (
+    API_SCOPE,
+    BEARER,
+    NO_STORE,
+    authenticated,
+    require_role,
+)
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
 from tickex.entrypoints.http.guards import require_json
 from tickex.entrypoints.http.orders import ID_PATTERN
@@ -42,7 +52,8 @@ PathId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTER
 
 
 def organizer_id(principal: Principal) -> str:
-    """The organizer the signed-in user acts for (403 ``forbidden`` if none)."""
+    """The organizer the signed-in user (or the API key) acts for (403 ``forbidden`` if
+    none)."""
     if principal.organizer_id is None or Role.ORGANIZER not in principal.roles:
         raise Forbidden("this needs an organizer account")
     return principal.organizer_id
@@ -67,6 +78,7 @@ class OrganizerController(Controller):
     @post(
         "/events",
         operation_id="createEvent",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Create a draft event",
         status_code=201,
         sync_to_thread=True,
@@ -94,6 +106,7 @@ class OrganizerController(Controller):
     @get(
         "/events",
         operation_id="listOrganizerEvents",
+        opt={API_SCOPE: ApiScope.EVENTS_READ},
         summary="The organizer's events, drafts and cancelled ones included",
         sync_to_thread=True,
         responses=problem_responses(401, 403, 404),
@@ -109,6 +122,7 @@ class OrganizerController(Controller):
     @get(
         "/events/{event_id:str}",
         operation_id="getOrganizerEvent",
+        opt={API_SCOPE: ApiScope.EVENTS_READ},
         summary="One of the organizer's events with every ticket type, quota and promo code",
         sync_to_thread=True,
         responses=problem_responses(401, 403, 404, 422),
@@ -121,6 +135,7 @@ class OrganizerController(Controller):
     @patch(
         "/events/{event_id:str}",
         operation_id="updateEvent",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Change an event's details (only the fields given)",
         sync_to_thread=True,
         guards=[require_json],
@@ -148,6 +163,7 @@ class OrganizerController(Controller):
     @post(
         "/events/{event_id:str}/publish",
         operation_id="publishEvent",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Put a draft event on sale (it needs a ticket type)",
         status_code=200,
         sync_to_thread=True,
@@ -162,6 +178,7 @@ class OrganizerController(Controller):
     @post(
         "/events/{event_id:str}/cancel",
         operation_id="cancelEvent",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Call an event off: pending orders are cancelled, paid ones refunded",
         status_code=200,
         sync_to_thread=True,
@@ -184,6 +201,7 @@ class OrganizerController(Controller):
     @post(
         "/events/{event_id:str}/ticket-types",
         operation_id="createTicketType",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Add a ticket type (with its own quota of quantity_total)",
         status_code=201,
         sync_to_thread=True,
@@ -207,6 +225,7 @@ class OrganizerController(Controller):
     @patch(
         "/ticket-types/{ticket_type_id:str}",
         operation_id="updateTicketType",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Change a ticket type (only the fields given)",
         sync_to_thread=True,
         guards=[require_json],
@@ -231,6 +250,7 @@ class OrganizerController(Controller):
     @post(
         "/events/{event_id:str}/quotas",
         operation_id="createQuota",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Add a shared pool of capacity (a room, a VIP area)",
         status_code=201,
         sync_to_thread=True,
@@ -255,6 +275,7 @@ class OrganizerController(Controller):
     @post(
         "/events/{event_id:str}/promo-codes",
         operation_id="createPromoCode",
+        opt={API_SCOPE: ApiScope.EVENTS_WRITE},
         summary="Add a percent or fixed discount code",
         status_code=201,
         sync_to_thread=True,
@@ -279,6 +300,7 @@ class OrganizerController(Controller):
     @post(
         "/events/{event_id:str}/staff-credentials",
         operation_id="issueStaffCredential",
+        opt={API_SCOPE: ApiScope.STAFF_WRITE},
         summary="A door-scanner token for the event (the token is shown this once)",
         status_code=201,
         sync_to_thread=True,
@@ -304,6 +326,7 @@ class OrganizerController(Controller):
     @get(
         "/events/{event_id:str}/staff-credentials",
         operation_id="listStaffCredentials",
+        opt={API_SCOPE: ApiScope.STAFF_READ},
         summary="The event's door-scanner tokens (never the secrets), revoked ones included",
         sync_to_thread=True,
         responses=problem_responses(401, 403, 404, 422),
@@ -321,6 +344,7 @@ class OrganizerController(Controller):
     @post(
         "/staff-credentials/{credential_id:str}/revoke",
         operation_id="revokeStaffCredential",
+        opt={API_SCOPE: ApiScope.STAFF_WRITE},
         summary="Revoke a door-scanner token; it stops working at once",
         status_code=200,
         sync_to_thread=True,
@@ -338,6 +362,7 @@ class OrganizerController(Controller):
     @post(
         "/orders/{order_id:str}/refund",
         operation_id="refundOrder",
+        opt={API_SCOPE: ApiScope.ORDERS_REFUND},
         summary="Refund an order: all of it, chosen tickets, or an amount",
         status_code=200,
         sync_to_thread=True,
@@ -362,6 +387,7 @@ class OrganizerController(Controller):
     @get(
         "/metrics",
         operation_id="getOrganizerMetrics",
+        opt={API_SCOPE: ApiScope.METRICS_READ},
         summary="Live sales per event and ticket type, and money per currency",
         sync_to_thread=True,
         responses=problem_responses(401, 403, 404),
