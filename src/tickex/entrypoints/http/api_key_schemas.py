@@ -15,12 +15,12 @@ from pydantic import Field
 from tickex.application.issue_api_key import IssuedApiKey
 from tickex.application.list_api_keys import ApiKeyView
 from tickex.domain.identity import ApiScope
-from tickex.entrypoints.http.schemas import Input, Output
+from tickex.entrypoints.http.schemas import Choice, Input, Output
 
 
 class CreateApiKeyInput(Input):
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    scopes: Annotated[list[ApiScope], Field(min_length=1, max_length=len(ApiScope))]
+    scopes: Annotated[list[Choice[ApiScope]], Field(min_length=1, max_length=len(ApiScope))]
 
 
 class ApiKeyOut(Output):
