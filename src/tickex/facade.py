@@ -37,6 +37,13 @@ from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_ho
 from tickex.application.get_checkout import CheckoutView, GetCheckout, get_checkout
 from tickex.application.get_event import EventPage, GetEvent, get_event
 from tickex.application.get_order import GetOrder, OrderDetails, get_order
+from tickex.application.google_sign_in import (
+    CompleteGoogleSignIn,
+    GoogleSignInStarted,
+    StartGoogleSignIn,
+    complete_google_sign_in,
+    start_google_sign_in,
+)
 from tickex.application.issue_staff_credential import (
     IssuedStaffCredential,
     IssueStaffCredential,
@@ -109,7 +116,8 @@ class TickEx:
     def from_settings(cls, settings: Settings | None = None, **adapters: Any) -> TickEx:
         """Adapters from settings (environment), any of them replaced by keyword:
         ``storage``, ``clock``, ``ids``, ``secrets``, ``signer``, ``payments``, ``mailer``,
-        ``messenger``, ``media``, ``rate_limiter``, ``passwords``, ``access_tokens``."""
+        ``messenger``, ``media``, ``rate_limiter``, ``passwords``, ``access_tokens``,
+        ``secret_box``, ``oidc``."""
         container = build_container(settings)
         for name, adapter in adapters.items():
             provider = getattr(container, name, None)
@@ -170,6 +178,13 @@ class TickEx:
 
     def get_account(self, command: GetAccount) -> Account:
         return get_account(self.services, command)
+
+    # -- Google sign-in -------------------------------------------------------------------
+    def start_google_sign_in(self, command: StartGoogleSignIn) -> GoogleSignInStarted:
+        return start_google_sign_in(self.services, command)
+
+    def complete_google_sign_in(self, command: CompleteGoogleSignIn) -> TokenPair:
+        return complete_google_sign_in(self.services, command)
 
     # -- organizer side -------------------------------------------------------------------
     def create_organizer(self, command: CreateOrganizer) -> Organizer:
