@@ -24,6 +24,7 @@ PUBLIC_OPERATIONS = {
     "refundOrder", "getOrganizerMetrics",
     "issueStaffCredential", "listStaffCredentials", "revokeStaffCredential", "scanTicket",
     "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",
+    "startGoogleSignIn", "completeGoogleSignIn",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {"showCheckout", "confirmLocalPayment", "showDocs", "getMetrics"}
 

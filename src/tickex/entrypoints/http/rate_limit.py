@@ -83,6 +83,8 @@ DEFAULT_POLICIES: Mapping[str, RatePolicy] = {
     "requestEmailVerification": RatePolicy(limit=10, window_seconds=600),
     "verifyEmail": RatePolicy(limit=30, window_seconds=600),
     "resetPassword": RatePolicy(limit=30, window_seconds=600),
+    "startGoogleSignIn": RatePolicy(limit=20, window_seconds=60),
+    "completeGoogleSignIn": RatePolicy(limit=20, window_seconds=60),
 }
 
 
