@@ -29,6 +29,7 @@ from tickex.application.session import TokenPair
 from tickex.bootstrap import deterministic_adapters, memory_access_tokens
 from tickex.domain.errors import AccountDisabled, Conflict, InvalidCredentials, ValidationFailed
 from tickex.domain.identity import Principal, Role, User
+from tickex.entrypoints.http.serve import shared_development_keys
 from tickex.facade import TickEx
 from tickex.ports.identity import InvalidToken, OidcEmailUnverified, OidcRejected
 from tickex.settings import Settings
@@ -259,12 +260,14 @@ def test_a_changed_or_foreign_flow_token_is_refused_before_the_code_is_spent(
     assert pair.user_id
 
 
-def test_the_flow_token_opens_in_another_process_with_the_same_access_token_key(
+def test_the_flow_token_opens_in_every_worker_of_tickex_serve(
     provider: FakeOidcProvider, clock: FixedClock
 ) -> None:
     """``tickex serve --workers N``: the start may land on one worker, the completion on
-    another. Both derive the flow key from TICKEX_ACCESS_TOKEN_KEY."""
-    key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"  # base64url of bytes(range(32))
+    another. Both derive the flow key from TICKEX_ACCESS_TOKEN_KEY -- which ``serve`` sets
+    once for all workers when development leaves it unset."""
+    shared = shared_development_keys(Settings.load(environment="development"))
+    key = shared["TICKEX_ACCESS_TOKEN_KEY"]
     one, two = (google_app(provider, clock, access_token_key=key) for _ in range(2))
     started = one.start_google_sign_in(StartGoogleSignIn(redirect_uri=REDIRECT))
     code, state = consent(started)
@@ -272,6 +275,15 @@ def test_the_flow_token_opens_in_another_process_with_the_same_access_token_key(
         CompleteGoogleSignIn(code=code, state=state, flow_token=started.flow_token)
     )
     assert pair.user_id
+
+    alone, other = google_app(provider, clock), google_app(provider, clock)  # a key each
+    started = alone.start_google_sign_in(StartGoogleSignIn(redirect_uri=REDIRECT))
+    code, state = consent(started)
+    with pytest.raises(OidcRejected) as caught:
+        other.complete_google_sign_in(
+            CompleteGoogleSignIn(code=code, state=state, flow_token=started.flow_token)
+        )
+    assert caught.value.reason == "flow"
 
 
 def test_google_sign_in_is_off_without_a_client(provider: FakeOidcProvider) -> None:
