@@ -29,6 +29,7 @@ DATABASE_SCHEMES = (
 
 
 DEV_WORKER_INTERVAL = 5.0
+GOOGLE_ISSUER = "https://accounts.google.com"
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
@@ -62,8 +63,9 @@ class Settings(BaseSettings):
     google_client_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     google_client_secret: SecretStr | None = None
     google_issuer: str = Field(
-        default="https://accounts.google.com",
-        description="the OpenID provider (https; http only on loopback, for tests)",
+        default=GOOGLE_ISSUER,
+        description="the OpenID provider (https; http only on loopback, for tests; "
+        "Google's in production)",
     )
     google_redirect_uris: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
@@ -171,6 +173,15 @@ class Settings(BaseSettings):
             )
         if client_id is not None and not self.google_redirect_uris:
             raise ValueError("TICKEX_GOOGLE_REDIRECT_URIS is required for Google sign-in")
+        if (
+            client_id is not None
+            and self.environment == "production"
+            and self.google_issuer != GOOGLE_ISSUER
+        ):
+            raise ValueError(
+                f"TICKEX_GOOGLE_ISSUER must be {GOOGLE_ISSUER} in production: accounts keep "
+                "the subjects of Google's accounts, another provider's could collide"
+            )
         return self
 
     @property

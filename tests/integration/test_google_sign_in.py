@@ -90,6 +90,7 @@ def clock() -> FixedClock:
 def provider(clock: FixedClock) -> Iterator[FakeOidcProvider]:
     with FakeOidcProvider(redirect_uris=[REDIRECT], clock=clock) as running:
         running.user = FakeUser(subject="google-ada", email="Ada@Example.com", name="Ada L.")
+        running.id_token_overrides = {"hd": "example.com"}  # a Google Workspace account
         yield running
 
 
@@ -209,6 +210,54 @@ def test_an_email_the_provider_has_not_verified_links_and_opens_nothing(
     assert user is not None
     assert (user.google_subject, user.email_verified) == (None, False)
     assert user.password_hash is not None
+
+
+def test_only_an_address_google_answers_for_links_an_existing_account(
+    app: TickEx, provider: FakeOidcProvider
+) -> None:
+    """A Google account made with an address elsewhere says ``email_verified`` because the
+    address was checked once, at sign-up: that must not take over an account here."""
+    provider.id_token_overrides = {}  # no hd: a consumer account with an outside address
+    for verified in (False, True):
+        email = f"ada-{verified}@example.com"
+        registered = app.register_user(RegisterUser(email=email, password=PASSWORD, name="A"))
+        if verified:
+            registered.verify_email()
+            app.services.transaction(lambda uow, user=registered: uow.users.save(user))
+        provider.user = FakeUser(subject=f"google-{verified}", email=email)
+        with pytest.raises(Conflict):
+            sign_in(app)
+        user = user_by_email(app, email)
+        assert user is not None
+        assert (user.google_subject, user.email_verified) == (None, verified)
+        assert app.log_in(LogIn(email=email, password=PASSWORD)).user_id == registered.id
+
+
+def test_an_outside_address_opens_an_account_that_still_has_to_verify_it(
+    app: TickEx, provider: FakeOidcProvider
+) -> None:
+    provider.id_token_overrides = {}
+    provider.user = FakeUser(subject="google-grace", email="grace@example.com")
+    sign_in(app)
+    user = user_by_email(app, "grace@example.com")
+    assert user is not None
+    assert (user.google_subject, user.email_verified) == ("google-grace", False)
+
+
+def test_a_gmail_address_is_google_s_own_and_links(app: TickEx, provider: FakeOidcProvider) -> None:
+    provider.id_token_overrides = {}
+    provider.user = FakeUser(subject="google-ada", email="ada@gmail.com")
+    registered = app.register_user(
+        RegisterUser(email="ada@gmail.com", password=PASSWORD, name="Ada")
+    )
+    assert sign_in(app).user_id == registered.id
+    user = user_by_email(app, "ada@gmail.com")
+    assert user is not None
+    assert (user.google_subject, user.email_verified, user.password_hash) == (
+        "google-ada",
+        True,
+        None,  # it was never verified here: taken back
+    )
 
 
 # -- refused --------------------------------------------------------------------------------

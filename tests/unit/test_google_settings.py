@@ -65,3 +65,12 @@ def test_half_a_configuration_is_an_error_that_names_what_is_missing(
 def test_bad_values_are_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"TICKEX_{name.upper()}"):
         Settings.load(**{**ON, name: value})
+
+
+def test_production_signs_in_with_google_itself() -> None:
+    keys = {"signing_key": "A" * 43, "access_token_key": "B" * 43}
+    production = {**ON, **keys, "environment": "production"}
+    assert Settings.load(**production).google_sign_in
+    with pytest.raises(SettingsError, match="TICKEX_GOOGLE_ISSUER must be"):
+        Settings.load(**production, google_issuer="https://login.example")
+    assert Settings.load(**{**production, "environment": "test"}, google_issuer="https://x.example")

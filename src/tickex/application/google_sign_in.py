@@ -9,10 +9,12 @@ and ``state``: any worker process can open it, nobody can read or change it, and
 expires with the flow (10 minutes). The provider's code works once, so a completed flow
 cannot be replayed.
 
-Accounts link by Google subject first; else by the email the provider verified. An
-existing account with that email is linked -- and if it never verified its address, whoever
-registered it did not prove they own it: its password and every session end. Otherwise a
-new customer account is opened, without a password. A disabled account is refused.
+Accounts link by Google subject first; else by the email the provider verified, when
+Google is authoritative for it (Gmail, Google Workspace). An existing account with that
+email is linked -- and if it never verified its address, whoever registered it did not
+prove they own it: its password and every session end. An existing account of an address
+Google is not authoritative for is not linked (log in with the password). Otherwise a new
+customer account is opened, without a password. A disabled account is refused.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from tickex.ports.secret_box import SecretBox
 from tickex.ports.unit_of_work import UnitOfWork
 
 FLOW_PURPOSE = "tickex google sign-in flow v1"  # the flow token's associated data
+#: addresses Google itself answers for (Gmail); Workspace accounts carry ``hd`` instead
+GOOGLE_MAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
 
@@ -161,17 +165,26 @@ def complete_google_sign_in(services: Services, command: CompleteGoogleSignIn) -
     return services.transaction(work)
 
 
+def google_is_authoritative(identity: OidcIdentity, email: str) -> bool:
+    """Google vouches for the mailbox itself -- a Gmail address, or a Google Workspace
+    account (``hd``), whose domain the organisation controls -- rather than having checked
+    once, when the Google account was made with an address elsewhere, that its owner could
+    read it then (Google's guidance on linking accounts by email)."""
+    return email.rpartition("@")[2] in GOOGLE_MAIL_DOMAINS or identity.hosted_domain is not None
+
+
 def _link_or_open(
     services: Services, uow: UnitOfWork, identity: OidcIdentity, email: str, now: datetime
 ) -> User:
     user = uow.users.get_by_email(email)
+    authoritative = google_is_authoritative(identity, email)
     if user is None:
         user = User(
             id=services.ids.new_id(),
             email=email,
             name=(identity.name or email.partition("@")[0] or email)[:MAX_NAME_LENGTH],
             created_at=now,
-            email_verified=True,
+            email_verified=authoritative,  # else our own verification email proves it
             google_subject=identity.subject,
         )
         try:
@@ -179,6 +192,8 @@ def _link_or_open(
         except Conflict:  # a concurrent sign-in opened it: retry, and find it linked
             raise ConcurrencyConflict("the account was opened concurrently") from None
         return user
+    if not authoritative:  # an old check of an address elsewhere must not take an account
+        raise Conflict("an account with this email exists: log in with its password", field="email")
     if not user.is_active:
         raise AccountDisabled("this account is disabled")
     user.link_google(identity.subject)  # Conflict: linked to another Google account

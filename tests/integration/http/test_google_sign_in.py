@@ -39,6 +39,7 @@ def clock() -> FixedClock:
 def provider(clock: FixedClock) -> Iterator[FakeOidcProvider]:
     with FakeOidcProvider(redirect_uris=[REDIRECT], clock=clock) as running:
         running.user = FakeUser(subject="google-ada", email="ada@example.com", name="Ada")
+        running.id_token_overrides = {"hd": "example.com"}  # Google Workspace: authoritative
         yield running
 
 
@@ -313,6 +314,19 @@ def test_an_account_linked_to_another_google_account_is_a_conflict(
     provider.user = FakeUser(subject="google-another", email="ada@example.com")
     started = start(client)
     assert_problem(complete(client, browser(started), started["flow_token"]), 409, "conflict")
+
+
+def test_an_address_google_is_not_authoritative_for_links_no_account(
+    client: Client, provider: FakeOidcProvider
+) -> None:
+    register_and_log_in(client)
+    provider.id_token_overrides = {}  # a consumer Google account made with this address
+    started = start(client)
+    refused = complete(client, browser(started), started["flow_token"])
+    problem = assert_problem(refused, 409, "conflict")
+    assert problem["context"] == {"field": "email"}
+    login = client.post("/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+    assert login.status_code == 200, login.text
 
 
 # -- the provider and the configuration -------------------------------------------------------
