@@ -6,13 +6,17 @@ they never proved they own."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from tests.integration.sql.support import postgres_storage, sqlite_storage
 from tickex.adapters.memory.clock import FixedClock
 from tickex.application.authenticate import Authenticate
 from tickex.application.disable_user import DisableUser
@@ -32,6 +36,7 @@ from tickex.domain.identity import Principal, Role, User
 from tickex.entrypoints.http.serve import shared_development_keys
 from tickex.facade import TickEx
 from tickex.ports.identity import InvalidToken, OidcEmailUnverified, OidcRejected
+from tickex.ports.unit_of_work import Storage
 from tickex.settings import Settings
 from tickex.testing.fake_oidc import FakeOidcProvider, FakeUser
 
@@ -40,9 +45,15 @@ PASSWORD = "correct horse battery"
 ADMIN = Principal(user_id="the-admin", roles=frozenset({Role.CUSTOMER, Role.ADMIN}))
 
 
-def google_app(provider: FakeOidcProvider, clock: FixedClock, **settings: object) -> TickEx:
+def google_app(
+    provider: FakeOidcProvider,
+    clock: FixedClock,
+    *,
+    storage: Storage | None = None,
+    **settings: object,
+) -> TickEx:
     """``TickEx`` with Google sign-in on, built from settings (as ``tickex serve`` does),
-    with in-memory adapters on ``clock``."""
+    with in-memory adapters (or ``storage``) on ``clock``."""
     config = Settings.load(
         environment="test",
         database_url="memory://",
@@ -54,6 +65,8 @@ def google_app(provider: FakeOidcProvider, clock: FixedClock, **settings: object
     )
     adapters = deterministic_adapters()
     adapters["clock"] = clock
+    if storage is not None:
+        adapters["storage"] = storage
     adapters["access_tokens"] = memory_access_tokens(clock, config)
     return TickEx.from_settings(config, **adapters)
 
@@ -135,6 +148,35 @@ def test_without_a_name_the_account_is_named_after_the_address(
     user = user_by_email(app, "grace@example.com")
     assert user is not None
     assert user.name == "grace"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_sign_ins_completed_at_once_open_one_account(
+    provider: FakeOidcProvider, clock: FixedClock, tmp_path: Path, engine: str
+) -> None:
+    """Several tabs finish the first sign-in of one Google account together, in real
+    transactions. SQLite runs writing units one at a time; on PostgreSQL the ones that
+    insert after the first conflict, retry and find the account linked."""
+    storages = {"sqlite": lambda: sqlite_storage(tmp_path), "postgresql": postgres_storage}
+    with storages[engine]() as storage:
+        app = google_app(provider, clock, storage=storage)
+        flows = []
+        for _ in range(4):
+            started = app.start_google_sign_in(StartGoogleSignIn(redirect_uri=REDIRECT))
+            code, state = consent(started)
+            token = started.flow_token
+            flows.append(CompleteGoogleSignIn(code=code, state=state, flow_token=token))
+        together = threading.Barrier(len(flows))
+
+        def complete(command: CompleteGoogleSignIn) -> str:
+            together.wait()
+            return app.complete_google_sign_in(command).user_id
+
+        with ThreadPoolExecutor(len(flows)) as pool:
+            user_ids = set(pool.map(complete, flows))
+        user = user_by_email(app, "ada@example.com")
+        assert user is not None
+        assert user_ids == {user.id}
 
 
 # -- linking by the verified email ------------------------------------------------------------
