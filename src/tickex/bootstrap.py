@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dependency_injector import containers, providers
 
+from tickex.adapters.aes_gcm_box import AesGcmSecretBox
 from tickex.adapters.argon2_hasher import Argon2PasswordHasher
 from tickex.adapters.ed25519_signer import Ed25519TicketSigner
 from tickex.adapters.file_mail import FileMailer
@@ -19,14 +20,16 @@ from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.memory.storage import InMemoryStorage
+from tickex.adapters.oidc import GOOGLE_ISSUER, HttpOidcClient
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.services import Services
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock
-from tickex.ports.identity import AccessTokens
+from tickex.ports.identity import AccessTokens, OidcClient
 from tickex.ports.mail import Mailer
 from tickex.ports.payment import PaymentGateway
 from tickex.ports.rate_limit import RateLimiter
+from tickex.ports.secret_box import SecretBox
 from tickex.ports.signer import TicketSigner
 from tickex.ports.unit_of_work import Storage
 from tickex.settings import Settings, decode_seed
@@ -100,6 +103,36 @@ def build_access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
     )
 
 
+def build_secret_box(settings: Settings) -> SecretBox:
+    """AES-256-GCM with a key derived (HKDF-SHA256) from ``TICKEX_ACCESS_TOKEN_KEY``'s
+    seed: nothing new to manage, and every worker that verifies our access tokens opens our
+    flow tokens. Unset (development): a key per process, like the access tokens' -- and
+    ``tickex serve --workers N`` then sets one seed for all of them
+    (``serve.shared_development_keys``), so both stay shared."""
+    key = settings.access_token_key
+    if key is None:
+        return AesGcmSecretBox.generate()
+    return AesGcmSecretBox.derived_from(decode_seed(key))
+
+
+def build_oidc(settings: Settings, clock: Clock) -> OidcClient | None:
+    """The OpenID client for Google sign-in, or None when it is off (no client id and
+    secret). Google's own issuer also accepts its scheme-less spelling in id_tokens."""
+    if settings.google_client_id is None or settings.google_client_secret is None:
+        return None
+    secret = settings.google_client_secret.get_secret_value()
+    if settings.google_issuer == GOOGLE_ISSUER:
+        return HttpOidcClient.google(
+            client_id=settings.google_client_id, client_secret=secret, clock=clock
+        )
+    return HttpOidcClient(
+        issuer=settings.google_issuer,
+        client_id=settings.google_client_id,
+        client_secret=secret,
+        clock=clock,
+    )
+
+
 def memory_access_tokens(clock: Clock, settings: Settings | None = None) -> AccessTokens:
     """Fast fake access tokens on ``clock`` (for ``TickEx.in_memory()``)."""
     ttl = timedelta(seconds=settings.access_token_ttl_seconds if settings else 900)
@@ -123,6 +156,8 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Singleton(build_rate_limiter, settings, clock)
     passwords = providers.Singleton(Argon2PasswordHasher)
     access_tokens = providers.Singleton(build_access_tokens, settings, clock)
+    secret_box = providers.Singleton(build_secret_box, settings)
+    oidc = providers.Singleton(build_oidc, settings, clock)
 
     services = providers.Singleton(
         Services,
@@ -144,6 +179,9 @@ class Container(containers.DeclarativeContainer):
             lambda days: timedelta(days=days), settings.provided.refresh_token_ttl_days
         ),
         organizer_self_serve=settings.provided.organizer_self_serve,
+        oidc=oidc,
+        secret_box=secret_box,
+        google_redirect_uris=settings.provided.google_redirect_uris,
     )
 
 

@@ -44,6 +44,13 @@ from tickex.application.get_checkout import CheckoutView, GetCheckout, get_check
 from tickex.application.get_event import EventPage, GetEvent, get_event
 from tickex.application.get_order import GetOrder, OrderDetails, get_order
 from tickex.application.get_organizer_request import GetOrganizerRequest, get_organizer_request
+from tickex.application.google_sign_in import (
+    CompleteGoogleSignIn,
+    GoogleSignInStarted,
+    StartGoogleSignIn,
+    complete_google_sign_in,
+    start_google_sign_in,
+)
 from tickex.application.issue_api_key import IssueApiKey, IssuedApiKey, issue_api_key
 from tickex.application.issue_staff_credential import (
     IssuedStaffCredential,
@@ -134,7 +141,8 @@ class TickEx:
     def from_settings(cls, settings: Settings | None = None, **adapters: Any) -> TickEx:
         """Adapters from settings (environment), any of them replaced by keyword:
         ``storage``, ``clock``, ``ids``, ``secrets``, ``signer``, ``payments``, ``mailer``,
-        ``messenger``, ``media``, ``rate_limiter``, ``passwords``, ``access_tokens``."""
+        ``messenger``, ``media``, ``rate_limiter``, ``passwords``, ``access_tokens``,
+        ``secret_box``, ``oidc``."""
         container = build_container(settings)
         for name, adapter in adapters.items():
             provider = getattr(container, name, None)
@@ -214,6 +222,13 @@ class TickEx:
 
     def create_admin(self, command: CreateAdmin) -> User:
         return create_admin(self.services, command)
+
+    # -- Google sign-in -------------------------------------------------------------------
+    def start_google_sign_in(self, command: StartGoogleSignIn) -> GoogleSignInStarted:
+        return start_google_sign_in(self.services, command)
+
+    def complete_google_sign_in(self, command: CompleteGoogleSignIn) -> TokenPair:
+        return complete_google_sign_in(self.services, command)
 
     # -- organizer side -------------------------------------------------------------------
     def create_organizer(self, command: CreateOrganizer) -> Organizer:

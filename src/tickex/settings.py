@@ -11,6 +11,7 @@ import binascii
 import ipaddress
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,6 +29,7 @@ DATABASE_SCHEMES = (
 
 
 DEV_WORKER_INTERVAL = 5.0
+GOOGLE_ISSUER = "https://accounts.google.com"
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
@@ -66,6 +68,19 @@ class Settings(BaseSettings):
     mail_dir: Annotated[str, Field(min_length=1, max_length=1024)] = "var/mail"
     mail_from: Annotated[str, Field(min_length=3, max_length=320)] = (
         "TickEx <no-reply@tickex.localhost>"
+    )
+    # Google sign-in (docs/adr/0009-google-sign-in.md): on when the client id and secret are set
+    google_client_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    google_client_secret: SecretStr | None = None
+    google_issuer: str = Field(
+        default=GOOGLE_ISSUER,
+        description="the OpenID provider (https; http only on loopback, for tests; "
+        "Google's in production)",
+    )
+    google_redirect_uris: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="comma-separated front-end URLs the provider may send the browser back "
+        "to (exactly as registered with Google); startGoogleSignIn refuses any other",
     )
     platform_fee_percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 300
     platform_fee_fixed_minor: Annotated[int, Field(ge=0, le=1_000_000)] = 0
@@ -124,6 +139,65 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"expected IP addresses or CIDR networks like 10.0.0.0/8, not {bad}")
         return value
+
+    @field_validator("google_redirect_uris", mode="before")
+    @classmethod
+    def _split_redirect_uris(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("google_redirect_uris")
+    @classmethod
+    def _redirect_uris(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [uri for uri in value if not _web_url(uri) or "#" in uri or len(uri) > 2048]
+        if bad:
+            raise ValueError(
+                f"expected absolute https URLs (http only on loopback) without a fragment, "
+                f"not {bad}"
+            )
+        return value
+
+    @field_validator("google_client_secret")
+    @classmethod
+    def _not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("google_issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        if not _web_url(value) or urlsplit(value).query or "#" in value:
+            raise ValueError("expected an https URL (http only on 127.0.0.1 or localhost)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _google_complete(self) -> Settings:
+        client_id, secret = self.google_client_id, self.google_client_secret
+        if (client_id is None) != (secret is None):
+            missing = "TICKEX_GOOGLE_CLIENT_SECRET" if secret is None else "TICKEX_GOOGLE_CLIENT_ID"
+            raise ValueError(
+                f"{missing} is required with the other one (Google sign-in needs both, "
+                "or neither to leave it off)"
+            )
+        if client_id is not None and not self.google_redirect_uris:
+            raise ValueError("TICKEX_GOOGLE_REDIRECT_URIS is required for Google sign-in")
+        if (
+            client_id is not None
+            and self.environment == "production"
+            and self.google_issuer != GOOGLE_ISSUER
+        ):
+            raise ValueError(
+                f"TICKEX_GOOGLE_ISSUER must be {GOOGLE_ISSUER} in production: accounts keep "
+                "the subjects of Google's accounts, another provider's could collide"
+            )
+        return self
+
+    @property
+    def google_sign_in(self) -> bool:
+        """Google sign-in is on (client id and secret are set)."""
+        return self.google_client_id is not None and self.google_client_secret is not None
 
     @field_validator("redis_url")
     @classmethod
@@ -189,6 +263,16 @@ class Settings(BaseSettings):
                 name = f"TICKEX_{loc}" if loc else "settings"
                 problems.append(f"  {name}: {err['msg']}")
             raise SettingsError("invalid configuration:\n" + "\n".join(problems)) from None
+
+
+def _web_url(url: str) -> bool:
+    """An absolute https URL, or http on a loopback host (development and tests)."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.username or parts.password:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def decode_seed(value: SecretStr) -> bytes:

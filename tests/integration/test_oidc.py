@@ -270,6 +270,16 @@ def test_an_unverified_email_is_refused(
     assert caught.value.code == "email_unverified"
 
 
+@pytest.mark.parametrize(("hd", "expected"), [("nightjar.example", "nightjar.example"),
+                                              ("", None), (42, None)])  # fmt: skip
+def test_a_google_workspace_domain_is_reported(
+    client: HttpOidcClient, provider: FakeOidcProvider, hd: object, expected: str | None
+) -> None:
+    assert sign_in(client).hosted_domain is None  # a consumer account has no hd
+    provider.id_token_overrides = {"hd": hd}
+    assert sign_in(client).hosted_domain == expected
+
+
 def test_a_token_signed_by_a_key_not_in_the_jwks_is_refused(
     client: HttpOidcClient, provider: FakeOidcProvider
 ) -> None:

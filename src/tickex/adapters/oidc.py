@@ -265,7 +265,7 @@ class HttpOidcClient(OidcClient):
         except jwt.PyJWTError:
             raise OidcRejected("malformed") from None
         self._check_claims(claims, nonce)
-        email, name = claims.get("email"), claims.get("name")
+        email, name, hd = claims.get("email"), claims.get("name"), claims.get("hd")
         if not isinstance(email, str) or "@" not in email:
             raise OidcRejected("claims", "the id_token has no email")
         if claims.get("email_verified") not in (True, "true"):
@@ -276,6 +276,7 @@ class HttpOidcClient(OidcClient):
             email=email,
             email_verified=True,
             name=name if isinstance(name, str) and name else None,
+            hosted_domain=hd if isinstance(hd, str) and hd else None,  # Google Workspace
         )
 
     def _check_claims(self, claims: Mapping[str, Any], nonce: str | None) -> None:

@@ -11,11 +11,12 @@ from tickex.domain.errors import ConcurrencyConflict, NotFound
 from tickex.domain.event import Event
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock, IdGenerator, SecretGenerator
-from tickex.ports.identity import AccessTokens, PasswordHasher
+from tickex.ports.identity import AccessTokens, OidcClient, PasswordHasher
 from tickex.ports.mail import Mailer, Messenger
 from tickex.ports.media import MediaStore
 from tickex.ports.payment import PaymentGateway
 from tickex.ports.rate_limit import RateLimiter
+from tickex.ports.secret_box import SecretBox
 from tickex.ports.signer import TicketSigner
 from tickex.ports.unit_of_work import Storage, UnitOfWork
 
@@ -42,6 +43,10 @@ class Services:
     public_url: str = "http://127.0.0.1:8000"
     refresh_token_ttl: timedelta = timedelta(days=30)
     organizer_self_serve: bool = False
+    # Google sign-in (application/google_sign_in.py): off while ``oidc`` is None
+    oidc: OidcClient | None = None
+    secret_box: SecretBox | None = None  # seals the pending sign-in into the flow token
+    google_redirect_uris: tuple[str, ...] = ()
 
     def transaction(self, work: Callable[[UnitOfWork], T], attempts: int = MAX_ATTEMPTS) -> T:
         """Run ``work`` in a new unit of work, committing when it returns; retry the whole

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tickex.domain.clock import require_aware
-from tickex.domain.errors import InvalidTransition, ValidationFailed
+from tickex.domain.errors import Conflict, InvalidTransition, ValidationFailed
 
 
 class Role(StrEnum):
@@ -75,6 +75,23 @@ class User:
         self.end_all_sessions(now)
 
     def verify_email(self) -> None:
+        self.email_verified = True
+
+    def link_google(self, subject: str) -> None:
+        """Sign in with this Google account (its ``sub``) from now on; an account is linked
+        to one Google account at most."""
+        if not subject:
+            raise ValidationFailed("a Google subject is needed", field="google_subject")
+        if self.google_subject is not None and self.google_subject != subject:
+            raise Conflict("this account is linked to another Google account")
+        self.google_subject = subject
+
+    def reclaim_by_email_owner(self, sessions_end_at: datetime) -> None:
+        """The provider proved who owns the address, and this account never did: whoever
+        registered it may not, so their password and every session end (tokens issued
+        until ``sessions_end_at`` stop working) and the email counts as verified."""
+        self.password_hash = None
+        self.end_all_sessions(sessions_end_at)
         self.email_verified = True
 
     def disable(self, now: datetime) -> None:

@@ -153,13 +153,15 @@ class AccessTokens(ABC):
 @dataclass(frozen=True, slots=True)
 class OidcIdentity:
     """A verified identity. ``(issuer, subject)`` is the stable key to link an account by;
-    the email may change at the provider. ``email_verified`` is always True here."""
+    the email may change at the provider. ``email_verified`` is always True here.
+    ``hosted_domain``: Google's ``hd`` claim (a Google Workspace account's domain)."""
 
     issuer: str
     subject: str
     email: str
     email_verified: bool
     name: str | None = None
+    hosted_domain: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

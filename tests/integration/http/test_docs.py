@@ -25,6 +25,7 @@ PUBLIC_OPERATIONS = {
     "issueStaffCredential", "listStaffCredentials", "revokeStaffCredential", "scanTicket",
     "createApiKey", "listApiKeys", "revokeApiKey",
     "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",
+    "startGoogleSignIn", "completeGoogleSignIn",
     "requestOrganizerRole", "getOrganizerRequest", "listOrganizerRequests",
     "approveOrganizerRequest", "rejectOrganizerRequest",
 }  # fmt: skip

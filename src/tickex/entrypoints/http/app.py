@@ -34,6 +34,7 @@ from tickex.entrypoints.http.auth import (
 from tickex.entrypoints.http.checkout import CheckoutController
 from tickex.entrypoints.http.docs import STATIC_DIR, STATIC_PATH, SelfHostedSwagger, docs_handler
 from tickex.entrypoints.http.events import EventController
+from tickex.entrypoints.http.google import GoogleSignInController
 from tickex.entrypoints.http.observability import (
     REQUEST_ID_HEADER,
     HttpMetrics,
@@ -91,6 +92,7 @@ def create_app(
         route_handlers=[
             AuthController,
             RecoveryController,
+            GoogleSignInController,
             MeController,
             AdminUserController,
             MyOrganizerRequestController,

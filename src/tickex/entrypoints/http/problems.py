@@ -48,6 +48,10 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "invalid_token": 401,  # a bearer or refresh token refused, or none given
     "token_expired": 401,  # the access token expired: refresh and retry
     "account_disabled": 403,
+    "oidc_rejected": 401,  # Google sign-in refused (state, flow token, code, id_token): restart
+    "email_unverified": 401,  # the provider does not vouch for the email: never linked by it
+    "oidc_unavailable": 503,  # the identity provider is down: try again
+    "google_sign_in_disabled": 404,  # no Google client configured on this server
     "forbidden": 403,  # signed in, but without the role this needs
     "conflict": 409,
     "concurrency_conflict": 409,
@@ -76,6 +80,10 @@ TITLES: Mapping[str, str] = {
     "invalid_token": "Not signed in",
     "token_expired": "Access token expired",
     "account_disabled": "Account disabled",
+    "oidc_rejected": "Sign-in refused",
+    "email_unverified": "Email not verified by the provider",
+    "oidc_unavailable": "Identity provider unavailable",
+    "google_sign_in_disabled": "Google sign-in is not available",
     "forbidden": "Forbidden",
     "conflict": "Conflict",
     "concurrency_conflict": "Changed concurrently, please retry",
@@ -297,7 +305,7 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
         429: "too many requests: try again after Retry-After seconds",
         500: "internal error",
         501: "not available with this storage engine",
-        503: "a dependency (storage, payment provider) is unavailable",
+        503: "a dependency (storage, payment or identity provider) is unavailable",
     }
     return {
         status: ResponseSpec(

@@ -86,6 +86,8 @@ DEFAULT_POLICIES: Mapping[str, RatePolicy] = {
     # the account pages' forms (account_pages.py) count with the operations they stand for
     "verifyEmailPage": RatePolicy(limit=30, window_seconds=600, bucket="verifyEmail"),
     "resetPasswordPage": RatePolicy(limit=30, window_seconds=600, bucket="resetPassword"),
+    "startGoogleSignIn": RatePolicy(limit=20, window_seconds=60),
+    "completeGoogleSignIn": RatePolicy(limit=20, window_seconds=60),
 }
 
 
