@@ -200,6 +200,10 @@ def _link_or_open(
     if not user.email_verified:
         user.reclaim_by_email_owner(_before_this_second(now))
         uow.sessions.revoke_user(user.id, now)
+        if user.organizer_id is not None:  # keys the squatter made outlive their sessions
+            for key in uow.api_keys.list_by_organizer(user.organizer_id):
+                if key.is_active:
+                    uow.api_keys.revoke(key.id, now)
     uow.users.save(user)
     return user
 

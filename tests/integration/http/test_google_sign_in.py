@@ -4,6 +4,7 @@ RS256 id_tokens), back to the front end's callback with code and state, and comp
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,7 +20,9 @@ from tests.integration.http.conftest import assert_problem
 from tests.integration.test_google_sign_in import REDIRECT, google_app
 from tickex.adapters.memory.clock import FixedClock
 from tickex.application.disable_user import DisableUser
-from tickex.domain.identity import Principal, Role
+from tickex.application.issue_api_key import IssueApiKey
+from tickex.application.register_user import RegisterUser
+from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http import create_app
 from tickex.entrypoints.http.rate_limit import DEFAULT_POLICIES
 from tickex.facade import TickEx
@@ -295,6 +298,27 @@ def test_an_unverified_account_of_the_same_address_is_taken_back(
     old_refresh = client.post("/v1/auth/refresh", json={"refresh_token": squatter["refresh_token"]})
     assert_problem(old_refresh, 401, "invalid_token")
     assert_problem(client.get("/v1/me", headers=bearer(squatter)), 401, "invalid_token")
+
+
+def test_taking_an_account_back_also_revokes_the_api_keys_made_under_it(
+    client: Client, tickex: TickEx, clock: FixedClock
+) -> None:
+    allowed = TickEx(dataclasses.replace(tickex.services, organizer_self_serve=True))
+    squatter = allowed.register_user(
+        RegisterUser(email="ada@example.com", password=PASSWORD, name="Not Ada",
+                     as_organizer=True)
+    )  # fmt: skip
+    assert squatter.organizer_id is not None
+    issued = tickex.issue_api_key(
+        IssueApiKey(organizer_id=squatter.organizer_id, name="mine", scopes={ApiScope.EVENTS_READ})
+    )
+    key_header = {"Authorization": f"Bearer {issued.secret}"}
+    assert client.get("/v1/organizer/events", headers=key_header).status_code == 200
+    clock.advance(timedelta(seconds=5))
+
+    sign_in(client)
+
+    assert_problem(client.get("/v1/organizer/events", headers=key_header), 401, "invalid_token")
 
 
 def test_a_disabled_account_is_refused(client: Client, tickex: TickEx) -> None:
