@@ -6,6 +6,7 @@ credentials only."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -244,3 +245,16 @@ def test_the_scope_guard_lets_a_key_through_only_within_its_scopes() -> None:
                                (empty, scoped_handler)]:  # fmt: skip
         with pytest.raises(Forbidden):
             require_api_scope(principal, handler)
+
+
+def test_the_access_log_names_the_key_never_its_secret(
+    client: Client, owner: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = create_key(client, owner, "events:read")
+    caplog.set_level(logging.INFO, "tickex.http.access")
+    assert client.get("/v1/organizer/events", headers=bearer(created["secret"])).status_code == 200
+    access = [getattr(r, "fields", {}) for r in caplog.records if r.name == "tickex.http.access"]
+    (entry,) = [fields for fields in access if fields.get("route") == "/v1/organizer/events"]
+    assert entry["api_key_id"] == created["api_key"]["id"]
+    assert "user_id" not in entry
+    assert created["secret"] not in caplog.text

@@ -85,7 +85,8 @@ async def authenticated(
             tickex.authenticate, Authenticate(access_token=token)
         )
     connection.state[PRINCIPAL_STATE_KEY] = principal
-    request_context(connection.scope).user_id = principal.user_id
+    context = request_context(connection.scope)
+    context.user_id, context.api_key_id = principal.user_id, principal.api_key_id
 
 
 def require_api_scope(principal: Principal, handler: BaseRouteHandler) -> None:

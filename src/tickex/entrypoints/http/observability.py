@@ -63,6 +63,7 @@ class RequestContext:
     finished: bool = False
     problem_code: str | None = None
     user_id: str | None = None  # set once a bearer token was accepted
+    api_key_id: str | None = None  # set once an organizer's API key was accepted
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -207,4 +208,6 @@ def _record(metrics: HttpMetrics, scope: Scope, context: RequestContext) -> None
     }  # fmt: skip
     if context.user_id is not None:
         fields["user_id"] = context.user_id
+    if context.api_key_id is not None:
+        fields["api_key_id"] = context.api_key_id
     access_logger.info("request", extra={"fields": fields})
