@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from annotated_types import Interval
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 
 class Command(BaseModel):
@@ -28,7 +29,8 @@ Email = Annotated[
     ),
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-MinorUnits = Annotated[int, Field(ge=0, le=100_000_000_00)]
+#: bounds as annotated-types metadata, which the HTTP layer's OpenAPI keeps when optional
+MinorUnits = Annotated[int, Interval(ge=0, le=100_000_000_00)]
 Slug = Annotated[
     str, StringConstraints(min_length=3, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ]

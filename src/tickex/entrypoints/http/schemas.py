@@ -13,12 +13,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self, TypeVar
 
+from annotated_types import Gt, Interval, Len
 from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     model_validator,
 )
 
@@ -95,7 +97,7 @@ class PlaceOrderInput(Input):
     items: Annotated[list[OrderItemInput], Field(min_length=1, max_length=50)]
     customer_email: Email
     customer_name: Annotated[str, Field(max_length=200)] = ""
-    promo_code: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    promo_code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     expected_total_minor: MinorUnits | None = Field(
         default=None, description="the total the buyer confirmed; a different total is refused"
     )
@@ -390,10 +392,12 @@ def token_pair(pair: TokenPair) -> TokenPairOut:
 # -- the organizer's routes (/v1/organizer) ----------------------------------------------
 # The organizer is always the signed-in one: no input carries ``organizer_id``, and the
 # strict inputs refuse it (and ``status``, ``sold``, ``price`` ...) like any unknown field.
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
-PerOrder = Annotated[int, Field(ge=1, le=500)]
-Text = Annotated[str, Field(max_length=10_000)]
-Reason = Annotated[str, Field(max_length=500)]
+# Bounds as annotated-types metadata, not ``Field(...)``: Litestar drops a ``Field``'s bounds
+# from the document when the type is optional (``Count | None``); these it keeps.
+Count = Annotated[int, Interval(ge=0, le=10_000_000)]
+PerOrder = Annotated[int, Interval(ge=1, le=500)]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+Reason = Annotated[str, StringConstraints(max_length=500)]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -417,7 +421,7 @@ class VenueBody(Input):
     name: Name
     address: Annotated[str, Field(min_length=1, max_length=500)]
     city: Annotated[str, Field(max_length=200)] = ""
-    country: Annotated[str, Field(pattern=r"^([A-Z]{2})?$")] = ""
+    country: Annotated[str, StringConstraints(max_length=2, pattern=r"^([A-Z]{2})?$")] = ""
     geo: GeoBody | None = None
 
 
@@ -428,7 +432,7 @@ class RefundPolicyBody(Input):
 
 
 class EventSettingsBody(Input):
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    currency: Annotated[str, StringConstraints(max_length=3, pattern=r"^[A-Z]{3}$")] = "EUR"
     tax_rate_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
     tax_mode: Choice[TaxMode] = TaxMode.INCLUSIVE
     fee_policy: Choice[FeePolicy] = FeePolicy.PASS_ON
@@ -445,7 +449,7 @@ class CreateEventInput(Input):
     venue: VenueBody
     description: Text = ""
     settings: EventSettingsBody = EventSettingsBody()
-    capacity: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+    capacity: Annotated[int, Interval(ge=1, le=10_000_000)] | None = Field(
         default=None, description="a venue capacity shared by every ticket type"
     )
 
@@ -502,7 +506,7 @@ class CreatePromoCodeInput(Input):
     kind: Choice[DiscountKind]
     percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
     fixed_minor: MinorUnits | None = None
-    max_uses: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    max_uses: Annotated[int, Interval(ge=1, le=10_000_000)] | None = None
     valid_from: Moment | None = None
     valid_until: Moment | None = None
     ticket_type_ids: Annotated[list[Id], Field(max_length=100)] = []
@@ -513,8 +517,8 @@ class RefundOrderInput(Input):
     """Nothing: the whole order. ``ticket_ids``: those tickets. ``amount_minor``: a part
     of the money, the tickets stay valid. Never both."""
 
-    ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
-    amount_minor: Annotated[MinorUnits, Field(gt=0)] | None = None
+    ticket_ids: Annotated[list[Id], Len(1, 500)] | None = None
+    amount_minor: Annotated[MinorUnits, Gt(0)] | None = None
     reason: Reason = ""
 
     @model_validator(mode="after")
