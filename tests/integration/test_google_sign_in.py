@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.sql.support import postgres_storage, sqlite_storage
 from tickex.adapters.memory.clock import FixedClock
+from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.application.authenticate import Authenticate
 from tickex.application.disable_user import DisableUser
 from tickex.application.google_sign_in import (
@@ -284,6 +285,12 @@ def test_an_outside_address_opens_an_account_that_still_has_to_verify_it(
     user = user_by_email(app, "grace@example.com")
     assert user is not None
     assert (user.google_subject, user.email_verified) == ("google-grace", False)
+    app.process_outbox()  # the verification email, as after a registration
+    mailer = app.services.mailer
+    assert isinstance(mailer, InMemoryMailer)
+    assert [m.subject for m in mailer.sent if m.to == "grace@example.com"] == [
+        "Confirm your email address for TickEx"
+    ]
 
 
 def test_a_gmail_address_is_google_s_own_and_links(app: TickEx, provider: FakeOidcProvider) -> None:

@@ -26,6 +26,7 @@ from typing import Annotated, ClassVar
 from pydantic import Field, StringConstraints
 
 from tickex.application.command import Command, Result
+from tickex.application.mailed_token import enqueue_verification_email
 from tickex.application.services import Services
 from tickex.application.session import TokenPair, start_session
 from tickex.domain.errors import (
@@ -191,6 +192,8 @@ def _link_or_open(
             uow.users.add(user)
         except Conflict:  # a concurrent sign-in opened it: retry, and find it linked
             raise ConcurrencyConflict("the account was opened concurrently") from None
+        if not authoritative:
+            enqueue_verification_email(services, uow, user)
         return user
     if not authoritative:  # an old check of an address elsewhere must not take an account
         raise Conflict("an account with this email exists: log in with its password", field="email")
