@@ -37,15 +37,19 @@ def approve_organizer_request(
             raise NotFound("organizer request not found")
         if not request.is_pending:
             raise InvalidTransition(f"the request was already {request.status.value}")
+        now = services.clock.now()
+        organizer_id = services.ids.new_id()
+        request.approve(admin_id, organizer_id, now)
+        # The contended row first, before anything else is read: a racing decision makes
+        # this save fail, and the retry finds the request decided. (Reading the user first
+        # could see the winner's role on PostgreSQL -- each statement reads the newest
+        # commit -- and answer "already an organizer" for a request decided meanwhile.)
+        uow.organizer_requests.save(request)
         user = uow.users.get(request.user_id)
         if user is None or not user.is_active:
             raise InvalidTransition("the account that asked is gone or disabled")
         if user.has_role(Role.ORGANIZER):
             raise Conflict("this account is already an organizer")
-        now = services.clock.now()
-        organizer_id = services.ids.new_id()
-        request.approve(admin_id, organizer_id, now)
-        uow.organizer_requests.save(request)  # the contended row first: a racing approval fails
         uow.organizers.add(
             Organizer(id=organizer_id, name=request.organizer_name, email=user.email,
                       created_at=now)
