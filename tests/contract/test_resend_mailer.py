@@ -8,9 +8,11 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
+from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.resend_mail import ResendMailer, idempotency_key
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
 from tickex.testing.contracts import MailerContract
@@ -204,3 +206,33 @@ def test_an_answer_past_the_size_cap_is_refused(resend: FakeResend, mailer: Rese
 def test_the_base_url_is_https_or_loopback(url: str) -> None:
     with pytest.raises(ValueError, match="https"):
         ResendMailer(KEY, base_url=url)
+
+
+# -- the worker with this mailer --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "outcome"), [(None, (1, 0, 0)), (429, (0, 1, 0)), (422, (0, 0, 1))]
+)
+def test_the_worker_sends_retries_or_gives_up_by_resends_answer(
+    resend: FakeResend, mailer: ResendMailer, status: int | None, outcome: tuple[int, int, int]
+) -> None:
+    from tickex.application.register_user import RegisterUser
+    from tickex.facade import TickEx
+
+    if status is not None:
+        resend.fail_next(status)
+    app = TickEx.in_memory(mailer=mailer)
+    app.register_user(RegisterUser(email="ana@example.com", password="correct horse 42",
+                                   name="Ana"))  # fmt: skip
+    run = app.process_outbox()
+    assert (run.sent, run.retried, run.dead) == outcome
+    assert resend.idempotency_keys[0]  # the outbox message's key
+    if status is None:
+        (sent,) = resend.emails
+        assert "verify-email?token=" in sent["text"]
+    if status == 429:
+        clock = app.services.clock
+        assert isinstance(clock, FixedClock)
+        clock.advance(timedelta(minutes=5))
+        assert app.process_outbox().sent == 1
+        first, retry = resend.idempotency_keys
+        assert first == retry  # the same key on every attempt

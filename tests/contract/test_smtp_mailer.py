@@ -366,3 +366,28 @@ def test_concurrent_sends_share_nothing(serve: Any) -> None:
         thread.join(timeout=20)
     assert not errors
     assert sorted(m["Subject"] for _, m in inbox.received) == sorted(f"#{n}" for n in range(8))
+
+
+# -- the worker with this mailer --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [(None, (1, 0, 0)), ("451 4.3.0 Try again later", (0, 1, 0)),
+     ("550 5.1.1 No such user here", (0, 0, 1))],
+)  # fmt: skip
+def test_the_worker_sends_retries_or_gives_up_by_the_servers_reply(
+    serve: Any, reply: str | None, outcome: tuple[int, int, int]
+) -> None:
+    from tickex.application.register_user import RegisterUser
+    from tickex.facade import TickEx
+
+    inbox, port = serve()
+    inbox.rcpt_reply = reply
+    app = TickEx.in_memory(mailer=plain_mailer(port))
+    app.register_user(RegisterUser(email="ana@example.com", password="correct horse 42",
+                                   name="Ana"))  # fmt: skip
+    run = app.process_outbox()
+    assert (run.sent, run.retried, run.dead) == outcome
+    if reply is None:
+        body = inbox.only().get_body(("plain",))
+        assert body is not None
+        assert "verify-email?token=" in body.get_content()
