@@ -103,7 +103,11 @@ class SmtpMailer(Mailer):
                 retryable=not 500 <= code < 600,
             ) from None
         except smtplib.SMTPResponseException as exc:  # sender refused, data refused, greeting
-            what = "sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "email"
+            what = (
+                "sender" if isinstance(exc, smtplib.SMTPSenderRefused)
+                else "connection" if isinstance(exc, smtplib.SMTPConnectError)
+                else "email"
+            )  # fmt: skip
             raise DeliveryError(
                 f"the SMTP server {self.server} refused the {what}: "
                 f"{_reply(exc.smtp_code, exc.smtp_error)}",
