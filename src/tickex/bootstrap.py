@@ -21,6 +21,7 @@ from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.adapters.oidc import GOOGLE_ISSUER, HttpOidcClient
+from tickex.adapters.smtp_mail import SmtpMailer
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.services import Services
 from tickex.domain.pricing import PlatformFee
@@ -66,9 +67,28 @@ def build_payments(settings: Settings) -> PaymentGateway:
 
 
 def build_mailer(settings: Settings, clock: Clock) -> Mailer:
-    """``.eml`` files in ``TICKEX_MAIL_DIR`` (the embedded default), or in memory."""
-    if settings.mail_transport() == "memory":
+    """``.eml`` files in ``TICKEX_MAIL_DIR`` (the embedded default), in memory, an SMTP
+    server (``TICKEX_SMTP_URL``) or Resend (``TICKEX_RESEND_API_KEY``; httpx comes with the
+    ``tickex[resend]`` extra)."""
+    transport = settings.mail_transport()
+    if transport == "memory":
         return InMemoryMailer()
+    if transport == "smtp":
+        endpoint = settings.smtp_endpoint()
+        assert endpoint is not None, "settings require TICKEX_SMTP_URL for smtp"
+        return SmtpMailer(
+            endpoint.host, endpoint.port, clock=clock, security=endpoint.security,
+            username=endpoint.username, password=endpoint.password, sender=settings.mail_from,
+            timeout=settings.smtp_timeout_seconds, ca_file=settings.smtp_ca_file,
+        )  # fmt: skip
+    if transport == "resend":
+        from tickex.adapters.resend_mail import ResendMailer
+
+        assert settings.resend_api_key is not None, "settings require the key for resend"
+        return ResendMailer(
+            settings.resend_api_key.get_secret_value(), sender=settings.mail_from,
+            base_url=settings.resend_base_url,
+        )  # fmt: skip
     return FileMailer(settings.mail_dir, clock, sender=settings.mail_from)
 
 

@@ -10,8 +10,11 @@ import base64
 import binascii
 import ipaddress
 import re
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,9 +31,64 @@ DATABASE_SCHEMES = (
 )
 
 
+SmtpSecurity = Literal["starttls", "tls", "plain"]
 DEV_WORKER_INTERVAL = 5.0
 GOOGLE_ISSUER = "https://accounts.google.com"
+RESEND_BASE_URL = "https://api.resend.com"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SMTP_SCHEMES: dict[str, tuple[SmtpSecurity, int]] = {
+    "smtp": ("starttls", 587),
+    "smtps": ("tls", 465),
+    "smtp+insecure": ("plain", 25),
+}
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+@dataclass(frozen=True)
+class SmtpEndpoint:
+    """``TICKEX_SMTP_URL`` taken apart."""
+
+    security: SmtpSecurity
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def parse_smtp_url(url: str) -> SmtpEndpoint:
+    """Raise ``ValueError`` (naming the URL with its password redacted) unless the URL is
+    ``smtp://``, ``smtps://`` or ``smtp+insecure://`` (to a loopback host) with a host."""
+    scheme, sep, _ = url.partition("://")
+    if (
+        not sep or scheme.lower() not in SMTP_SCHEMES
+    ):  # the URL is not repeated: it may hold a password
+        given = f"{scheme}://" if sep and len(scheme) <= 20 else "something else"
+        raise ValueError(
+            f"expected a URL starting with smtp:// (STARTTLS), smtps:// (implicit TLS) or "
+            f"smtp+insecure:// (loopback only), not {given}"
+        )
+    shown = redact_url(url)
+    parts = urlsplit(url)
+    security, default_port = SMTP_SCHEMES[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise ValueError(f"the port of {shown} is not a number from 1 to 65535") from None
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"no host in {shown}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"expected no path, query or fragment in {shown}")
+    if (parts.username is None) != (parts.password is None):
+        raise ValueError(f"expected both a user and a password, or neither, in {shown}")
+    if security == "plain" and host not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"smtp+insecure:// sends in the clear: only to 127.0.0.1, ::1 or localhost, not "
+            f"{host} (use smtp:// for STARTTLS or smtps://)"
+        )
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return SmtpEndpoint(security, host, port, username, password)
 
 
 class SettingsError(Exception):
@@ -60,14 +118,33 @@ class Settings(BaseSettings):
         description="let anyone register as an organizer (else an admin grants the role)",
     )
     # email (docs/adapters/mail.md)
-    mailer: Literal["file", "memory"] | None = Field(
+    mailer: Literal["file", "memory", "smtp", "resend"] | None = Field(
         default=None,
         description="file: one .eml file per email in TICKEX_MAIL_DIR; memory: kept in the "
-        "process (tests); default: file, memory in the test environment",
+        "process (tests); smtp: through TICKEX_SMTP_URL; resend: Resend's API with "
+        "TICKEX_RESEND_API_KEY; default: file, memory in the test environment",
     )
     mail_dir: Annotated[str, Field(min_length=1, max_length=1024)] = "var/mail"
     mail_from: Annotated[str, Field(min_length=3, max_length=320)] = (
         "TickEx <no-reply@tickex.localhost>"
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:password@host:587 (STARTTLS required), "
+        "smtps://user:password@host:465 (implicit TLS), or smtp+insecure://127.0.0.1:1025 "
+        "(no encryption: loopback only, never in production); user and password "
+        "percent-encoded",
+    )
+    smtp_timeout_seconds: Annotated[float, Field(ge=1, le=120)] = 10.0
+    smtp_ca_file: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(
+        default=None,
+        description="PEM file of the CA(s) to trust for the SMTP server's certificate "
+        "instead of the system's (a private CA)",
+    )
+    resend_api_key: SecretStr | None = None
+    resend_base_url: str = Field(
+        default=RESEND_BASE_URL,
+        description="Resend's API (https; http only on loopback, for a local fake)",
     )
     # Google sign-in (docs/adr/0009-google-sign-in.md): on when the client id and secret are set
     google_client_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
@@ -158,7 +235,55 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("google_client_secret")
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_smtp_url(value.get_secret_value())
+        return value
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        try:
+            ssl.create_default_context(cafile=value)
+        except ssl.SSLError:
+            raise ValueError(f"expected PEM certificates in {value}") from None
+        return value
+
+    @field_validator("resend_base_url")
+    @classmethod
+    def _resend_base_url(cls, value: str) -> str:
+        if not _web_url(value) or urlsplit(value).query or "#" in value:
+            raise ValueError("expected an https URL (http only on 127.0.0.1 or localhost)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _mail_transport_complete(self) -> Settings:
+        transport = self.mail_transport()
+        if transport == "smtp" and self.smtp_url is None:
+            raise ValueError("TICKEX_SMTP_URL is required when TICKEX_MAILER=smtp")
+        if transport == "resend" and self.resend_api_key is None:
+            raise ValueError("TICKEX_RESEND_API_KEY is required when TICKEX_MAILER=resend")
+        endpoint = self.smtp_endpoint()
+        if endpoint and endpoint.security == "plain" and self.environment == "production":
+            raise ValueError(
+                "TICKEX_SMTP_URL: smtp+insecure:// sends in the clear and is refused in "
+                "production; use smtp:// (STARTTLS) or smtps:// (implicit TLS)"
+            )
+        return self
+
+    def smtp_endpoint(self) -> SmtpEndpoint | None:
+        """``TICKEX_SMTP_URL`` taken apart (validated at start-up), or None when unset."""
+        if self.smtp_url is None:
+            return None
+        return parse_smtp_url(self.smtp_url.get_secret_value())
+
+    @field_validator("google_client_secret", "resend_api_key")
     @classmethod
     def _not_empty(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
@@ -208,7 +333,7 @@ class Settings(BaseSettings):
             raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
         return value
 
-    def mail_transport(self) -> Literal["file", "memory"]:
+    def mail_transport(self) -> Literal["file", "memory", "smtp", "resend"]:
         """Where emails go: ``TICKEX_MAILER``, else files (in memory for tests)."""
         if self.mailer is not None:
             return self.mailer
@@ -272,7 +397,7 @@ def _web_url(url: str) -> bool:
         return False
     if parts.scheme == "https":
         return True
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def decode_seed(value: SecretStr) -> bytes:

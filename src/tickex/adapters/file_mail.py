@@ -13,17 +13,14 @@ it sign people in or reset passwords).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
 import threading
 import uuid
-from email.message import EmailMessage as MimeMessage
-from email.policy import default as email_policy
-from email.utils import format_datetime
 from pathlib import Path
 
+from tickex.adapters.mime import key_digest, message_id_for, render_mime
 from tickex.ports.clock import Clock
 from tickex.ports.mail import DeliveryError, EmailMessage, Mailer
 
@@ -40,8 +37,8 @@ class FileMailer(Mailer):
 
     def send(self, message: EmailMessage) -> str:
         key = message.idempotency_key or uuid.uuid4().hex
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-        message_id = f"<{digest}@tickex.localhost>"
+        digest = key_digest(key)
+        message_id = message_id_for(key)
         with self._lock:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
@@ -50,30 +47,11 @@ class FileMailer(Mailer):
                 now = self.clock.now()
                 label = _UNSAFE.sub("-", key)[:40].strip("-") or "message"
                 name = f"{now:%Y%m%dT%H%M%S%fZ}-{label}-{digest}.eml"
-                self._write(self.directory / name, self._render(message, message_id))
+                mime = render_mime(message, sender=self.sender, message_id=message_id, date=now)
+                self._write(self.directory / name, mime.as_bytes())
             except OSError as exc:
                 raise DeliveryError(f"cannot write to {self.directory}: {exc}") from exc
         return message_id
-
-    def _render(self, message: EmailMessage, message_id: str) -> bytes:
-        mime = MimeMessage(policy=email_policy)  # LF line ends: friendly to editors and grep
-        mime["From"] = self.sender
-        mime["To"] = message.to
-        mime["Subject"] = message.subject
-        mime["Date"] = format_datetime(self.clock.now())
-        mime["Message-ID"] = message_id
-        for name, value in message.headers.items():
-            mime[name] = value
-        mime.set_content(message.text, cte="8bit")  # readable in a text editor, links whole
-        if message.html is not None:
-            mime.add_alternative(message.html, subtype="html", cte="8bit")
-        for attachment in message.attachments:
-            maintype, _, subtype = attachment.content_type.partition("/")
-            mime.add_attachment(
-                attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
-                filename=attachment.filename,
-            )  # fmt: skip
-        return mime.as_bytes()
 
     def _write(self, path: Path, data: bytes) -> None:
         handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".sending-")

@@ -66,8 +66,13 @@ def shared_development_keys(settings: Settings) -> dict[str, str]:
 
 
 def _mail_destination(settings: Settings) -> str:
-    if settings.mail_transport() == "file":
+    transport = settings.mail_transport()
+    if transport == "file":
         return f"written as .eml files to {os.path.abspath(settings.mail_dir)}"
+    if transport == "smtp" and settings.smtp_url is not None:
+        return f"sent through {redact_url(settings.smtp_url.get_secret_value())}"
+    if transport == "resend":
+        return f"sent through Resend ({settings.resend_base_url})"
     return "kept in memory (TICKEX_MAILER=memory)"
 
 
