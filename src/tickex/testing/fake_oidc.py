@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tickex.ports.clock import Clock
+from tickex.testing.loopback_server import LoopbackServer
 
 REMOVE = object()  # in ``id_token_overrides``: leave the claim out
 
@@ -93,7 +94,7 @@ def sign_rs256(
     return f"{signing_input}.{_b64(signature)}"
 
 
-class FakeOidcProvider:
+class FakeOidcProvider(LoopbackServer):
     def __init__(
         self,
         *,
@@ -105,6 +106,7 @@ class FakeOidcProvider:
         id_token_ttl: timedelta = timedelta(hours=1),
         jwks_max_age: int = 3600,
     ) -> None:
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uris = tuple(redirect_uris)
@@ -125,47 +127,21 @@ class FakeOidcProvider:
         self.authorize_requests = 0
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> FakeOidcProvider:
+    thread_name = "fake-oidc"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         provider = self
 
         class Handler(_Handler):
             fake = provider
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-oidc",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeOidcProvider:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
     @property
     def issuer(self) -> str:
-        assert self._server is not None, "start the provider first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.url
 
     # -- keys and tokens -------------------------------------------------------------------
     @staticmethod

@@ -30,8 +30,10 @@ import threading
 import time
 import uuid
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tickex.testing.loopback_server import LoopbackServer
 
 MAX_BODY_BYTES = 45 * 1024 * 1024  # Resend: 40 MB of attachments after base64
 MAX_RECIPIENTS = 50
@@ -49,8 +51,9 @@ DEFAULT_NAMES = {
 }
 
 
-class FakeResend:
+class FakeResend(LoopbackServer):
     def __init__(self, *, api_key: str = "re_test_0123456789abcdef") -> None:
+        super().__init__()
         self.api_key = api_key
         self.emails: list[dict[str, Any]] = []
         self.requests = 0
@@ -60,47 +63,21 @@ class FakeResend:
         self._failures: deque[tuple[int, str, str]] = deque()
         self._idempotent: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (digest, answer)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> FakeResend:
+    thread_name = "fake-resend"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(_Handler):
             resend = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-resend",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeResend:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.url
 
     # -- steering ---------------------------------------------------------------------------
     def fail_next(
