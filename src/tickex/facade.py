@@ -38,6 +38,12 @@ from tickex.application.create_organizer import CreateOrganizer, create_organize
 from tickex.application.create_promo_code import CreatePromoCode, create_promo_code
 from tickex.application.create_quota import CreateQuota, ResizeQuota, create_quota, resize_quota
 from tickex.application.create_ticket_type import CreateTicketType, create_ticket_type
+from tickex.application.dead_letters import (
+    ListDeadMessages,
+    RetryDeadMessages,
+    list_dead_messages,
+    retry_dead_messages,
+)
 from tickex.application.disable_user import DisableUser, disable_user
 from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
 from tickex.application.get_checkout import CheckoutView, GetCheckout, get_checkout
@@ -122,6 +128,7 @@ from tickex.domain.identity import Principal, StaffCredential, User
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest
+from tickex.domain.outbox import OutboxMessage
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
@@ -332,3 +339,11 @@ class TickEx:
 
     def process_outbox(self, command: ProcessOutbox | None = None) -> OutboxRun:
         return process_outbox(self.services, command or ProcessOutbox())
+
+    def list_dead_messages(
+        self, command: ListDeadMessages | None = None
+    ) -> tuple[OutboxMessage, ...]:
+        return list_dead_messages(self.services, command or ListDeadMessages())
+
+    def retry_dead_messages(self, command: RetryDeadMessages) -> int:
+        return retry_dead_messages(self.services, command)

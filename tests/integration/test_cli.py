@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.application.authenticate import Authenticate
 from tickex.application.confirm_payment import ConfirmPayment
 from tickex.application.get_event import GetEvent
@@ -21,6 +23,7 @@ from tickex.domain.identity import Role
 from tickex.entrypoints.cli import main
 from tickex.entrypoints.demo import DEMO_LOGIN, DEMO_SLUG
 from tickex.facade import TickEx
+from tickex.ports.mail import DeliveryError
 from tickex.settings import Settings
 
 
@@ -216,3 +219,43 @@ def test_create_admin_takes_no_password_argument() -> None:
     with pytest.raises(SystemExit) as exited:
         main(["create-admin", "--email", "a@b.example", "--name", "A", "--password", "x" * 20])
     assert exited.value.code == 2
+
+
+class _Refusing(InMemoryMailer):
+    def send(self, message: Any) -> str:
+        raise DeliveryError("550 no such mailbox", retryable=False)
+
+
+def test_dead_outbox_messages_are_listed_and_queued_again_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/tickex.db"
+    env = {**os.environ, "TICKEX_DATABASE_URL": url, "TICKEX_MAIL_DIR": str(tmp_path / "mail")}
+
+    def tickex(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "tickex.entrypoints.cli", *args], env=env,
+                              capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
+
+    assert tickex("migrate").returncode == 0
+    assert tickex("seed-demo").returncode == 0
+    app = TickEx.from_settings(Settings.load(database_url=url), mailer=_Refusing())
+    try:
+        assert app.process_outbox().dead == 1  # the demo organizer's verification email
+        [dead] = app.list_dead_messages()
+    finally:
+        app.services.storage.close()
+
+    listed = tickex("outbox", "dead")
+    assert listed.returncode == 0, listed.stderr
+    assert dead.id in listed.stdout
+    assert "550 no such mailbox" in listed.stdout
+    assert "token" not in listed.stdout  # never the payload (it holds the link)
+    assert "1 dead message(s)" in listed.stdout
+
+    assert tickex("outbox", "retry").returncode == 2  # neither ids nor --all
+    assert tickex("outbox", "retry", "no-such-id").returncode == 1
+    retried = tickex("outbox", "retry", dead.id)
+    assert retried.returncode == 0, retried.stderr
+    assert "1 message(s) queued again" in retried.stdout
+    assert "0 dead message(s)" in tickex("outbox", "dead").stdout
+    assert tickex("outbox", "retry", "--all").stdout.startswith("0 message(s)")

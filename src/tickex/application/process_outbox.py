@@ -67,10 +67,10 @@ def process_outbox(services: Services, command: ProcessOutbox) -> OutboxRun:
             assert current is not None
             if err is None:
                 current.succeeded()
+            elif perm:
+                current.gave_up(services.clock.now(), err)
             else:
                 current.failed(services.clock.now(), err)
-                if perm:
-                    current.status = OutboxStatus.DEAD
             uow.outbox.save(current)
             return current.status
 

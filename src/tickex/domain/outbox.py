@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from tickex.domain.errors import InvalidTransition
+
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
@@ -51,3 +53,20 @@ class OutboxMessage:
             self.status = OutboxStatus.DEAD
         else:
             self.available_at = now + backoff(self.attempts)
+
+    def gave_up(self, now: datetime, error: str) -> None:
+        """A failure no retry can fix (a refused recipient, bad credentials): dead now."""
+        self.attempts += 1
+        self.last_error = error[:500]
+        self.available_at = now
+        self.status = OutboxStatus.DEAD
+
+    def revive(self, now: datetime) -> None:
+        """A person fixed the cause (settings, a provider outage): deliver it again from the
+        first attempt, now. Only a dead message revives; its idempotency key stays, so a
+        provider that took it once still takes it once."""
+        if self.status is not OutboxStatus.DEAD:
+            raise InvalidTransition(f"only a dead message is retried, not a {self.status} one")
+        self.status = OutboxStatus.PENDING
+        self.attempts = 0
+        self.available_at = now

@@ -41,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     admin.add_argument("--email", required=True, help="the admin's email (to log in with)")
     admin.add_argument("--name", required=True, help="the admin's name")
+    outbox = sub.add_parser("outbox", help="the messages the worker gave up on")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    dead = outbox_sub.add_parser("dead", help="list dead messages, oldest first")
+    dead.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    retry = outbox_sub.add_parser("retry", help="deliver dead messages again, from attempt 1")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("ids", nargs="*", default=[], help="message ids (from 'outbox dead')")
+    which.add_argument("--all", action="store_true", help="every dead message")
     args = parser.parse_args(argv)
     try:
         settings = Settings.load()
@@ -71,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"migrated {redact_url(settings.database_url)}")
         elif args.command == "create-admin":
             return _create_admin(app, args.email, args.name)
+        elif args.command == "outbox":
+            return _outbox(app, args)
         else:
             from tickex.entrypoints.demo import DEMO_LOGIN, seed_demo
 
@@ -83,6 +93,35 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         app.services.storage.close()
     return 0
+
+
+def _outbox(app: TickEx, args: argparse.Namespace) -> int:
+    """``outbox dead`` prints id, kind, attempts, time and last error (never a payload: it
+    may hold a sign-in link); ``outbox retry`` revives them."""
+    from pydantic import ValidationError
+
+    from tickex.application.dead_letters import ListDeadMessages, RetryDeadMessages
+    from tickex.domain.errors import DomainError
+
+    try:
+        if args.outbox_command == "dead":
+            messages = app.list_dead_messages(ListDeadMessages(limit=args.limit))
+            for m in messages:
+                print(f"{m.id}  {m.kind.value:<16} attempts {m.attempts}  "
+                      f"{m.available_at:%Y-%m-%d %H:%M:%S}Z  {m.last_error[:120]}")  # fmt: skip
+            print(f"{len(messages)} dead message(s)")
+            return 0
+        command = (
+            RetryDeadMessages(every=True) if args.all else RetryDeadMessages(message_ids=args.ids)
+        )
+        print(f"{app.retry_dead_messages(command)} message(s) queued again")
+        return 0
+    except ValidationError as exc:
+        print(f"outbox: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"outbox: {exc}", file=sys.stderr)
+        return 1
 
 
 def _create_admin(app: TickEx, email: str, name: str) -> int:

@@ -221,6 +221,12 @@ class OutboxRepository(ABC):
     def save(self, message: OutboxMessage) -> None: ...
     @abstractmethod
     def pending_count(self) -> int: ...
+    @abstractmethod
+    def dead(self, limit: int) -> list[OutboxMessage]:
+        """Messages the worker gave up on, oldest first (by ``available_at``)."""
+
+    @abstractmethod
+    def dead_count(self) -> int: ...
 
 
 class ProcessedEventRepository(ABC):

@@ -449,6 +449,24 @@ class StorageContract:
         assert [m.id for m in in_uow(storage, lambda uow: uow.outbox.due(b.T0, 10))] == [now.id]
         assert in_uow(storage, lambda uow: uow.outbox.pending_count()) == 2
 
+    def test_dead_outbox_messages_are_listed_oldest_first_and_counted(
+        self, storage: Storage
+    ) -> None:
+        older = b.outbox_message(available_at=b.T0 - timedelta(hours=2))
+        newer = b.outbox_message(available_at=b.T0 - timedelta(hours=1))
+        alive = b.outbox_message(available_at=b.T0)
+        in_uow(storage, lambda uow: [uow.outbox.add(m) for m in (newer, alive, older)])
+        for message in (newer, older):
+            message.gave_up(message.available_at, "550 no such mailbox")
+        in_uow(storage, lambda uow: [uow.outbox.save(m) for m in (newer, older)])
+        dead = in_uow(storage, lambda uow: uow.outbox.dead(10))
+        assert [m.id for m in dead] == [older.id, newer.id]
+        assert dead[0].last_error == "550 no such mailbox"
+        assert in_uow(storage, lambda uow: uow.outbox.dead(1))[0].id == older.id
+        assert in_uow(storage, lambda uow: uow.outbox.dead_count()) == 2
+        assert in_uow(storage, lambda uow: uow.outbox.pending_count()) == 1
+        assert [m.id for m in in_uow(storage, lambda uow: uow.outbox.due(b.T0, 10))] == [alive.id]
+
     def test_outbox_idempotency_key_is_unique(self, storage: Storage) -> None:
         in_uow(storage, lambda uow: uow.outbox.add(b.outbox_message(idempotency_key="k1")))
         with pytest.raises(Conflict):

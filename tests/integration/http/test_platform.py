@@ -19,6 +19,7 @@ from tests.integration.http.conftest import (
     order_body,
 )
 from tickex.adapters.memory.storage import InMemoryStorage
+from tickex.domain.outbox import MessageKind, OutboxMessage
 from tickex.entrypoints.http import create_app
 from tickex.entrypoints.http.observability import CONTENT_SECURITY_POLICY
 from tickex.entrypoints.http.problems import STATUS_BY_CODE, status_for
@@ -193,6 +194,7 @@ def test_metrics_count_requests_orders_rejections_and_the_outbox(
     pending = tickex.services.transaction(lambda uow: uow.outbox.pending_count())
     assert pending > 0  # the paid order's tickets wait for delivery
     assert _sample(text, "tickex_outbox_pending") == pending
+    assert _sample(text, "tickex_outbox_dead") == 0
     tickex.process_outbox()
     assert _sample(client.get("/metrics").text, "tickex_outbox_pending") == 0
 
@@ -260,3 +262,13 @@ def test_other_http_errors_are_problems_named_after_their_status(tickex: TickEx)
         assert upstream.status_code == 502
         assert upstream.json()["code"] == "internal_error"
         assert "hunter2" not in upstream.text
+
+
+def test_dead_outbox_messages_show_in_the_metrics(tickex: TickEx, shop: Shop) -> None:
+    now = tickex.services.clock.now()
+    message = OutboxMessage(id="m-dead", kind=MessageKind.NOTIFY_CUSTOMER, payload={},
+                            idempotency_key="k-dead", created_at=now, available_at=now)  # fmt: skip
+    message.gave_up(now, "550")
+    tickex.services.transaction(lambda uow: uow.outbox.add(message))
+    with TestClient(create_app(tickex)) as client:
+        assert _sample(client.get("/metrics").text, "tickex_outbox_dead") == 1

@@ -82,7 +82,7 @@ def build_app(
     metrics: HttpMetrics | None = None,
 ) -> Litestar:
     limits = RateLimits.build(limiter, policies, trusted_proxies)
-    metrics = metrics or HttpMetrics(lambda: 0)
+    metrics = metrics or HttpMetrics(lambda: (0, 0))
     return Litestar(
         route_handlers=[place_order, get_order, list_events, login],
         exception_handlers=exception_handlers(),
@@ -255,7 +255,7 @@ def test_with_the_store_down_requests_go_through_and_a_warning_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     down = RedisRateLimiter("redis://127.0.0.1:1/0", timeout=0.2)
-    metrics = HttpMetrics(lambda: 0)
+    metrics = HttpMetrics(lambda: (0, 0))
     with (
         caplog.at_level(logging.WARNING, "tickex.http.rate_limit"),
         TestClient(build_app(down, metrics=metrics)) as client,
@@ -275,7 +275,7 @@ def test_with_the_store_down_requests_go_through_and_a_warning_is_logged(
 def test_a_fail_closed_policy_answers_503_with_the_store_down() -> None:
     down = RedisRateLimiter("redis://127.0.0.1:1/0", timeout=0.2)
     policies = {"placeOrder": RatePolicy(limit=5, window_seconds=60, fail_open=False)}
-    metrics = HttpMetrics(lambda: 0)
+    metrics = HttpMetrics(lambda: (0, 0))
     with TestClient(build_app(down, policies, metrics=metrics)) as client:
         response = order(client)
         assert_problem(response, 503, "rate_limit_unavailable")

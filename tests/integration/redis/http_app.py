@@ -71,6 +71,6 @@ def create() -> Litestar:
         exception_handlers=exception_handlers(),
         middleware=middleware,
         stores=stores,
-        before_send=[response_hook(HttpMetrics(lambda: 0)), worker_pid],
+        before_send=[response_hook(HttpMetrics(lambda: (0, 0))), worker_pid],
         logging_config=None,
     )

@@ -494,6 +494,13 @@ class _Outbox(_Repo, OutboxRepository):
     def pending_count(self) -> int:
         return sum(1 for m in self._uow.scan(self.table) if m.status is OutboxStatus.PENDING)
 
+    def dead(self, limit: int) -> list[OutboxMessage]:
+        found = self._find(lambda m: m.status is OutboxStatus.DEAD)
+        return sorted(found, key=lambda m: (m.available_at, m.created_at, m.id))[:limit]
+
+    def dead_count(self) -> int:
+        return sum(1 for m in self._uow.scan(self.table) if m.status is OutboxStatus.DEAD)
+
 
 class _ProcessedEvents(_Repo, ProcessedEventRepository):
     table = "processed_events"

@@ -685,7 +685,21 @@ class MongoOutboxRepository(_Repo, OutboxRepository):
         self._w.remember(f"save of outbox message {key!r}", undo)
 
     def pending_count(self) -> int:
-        query = {"status": OutboxStatus.PENDING.value}
+        return self._count(OutboxStatus.PENDING)
+
+    def dead(self, limit: int) -> list[OutboxMessage]:
+        docs = self._many(
+            {"status": OutboxStatus.DEAD.value},
+            [*time_sort("available_at"), *time_sort("created_at"), ("_id", 1)],
+            limit,
+        )
+        return [m.outbox_message(doc) for doc in docs]
+
+    def dead_count(self) -> int:
+        return self._count(OutboxStatus.DEAD)
+
+    def _count(self, status: OutboxStatus) -> int:
+        query = {"status": status.value}
         return self._w.read(lambda s: self._c.count_documents(query, session=s))
 
 

@@ -126,6 +126,7 @@ DEFAULT_BUSY_TIMEOUT_S = 15.0
 _BEGIN_OPTION = "tickex_begin"  # execution option: "deferred" for snapshot reads (SQLite)
 _ACTIVE = str(HoldStatus.ACTIVE)
 _PENDING = str(OutboxStatus.PENDING)
+_DEAD = str(OutboxStatus.DEAD)
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -1425,6 +1426,13 @@ class _Outbox(_Repo, OutboxRepository):
         )
         return [self._load(r) for r in rows]
 
+    def dead(self, limit: int) -> list[OutboxMessage]:
+        c = self.table.c
+        rows = self._all(
+            c.status == _DEAD, order_by=(c.available_at, c.created_at, c.id), limit=limit
+        )
+        return [self._load(r) for r in rows]
+
     def save(self, message: OutboxMessage) -> None:
         """Not versioned, as in the reference: the worker owns a message while sending.
         Like the reference it stores a message that was never added."""
@@ -1435,7 +1443,13 @@ class _Outbox(_Repo, OutboxRepository):
             self.add(message)
 
     def pending_count(self) -> int:
-        stmt = select(func.count()).select_from(self.table).where(self.table.c.status == _PENDING)
+        return self._count(_PENDING)
+
+    def dead_count(self) -> int:
+        return self._count(_DEAD)
+
+    def _count(self, status: str) -> int:
+        stmt = select(func.count()).select_from(self.table).where(self.table.c.status == status)
         return int(self._uow.read(stmt)[0][0])
 
 

@@ -83,7 +83,9 @@ def create_app(
     by ``app.services.rate_limiter``.
     """
     limits = RateLimits.build(app.services.rate_limiter, rate_policies, trusted_proxies)
-    metrics = HttpMetrics(lambda: app.services.read(lambda uow: uow.outbox.pending_count()))
+    metrics = HttpMetrics(
+        lambda: app.services.read(lambda uow: (uow.outbox.pending_count(), uow.outbox.dead_count()))
+    )
     swagger = SelfHostedSwagger(path="/swagger")
     lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
     if worker_interval is not None:

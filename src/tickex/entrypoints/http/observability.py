@@ -101,18 +101,30 @@ class RequestClockMiddleware(ASGIMiddleware):
 
 
 # -- metrics --------------------------------------------------------------------------
-class _Backlog(Collector):
-    """The outbox backlog, read from storage when Prometheus scrapes."""
+#: the outbox's (pending, dead) message counts, read in one go
+OutboxCounts = Callable[[], tuple[int, int]]
 
-    def __init__(self, pending: Callable[[], int]) -> None:
-        self._pending = pending
+
+class _Backlog(Collector):
+    """The outbox backlog and its dead letters, read from storage when Prometheus scrapes
+    (alert on ``tickex_outbox_dead`` > 0: each one waits for a person)."""
+
+    def __init__(self, counts: OutboxCounts) -> None:
+        self._counts = counts
 
     def collect(self) -> Iterable[Metric]:
-        gauge = GaugeMetricFamily(
+        pending, dead = self._counts()
+        backlog = GaugeMetricFamily(
             "tickex_outbox_pending", "Outbox messages waiting to be delivered"
         )
-        gauge.add_metric([], float(self._pending()))
-        yield gauge
+        backlog.add_metric([], float(pending))
+        yield backlog
+        given_up = GaugeMetricFamily(
+            "tickex_outbox_dead",
+            "Outbox messages the worker gave up on (tickex outbox dead / retry)",
+        )
+        given_up.add_metric([], float(dead))
+        yield given_up
 
     def describe(self) -> Iterable[Metric]:
         return []  # do not touch storage when the collector is registered
@@ -123,7 +135,7 @@ class HttpMetrics:
     """Prometheus metrics of one application, in a registry of its own (never the global
     one: a process may build many applications, tests do)."""
 
-    outbox_pending: Callable[[], int]
+    outbox_counts: OutboxCounts
     registry: CollectorRegistry = field(init=False)
     requests: Counter = field(init=False)
     latency: Histogram = field(init=False)
@@ -160,7 +172,7 @@ class HttpMetrics:
             "(allowed: the policy fails open; refused: 503)",
             ["policy", "outcome"], registry=registry,
         )  # fmt: skip
-        registry.register(_Backlog(self.outbox_pending))
+        registry.register(_Backlog(self.outbox_counts))
 
 
 # -- the before_send hook -------------------------------------------------------------
