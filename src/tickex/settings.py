@@ -339,6 +339,17 @@ class Settings(BaseSettings):
             return self.mailer
         return "memory" if self.environment == "test" else "file"
 
+    def mail_warning(self) -> str | None:
+        """What an operator must hear at start-up: in production, emails that nobody
+        receives (tickets, sign-in links) are an outage, not a default."""
+        transport = self.mail_transport()
+        if self.environment != "production" or transport in ("smtp", "resend"):
+            return None
+        return (
+            f"TICKEX_MAILER is {transport}: emails (tickets, sign-in and reset links) are not "
+            "delivered to anyone; set TICKEX_MAILER=smtp or resend"
+        )
+
     def in_process_worker_interval(self) -> float | None:
         """Seconds between the API process's own worker rounds, or None for none."""
         interval = self.worker_interval

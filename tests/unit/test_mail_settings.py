@@ -126,3 +126,23 @@ def test_serve_says_where_the_emails_go_without_the_password() -> None:
     assert _mail_destination(smtp) == "sent through smtps://mailer:***@smtp.example.com"
     resend = Settings.load(mailer="resend", resend_api_key="re_hunter22")
     assert _mail_destination(resend) == "sent through Resend (https://api.resend.com)"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "warned"),
+    [
+        ({**PRODUCTION}, True),  # the default (files) in production
+        ({**PRODUCTION, "mailer": "memory"}, True),
+        ({**PRODUCTION, "mailer": "resend", "resend_api_key": "re_live_123"}, False),
+        ({**PRODUCTION, "mailer": "smtp", "smtp_url": "smtps://u:p@smtp.example.com"}, False),
+        ({"environment": "development"}, False),  # files are the point of development
+    ],
+)
+def test_production_without_a_delivering_mailer_is_warned_about(
+    overrides: dict[str, object], warned: bool
+) -> None:
+    warning = Settings.load(**overrides).mail_warning()
+    assert (warning is not None) == warned
+    if warning is not None:
+        assert "not delivered" in warning
+        assert "TICKEX_MAILER=smtp or resend" in warning

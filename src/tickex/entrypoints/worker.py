@@ -80,6 +80,8 @@ def serve_worker(interval: float | None = None) -> int:
         signal.signal(signum, on_signal)
     tickex = TickEx.from_settings(settings)
     logger.info("worker started", extra={"fields": {"interval_seconds": interval}})
+    if (warning := settings.mail_warning()) is not None:
+        logger.warning(warning)
     try:
         rounds = run_worker(tickex, interval, stop)
     finally:

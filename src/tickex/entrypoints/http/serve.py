@@ -114,15 +114,16 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
     if settings.environment != "production":
         _migrate(settings)  # development just works; production migrates as a release step
     base = f"http://{host}:{port}"
-    print(
-        f"TickEx API      {base}/v1/events\n"
-        f"API docs        {base}/docs  (OpenAPI: {base}/schema/openapi.json)\n"
-        f"health          {base}/healthz  {base}/readyz  metrics: {base}/metrics\n"
-        f"storage         {redact_url(settings.database_url)}\n"
-        f"emails          {_mail_destination(settings)}\n"
-        "stop with Ctrl-C",
-        file=sys.stderr,
-    )
+    lines = [
+        f"TickEx API      {base}/v1/events",
+        f"API docs        {base}/docs  (OpenAPI: {base}/schema/openapi.json)",
+        f"health          {base}/healthz  {base}/readyz  metrics: {base}/metrics",
+        f"storage         {redact_url(settings.database_url)}",
+        f"emails          {_mail_destination(settings)}",
+    ]
+    if (warning := settings.mail_warning()) is not None:
+        lines.append(f"WARNING         {warning}")
+    print("\n".join([*lines, "stop with Ctrl-C"]), file=sys.stderr)
     if importlib.util.find_spec("granian") is not None:
         from granian import Granian
         from granian.constants import Interfaces
