@@ -13,6 +13,7 @@ import pytest
 from tickex.adapters.file_mail import FileMailer
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
+from tickex.adapters.mime import render_mime
 from tickex.bootstrap import build_mailer
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
 from tickex.settings import Settings
@@ -60,6 +61,54 @@ def test_each_email_is_a_complete_message_a_mail_program_reads(tmp_path: Path) -
     (attached,) = list(parsed.iter_attachments())
     assert attached.get_filename() == "ticket.pdf"
     assert attached.get_content() == b"%PDF-1.7 fake"
+
+
+def test_images_with_a_content_id_are_shown_inline_by_the_html(tmp_path: Path) -> None:
+    first = Attachment("ticket-A5W2-1.png", "image/png", b"\x89PNG one", "ticket-A5W2-1@tickex")
+    second = Attachment("ticket-A5W2-2.png", "image/png", b"\x89PNG two", "ticket-A5W2-2@tickex")
+    pdf = Attachment("terms.pdf", "application/pdf", b"%PDF-1.7 fake")
+    FileMailer(tmp_path, FixedClock()).send(
+        EmailMessage(to="ana@example.com", subject="Your tickets", text="code: t1\ncode: t2",
+                     html='<img src="cid:ticket-A5W2-1@tickex"><img src="cid:ticket-A5W2-2@t'
+                          'ickex">',
+                     attachments=(first, pdf, second), idempotency_key="deliver:order-1")
+    )  # fmt: skip
+    (parsed,) = read_all(tmp_path)
+    assert parsed.get_content_type() == "multipart/mixed"
+    alternative = next(parsed.iter_parts())
+    plain, related = alternative.iter_parts()
+    assert "code: t1" in plain.get_content()
+    assert (related.get_content_type(), related.get_param("type")) == (
+        "multipart/related", "text/html"
+    )  # fmt: skip
+    html, *images = related.iter_parts()
+    assert 'src="cid:ticket-A5W2-1@tickex"' in html.get_content()
+    assert [(i["Content-ID"], i.get_content_disposition(), i.get_filename(), i.get_content())
+            for i in images] == [
+        ("<ticket-A5W2-1@tickex>", "inline", "ticket-A5W2-1.png", b"\x89PNG one"),
+        ("<ticket-A5W2-2@tickex>", "inline", "ticket-A5W2-2.png", b"\x89PNG two"),
+    ]  # fmt: skip
+    assert [a.get_filename() for a in parsed.iter_attachments()] == ["terms.pdf"]
+
+
+def test_without_html_an_image_with_a_content_id_is_a_plain_attachment(tmp_path: Path) -> None:
+    image = Attachment("ticket-A5W2-1.png", "image/png", b"\x89PNG one", "ticket-A5W2-1@tickex")
+    FileMailer(tmp_path, FixedClock()).send(
+        EmailMessage(to="ana@example.com", subject="Your tickets", text="code: t1",
+                     attachments=(image,))
+    )  # fmt: skip
+    (parsed,) = read_all(tmp_path)
+    (attached,) = parsed.iter_attachments()
+    assert (attached.get_filename(), attached.get_content()) == ("ticket-A5W2-1.png", image.data)
+
+
+@pytest.mark.parametrize("content_id", ["<a@b>", "a b", "x" * 128, "qr-é"])
+def test_a_content_id_that_cannot_be_a_header_is_refused(tmp_path: Path, content_id: str) -> None:
+    image = Attachment("qr.png", "image/png", b"\x89PNG", content_id)
+    message = EmailMessage(to="a@example.com", subject="s", text="t", html="<p>t</p>",
+                           attachments=(image,))  # fmt: skip
+    with pytest.raises(ValueError, match="Content-ID"):
+        render_mime(message, sender="s@example.com", message_id="<m@x>", date=FixedClock().now())
 
 
 def test_the_same_idempotency_key_is_written_once(tmp_path: Path) -> None:
