@@ -4,17 +4,28 @@ folder relies on (complete messages, written once per idempotency key, never hal
 from __future__ import annotations
 
 import email
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
 import pytest
 
+from tests.qr_decoder import decode_qr
 from tickex.adapters.file_mail import FileMailer
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.mime import render_mime
+from tickex.application.check_in import CheckInTicket
+from tickex.application.confirm_payment import ConfirmPayment
+from tickex.application.create_event import CreateEvent
+from tickex.application.create_organizer import CreateOrganizer
+from tickex.application.create_ticket_type import CreateTicketType
+from tickex.application.event_input import VenueInput
+from tickex.application.place_order import OrderItem, PlaceOrder
+from tickex.application.publish_event import PublishEvent
 from tickex.bootstrap import build_mailer
+from tickex.facade import TickEx
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
 from tickex.settings import Settings
 from tickex.testing.contracts import MailerContract
@@ -148,3 +159,56 @@ def test_files_are_the_default_outside_tests_and_memory_in_tests(tmp_path: Path)
     assert isinstance(build_mailer(Settings.load(environment="test"), clock), InMemoryMailer)
     chosen = Settings.load(environment="test", mailer="file", mail_dir=str(tmp_path))
     assert isinstance(build_mailer(chosen, clock), FileMailer)
+
+
+def test_the_ticket_email_on_disk_carries_qr_codes_the_door_admits(tmp_path: Path) -> None:
+    """End to end with the embedded default: order, payment, the worker writes the .eml;
+    the file parsed back holds a PNG per ticket, inline beside the HTML, that decodes to a
+    token the door admits."""
+    clock = FixedClock()
+    app = TickEx.in_memory(clock=clock, mailer=FileMailer(tmp_path, clock))
+    org = app.create_organizer(CreateOrganizer(name="Nightjar", email="hi@nightjar.example"))
+    starts = clock.now() + timedelta(days=30)
+    event = app.create_event(
+        CreateEvent(
+            organizer_id=org.id,
+            title="Nightjar Live",
+            slug="nightjar-live",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=3),
+            venue=VenueInput(name="Hall", address="1 Quay St"),
+        )
+    )
+    ga = app.create_ticket_type(
+        CreateTicketType(
+            organizer_id=org.id, event_id=event.id, name="GA", price_minor=2500, quantity_total=9
+        )
+    )
+    app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
+    order = app.place_order(
+        PlaceOrder(
+            event_id=event.id,
+            customer_email="ana@example.com",
+            items=[OrderItem(ticket_type_id=ga.id, quantity=2)],
+        )
+    )
+    app.confirm_payment(ConfirmPayment(
+        provider="local", provider_event_id="evt_1", order_id=order.order_id,
+        amount_minor=order.totals.total.amount_minor, currency="EUR"))  # fmt: skip
+    assert app.process_outbox().sent == 1
+
+    (parsed,) = read_all(tmp_path)
+    plain, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content().count("code: ") == 2
+    images = [p for p in parsed.walk() if p.get_content_type() == "image/png"]
+    assert [p.get_filename() for p in images] == [
+        f"ticket-{order.order_code}-1.png", f"ticket-{order.order_code}-2.png"
+    ]  # fmt: skip
+    for n, image in enumerate(images):
+        content_id = image["Content-ID"].strip("<>")
+        assert f'src="cid:{content_id}"' in html.get_content()
+        [token] = decode_qr(image.get_content())
+        scan = app.check_in(CheckInTicket(event_id=event.id, token=token, nonce=f"nonce-eml-{n}"))
+        assert scan.decision.accepted
