@@ -29,8 +29,9 @@ from tickex.ports.signer import TicketClaims
 from tickex.ports.unit_of_work import UnitOfWork
 
 LEASE = timedelta(minutes=5)
-# QR codes attached to one ticket email (~1.2 KB each as base64): 50 keep it near 70 KB,
-# far below any provider's limit; the order page (GET /v1/orders/{id}?email=) has them all
+# QR codes attached to one ticket email. A ticket adds about 2 KB to the message (its PNG
+# as base64, its token in the text and the HTML): 50 make about 100 KB, far below any
+# provider's limit (10 MB and up); the order page (GET /v1/orders/{id}?email=) has them all
 MAX_QR_CODES_PER_EMAIL = 50
 _FILE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
