@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.qr_decoder import decode_qr
 from tickex.adapters.file_mail import FileMailer
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
@@ -29,6 +28,7 @@ from tickex.facade import TickEx
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
 from tickex.settings import Settings
 from tickex.testing.contracts import MailerContract
+from tickex.testing.qr_reader import decode_qr
 
 
 class TestFileMailer(MailerContract):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.qr_decoder import decode_qr, grey_pixels, read_qr
 from tickex.adapters.ed25519_signer import Ed25519TicketSigner
 from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.system import SystemSecretGenerator, UuidIdGenerator
 from tickex.ports.qr import BYTE_CAPACITY, QrCodeTooLong
 from tickex.ports.signer import TicketClaims
+from tickex.testing.qr_reader import decode_qr, grey_pixels, read_qr
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TOKEN_LENGTH = 171  # v1|<32 hex event id>|<27-character secret>, base64url, "." + signature

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import ValidationError
 
-from tests.qr_decoder import decode_qr, grey_pixels
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
@@ -73,6 +72,7 @@ from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.facade import TickEx
 from tickex.ports.signer import TicketClaims
 from tickex.ports.unit_of_work import UnitOfWork
+from tickex.testing.qr_reader import decode_qr, grey_pixels
 
 T = TypeVar("T")
 
