@@ -43,6 +43,7 @@ from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
 from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
+from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.sql import SqlStorage, normalize_url
 from tickex.adapters.sql import schema as s
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
@@ -86,6 +87,7 @@ def services_for(storage: SqlStorage) -> Services:
         rate_limiter=InMemoryRateLimiter(clock),
         passwords=InMemoryPasswordHasher(),
         access_tokens=InMemoryAccessTokens(clock=clock),
+        qr=QrcodePngRenderer(),
     )
 
 

@@ -21,6 +21,7 @@ from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.adapters.oidc import GOOGLE_ISSUER, HttpOidcClient
+from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.smtp_mail import SmtpMailer
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.services import Services
@@ -178,6 +179,7 @@ class Container(containers.DeclarativeContainer):
     access_tokens = providers.Singleton(build_access_tokens, settings, clock)
     secret_box = providers.Singleton(build_secret_box, settings)
     oidc = providers.Singleton(build_oidc, settings, clock)
+    qr = providers.Singleton(QrcodePngRenderer)
 
     services = providers.Singleton(
         Services,
@@ -193,6 +195,7 @@ class Container(containers.DeclarativeContainer):
         rate_limiter=rate_limiter,
         passwords=passwords,
         access_tokens=access_tokens,
+        qr=qr,
         platform_fee=platform_fee,
         public_url=settings.provided.public_url,
         refresh_token_ttl=providers.Factory(

@@ -66,6 +66,18 @@ def test_the_request_is_resends_wire_format(resend: FakeResend, mailer: ResendMa
     assert resend.idempotency_keys == ["deliver:order-1"]
 
 
+def test_an_image_the_html_shows_inline_carries_its_content_id(
+    resend: FakeResend, mailer: ResendMailer
+) -> None:
+    qr = Attachment("ticket-A5W2-1.png", "image/png", b"\x89PNG fake", "ticket-A5W2-1@tickex")
+    mailer.send(hello(html='<img src="cid:ticket-A5W2-1@tickex">', attachments=(qr,)))
+    mailer.send(hello("deliver:order-2", attachments=(qr,)))  # no HTML: a plain attachment
+    with_html, text_only = resend.emails
+    assert with_html["attachments"][0]["content_id"] == "ticket-A5W2-1@tickex"
+    assert "content_id" not in text_only["attachments"][0]
+    assert resend.attachments_of(with_html) == [("ticket-A5W2-1.png", qr.data)]
+
+
 def test_the_same_key_answers_the_same_id_and_sends_once(
     resend: FakeResend, mailer: ResendMailer
 ) -> None:

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
+from tickex.adapters.mime import render_mime
+from tickex.application import process_outbox as process_outbox_module
 from tickex.application.cancel_event import CancelEvent
 from tickex.application.cancel_order import CancelOrder
 from tickex.application.check_in import CheckInTicket, ScanResult
@@ -70,6 +72,7 @@ from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.facade import TickEx
 from tickex.ports.signer import TicketClaims
 from tickex.ports.unit_of_work import UnitOfWork
+from tickex.testing.qr_reader import decode_qr, grey_pixels
 
 T = TypeVar("T")
 
@@ -1383,7 +1386,88 @@ def test_outbox_delivers_the_tickets_by_email(shop: Shop) -> None:
     assert placed.order_code in mail.subject
     assert mail.text.count("code: ") == 2
     assert token(shop, placed.order_id) in mail.text
+    assert len(mail.attachments) == 2  # a QR code for each ticket
     assert outbox(shop) == []
+
+
+def test_the_ticket_email_carries_a_qr_code_that_the_door_admits(shop: Shop) -> None:
+    placed = bought(shop, 2, customer_name="Ana Lúcia")
+    shop.app.process_outbox()
+    [mail] = shop.mailer.sent
+    code = placed.order_code
+    assert [(a.filename, a.content_type, a.content_id) for a in mail.attachments] == [
+        (f"ticket-{code}-1.png", "image/png", f"ticket-{code}-1@tickex"),
+        (f"ticket-{code}-2.png", "image/png", f"ticket-{code}-2@tickex"),
+    ]
+    for n, attachment in enumerate(mail.attachments):
+        [decoded] = decode_qr(attachment.data)  # a real decoder, from the pixels
+        assert decoded == token(shop, placed.order_id, n)
+        assert f"code: {decoded}" in mail.text  # for mail programs that hide images
+        result = scan(shop, decoded, f"nonce-qr-{n}")
+        assert result.decision.accepted
+        assert result.attendee_name == "Ana Lúcia"
+    assert not scan(shop, decode_qr(mail.attachments[0].data)[0], "nonce-qr-9").decision.accepted
+
+
+def test_the_ticket_email_html_shows_each_code_inline_and_escapes_what_it_says(
+    shop: Shop,
+) -> None:
+    odd = add_type(shop.app, shop.org_id, shop.event_id, name="GA <b>&</b>")
+    bought(shop, 2, type_id=odd, customer_name='<script>alert("x")</script>')
+    shop.app.process_outbox()
+    [mail] = shop.mailer.sent
+    assert mail.html is not None
+    assert "<script>" not in mail.html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in mail.html
+    assert "Ticket 1: GA &lt;b&gt;&amp;&lt;/b&gt;" in mail.html
+    for attachment in mail.attachments:  # shown at half its size: 4 CSS pixels a module
+        width, height, _ = grey_pixels(attachment.data)
+        assert f'<img src="cid:{attachment.content_id}"' in mail.html
+        assert f'width="{width // 2}" height="{height // 2}"' in mail.html
+    assert "- Ticket 2: GA <b>&</b> (<script>" in mail.text  # the text part is plain text
+
+
+def test_a_revoked_ticket_gets_no_qr_code(shop: Shop) -> None:
+    placed = bought(shop, 3)
+    details = shop.app.get_order(GetOrder(order_id=placed.order_id, organizer_id=shop.org_id))
+    refund(shop, placed.order_id, ticket_ids=[details.tickets[1].id])
+    shop.app.process_outbox()
+    [mail] = [m for m in shop.mailer.sent if m.attachments]
+    revoked = details.tokens[details.tickets[1].id]
+    assert revoked not in mail.text
+    assert sorted(decode_qr(a.data)[0] for a in mail.attachments) == sorted(
+        details.tokens[t.id] for t in (details.tickets[0], details.tickets[2])
+    )
+    assert [a.filename for a in mail.attachments] == [
+        f"ticket-{placed.order_code}-1.png",
+        f"ticket-{placed.order_code}-2.png",
+    ]
+
+
+def test_beyond_the_cap_the_email_points_to_the_order_page(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(process_outbox_module, "MAX_QR_CODES_PER_EMAIL", 2)
+    placed = bought(shop, 3)
+    shop.app.process_outbox()
+    [mail] = shop.mailer.sent
+    assert len(mail.attachments) == 2
+    assert mail.text.count("code: ") == 3  # every token still in the text
+    page = f"http://127.0.0.1:8000/v1/orders/{placed.order_id}?email=ana@example.com"
+    assert f"the QR codes of the first 2 are attached; every ticket and its code is on your " \
+           f"order page: {page}" in mail.text  # fmt: skip
+    assert mail.html is not None
+    assert f'<a href="{page}">your order page</a>' in mail.html
+    assert mail.html.count("<img ") == 2
+
+
+def test_the_ticket_email_stays_small(shop: Shop) -> None:
+    bought(shop, 4)
+    shop.app.process_outbox()
+    [mail] = shop.mailer.sent
+    mime = render_mime(mail, sender="box@example.com", message_id="<m@x>", date=shop.clock.now())
+    size = len(mime.as_bytes())  # measured: 1 ticket ~3.2 KB, 10 ~21 KB, 50 ~100 KB
+    assert size < 1200 + 4 * 2500  # the frame, then under 2.5 KB a ticket: PNG, text, HTML
 
 
 def test_outbox_retries_with_backoff_then_delivers(shop: Shop) -> None:

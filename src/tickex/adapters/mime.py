@@ -14,7 +14,7 @@ from email.policy import default as email_policy
 from email.utils import format_datetime, parseaddr
 from typing import Literal
 
-from tickex.ports.mail import EmailMessage
+from tickex.ports.mail import Attachment, EmailMessage
 
 DEFAULT_DOMAIN = "tickex.localhost"
 
@@ -46,7 +46,8 @@ def render_mime(
     date: datetime,
     text_encoding: TextEncoding = "8bit",
 ) -> MimeMessage:
-    """The message as MIME: text (and HTML as an alternative) plus attachments.
+    """The message as MIME: text (and HTML as an alternative) plus attachments; those with
+    a ``content_id`` go beside the HTML in a ``multipart/related`` part, shown inline.
 
     ``8bit`` keeps the text readable in a file; a transport that may meet relays without
     8BITMIME uses ``quoted-printable``. Raises ``ValueError`` for a header that cannot be
@@ -61,12 +62,37 @@ def render_mime(
     for name, value in message.headers.items():
         mime[name] = value
     mime.set_content(message.text, cte=text_encoding)
+    inline = [a for a in message.attachments if a.content_id] if message.html else []
     if message.html is not None:
         mime.add_alternative(message.html, subtype="html", cte=text_encoding)
+        if inline:  # multipart/related: the HTML and the images it shows by cid:
+            *_, html = mime.iter_parts()  # the part just added
+            for attachment in inline:
+                maintype, subtype = _content_type(attachment)
+                html.add_related(
+                    attachment.data, maintype=maintype, subtype=subtype,
+                    cid=f"<{_content_id(attachment.content_id)}>", disposition="inline",
+                    filename=attachment.filename,
+                )  # fmt: skip
+            html.set_param("type", "text/html")  # RFC 2387: the root part's type
     for attachment in message.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
+        if attachment.content_id and inline:
+            continue  # shown inline above (and still saved by its file name)
+        maintype, subtype = _content_type(attachment)
         mime.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
-            filename=attachment.filename,
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename,
         )  # fmt: skip
     return mime
+
+
+def _content_type(attachment: Attachment) -> tuple[str, str]:
+    maintype, _, subtype = attachment.content_type.partition("/")
+    return maintype, subtype or "octet-stream"
+
+
+def _content_id(value: str) -> str:
+    if not (len(value) < 128 and value.isascii() and value.isprintable()) or any(
+        c in value for c in " <>"
+    ):
+        raise ValueError(f"not a usable Content-ID: {value!r}")
+    return value

@@ -5,7 +5,8 @@ globals (``resend.api_key``), so two mailers in one process would share one key 
 would reach into a global (docs/adr/0010-mail-transports.md).
 
 - The request: ``{from, to: [...], subject, text, html?, attachments: [{filename,
-  content (base64), content_type}], headers?}``, ``Authorization: Bearer <key>`` and
+  content (base64), content_type, content_id?}], headers?}`` (``content_id``: an image
+  the HTML shows inline by ``cid:``), ``Authorization: Bearer <key>`` and
   ``Idempotency-Key`` (the message's key; one longer than Resend's 256 characters is sent
   as its SHA-256). Resend answers the same id for the same key and payload within 24
   hours, so a retry after a timeout does not send twice.
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tickex.ports.mail import DeliveryError, EmailMessage, Mailer
+from tickex.ports.mail import Attachment, DeliveryError, EmailMessage, Mailer
 
 DEFAULT_BASE_URL = "https://api.resend.com"
 DEFAULT_SENDER = "TickEx <no-reply@tickex.localhost>"
@@ -104,11 +105,7 @@ class ResendMailer(Mailer):
             payload["html"] = message.html
         if message.attachments:
             payload["attachments"] = [
-                {
-                    "filename": attachment.filename,
-                    "content": base64.b64encode(attachment.data).decode("ascii"),
-                    "content_type": attachment.content_type,
-                }
+                _attachment(attachment, inline=bool(message.html))
                 for attachment in message.attachments
             ]
         if message.headers:
@@ -156,6 +153,17 @@ class ResendMailer(Mailer):
         return DeliveryError(
             f"Resend answered {status}" + (f" ({detail})" if detail else ""), retryable=retryable
         )
+
+
+def _attachment(attachment: Attachment, *, inline: bool) -> dict[str, str]:
+    fields = {
+        "filename": attachment.filename,
+        "content": base64.b64encode(attachment.data).decode("ascii"),
+        "content_type": attachment.content_type,
+    }
+    if attachment.content_id and inline:  # shown where the HTML says cid:, as render_mime does
+        fields["content_id"] = attachment.content_id
+    return fields
 
 
 def idempotency_key(key: str) -> str:

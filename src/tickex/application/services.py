@@ -15,6 +15,7 @@ from tickex.ports.identity import AccessTokens, OidcClient, PasswordHasher
 from tickex.ports.mail import Mailer, Messenger
 from tickex.ports.media import MediaStore
 from tickex.ports.payment import PaymentGateway
+from tickex.ports.qr import QrCodeRenderer
 from tickex.ports.rate_limit import RateLimiter
 from tickex.ports.secret_box import SecretBox
 from tickex.ports.signer import TicketSigner
@@ -39,6 +40,7 @@ class Services:
     rate_limiter: RateLimiter
     passwords: PasswordHasher
     access_tokens: AccessTokens
+    qr: QrCodeRenderer  # the QR codes of the ticket email (process_outbox)
     platform_fee: PlatformFee = field(default_factory=PlatformFee)
     public_url: str = "http://127.0.0.1:8000"
     refresh_token_ttl: timedelta = timedelta(days=30)

@@ -8,9 +8,14 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
+    """A file sent with an email. With a ``content_id`` (ASCII, no spaces nor ``<>``, under
+    128 characters) and an HTML part, it is also shown inline where the HTML says
+    ``<img src="cid:CONTENT_ID">``; without an HTML part it is an ordinary attachment."""
+
     filename: str
     content_type: str
     data: bytes
+    content_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
 from tickex.adapters.memory.media import InMemoryMediaStore
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
+from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.sql import SqlStorage
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.cancel_order import CancelOrder, cancel_order
@@ -75,6 +76,7 @@ def build_services(storage: SqlStorage, clock: Clock | None = None) -> Services:
         rate_limiter=InMemoryRateLimiter(clock or SystemClock()),
         passwords=InMemoryPasswordHasher(),
         access_tokens=InMemoryAccessTokens(clock=clock or SystemClock()),
+        qr=QrcodePngRenderer(),
     )
 
 
