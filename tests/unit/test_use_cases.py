@@ -19,7 +19,7 @@ from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.mime import render_mime
-from tickex.application import process_outbox as process_outbox_module
+from tickex.application import ticket_email as ticket_email_module
 from tickex.application.cancel_event import CancelEvent
 from tickex.application.cancel_order import CancelOrder
 from tickex.application.check_in import CheckInTicket, ScanResult
@@ -1447,7 +1447,7 @@ def test_a_revoked_ticket_gets_no_qr_code(shop: Shop) -> None:
 def test_beyond_the_cap_the_email_points_to_the_order_page(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(process_outbox_module, "MAX_QR_CODES_PER_EMAIL", 2)
+    monkeypatch.setattr(ticket_email_module, "MAX_QR_CODES_PER_EMAIL", 2)
     placed = bought(shop, 3)
     shop.app.process_outbox()
     [mail] = shop.mailer.sent
