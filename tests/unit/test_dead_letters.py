@@ -15,6 +15,7 @@ from tickex.application.dead_letters import ListDeadMessages, RetryDeadMessages
 from tickex.domain.errors import InvalidTransition, NotFound
 from tickex.domain.outbox import MAX_ATTEMPTS, OutboxStatus
 from tickex.ports.mail import DeliveryError, EmailMessage
+from tickex.ports.qr import QrCodeTooLong
 
 
 class RefusingMailer:
@@ -125,3 +126,16 @@ def test_only_dead_messages_are_retried_and_a_refusal_changes_nothing(shop: Shop
 def test_the_command_takes_ids_or_every_but_not_both(arguments: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         RetryDeadMessages(**arguments)
+
+
+def test_a_ticket_whose_code_cannot_be_drawn_is_dead_at_once_not_retried(shop: Shop) -> None:
+    class TooLong:
+        def png(self, data: str) -> bytes:
+            raise QrCodeTooLong(len(data.encode()))
+
+    shop.app.services = dataclasses.replace(shop.app.services, qr=TooLong())  # type: ignore[arg-type]
+    bought(shop)
+    run = shop.app.process_outbox()
+    assert (run.sent, run.retried, run.dead) == (0, 0, 1)
+    [dead] = shop.app.list_dead_messages()
+    assert "do not fit" in dead.last_error

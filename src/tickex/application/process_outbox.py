@@ -18,6 +18,7 @@ from tickex.domain.money import Money
 from tickex.domain.outbox import MessageKind, OutboxMessage, OutboxStatus
 from tickex.ports.mail import DeliveryError, EmailMessage
 from tickex.ports.payment import PaymentError, RefundRequest
+from tickex.ports.qr import QrCodeTooLong
 from tickex.ports.unit_of_work import UnitOfWork
 
 LEASE = timedelta(minutes=5)
@@ -55,7 +56,7 @@ def process_outbox(services: Services, command: ProcessOutbox) -> OutboxRun:
             _perform(services, message)
         except (DeliveryError, PaymentError) as exc:
             error, permanent = str(exc) or type(exc).__name__, not exc.retryable
-        except (_Permanent, DomainError) as exc:
+        except (_Permanent, DomainError, QrCodeTooLong) as exc:  # no retry can fix these
             error, permanent = str(exc), True
         except Exception as exc:  # one bad message must not stop the worker: retry it later
             error = f"{type(exc).__name__}: {exc}"
