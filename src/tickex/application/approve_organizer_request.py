@@ -12,9 +12,13 @@ from __future__ import annotations
 from tickex.application.admin import require_admin
 from tickex.application.command import Command, Id
 from tickex.application.fulfilment import enqueue
-from tickex.application.organizer_request_view import OrganizerRequestView, view_of
+from tickex.application.organizer_request_view import (
+    OrganizerRequestView,
+    request_to_decide,
+    view_with,
+)
 from tickex.application.services import Services
-from tickex.domain.errors import Conflict, InvalidTransition, NotFound
+from tickex.domain.errors import Conflict, InvalidTransition
 from tickex.domain.identity import Principal, Role
 from tickex.domain.organizer import Organizer
 from tickex.domain.outbox import MessageKind
@@ -32,9 +36,7 @@ def approve_organizer_request(
     admin_id = require_admin(command.actor, "approve organizer requests")
 
     def work(uow: UnitOfWork) -> OrganizerRequestView:
-        request = uow.organizer_requests.get(command.request_id)
-        if request is None:
-            raise NotFound("organizer request not found")
+        request = request_to_decide(uow, command.request_id)
         if not request.is_pending:
             raise InvalidTransition(f"the request was already {request.status.value}")
         now = services.clock.now()
@@ -63,6 +65,6 @@ def approve_organizer_request(
                       f"{request.organizer_name} was approved. Sign in at "
                       f"{services.public_url.rstrip('/')} to create your first event.")},
         )  # fmt: skip
-        return view_of(uow, request)
+        return view_with(request, user)
 
     return services.transaction(work)

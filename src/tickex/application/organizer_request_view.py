@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tickex.domain.errors import NotFound
+from tickex.domain.identity import User
 from tickex.domain.organizer_request import OrganizerRequest
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -17,7 +19,19 @@ class OrganizerRequestView:
 
 
 def view_of(uow: UnitOfWork, request: OrganizerRequest) -> OrganizerRequestView:
-    user = uow.users.get(request.user_id)
+    return view_with(request, uow.users.get(request.user_id))
+
+
+def view_with(request: OrganizerRequest, user: User | None) -> OrganizerRequestView:
+    """The view when the applicant was read already (a decision reads them anyway)."""
     if user is None:
         return OrganizerRequestView(request, "", "")
     return OrganizerRequestView(request, user.email, user.name)
+
+
+def request_to_decide(uow: UnitOfWork, request_id: str) -> OrganizerRequest:
+    """The request an admin decides; ``NotFound`` for an unknown id."""
+    request = uow.organizer_requests.get(request_id)
+    if request is None:
+        raise NotFound("organizer request not found")
+    return request

@@ -11,9 +11,12 @@ from pydantic import StringConstraints
 from tickex.application.admin import require_admin
 from tickex.application.command import Command, Id
 from tickex.application.fulfilment import enqueue
-from tickex.application.organizer_request_view import OrganizerRequestView, view_of
+from tickex.application.organizer_request_view import (
+    OrganizerRequestView,
+    request_to_decide,
+    view_with,
+)
 from tickex.application.services import Services
-from tickex.domain.errors import NotFound
 from tickex.domain.identity import Principal
 from tickex.domain.organizer_request import MAX_REASON
 from tickex.domain.outbox import MessageKind
@@ -34,9 +37,7 @@ def reject_organizer_request(
     admin_id = require_admin(command.actor, "reject organizer requests")
 
     def work(uow: UnitOfWork) -> OrganizerRequestView:
-        request = uow.organizer_requests.get(command.request_id)
-        if request is None:
-            raise NotFound("organizer request not found")
+        request = request_to_decide(uow, command.request_id)
         request.reject(admin_id, command.reason, services.clock.now())  # only when pending
         uow.organizer_requests.save(request)
         user = uow.users.get(request.user_id)
@@ -49,6 +50,6 @@ def reject_organizer_request(
                           f"{request.organizer_name} was not approved:\n\n{request.reason}\n\n"
                           "You may send a new request at any time.")},
             )  # fmt: skip
-        return view_of(uow, request)
+        return view_with(request, user)
 
     return services.transaction(work)
