@@ -47,8 +47,8 @@ from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.sql import SqlStorage, normalize_url
 from tickex.adapters.sql import schema as s
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
-from tickex.application.confirm_payment import ConfirmPayment, confirm_payment
-from tickex.application.place_order import OrderItem, PlaceOrder, place_order
+from tickex.application.sales.confirm_payment import ConfirmPayment, confirm_payment
+from tickex.application.sales.place_order import OrderItem, PlaceOrder, place_order
 from tickex.application.services import Services
 from tickex.domain.errors import SoldOut
 from tickex.domain.event import EventStatus

@@ -10,113 +10,135 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tickex.application.approve_organizer_request import (
-    ApproveOrganizerRequest,
-    approve_organizer_request,
+from tickex.application.catalog.cancel_event import CancelEvent, CancelledEvent, cancel_event
+from tickex.application.catalog.create_event import CreateEvent, create_event
+from tickex.application.catalog.create_promo_code import CreatePromoCode, create_promo_code
+from tickex.application.catalog.create_quota import (
+    CreateQuota,
+    ResizeQuota,
+    create_quota,
+    resize_quota,
 )
-from tickex.application.authenticate import (
-    Account,
-    Authenticate,
-    GetAccount,
-    authenticate,
-    get_account,
-)
-from tickex.application.authenticate_api_key import AuthenticateApiKey, authenticate_api_key
-from tickex.application.authenticate_staff import AuthenticateStaff, authenticate_staff
-from tickex.application.cancel_event import CancelEvent, CancelledEvent, cancel_event
-from tickex.application.cancel_order import CancelOrder, cancel_order
-from tickex.application.change_password import ChangePassword, change_password
-from tickex.application.check_in import CheckInTicket, ScanResult, check_in
-from tickex.application.confirm_payment import (
-    ConfirmPayment,
-    PaymentConfirmation,
-    confirm_payment,
-)
-from tickex.application.create_admin import CreateAdmin, create_admin
-from tickex.application.create_event import CreateEvent, create_event
-from tickex.application.create_organizer import CreateOrganizer, create_organizer
-from tickex.application.create_promo_code import CreatePromoCode, create_promo_code
-from tickex.application.create_quota import CreateQuota, ResizeQuota, create_quota, resize_quota
-from tickex.application.create_ticket_type import CreateTicketType, create_ticket_type
-from tickex.application.dead_letters import (
-    ListDeadMessages,
-    RetryDeadMessages,
-    list_dead_messages,
-    retry_dead_messages,
-)
-from tickex.application.disable_user import DisableUser, disable_user
-from tickex.application.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
-from tickex.application.get_checkout import CheckoutView, GetCheckout, get_checkout
-from tickex.application.get_event import EventPage, GetEvent, get_event
-from tickex.application.get_order import GetOrder, OrderDetails, get_order
-from tickex.application.get_organizer_request import GetOrganizerRequest, get_organizer_request
-from tickex.application.google_sign_in import (
-    CompleteGoogleSignIn,
-    GoogleSignInStarted,
-    StartGoogleSignIn,
-    complete_google_sign_in,
-    start_google_sign_in,
-)
-from tickex.application.issue_api_key import IssueApiKey, IssuedApiKey, issue_api_key
-from tickex.application.issue_staff_credential import (
-    IssuedStaffCredential,
-    IssueStaffCredential,
-    issue_staff_credential,
-)
-from tickex.application.list_api_keys import ApiKeyView, ListApiKeys, list_api_keys
-from tickex.application.list_events import EventList, ListEvents, list_events
-from tickex.application.list_organizer_requests import (
-    ListOrganizerRequests,
-    OrganizerRequestList,
-    list_organizer_requests,
-)
-from tickex.application.list_staff_credentials import ListStaffCredentials, list_staff_credentials
-from tickex.application.log_in import LogIn, log_in
-from tickex.application.log_out import LogOut, LogOutEverywhere, log_out, log_out_everywhere
-from tickex.application.organizer_events import (
+from tickex.application.catalog.create_ticket_type import CreateTicketType, create_ticket_type
+from tickex.application.catalog.get_event import EventPage, GetEvent, get_event
+from tickex.application.catalog.list_events import EventList, ListEvents, list_events
+from tickex.application.catalog.organizer_events import (
     GetOrganizerEvent,
     ListOrganizerEvents,
     OrganizerEvent,
     get_organizer_event,
     list_organizer_events,
 )
-from tickex.application.organizer_metrics import (
+from tickex.application.catalog.publish_event import PublishEvent, publish_event
+from tickex.application.catalog.update_event import UpdateEvent, update_event
+from tickex.application.catalog.update_ticket_type import UpdateTicketType, update_ticket_type
+from tickex.application.delivery.dead_letters import (
+    ListDeadMessages,
+    RetryDeadMessages,
+    list_dead_messages,
+    retry_dead_messages,
+)
+from tickex.application.delivery.process_outbox import OutboxRun, ProcessOutbox, process_outbox
+from tickex.application.door.authenticate_staff import AuthenticateStaff, authenticate_staff
+from tickex.application.door.check_in import CheckInTicket, ScanResult, check_in
+from tickex.application.door.issue_staff_credential import (
+    IssuedStaffCredential,
+    IssueStaffCredential,
+    issue_staff_credential,
+)
+from tickex.application.door.list_staff_credentials import (
+    ListStaffCredentials,
+    list_staff_credentials,
+)
+from tickex.application.door.revoke_staff_credential import (
+    RevokeStaffCredential,
+    revoke_staff_credential,
+)
+from tickex.application.finance.organizer_metrics import (
     GetOrganizerMetrics,
     OrganizerMetrics,
     organizer_metrics,
 )
-from tickex.application.organizer_request_view import OrganizerRequestView
-from tickex.application.place_order import PlacedOrder, PlaceOrder, place_order
-from tickex.application.process_outbox import OutboxRun, ProcessOutbox, process_outbox
-from tickex.application.publish_event import PublishEvent, publish_event
-from tickex.application.record_payout import RecordPayout, record_payout
-from tickex.application.refresh_session import RefreshAccess, refresh_session
-from tickex.application.refund_order import RefundOrder, refund_order
-from tickex.application.register_user import RegisterUser, register_user
-from tickex.application.reject_organizer_request import (
-    RejectOrganizerRequest,
-    reject_organizer_request,
+from tickex.application.finance.record_payout import RecordPayout, record_payout
+from tickex.application.identity.authenticate import (
+    Account,
+    Authenticate,
+    GetAccount,
+    authenticate,
+    get_account,
 )
-from tickex.application.request_email_verification import (
+from tickex.application.identity.authenticate_api_key import (
+    AuthenticateApiKey,
+    authenticate_api_key,
+)
+from tickex.application.identity.change_password import ChangePassword, change_password
+from tickex.application.identity.create_admin import CreateAdmin, create_admin
+from tickex.application.identity.disable_user import DisableUser, disable_user
+from tickex.application.identity.google_sign_in import (
+    CompleteGoogleSignIn,
+    GoogleSignInStarted,
+    StartGoogleSignIn,
+    complete_google_sign_in,
+    start_google_sign_in,
+)
+from tickex.application.identity.issue_api_key import IssueApiKey, IssuedApiKey, issue_api_key
+from tickex.application.identity.list_api_keys import ApiKeyView, ListApiKeys, list_api_keys
+from tickex.application.identity.log_in import LogIn, log_in
+from tickex.application.identity.log_out import (
+    LogOut,
+    LogOutEverywhere,
+    log_out,
+    log_out_everywhere,
+)
+from tickex.application.identity.refresh_session import RefreshAccess, refresh_session
+from tickex.application.identity.register_user import RegisterUser, register_user
+from tickex.application.identity.request_email_verification import (
     RequestEmailVerification,
     request_email_verification,
 )
-from tickex.application.request_organizer_role import (
+from tickex.application.identity.request_password_reset import (
+    RequestPasswordReset,
+    request_password_reset,
+)
+from tickex.application.identity.reset_password import ResetPassword, reset_password
+from tickex.application.identity.revoke_api_key import RevokeApiKey, revoke_api_key
+from tickex.application.identity.session import TokenPair
+from tickex.application.identity.verify_email import VerifyEmail, verify_email
+from tickex.application.organizers.approve_organizer_request import (
+    ApproveOrganizerRequest,
+    approve_organizer_request,
+)
+from tickex.application.organizers.create_organizer import CreateOrganizer, create_organizer
+from tickex.application.organizers.get_organizer_request import (
+    GetOrganizerRequest,
+    get_organizer_request,
+)
+from tickex.application.organizers.list_organizer_requests import (
+    ListOrganizerRequests,
+    OrganizerRequestList,
+    list_organizer_requests,
+)
+from tickex.application.organizers.organizer_request_view import OrganizerRequestView
+from tickex.application.organizers.reject_organizer_request import (
+    RejectOrganizerRequest,
+    reject_organizer_request,
+)
+from tickex.application.organizers.request_organizer_role import (
     RequestOrganizerRole,
     request_organizer_role,
 )
-from tickex.application.request_password_reset import RequestPasswordReset, request_password_reset
-from tickex.application.reset_password import ResetPassword, reset_password
-from tickex.application.revoke_api_key import RevokeApiKey, revoke_api_key
-from tickex.application.revoke_staff_credential import (
-    RevokeStaffCredential,
-    revoke_staff_credential,
+from tickex.application.sales.cancel_order import CancelOrder, cancel_order
+from tickex.application.sales.confirm_payment import (
+    ConfirmPayment,
+    PaymentConfirmation,
+    confirm_payment,
 )
+from tickex.application.sales.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
+from tickex.application.sales.get_checkout import CheckoutView, GetCheckout, get_checkout
+from tickex.application.sales.get_order import GetOrder, OrderDetails, get_order
+from tickex.application.sales.place_order import PlacedOrder, PlaceOrder, place_order
+from tickex.application.sales.refund_order import RefundOrder, refund_order
 from tickex.application.services import Services
-from tickex.application.session import TokenPair
-from tickex.application.update_event import UpdateEvent, update_event
-from tickex.application.update_ticket_type import UpdateTicketType, update_ticket_type
-from tickex.application.verify_email import VerifyEmail, verify_email
 from tickex.bootstrap import (
     Container,
     build_container,

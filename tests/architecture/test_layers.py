@@ -37,7 +37,7 @@ def _tree_with(tmp_path: Path, relative: str, source: str) -> Path:
         ("application/bad.py", "from tickex.adapters.system import SystemClock\n"),
         ("application/bad.py", "import stripe\n"),
         ("application/bad.py", "from tickex import bootstrap\n"),
-        ("adapters/sql/bad.py", "from tickex.application.place_order import PlaceOrder\n"),
+        ("adapters/sql/bad.py", "from tickex.application.sales.place_order import PlaceOrder\n"),
         ("adapters/bad.py", "from ..entrypoints import cli\n"),
         ("entrypoints/bad.py", "from tickex.adapters.memory.storage import InMemoryStorage\n"),
         ("entrypoints/http/bad.py", "from tickex import adapters\n"),

@@ -15,14 +15,14 @@ from tickex.adapters.file_mail import FileMailer
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.mime import render_mime
-from tickex.application.check_in import CheckInTicket
-from tickex.application.confirm_payment import ConfirmPayment
-from tickex.application.create_event import CreateEvent
-from tickex.application.create_organizer import CreateOrganizer
-from tickex.application.create_ticket_type import CreateTicketType
-from tickex.application.event_input import VenueInput
-from tickex.application.place_order import OrderItem, PlaceOrder
-from tickex.application.publish_event import PublishEvent
+from tickex.application.catalog.create_event import CreateEvent
+from tickex.application.catalog.create_ticket_type import CreateTicketType
+from tickex.application.catalog.event_input import VenueInput
+from tickex.application.catalog.publish_event import PublishEvent
+from tickex.application.door.check_in import CheckInTicket
+from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.sales.confirm_payment import ConfirmPayment
+from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.bootstrap import build_mailer
 from tickex.facade import TickEx
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage

@@ -227,7 +227,7 @@ def test_the_base_url_is_https_or_loopback(url: str) -> None:
 def test_the_worker_sends_retries_or_gives_up_by_resends_answer(
     resend: FakeResend, mailer: ResendMailer, status: int | None, outcome: tuple[int, int, int]
 ) -> None:
-    from tickex.application.register_user import RegisterUser
+    from tickex.application.identity.register_user import RegisterUser
     from tickex.facade import TickEx
 
     if status is not None:

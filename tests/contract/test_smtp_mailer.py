@@ -377,7 +377,7 @@ def test_concurrent_sends_share_nothing(serve: Any) -> None:
 def test_the_worker_sends_retries_or_gives_up_by_the_servers_reply(
     serve: Any, reply: str | None, outcome: tuple[int, int, int]
 ) -> None:
-    from tickex.application.register_user import RegisterUser
+    from tickex.application.identity.register_user import RegisterUser
     from tickex.facade import TickEx
 
     inbox, port = serve()

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from tickex.adapters.memory.mail import InMemoryMailer
-from tickex.application.authenticate import Authenticate
-from tickex.application.confirm_payment import ConfirmPayment
-from tickex.application.get_event import GetEvent
-from tickex.application.log_in import LogIn
-from tickex.application.place_order import OrderItem, PlaceOrder
+from tickex.application.catalog.get_event import GetEvent
+from tickex.application.identity.authenticate import Authenticate
+from tickex.application.identity.log_in import LogIn
+from tickex.application.sales.confirm_payment import ConfirmPayment
+from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.domain.identity import Role
 from tickex.entrypoints.cli import main
 from tickex.entrypoints.demo import DEMO_LOGIN, DEMO_SLUG

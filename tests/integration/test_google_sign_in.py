@@ -19,18 +19,18 @@ import pytest
 from tests.integration.sql.support import postgres_storage, sqlite_storage
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
-from tickex.application.authenticate import Authenticate
-from tickex.application.disable_user import DisableUser
-from tickex.application.google_sign_in import (
+from tickex.application.identity.authenticate import Authenticate
+from tickex.application.identity.disable_user import DisableUser
+from tickex.application.identity.google_sign_in import (
     CompleteGoogleSignIn,
     GoogleSignInDisabled,
     GoogleSignInStarted,
     StartGoogleSignIn,
 )
-from tickex.application.log_in import LogIn
-from tickex.application.refresh_session import RefreshAccess
-from tickex.application.register_user import RegisterUser
-from tickex.application.session import TokenPair
+from tickex.application.identity.log_in import LogIn
+from tickex.application.identity.refresh_session import RefreshAccess
+from tickex.application.identity.register_user import RegisterUser
+from tickex.application.identity.session import TokenPair
 from tickex.bootstrap import deterministic_adapters, memory_access_tokens
 from tickex.domain.errors import AccountDisabled, Conflict, InvalidCredentials, ValidationFailed
 from tickex.domain.identity import Principal, Role, User

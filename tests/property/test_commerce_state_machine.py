@@ -47,7 +47,7 @@ from tickex import (
     TickEx,
     VenueInput,
 )
-from tickex.application.record_payout import payable_balance
+from tickex.application.finance.record_payout import payable_balance
 from tickex.domain.errors import DomainError
 from tickex.domain.hold import HoldStatus
 from tickex.domain.ledger import organizer_payable

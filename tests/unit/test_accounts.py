@@ -16,14 +16,14 @@ from tickex.adapters.argon2_hasher import Argon2PasswordHasher
 from tickex.adapters.jwt_tokens import JwtAccessTokens
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.identity import InMemoryPasswordHasher
-from tickex.application.authenticate import Authenticate, GetAccount
-from tickex.application.change_password import ChangePassword
-from tickex.application.disable_user import DisableUser
-from tickex.application.log_in import LOGIN_ATTEMPTS, LogIn
-from tickex.application.log_out import LogOut, LogOutEverywhere
-from tickex.application.refresh_session import RefreshAccess
-from tickex.application.register_user import RegisterUser
-from tickex.application.session import TokenPair
+from tickex.application.identity.authenticate import Authenticate, GetAccount
+from tickex.application.identity.change_password import ChangePassword
+from tickex.application.identity.disable_user import DisableUser
+from tickex.application.identity.log_in import LOGIN_ATTEMPTS, LogIn
+from tickex.application.identity.log_out import LogOut, LogOutEverywhere
+from tickex.application.identity.refresh_session import RefreshAccess
+from tickex.application.identity.register_user import RegisterUser
+from tickex.application.identity.session import TokenPair
 from tickex.domain.errors import (
     AccountDisabled,
     Conflict,

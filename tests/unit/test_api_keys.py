@@ -10,16 +10,16 @@ import pytest
 from pydantic import ValidationError
 
 from tickex.adapters.memory.clock import FixedClock
-from tickex.application.authenticate_api_key import TOUCH_INTERVAL, AuthenticateApiKey
-from tickex.application.create_organizer import CreateOrganizer
-from tickex.application.issue_api_key import (
+from tickex.application.identity.authenticate_api_key import TOUCH_INTERVAL, AuthenticateApiKey
+from tickex.application.identity.issue_api_key import (
     MAX_ACTIVE_API_KEYS,
     ApiKeyLimitReached,
     IssueApiKey,
     IssuedApiKey,
 )
-from tickex.application.list_api_keys import ListApiKeys
-from tickex.application.revoke_api_key import RevokeApiKey
+from tickex.application.identity.list_api_keys import ListApiKeys
+from tickex.application.identity.revoke_api_key import RevokeApiKey
+from tickex.application.organizers.create_organizer import CreateOrganizer
 from tickex.domain.errors import Conflict, NotFound
 from tickex.domain.identity import ApiKey, ApiScope, Principal, Role
 from tickex.facade import TickEx

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.unit.test_use_cases import BUYER, Shop, bought, make_shop
-from tickex.application.dead_letters import ListDeadMessages, RetryDeadMessages
+from tickex.application.delivery.dead_letters import ListDeadMessages, RetryDeadMessages
 from tickex.domain.errors import InvalidTransition, NotFound
 from tickex.domain.outbox import MAX_ATTEMPTS, OutboxStatus
 from tickex.ports.mail import DeliveryError, EmailMessage

@@ -13,17 +13,17 @@ from pydantic import ValidationError
 
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.memory.storage import InMemoryStorage
-from tickex.application.approve_organizer_request import ApproveOrganizerRequest
-from tickex.application.authenticate import Authenticate
-from tickex.application.create_admin import CreateAdmin
-from tickex.application.disable_user import DisableUser
-from tickex.application.get_organizer_request import GetOrganizerRequest
-from tickex.application.list_organizer_requests import ListOrganizerRequests
-from tickex.application.log_in import LogIn
-from tickex.application.organizer_events import ListOrganizerEvents
-from tickex.application.register_user import RegisterUser
-from tickex.application.reject_organizer_request import RejectOrganizerRequest
-from tickex.application.request_organizer_role import RequestOrganizerRole
+from tickex.application.catalog.organizer_events import ListOrganizerEvents
+from tickex.application.identity.authenticate import Authenticate
+from tickex.application.identity.create_admin import CreateAdmin
+from tickex.application.identity.disable_user import DisableUser
+from tickex.application.identity.log_in import LogIn
+from tickex.application.identity.register_user import RegisterUser
+from tickex.application.organizers.approve_organizer_request import ApproveOrganizerRequest
+from tickex.application.organizers.get_organizer_request import GetOrganizerRequest
+from tickex.application.organizers.list_organizer_requests import ListOrganizerRequests
+from tickex.application.organizers.reject_organizer_request import RejectOrganizerRequest
+from tickex.application.organizers.request_organizer_role import RequestOrganizerRole
 from tickex.domain.errors import (
     Conflict,
     Forbidden,

@@ -13,15 +13,15 @@ from pydantic import ValidationError
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.memory.storage import InMemoryStorage
-from tickex.application.authenticate import Authenticate, GetAccount
-from tickex.application.log_in import LogIn
-from tickex.application.refresh_session import RefreshAccess
-from tickex.application.register_user import RegisterUser
-from tickex.application.request_email_verification import RequestEmailVerification
-from tickex.application.request_password_reset import RESET_REQUESTS, RequestPasswordReset
-from tickex.application.reset_password import ResetPassword
-from tickex.application.session import TokenPair
-from tickex.application.verify_email import VerifyEmail
+from tickex.application.identity.authenticate import Authenticate, GetAccount
+from tickex.application.identity.log_in import LogIn
+from tickex.application.identity.refresh_session import RefreshAccess
+from tickex.application.identity.register_user import RegisterUser
+from tickex.application.identity.request_email_verification import RequestEmailVerification
+from tickex.application.identity.request_password_reset import RESET_REQUESTS, RequestPasswordReset
+from tickex.application.identity.reset_password import ResetPassword
+from tickex.application.identity.session import TokenPair
+from tickex.application.identity.verify_email import VerifyEmail
 from tickex.domain.errors import InvalidCredentials, NotFound
 from tickex.domain.identity import TokenPurpose, User
 from tickex.domain.outbox import MessageKind

@@ -45,7 +45,7 @@ class Services:
     public_url: str = "http://127.0.0.1:8000"
     refresh_token_ttl: timedelta = timedelta(days=30)
     organizer_self_serve: bool = False
-    # Google sign-in (application/google_sign_in.py): off while ``oidc`` is None
+    # Google sign-in (application/identity/google_sign_in.py): off while ``oidc`` is None
     oidc: OidcClient | None = None
     secret_box: SecretBox | None = None  # seals the pending sign-in into the flow token
     google_redirect_uris: tuple[str, ...] = ()

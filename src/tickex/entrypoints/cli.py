@@ -100,7 +100,7 @@ def _outbox(app: TickEx, args: argparse.Namespace) -> int:
     may hold a sign-in link); ``outbox retry`` revives them."""
     from pydantic import ValidationError
 
-    from tickex.application.dead_letters import ListDeadMessages, RetryDeadMessages
+    from tickex.application.delivery.dead_letters import ListDeadMessages, RetryDeadMessages
     from tickex.domain.errors import DomainError
 
     try:
@@ -127,7 +127,7 @@ def _outbox(app: TickEx, args: argparse.Namespace) -> int:
 def _create_admin(app: TickEx, email: str, name: str) -> int:
     from pydantic import ValidationError
 
-    from tickex.application.create_admin import CreateAdmin
+    from tickex.application.identity.create_admin import CreateAdmin
     from tickex.domain.errors import Conflict
 
     password = os.environ.get(ADMIN_PASSWORD_VARIABLE) or _ask_password()

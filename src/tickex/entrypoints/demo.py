@@ -10,21 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from tickex.application.check_in import CheckInTicket
-from tickex.application.confirm_payment import ConfirmPayment
-from tickex.application.create_event import CreateEvent
-from tickex.application.create_organizer import CreateOrganizer
-from tickex.application.create_promo_code import CreatePromoCode
-from tickex.application.create_ticket_type import CreateTicketType
-from tickex.application.event_input import SettingsInput, VenueInput
-from tickex.application.get_event import GetEvent
-from tickex.application.get_order import GetOrder
-from tickex.application.organizer_metrics import GetOrganizerMetrics
-from tickex.application.place_order import OrderItem, PlaceOrder
-from tickex.application.publish_event import PublishEvent
-from tickex.application.record_payout import RecordPayout
-from tickex.application.refund_order import RefundOrder
-from tickex.application.register_user import RegisterUser
+from tickex.application.catalog.create_event import CreateEvent
+from tickex.application.catalog.create_promo_code import CreatePromoCode
+from tickex.application.catalog.create_ticket_type import CreateTicketType
+from tickex.application.catalog.event_input import SettingsInput, VenueInput
+from tickex.application.catalog.get_event import GetEvent
+from tickex.application.catalog.publish_event import PublishEvent
+from tickex.application.door.check_in import CheckInTicket
+from tickex.application.finance.organizer_metrics import GetOrganizerMetrics
+from tickex.application.finance.record_payout import RecordPayout
+from tickex.application.identity.register_user import RegisterUser
+from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.sales.confirm_payment import ConfirmPayment
+from tickex.application.sales.get_order import GetOrder
+from tickex.application.sales.place_order import OrderItem, PlaceOrder
+from tickex.application.sales.refund_order import RefundOrder
 from tickex.domain.errors import NotFound
 from tickex.domain.ledger import balances
 from tickex.domain.money import Money

@@ -15,12 +15,12 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from tickex.adapters.memory.storage import InMemoryStorage
-from tickex.application.create_event import CreateEvent
-from tickex.application.create_organizer import CreateOrganizer
-from tickex.application.create_promo_code import CreatePromoCode
-from tickex.application.create_ticket_type import CreateTicketType
-from tickex.application.event_input import SettingsInput, VenueInput
-from tickex.application.publish_event import PublishEvent
+from tickex.application.catalog.create_event import CreateEvent
+from tickex.application.catalog.create_promo_code import CreatePromoCode
+from tickex.application.catalog.create_ticket_type import CreateTicketType
+from tickex.application.catalog.event_input import SettingsInput, VenueInput
+from tickex.application.catalog.publish_event import PublishEvent
+from tickex.application.organizers.create_organizer import CreateOrganizer
 from tickex.domain.promo_code import DiscountKind
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx

@@ -18,16 +18,16 @@ from litestar.testing import TestClient
 
 from tests.integration.http.conftest import assert_problem
 from tests.integration.http.test_organizer import Account, event_body, metrics, sign_up
-from tickex.application.authenticate import Authenticate
-from tickex.application.confirm_payment import ConfirmPayment
-from tickex.application.create_promo_code import CreatePromoCode
-from tickex.application.create_quota import CreateQuota
-from tickex.application.create_ticket_type import CreateTicketType
-from tickex.application.issue_api_key import IssueApiKey
-from tickex.application.issue_staff_credential import IssueStaffCredential
-from tickex.application.place_order import OrderItem, PlaceOrder
-from tickex.application.publish_event import PublishEvent
-from tickex.application.request_organizer_role import RequestOrganizerRole
+from tickex.application.catalog.create_promo_code import CreatePromoCode
+from tickex.application.catalog.create_quota import CreateQuota
+from tickex.application.catalog.create_ticket_type import CreateTicketType
+from tickex.application.catalog.publish_event import PublishEvent
+from tickex.application.door.issue_staff_credential import IssueStaffCredential
+from tickex.application.identity.authenticate import Authenticate
+from tickex.application.identity.issue_api_key import IssueApiKey
+from tickex.application.organizers.request_organizer_role import RequestOrganizerRole
+from tickex.application.sales.confirm_payment import ConfirmPayment
+from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.domain.identity import ApiScope
 from tickex.domain.promo_code import DiscountKind
 from tickex.entrypoints.http import create_app

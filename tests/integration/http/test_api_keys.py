@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from tests.integration.http.conftest import assert_problem
 from tests.integration.http.test_organizer import Account, event_body, sign_up
-from tickex.application.issue_api_key import MAX_ACTIVE_API_KEYS, IssueApiKey
+from tickex.application.identity.issue_api_key import MAX_ACTIVE_API_KEYS, IssueApiKey
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http.auth import API_KEY_SCHEME, API_SCOPE, require_api_scope

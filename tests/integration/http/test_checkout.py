@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 
 from tests.integration.http.conftest import Shop, assert_problem, open_shop, order_body
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
-from tickex.application.place_order import OrderItem, PlaceOrder
+from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 from tickex.ports.signer import TicketClaims

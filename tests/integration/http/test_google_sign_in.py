@@ -19,9 +19,9 @@ from litestar.testing import TestClient
 from tests.integration.http.conftest import assert_problem
 from tests.integration.test_google_sign_in import REDIRECT, google_app
 from tickex.adapters.memory.clock import FixedClock
-from tickex.application.disable_user import DisableUser
-from tickex.application.issue_api_key import IssueApiKey
-from tickex.application.register_user import RegisterUser
+from tickex.application.identity.disable_user import DisableUser
+from tickex.application.identity.issue_api_key import IssueApiKey
+from tickex.application.identity.register_user import RegisterUser
 from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http import create_app
 from tickex.entrypoints.http.rate_limit import DEFAULT_POLICIES

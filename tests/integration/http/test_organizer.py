@@ -12,9 +12,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.integration.http.conftest import assert_problem
-from tickex.application.log_in import LogIn
-from tickex.application.organizer_metrics import GetOrganizerMetrics
-from tickex.application.register_user import RegisterUser
+from tickex.application.finance.organizer_metrics import GetOrganizerMetrics
+from tickex.application.identity.log_in import LogIn
+from tickex.application.identity.register_user import RegisterUser
 from tickex.entrypoints.http import schemas
 from tickex.facade import TickEx
 

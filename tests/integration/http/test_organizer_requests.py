@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from tests.integration.http.conftest import assert_problem
 from tests.integration.http.test_organizer import event_body, sign_up
 from tickex.adapters.memory.mail import InMemoryMailer
-from tickex.application.create_admin import CreateAdmin
+from tickex.application.identity.create_admin import CreateAdmin
 from tickex.facade import TickEx
 
 PASSWORD = "correct horse battery"

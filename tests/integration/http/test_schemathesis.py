@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.integration.http.conftest import open_shop
-from tickex.application.issue_api_key import IssueApiKey
-from tickex.application.log_in import LogIn
-from tickex.application.register_user import RegisterUser
+from tickex.application.identity.issue_api_key import IssueApiKey
+from tickex.application.identity.log_in import LogIn
+from tickex.application.identity.register_user import RegisterUser
 from tickex.domain.identity import ApiScope
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx

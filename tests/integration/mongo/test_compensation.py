@@ -12,7 +12,7 @@ import pytest
 
 from tickex.adapters.mongo import MongoStorage, MongoUnitOfWork
 from tickex.adapters.mongo.indexes import Collections
-from tickex.application.inventory import reacquire, reserve
+from tickex.application.sales.inventory import reacquire, reserve
 from tickex.domain.errors import PromoCodeExhausted, SoldOut, ValidationFailed
 from tickex.domain.hold import HoldItem, HoldStatus
 from tickex.domain.outbox import OutboxStatus

@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.mongo.conftest import open_server_storage
 from tickex.adapters.mongo import MongoStorage
-from tickex.application.inventory import reserve
+from tickex.application.sales.inventory import reserve
 from tickex.domain.errors import ConcurrencyConflict, Conflict, SoldOut
 from tickex.domain.hold import HoldItem
 from tickex.testing import builders as b

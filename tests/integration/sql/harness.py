@@ -29,10 +29,10 @@ from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.sql import SqlStorage
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
-from tickex.application.cancel_order import CancelOrder, cancel_order
-from tickex.application.confirm_payment import ConfirmPayment, confirm_payment
-from tickex.application.expire_holds import ExpireHolds, expire_holds
-from tickex.application.place_order import OrderItem, PlaceOrder, place_order
+from tickex.application.sales.cancel_order import CancelOrder, cancel_order
+from tickex.application.sales.confirm_payment import ConfirmPayment, confirm_payment
+from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
+from tickex.application.sales.place_order import OrderItem, PlaceOrder, place_order
 from tickex.application.services import Services
 from tickex.domain.errors import DomainError
 from tickex.ports.clock import Clock
@@ -220,7 +220,7 @@ def past_clock(minutes_ago: int) -> FixedClock:
 def hold_and_die(db: Db, event_id: str, ticket_type_id: str, ready: Any) -> None:
     """SIGKILL test child: inside one unit of work, hold inventory and insert an order,
     then tell the parent and wait (to be killed) before committing."""
-    from tickex.application.inventory import quota_demand, reserve
+    from tickex.application.sales.inventory import quota_demand, reserve
     from tickex.testing import builders as b
 
     storage = db.storage()

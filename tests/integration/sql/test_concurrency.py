@@ -31,7 +31,7 @@ from tests.integration.sql.shop import (
     worker_pool,
 )
 from tickex.adapters.sql import SqlStorage
-from tickex.application.place_order import OrderItem, PlaceOrder, place_order
+from tickex.application.sales.place_order import OrderItem, PlaceOrder, place_order
 from tickex.domain.hold import HoldStatus
 from tickex.domain.order import OrderStatus
 

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from tests.integration.sql.support import postgres_storage, sqlite_storage
 from tickex.adapters.sql import SqlStorage
 from tickex.adapters.sql import schema as s
-from tickex.application.approve_organizer_request import ApproveOrganizerRequest
-from tickex.application.create_admin import CreateAdmin
-from tickex.application.register_user import RegisterUser
-from tickex.application.reject_organizer_request import RejectOrganizerRequest
-from tickex.application.request_organizer_role import RequestOrganizerRole
+from tickex.application.identity.create_admin import CreateAdmin
+from tickex.application.identity.register_user import RegisterUser
+from tickex.application.organizers.approve_organizer_request import ApproveOrganizerRequest
+from tickex.application.organizers.reject_organizer_request import RejectOrganizerRequest
+from tickex.application.organizers.request_organizer_role import RequestOrganizerRole
 from tickex.domain.errors import DomainError, InvalidTransition
 from tickex.domain.identity import Principal, Role
 from tickex.domain.organizer_request import OrganizerRequestStatus

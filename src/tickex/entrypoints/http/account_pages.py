@@ -23,8 +23,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from pydantic import ValidationError
 
-from tickex.application.reset_password import ResetPassword
-from tickex.application.verify_email import VerifyEmail
+from tickex.application.identity.reset_password import ResetPassword
+from tickex.application.identity.verify_email import VerifyEmail
 from tickex.entrypoints.http.dependencies import App
 from tickex.entrypoints.http.pages import page
 from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken

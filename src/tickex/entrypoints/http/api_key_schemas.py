@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tickex.application.issue_api_key import IssuedApiKey
-from tickex.application.list_api_keys import ApiKeyView
+from tickex.application.identity.issue_api_key import IssuedApiKey
+from tickex.application.identity.list_api_keys import ApiKeyView
 from tickex.domain.identity import ApiScope
 from tickex.entrypoints.http.schemas import Choice, Input, Output
 

@@ -18,9 +18,9 @@ from litestar import Controller, Litestar, get, post
 from litestar.openapi.spec import Operation
 from litestar.params import JSONBody, Parameter
 
-from tickex.application.issue_api_key import IssueApiKey
-from tickex.application.list_api_keys import ListApiKeys
-from tickex.application.revoke_api_key import RevokeApiKey
+from tickex.application.identity.issue_api_key import IssueApiKey
+from tickex.application.identity.list_api_keys import ListApiKeys
+from tickex.application.identity.revoke_api_key import RevokeApiKey
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http import api_key_schemas as schemas

@@ -27,14 +27,14 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, Parameter
 from litestar.types import Guard
 
-from tickex.application.authenticate import Account, Authenticate, GetAccount
-from tickex.application.authenticate_api_key import AuthenticateApiKey
-from tickex.application.change_password import ChangePassword
-from tickex.application.disable_user import DisableUser
-from tickex.application.log_in import LogIn
-from tickex.application.log_out import LogOut, LogOutEverywhere
-from tickex.application.refresh_session import RefreshAccess
-from tickex.application.register_user import RegisterUser
+from tickex.application.identity.authenticate import Account, Authenticate, GetAccount
+from tickex.application.identity.authenticate_api_key import AuthenticateApiKey
+from tickex.application.identity.change_password import ChangePassword
+from tickex.application.identity.disable_user import DisableUser
+from tickex.application.identity.log_in import LogIn
+from tickex.application.identity.log_out import LogOut, LogOutEverywhere
+from tickex.application.identity.refresh_session import RefreshAccess
+from tickex.application.identity.register_user import RegisterUser
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http import schemas

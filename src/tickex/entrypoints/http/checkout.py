@@ -22,8 +22,8 @@ from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from pydantic import ValidationError
 
-from tickex.application.confirm_payment import ConfirmPayment
-from tickex.application.get_checkout import CheckoutView, GetCheckout
+from tickex.application.sales.confirm_payment import ConfirmPayment
+from tickex.application.sales.get_checkout import CheckoutView, GetCheckout
 from tickex.domain.errors import NotFound
 from tickex.domain.order import PAID_STATES, OrderStatus
 from tickex.entrypoints.http.dependencies import App

@@ -7,8 +7,8 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from tickex.application.get_event import GetEvent
-from tickex.application.list_events import MAX_OFFSET, MAX_PAGE, ListEvents
+from tickex.application.catalog.get_event import GetEvent
+from tickex.application.catalog.list_events import MAX_OFFSET, MAX_PAGE, ListEvents
 from tickex.entrypoints.http import schemas
 from tickex.entrypoints.http.dependencies import App
 from tickex.entrypoints.http.problems import problem_responses

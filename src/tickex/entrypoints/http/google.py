@@ -20,7 +20,7 @@ from __future__ import annotations
 from litestar import Controller, post
 from litestar.params import JSONBody
 
-from tickex.application.google_sign_in import CompleteGoogleSignIn, StartGoogleSignIn
+from tickex.application.identity.google_sign_in import CompleteGoogleSignIn, StartGoogleSignIn
 from tickex.entrypoints.http import google_schemas, schemas
 from tickex.entrypoints.http.auth import NO_STORE
 from tickex.entrypoints.http.dependencies import App

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from tickex.application.google_sign_in import (
+from tickex.application.identity.google_sign_in import (
     AuthorizationCode,
     FlowToken,
     GoogleSignInStarted,

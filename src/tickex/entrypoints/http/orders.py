@@ -9,11 +9,11 @@ from litestar import Controller, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody, Parameter
 
-from tickex.application.cancel_order import CancelOrder
+from tickex.application.catalog.get_event import GetEvent
 from tickex.application.command import Email
-from tickex.application.get_event import GetEvent
-from tickex.application.get_order import GetOrder
-from tickex.application.place_order import OrderItem, PlaceOrder
+from tickex.application.sales.cancel_order import CancelOrder
+from tickex.application.sales.get_order import GetOrder
+from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.entrypoints.http import schemas
 from tickex.entrypoints.http.dependencies import App, Metrics
 from tickex.entrypoints.http.guards import require_json

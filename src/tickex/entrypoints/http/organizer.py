@@ -18,21 +18,21 @@ from typing import Annotated
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody, Parameter
 
-from tickex.application.cancel_event import CancelEvent
-from tickex.application.create_event import CreateEvent
-from tickex.application.create_promo_code import CreatePromoCode
-from tickex.application.create_quota import CreateQuota
-from tickex.application.create_ticket_type import CreateTicketType
-from tickex.application.event_input import SettingsInput, VenueInput
-from tickex.application.issue_staff_credential import IssueStaffCredential
-from tickex.application.list_staff_credentials import ListStaffCredentials
-from tickex.application.organizer_events import GetOrganizerEvent, ListOrganizerEvents
-from tickex.application.organizer_metrics import GetOrganizerMetrics
-from tickex.application.publish_event import PublishEvent
-from tickex.application.refund_order import RefundOrder
-from tickex.application.revoke_staff_credential import RevokeStaffCredential
-from tickex.application.update_event import UpdateEvent
-from tickex.application.update_ticket_type import UpdateTicketType
+from tickex.application.catalog.cancel_event import CancelEvent
+from tickex.application.catalog.create_event import CreateEvent
+from tickex.application.catalog.create_promo_code import CreatePromoCode
+from tickex.application.catalog.create_quota import CreateQuota
+from tickex.application.catalog.create_ticket_type import CreateTicketType
+from tickex.application.catalog.event_input import SettingsInput, VenueInput
+from tickex.application.catalog.organizer_events import GetOrganizerEvent, ListOrganizerEvents
+from tickex.application.catalog.publish_event import PublishEvent
+from tickex.application.catalog.update_event import UpdateEvent
+from tickex.application.catalog.update_ticket_type import UpdateTicketType
+from tickex.application.door.issue_staff_credential import IssueStaffCredential
+from tickex.application.door.list_staff_credentials import ListStaffCredentials
+from tickex.application.door.revoke_staff_credential import RevokeStaffCredential
+from tickex.application.finance.organizer_metrics import GetOrganizerMetrics
+from tickex.application.sales.refund_order import RefundOrder
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import ApiScope, Principal, Role
 from tickex.entrypoints.http import schemas

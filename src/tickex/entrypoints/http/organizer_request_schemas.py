@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from tickex.application.command import Name
-from tickex.application.list_organizer_requests import OrganizerRequestList
-from tickex.application.organizer_request_view import OrganizerRequestView
+from tickex.application.organizers.list_organizer_requests import OrganizerRequestList
+from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.domain.organizer_request import MAX_NOTE, MAX_REASON, OrganizerRequest
 from tickex.entrypoints.http.schemas import Input, Output
 

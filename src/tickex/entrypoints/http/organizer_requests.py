@@ -14,15 +14,15 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import JSONBody, Parameter
 
-from tickex.application.approve_organizer_request import ApproveOrganizerRequest
-from tickex.application.get_organizer_request import GetOrganizerRequest
-from tickex.application.list_organizer_requests import (
+from tickex.application.organizers.approve_organizer_request import ApproveOrganizerRequest
+from tickex.application.organizers.get_organizer_request import GetOrganizerRequest
+from tickex.application.organizers.list_organizer_requests import (
     MAX_OFFSET,
     MAX_PAGE,
     ListOrganizerRequests,
 )
-from tickex.application.reject_organizer_request import RejectOrganizerRequest
-from tickex.application.request_organizer_role import RequestOrganizerRole
+from tickex.application.organizers.reject_organizer_request import RejectOrganizerRequest
+from tickex.application.organizers.request_organizer_role import RequestOrganizerRole
 from tickex.domain.identity import Role
 from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.entrypoints.http import organizer_request_schemas as schemas

@@ -17,11 +17,11 @@ from litestar.params import JSONBody
 from pydantic import Field
 
 from tickex.application.command import Email, Password
-from tickex.application.request_email_verification import RequestEmailVerification
-from tickex.application.request_password_reset import RequestPasswordReset
-from tickex.application.reset_password import ResetPassword
-from tickex.application.session import PresentedToken
-from tickex.application.verify_email import VerifyEmail
+from tickex.application.identity.request_email_verification import RequestEmailVerification
+from tickex.application.identity.request_password_reset import RequestPasswordReset
+from tickex.application.identity.reset_password import ResetPassword
+from tickex.application.identity.session import PresentedToken
+from tickex.application.identity.verify_email import VerifyEmail
 from tickex.entrypoints.http import schemas
 from tickex.entrypoints.http.auth import BEARER, NO_STORE, _user_id, authenticated
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal

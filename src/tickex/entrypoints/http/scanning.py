@@ -18,8 +18,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 
-from tickex.application.authenticate_staff import AuthenticateStaff
-from tickex.application.check_in import CheckInTicket
+from tickex.application.door.authenticate_staff import AuthenticateStaff
+from tickex.application.door.check_in import CheckInTicket
 from tickex.domain.check_in import ScanDirection
 from tickex.domain.errors import Forbidden
 from tickex.entrypoints.http import schemas

@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from tickex.application.authenticate import Account
-from tickex.application.check_in import ScanResult
+from tickex.application.catalog.get_event import EventPage, TicketTypeOffer
+from tickex.application.catalog.organizer_events import OrganizerEvent
 from tickex.application.command import (
     Email,
     Id,
@@ -35,12 +35,12 @@ from tickex.application.command import (
     PresentedPassword,
     Slug,
 )
-from tickex.application.get_event import EventPage, TicketTypeOffer
-from tickex.application.get_order import OrderDetails
-from tickex.application.organizer_events import OrganizerEvent
-from tickex.application.organizer_metrics import OrganizerMetrics
-from tickex.application.place_order import PlacedOrder
-from tickex.application.session import PresentedToken, TokenPair
+from tickex.application.door.check_in import ScanResult
+from tickex.application.finance.organizer_metrics import OrganizerMetrics
+from tickex.application.identity.authenticate import Account
+from tickex.application.identity.session import PresentedToken, TokenPair
+from tickex.application.sales.get_order import OrderDetails
+from tickex.application.sales.place_order import PlacedOrder
 from tickex.domain.event import Event, FeePolicy, TaxMode
 from tickex.domain.identity import Role, StaffCredential
 from tickex.domain.money import Money

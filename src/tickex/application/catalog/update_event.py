@@ -1,0 +1,48 @@
+"""update_event: change an event's details (not its status)."""
+
+from __future__ import annotations
+
+from tickex.application.catalog.event_input import Moment, SettingsInput, VenueInput
+from tickex.application.command import Command, Id, Name, Text
+from tickex.application.services import Services, owned_event
+from tickex.domain.errors import InvalidTransition
+from tickex.domain.event import Event
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+class UpdateEvent(Command):
+    organizer_id: Id
+    event_id: Id
+    title: Name | None = None
+    description: Text | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    venue: VenueInput | None = None
+    settings: SettingsInput | None = None
+
+
+def update_event(services: Services, command: UpdateEvent) -> Event:
+    def work(uow: UnitOfWork) -> Event:
+        event = owned_event(uow, command.event_id, command.organizer_id)
+        if (
+            command.settings is not None
+            and command.settings.currency != event.currency
+            and (
+                uow.ticket_types.list_by_event(event.id) or uow.promo_codes.list_by_event(event.id)
+            )
+        ):
+            raise InvalidTransition(
+                "the currency cannot change once the event has ticket types or promo codes"
+            )
+        event.update(
+            title=command.title,
+            description=command.description,
+            starts_at=command.starts_at,
+            ends_at=command.ends_at,
+            venue=command.venue.to_domain() if command.venue else None,
+            settings=command.settings.to_domain() if command.settings else None,
+        )
+        uow.events.save(event)
+        return event
+
+    return services.transaction(work)

@@ -1,0 +1,62 @@
+"""update_ticket_type: change a ticket type. A new ``quantity_total`` resizes its quota
+atomically and is refused below what is already sold or held."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tickex.application.catalog.event_input import Moment
+from tickex.application.catalog.ticket_type_input import PerOrder, Price, Quantity
+from tickex.application.command import Command, Id, Name, Text
+from tickex.application.services import Services
+from tickex.domain.errors import NotFound, ValidationFailed
+from tickex.domain.money import Money
+from tickex.domain.ticket_type import TicketType
+from tickex.ports.unit_of_work import UnitOfWork
+
+CLEARABLE = frozenset({"sales_start", "sales_end", "max_per_customer"})
+
+
+class UpdateTicketType(Command):
+    organizer_id: Id
+    ticket_type_id: Id
+    name: Name | None = None
+    description: Text | None = None
+    price_minor: Price | None = None
+    quantity_total: Quantity | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
+    min_per_order: PerOrder | None = None
+    max_per_order: PerOrder | None = None
+    max_per_customer: PerOrder | None = None
+    hidden: bool | None = None
+
+
+def update_ticket_type(services: Services, command: UpdateTicketType) -> TicketType:
+    def work(uow: UnitOfWork) -> TicketType:
+        current = uow.ticket_types.get(command.ticket_type_id)
+        event = uow.events.get(current.event_id) if current is not None else None
+        if current is None or event is None or event.organizer_id != command.organizer_id:
+            raise NotFound("ticket type not found")  # a foreign one exactly like a missing one
+        given = command.model_dump(
+            exclude_unset=True,
+            exclude={"organizer_id", "ticket_type_id", "price_minor", "quantity_total"},
+        )
+        # null clears the optional fields and leaves every other field unchanged
+        changes = {k: v for k, v in given.items() if v is not None or k in CLEARABLE}
+        if command.price_minor is not None:
+            changes["price"] = Money(command.price_minor, event.currency)
+        updated = replace(current, **changes)  # __post_init__ validates the result
+        if command.quantity_total is not None and not uow.quotas.resize(
+            current.quota_id, command.quantity_total
+        ):
+            raise ValidationFailed(
+                "quantity_total cannot be lower than what is sold or held",
+                field="quantity_total",
+            )
+        if command.name is not None:
+            uow.quotas.rename(current.quota_id, command.name)
+        uow.ticket_types.save(updated)
+        return updated
+
+    return services.transaction(work)

@@ -1,0 +1,97 @@
+"""Single-use, expiring tokens sent by email (email verification, password reset).
+
+The token is shown once, inside the email's link; storage keeps only its digest
+(``OneTimeToken.token_hash``). The email itself goes through the outbox in the same unit of
+work (``NOTIFY_CUSTOMER``), so the outbox payload holds the link until the worker has sent
+it: the outbox is as sensitive as a mail spool. Redeeming is the atomic
+``OneTimeTokenRepository.use`` step, so a token works once even under concurrent use."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from tickex.application.sales.fulfilment import enqueue
+from tickex.application.services import Services
+from tickex.domain.identity import OneTimeToken, TokenPurpose, User
+from tickex.domain.outbox import MessageKind
+from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken, secret_digest
+from tickex.ports.unit_of_work import UnitOfWork
+
+VERIFY_EMAIL_TTL = timedelta(hours=48)
+RESET_PASSWORD_TTL = timedelta(hours=1)
+
+_SECRET = {
+    TokenPurpose.VERIFY_EMAIL: SecretPurpose.VERIFY_EMAIL,
+    TokenPurpose.RESET_PASSWORD: SecretPurpose.RESET_PASSWORD,
+}
+INVALID_LINK = "the link is not valid or has expired; ask for a new one"
+
+
+def verification_link(services: Services, token: str) -> str:
+    """A page (served by the HTTP API, or by a front end at the same path) whose button
+    posts the token: opening the link alone verifies nothing (mail scanners open links)."""
+    return f"{services.public_url.rstrip('/')}/account/verify-email?token={quote(token)}"
+
+
+def reset_link(services: Services, token: str) -> str:
+    return f"{services.public_url.rstrip('/')}/account/reset-password?token={quote(token)}"
+
+
+def issue(
+    services: Services, uow: UnitOfWork, user: User, purpose: TokenPurpose, ttl: timedelta
+) -> tuple[str, str]:
+    """Store a new token's digest; its id and the token itself (for the email only)."""
+    secret = SecretToken.generate(_SECRET[purpose])
+    now = services.clock.now()
+    token = OneTimeToken(
+        id=services.ids.new_id(),
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=secret.digest,
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    uow.one_time_tokens.add(token)
+    return token.id, secret.value
+
+
+def enqueue_verification_email(services: Services, uow: UnitOfWork, user: User) -> None:
+    """A verification token and the email that carries it, in the caller's unit of work."""
+    token_id, value = issue(services, uow, user, TokenPurpose.VERIFY_EMAIL, VERIFY_EMAIL_TTL)
+    enqueue(
+        services, uow, MessageKind.NOTIFY_CUSTOMER, f"verify-email:{token_id}",
+        {"to": user.email, "subject": "Confirm your email address for TickEx",
+         "text": (f"Hello {user.name},\n\nconfirm your email address by opening this link "
+                  f"(valid for 48 hours, once):\n\n{verification_link(services, value)}\n\n"
+                  "If you did not open a TickEx account, ignore this email.")},
+    )  # fmt: skip
+
+
+def enqueue_reset_email(services: Services, uow: UnitOfWork, user: User) -> None:
+    """A password-reset token and the email that carries it, in the caller's unit of work."""
+    token_id, value = issue(services, uow, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
+    enqueue(
+        services, uow, MessageKind.NOTIFY_CUSTOMER, f"reset-password:{token_id}",
+        {"to": user.email, "subject": "Reset your TickEx password",
+         "text": (f"Hello {user.name},\n\nchoose a new password by opening this link "
+                  f"(valid for one hour, once):\n\n{reset_link(services, value)}\n\n"
+                  "If you did not ask for this, ignore this email: your password stays.")},
+    )  # fmt: skip
+
+
+def redeem(uow: UnitOfWork, services: Services, presented: str, purpose: TokenPurpose) -> User:
+    """Use the token once and return its user; ``InvalidToken`` when it is unknown, of
+    another purpose, used, expired, or its user is gone (one answer for all of them)."""
+    if SecretToken.purpose_of(presented) is not _SECRET[purpose]:
+        raise InvalidToken("malformed", INVALID_LINK)
+    token = uow.one_time_tokens.get_by_hash(secret_digest(presented))
+    if token is None or token.purpose is not purpose:
+        raise InvalidToken("unknown", INVALID_LINK)
+    now = services.clock.now()
+    if not uow.one_time_tokens.use(token.id, now):  # the atomic once-only step
+        raise InvalidToken("used" if token.used_at else "expired", INVALID_LINK)
+    user = uow.users.get(token.user_id)
+    if user is None:
+        raise InvalidToken("unknown", INVALID_LINK)
+    return user

@@ -1,0 +1,70 @@
+"""approve_organizer_request: an admin approves a pending request. In one unit of work: a
+new Organizer (the requested name, the user's email), the organizer role for it on the
+user, the request marked approved, and an email to the user through the outbox.
+
+The user's signed-in sessions get the role at once: ``authenticate`` reads roles from
+storage on every request. Approving twice is ``InvalidTransition``; two admins approving
+at once race on the request's version and the loser's unit (organizer included) rolls
+back, retries and finds the request decided."""
+
+from __future__ import annotations
+
+from tickex.application.command import Command, Id
+from tickex.application.identity.admin import require_admin
+from tickex.application.organizers.organizer_request_view import (
+    OrganizerRequestView,
+    request_to_decide,
+    view_with,
+)
+from tickex.application.sales.fulfilment import enqueue
+from tickex.application.services import Services
+from tickex.domain.errors import Conflict, InvalidTransition
+from tickex.domain.identity import Principal, Role
+from tickex.domain.organizer import Organizer
+from tickex.domain.outbox import MessageKind
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+class ApproveOrganizerRequest(Command):
+    actor: Principal
+    request_id: Id
+
+
+def approve_organizer_request(
+    services: Services, command: ApproveOrganizerRequest
+) -> OrganizerRequestView:
+    admin_id = require_admin(command.actor, "approve organizer requests")
+
+    def work(uow: UnitOfWork) -> OrganizerRequestView:
+        request = request_to_decide(uow, command.request_id)
+        if not request.is_pending:
+            raise InvalidTransition(f"the request was already {request.status.value}")
+        now = services.clock.now()
+        organizer_id = services.ids.new_id()
+        request.approve(admin_id, organizer_id, now)
+        # The contended row first, before anything else is read: a racing decision makes
+        # this save fail, and the retry finds the request decided. (Reading the user first
+        # could see the winner's role on PostgreSQL -- each statement reads the newest
+        # commit -- and answer "already an organizer" for a request decided meanwhile.)
+        uow.organizer_requests.save(request)
+        user = uow.users.get(request.user_id)
+        if user is None or not user.is_active:
+            raise InvalidTransition("the account that asked is gone or disabled")
+        if user.has_role(Role.ORGANIZER):
+            raise Conflict("this account is already an organizer")
+        uow.organizers.add(
+            Organizer(id=organizer_id, name=request.organizer_name, email=user.email,
+                      created_at=now)
+        )  # fmt: skip
+        user.grant(Role.ORGANIZER, organizer_id)
+        uow.users.save(user)
+        enqueue(
+            services, uow, MessageKind.NOTIFY_CUSTOMER, f"organizer-request-approved:{request.id}",
+            {"to": user.email, "subject": "You can run events on TickEx now",
+             "text": (f"Hello {user.name},\n\nyour request to run events as "
+                      f"{request.organizer_name} was approved. Sign in at "
+                      f"{services.public_url.rstrip('/')} to create your first event.")},
+        )  # fmt: skip
+        return view_with(request, user)
+
+    return services.transaction(work)

@@ -1,0 +1,63 @@
+"""What happens when an order is paid: tickets issued once, ledger written, delivery
+queued -- all in the caller's unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tickex.application.finance.bookkeeping import post_sale
+from tickex.application.services import Services
+from tickex.domain.money import Money
+from tickex.domain.order import Order
+from tickex.domain.outbox import MessageKind, OutboxMessage
+from tickex.domain.ticket import Ticket
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+def issue_tickets(services: Services, uow: UnitOfWork, order: Order, now: datetime) -> list[str]:
+    if uow.tickets.list_by_order(order.id):  # issued exactly once
+        raise AssertionError(f"tickets for order {order.id} were already issued")
+    ids = []
+    for type_id, share in order.admission_shares():
+        ticket = Ticket.issue(
+            id=services.ids.new_id(),
+            order_id=order.id,
+            event_id=order.event_id,
+            ticket_type_id=type_id,
+            secret=services.secrets.ticket_secret(),
+            price_paid=share,
+            now=now,
+            attendee_name=order.customer_name,
+            attendee_email=order.customer_email,
+        )
+        uow.tickets.add(ticket)
+        ids.append(ticket.id)
+    return ids
+
+
+def enqueue(
+    services: Services, uow: UnitOfWork, kind: MessageKind, key: str, payload: dict[str, object]
+) -> None:
+    now = services.clock.now()
+    uow.outbox.add(
+        OutboxMessage(
+            id=services.ids.new_id(),
+            kind=kind,
+            payload=payload,
+            idempotency_key=key,
+            created_at=now,
+            available_at=now,
+        )
+    )
+
+
+def fulfil(
+    services: Services, uow: UnitOfWork, order: Order, now: datetime, processor_fee: Money
+) -> list[str]:
+    """The order was just marked paid: issue its tickets, book the sale, queue delivery."""
+    ticket_ids = issue_tickets(services, uow, order, now)
+    post_sale(uow, services.ids, order, now, processor_fee)
+    enqueue(
+        services, uow, MessageKind.DELIVER_TICKETS, f"deliver:{order.id}", {"order_id": order.id}
+    )
+    return ticket_ids

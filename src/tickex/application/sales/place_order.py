@@ -1,0 +1,239 @@
+"""place_order: validate, price, hold inventory atomically, create the pending order, and
+ask the payment provider for a checkout session (outside the unit of work)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from tickex.application.command import Command, Email, Id, MinorUnits
+from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
+from tickex.application.sales.fulfilment import fulfil
+from tickex.application.sales.inventory import convert_hold, quota_demand, release_hold, reserve
+from tickex.application.services import Services
+from tickex.domain.errors import (
+    DomainError,
+    NotFound,
+    NotOnSale,
+    OrderLimitExceeded,
+    PromoCodeExhausted,
+    PromoCodeInvalid,
+    SoldOut,
+    TotalChanged,
+)
+from tickex.domain.event import Event
+from tickex.domain.hold import Hold
+from tickex.domain.money import Money
+from tickex.domain.order import PAID_STATES, Order, OrderStatus
+from tickex.domain.pricing import OrderTotals, compute_totals, price_lines
+from tickex.domain.promo_code import PromoCode
+from tickex.domain.ticket_type import TicketType
+from tickex.ports.payment import CheckoutRequest, PaymentError
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+class PaymentUnavailable(DomainError):
+    code = "payment_unavailable"
+
+
+class OrderItem(Command):
+    ticket_type_id: Id
+    quantity: Annotated[int, Field(ge=1, le=500)]
+
+
+class PlaceOrder(Command):
+    event_id: Id
+    items: Annotated[list[OrderItem], Field(min_length=1, max_length=50)]
+    customer_email: Email
+    customer_name: Annotated[str, Field(max_length=200)] = ""
+    customer_id: Id | None = None
+    promo_code: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    expected_total_minor: MinorUnits | None = None  # the total the buyer confirmed
+
+    @model_validator(mode="after")
+    def _distinct_types(self) -> PlaceOrder:
+        types = [item.ticket_type_id for item in self.items]
+        if len(set(types)) != len(types):
+            raise ValueError("each ticket type may appear only once in items")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order_id: str
+    order_code: str
+    status: OrderStatus
+    totals: OrderTotals
+    expires_at: datetime
+    payment_url: str | None
+    ticket_ids: tuple[str, ...] = ()  # free orders are paid at once
+
+
+def _check_request(
+    uow: UnitOfWork, command: PlaceOrder, now: datetime
+) -> tuple[Event, dict[str, TicketType], PromoCode | None]:
+    event = uow.events.get(command.event_id)
+    if event is None:
+        raise NotFound("event not found")
+    if not event.is_on_sale(now):
+        raise NotOnSale("this event is not on sale")
+    promo: PromoCode | None = None
+    if command.promo_code is not None:
+        promo = uow.promo_codes.get_by_code(event.id, command.promo_code)
+        if promo is None:
+            raise PromoCodeInvalid("unknown promo code")
+        promo.check_valid(now)
+    types: dict[str, TicketType] = {}
+    for item in command.items:
+        tt = uow.ticket_types.get(item.ticket_type_id)
+        if (
+            tt is None
+            or tt.event_id != event.id
+            or (tt.hidden and not (promo and promo.unlocks(tt.id)))
+        ):
+            raise NotFound("ticket type not found", ticket_type_id=item.ticket_type_id)
+        if not tt.sales_window_open(now):
+            raise NotOnSale(f"{tt.name} is not on sale now", ticket_type_id=tt.id)
+        if not tt.min_per_order <= item.quantity <= tt.max_per_order:
+            raise OrderLimitExceeded(
+                f"{tt.name}: between {tt.min_per_order} and {tt.max_per_order} per order",
+                ticket_type_id=tt.id,
+            )
+        types[tt.id] = tt
+    if promo is not None and not any(promo.applies_to(t) for t in types):
+        raise PromoCodeInvalid("this promo code does not apply to the tickets chosen")
+    if sum(i.quantity for i in command.items) > event.settings.max_tickets_per_order:
+        raise OrderLimitExceeded(
+            f"at most {event.settings.max_tickets_per_order} tickets per order"
+        )
+    limited = {i.ticket_type_id: i.quantity for i in command.items
+               if types[i.ticket_type_id].max_per_customer is not None}  # fmt: skip
+    if limited:
+        for order in uow.orders.list_by_customer(event.id, command.customer_email):
+            # pending orders whose hold expired by time no longer count
+            if order.status in PAID_STATES or (
+                order.status is OrderStatus.PENDING and order.expires_at > now
+            ):
+                for type_id, qty in order.quantities_by_type().items():
+                    if type_id in limited:
+                        limited[type_id] += qty
+        for type_id, qty in limited.items():
+            cap = types[type_id].max_per_customer
+            if cap is not None and qty > cap:
+                raise OrderLimitExceeded(
+                    f"{types[type_id].name}: at most {cap} per customer", ticket_type_id=type_id
+                )
+    return event, types, promo
+
+
+def place_order(services: Services, command: PlaceOrder) -> PlacedOrder:
+    try:
+        placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
+    except (SoldOut, PromoCodeExhausted):
+        # Holds expire by time; the sweeper may simply not have run yet. Tidy, then retry.
+        if expire_holds(services, ExpireHolds(limit=500)).released == 0:
+            raise
+        placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
+    if checkout is None:
+        return placed
+    return _start_payment(services, placed, checkout)
+
+
+def _place(
+    services: Services, uow: UnitOfWork, command: PlaceOrder
+) -> tuple[PlacedOrder, CheckoutRequest | None]:
+    now = services.clock.now()
+    event, types, promo = _check_request(uow, command, now)
+    requested = [(types[i.ticket_type_id], i.quantity) for i in command.items]
+    lines = price_lines(requested, promo)
+    totals = compute_totals(lines, event.settings, services.platform_fee)
+    if (
+        command.expected_total_minor is not None
+        and command.expected_total_minor != totals.total.amount_minor
+    ):
+        raise TotalChanged(
+            f"the total is now {totals.total}", total_minor=totals.total.amount_minor
+        )
+    items = quota_demand(types, {i.ticket_type_id: i.quantity for i in command.items})
+    expires_at = now + timedelta(minutes=event.settings.hold_minutes)
+    order_id = services.ids.new_id()
+    hold = Hold(
+        id=services.ids.new_id(), order_id=order_id, event_id=event.id, items=items,
+        expires_at=expires_at, promo_code_id=promo.id if promo else None,
+    )  # fmt: skip
+    order = Order.place(
+        id=order_id,
+        code=services.secrets.order_code(),
+        event_id=event.id,
+        organizer_id=event.organizer_id,
+        customer_email=command.customer_email.lower(),
+        customer_name=command.customer_name,
+        customer_id=command.customer_id,
+        lines=lines,
+        totals=totals,
+        now=now,
+        expires_at=expires_at,
+        promo_code_id=promo.id if promo else None,
+        hold_id=hold.id,
+    )
+    free = totals.total.is_zero  # nothing to pay: issue at once
+    if free:
+        order.mark_paid(now, totals.total)
+    uow.holds.add(hold)
+    uow.orders.add(order)
+    # The guards come last: a contended quota row stays locked only until the commit.
+    reserve(uow, items, promo.id if promo else None)
+    placed = PlacedOrder(order.id, order.code, order.status, totals, expires_at, None)
+    if free:
+        convert_hold(uow, hold)
+        ticket_ids = fulfil(services, uow, order, now, Money.zero(order.currency))
+        return replace(placed, ticket_ids=tuple(ticket_ids)), None
+    organizer = uow.organizers.get(event.organizer_id)
+    checkout = CheckoutRequest(
+        order_id=order.id,
+        order_code=order.code,
+        amount=order.total,
+        platform_fee=order.totals.platform_fee,
+        description=f"{event.title} - order {order.code}",
+        customer_email=order.customer_email,
+        expires_at=expires_at,
+        organizer_account_id=organizer.payment_account_id if organizer else None,
+    )
+    return placed, checkout
+
+
+def _start_payment(
+    services: Services, placed: PlacedOrder, checkout: CheckoutRequest
+) -> PlacedOrder:
+    order_id = placed.order_id
+    try:
+        session = services.payments.create_checkout(checkout)
+    except PaymentError as exc:
+        problem = str(exc)
+
+        def give_back(uow: UnitOfWork) -> None:
+            current = uow.orders.get(order_id)
+            if current is None or current.status is not OrderStatus.PENDING:
+                return
+            current.fail(f"payment provider unavailable: {problem}")
+            hold = uow.holds.get(current.hold_id or "")
+            if hold is not None:
+                release_hold(uow, hold)
+            uow.orders.save(current)
+
+        services.transaction(give_back)
+        raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
+
+    def attach(uow: UnitOfWork) -> str | None:
+        current = uow.orders.get(order_id)
+        assert current is not None
+        if current.status is OrderStatus.PENDING:
+            current.attach_payment(session.reference, session.url)
+            uow.orders.save(current)
+            return session.url
+        return None
+
+    return replace(placed, payment_url=services.transaction(attach))

@@ -1,0 +1,104 @@
+"""refund_order: return money to the buyer -- the whole order, chosen tickets, or an amount.
+
+Refunded tickets are revoked and their capacity goes back on sale; the ledger records the
+refund (and the returned platform fee, per the event's policy) in the same unit of work,
+and the provider is asked to pay out through the outbox. Never more than what was paid.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from tickex.application.command import Command, Id, MinorUnits
+from tickex.application.finance.bookkeeping import post_refund
+from tickex.application.sales.fulfilment import enqueue
+from tickex.application.sales.inventory import return_to_sale
+from tickex.application.services import Services
+from tickex.domain.errors import NotFound, RefundNotAllowed
+from tickex.domain.money import Money
+from tickex.domain.order import Order
+from tickex.domain.outbox import MessageKind
+from tickex.domain.ticket import Ticket, TicketStatus
+from tickex.ports.unit_of_work import UnitOfWork
+
+
+class RefundOrder(Command):
+    organizer_id: Id
+    order_id: Id
+    ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
+    amount_minor: Annotated[MinorUnits, Field(gt=0)] | None = None  # goodwill, keeps tickets
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> RefundOrder:
+        if self.ticket_ids is not None and self.amount_minor is not None:
+            raise ValueError("refund either ticket_ids or an amount, not both")
+        return self
+
+
+def refund_order(services: Services, command: RefundOrder) -> Order:
+    def work(uow: UnitOfWork) -> Order:
+        now = services.clock.now()
+        order = uow.orders.get(command.order_id)
+        if order is None or order.organizer_id != command.organizer_id:
+            raise NotFound("order not found")
+        event = uow.events.get(order.event_id)
+        assert event is not None
+        tickets = uow.tickets.list_by_order(order.id)
+        active = [t for t in tickets if t.status is TicketStatus.ACTIVE]
+        used = [t for t in tickets if t.status is TicketStatus.CHECKED_IN]
+        if command.ticket_ids is not None:
+            by_id = {t.id: t for t in tickets}
+            to_revoke: list[Ticket] = []
+            for ticket_id in sorted(set(command.ticket_ids)):
+                ticket = by_id.get(ticket_id)
+                if ticket is None:
+                    raise NotFound("ticket not found in this order", ticket_id=ticket_id)
+                if ticket.status is not TicketStatus.ACTIVE:
+                    raise RefundNotAllowed(f"ticket {ticket_id} is {ticket.status}")
+                to_revoke.append(ticket)
+            amount = Money.sum((t.price_paid for t in to_revoke), order.currency)
+            amount = amount.min(order.refundable)
+            complete = len(to_revoke) == len(active) and not used
+            if amount == order.refundable and not order.total.is_zero and not complete:
+                raise RefundNotAllowed(
+                    "refunding these tickets returns everything paid: refund the whole order"
+                )
+        else:
+            amount = (
+                Money(command.amount_minor, order.currency)
+                if command.amount_minor is not None
+                else order.refundable
+            )
+            complete = amount == order.refundable
+            to_revoke = active if complete else []
+            if complete and used:
+                raise RefundNotAllowed(
+                    "the order has checked-in tickets: refund chosen tickets or a part"
+                )
+        fee_part = (
+            order.fee_to_reverse(amount)
+            if event.settings.refund_policy.refund_platform_fee
+            else Money.zero(order.currency)
+        )
+        order.record_refund(now, amount, fee_part, command.reason, complete=complete)
+        for ticket in to_revoke:
+            ticket.revoke(now)
+            uow.tickets.save(ticket)
+        types = {tid: uow.ticket_types.get(tid) for tid in {t.ticket_type_id for t in to_revoke}}
+        return_to_sale(uow, [tt for t in to_revoke if (tt := types[t.ticket_type_id])])
+        post_refund(uow, services.ids, order, amount, fee_part, now)
+        if not amount.is_zero:
+            n = len(uow.ledger.list_for_order(order.id))
+            enqueue(
+                services, uow, MessageKind.REFUND_PAYMENT, f"refund:{order.id}:{n}",
+                {"order_id": order.id, "payment_reference": order.payment_reference or "",
+                 "amount_minor": amount.amount_minor, "currency": amount.currency,
+                 "reason": command.reason},
+            )  # fmt: skip
+        uow.orders.save(order)
+        return order
+
+    return services.transaction(work)
