@@ -3,7 +3,8 @@
 The stored copy (``openapi.snapshot.json``) is compared whole with the document the app
 serves. After a deliberate change to the API, refresh it and review the diff:
 
-    TICKEX_UPDATE_OPENAPI_SNAPSHOT=1 .venv/bin/python -m pytest tests/integration/http/test_openapi_snapshot.py
+    TICKEX_UPDATE_OPENAPI_SNAPSHOT=1 .venv/bin/python -m pytest \
+        tests/integration/http/test_openapi_snapshot.py
 """
 
 from __future__ import annotations
