@@ -6,10 +6,10 @@ import pytest
 from litestar import post
 from litestar.exceptions import HTTPException
 from litestar.testing import RequestFactory
-from tickex.entrypoints.http.guards import bearer_token, require_json, require_role
 
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import Principal, Role
+from tickex.entrypoints.http.guards import bearer_token, require_json, require_role
 from tickex.ports.identity import InvalidToken
 
 
