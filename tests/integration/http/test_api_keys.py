@@ -18,7 +18,7 @@ from tests.integration.http.test_organizer import Account, event_body, sign_up
 from tickex.application.identity.issue_api_key import MAX_ACTIVE_API_KEYS, IssueApiKey
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import ApiScope, Principal, Role
-from tickex.entrypoints.http.auth import API_KEY_SCHEME, API_SCOPE, require_api_scope
+from tickex.entrypoints.http.guards import API_KEY_SCHEME, API_SCOPE, require_api_scope
 from tickex.facade import TickEx
 
 Client = TestClient[Litestar]

@@ -9,8 +9,7 @@ from litestar.testing import RequestFactory
 
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import Principal, Role
-from tickex.entrypoints.http.auth import bearer_token, require_role
-from tickex.entrypoints.http.guards import require_json
+from tickex.entrypoints.http.guards import bearer_token, require_json, require_role
 from tickex.ports.identity import InvalidToken
 
 

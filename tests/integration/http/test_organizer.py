@@ -15,7 +15,7 @@ from tests.integration.http.conftest import assert_problem
 from tickex.application.finance.organizer_metrics import GetOrganizerMetrics
 from tickex.application.identity.log_in import LogIn
 from tickex.application.identity.register_user import RegisterUser
-from tickex.entrypoints.http import schemas
+from tickex.entrypoints.http.finance import schemas
 from tickex.facade import TickEx
 
 PASSWORD = "organizer password"

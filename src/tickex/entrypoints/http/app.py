@@ -21,20 +21,23 @@ from litestar.openapi.spec import Components, OpenAPIResponse, SecurityScheme, S
 from litestar.static_files import create_static_files_router
 
 import tickex
-from tickex.entrypoints.http.account_pages import AccountPagesController
-from tickex.entrypoints.http.api_keys import ApiKeyController, document_api_key_scopes
-from tickex.entrypoints.http.auth import (
+from tickex.entrypoints.http.catalog.events import EventController
+from tickex.entrypoints.http.catalog.organizer_events import OrganizerEventController
+from tickex.entrypoints.http.docs import STATIC_DIR, STATIC_PATH, SelfHostedSwagger, docs_handler
+from tickex.entrypoints.http.door.scanning import ScanController
+from tickex.entrypoints.http.door.staff_credentials import StaffCredentialController
+from tickex.entrypoints.http.finance.metrics import OrganizerMetricsController
+from tickex.entrypoints.http.guards import (
     API_KEY_SCHEME,
     BEARER_SCHEME,
-    AdminUserController,
-    AuthController,
-    MeController,
     current_principal,
+    document_api_key_scopes,
 )
-from tickex.entrypoints.http.checkout import CheckoutController
-from tickex.entrypoints.http.docs import STATIC_DIR, STATIC_PATH, SelfHostedSwagger, docs_handler
-from tickex.entrypoints.http.events import EventController
-from tickex.entrypoints.http.google import GoogleSignInController
+from tickex.entrypoints.http.identity.account_pages import AccountPagesController
+from tickex.entrypoints.http.identity.api_keys import ApiKeyController
+from tickex.entrypoints.http.identity.auth import AdminUserController, AuthController, MeController
+from tickex.entrypoints.http.identity.google import GoogleSignInController
+from tickex.entrypoints.http.identity.recovery import RecoveryController
 from tickex.entrypoints.http.observability import (
     REQUEST_ID_HEADER,
     HttpMetrics,
@@ -42,9 +45,7 @@ from tickex.entrypoints.http.observability import (
     response_hook,
 )
 from tickex.entrypoints.http.operations import OperationsController
-from tickex.entrypoints.http.orders import OrderController
-from tickex.entrypoints.http.organizer import OrganizerController
-from tickex.entrypoints.http.organizer_requests import (
+from tickex.entrypoints.http.organizers.requests import (
     AdminOrganizerRequestController,
     MyOrganizerRequestController,
 )
@@ -55,8 +56,9 @@ from tickex.entrypoints.http.rate_limit import (
     RateLimits,
     RatePolicy,
 )
-from tickex.entrypoints.http.recovery import RecoveryController
-from tickex.entrypoints.http.scanning import ScanController
+from tickex.entrypoints.http.sales.checkout import CheckoutController
+from tickex.entrypoints.http.sales.orders import OrderController
+from tickex.entrypoints.http.sales.refunds import OrganizerRefundController
 from tickex.entrypoints.http.schemas import Input
 from tickex.entrypoints.http.worker import in_process_worker
 from tickex.facade import TickEx
@@ -103,7 +105,11 @@ def create_app(
             OrderController,
             CheckoutController,
             AccountPagesController,
-            OrganizerController,
+            # the organizer's routes, one controller an area, in the document's order
+            OrganizerEventController,
+            StaffCredentialController,
+            OrganizerRefundController,
+            OrganizerMetricsController,
             ApiKeyController,
             ScanController,
             OperationsController,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tickex.entrypoints.http.dependencies import App, Metrics
 from tickex.entrypoints.http.problems import problem, problem_responses
-from tickex.entrypoints.http.schemas import HealthOut
+from tickex.entrypoints.http.schemas import Output
+
+
+class HealthOut(Output):
+    status: Literal["ok", "ready"]
 
 
 class OperationsController(Controller):

@@ -22,11 +22,10 @@ from tickex.application.door.authenticate_staff import AuthenticateStaff
 from tickex.application.door.check_in import CheckInTicket
 from tickex.domain.check_in import ScanDirection
 from tickex.domain.errors import Forbidden
-from tickex.entrypoints.http import schemas
-from tickex.entrypoints.http.auth import BEARER, NO_STORE, PRINCIPAL_STATE_KEY, bearer_token
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
-from tickex.entrypoints.http.guards import require_json
-from tickex.entrypoints.http.problems import problem_responses
+from tickex.entrypoints.http.door import schemas
+from tickex.entrypoints.http.guards import BEARER, NO_STORE, PRINCIPAL_STATE_KEY, bearer_token
+from tickex.entrypoints.http.routes import operation
 from tickex.facade import TickEx
 
 
@@ -47,15 +46,11 @@ class ScanController(Controller):
     cache_control = NO_STORE
     security = BEARER
 
-    @post(
-        "/",
-        operation_id="scanTicket",
-        summary="Check a ticket in (or out) at the door of the staff credential's event",
-        status_code=200,
-        sync_to_thread=True,
-        guards=[require_json, staff_authenticated],
-        responses=problem_responses(401, 403, 404, 409, 415, 422),
-    )
+    @operation(
+        post, "/", "scanTicket",
+        "Check a ticket in (or out) at the door of the staff credential's event",
+        401, 403, 404, 409, body=True, guards=[staff_authenticated], status_code=200,
+    )  # fmt: skip
     def scan_ticket(
         self, data: JSONBody[schemas.ScanInput], tickex: App, principal: CurrentPrincipal
     ) -> schemas.ScanOut:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, get_args
 
 from litestar import Controller, get, post
-from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody, Parameter
 
 from tickex.application.catalog.get_event import GetEvent
@@ -14,32 +13,23 @@ from tickex.application.command import Email
 from tickex.application.sales.cancel_order import CancelOrder
 from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import OrderItem, PlaceOrder
-from tickex.entrypoints.http import schemas
 from tickex.entrypoints.http.dependencies import App, Metrics
-from tickex.entrypoints.http.guards import require_json
-from tickex.entrypoints.http.problems import problem_responses
+from tickex.entrypoints.http.guards import NO_STORE
+from tickex.entrypoints.http.routes import PathId, operation
+from tickex.entrypoints.http.sales import schemas
 
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 EMAIL_PATTERN: str = get_args(Email)[1].pattern  # the application's own email rule
-NO_STORE = CacheControlHeader(no_store=True)  # orders carry ticket tokens
-
-OrderId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 
 class OrderController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
-    cache_control = NO_STORE
+    cache_control = NO_STORE  # orders carry ticket tokens
 
-    @post(
-        "/",
-        operation_id="placeOrder",
-        summary="Hold tickets and start the payment",
-        status_code=201,
-        sync_to_thread=True,
-        guards=[require_json],
-        responses=problem_responses(404, 409, 415, 422, 429, 503),
-    )
+    @operation(
+        post, "/", "placeOrder", "Hold tickets and start the payment", 404, 409, 429, 503,
+        body=True, status_code=201,
+    )  # fmt: skip
     def place_order(
         self, data: JSONBody[schemas.PlaceOrderInput], tickex: App, metrics: Metrics
     ) -> schemas.PlacedOrderOut:
@@ -61,33 +51,25 @@ class OrderController(Controller):
         metrics.orders_placed.inc()
         return schemas.placed_order(placed)
 
-    @get(
-        "/{order_id:str}",
-        operation_id="getOrder",
-        summary="The buyer's order and tickets (a wrong email answers 404)",
-        sync_to_thread=True,
-        responses=problem_responses(404, 422),
-    )
+    @operation(
+        get, "/{order_id:str}", "getOrder",
+        "The buyer's order and tickets (a wrong email answers 404)", 404, 422,
+    )  # fmt: skip
     def get_order(
         self,
         tickex: App,
-        order_id: OrderId,
+        order_id: PathId,
         email: Annotated[str, Parameter(max_length=254, pattern=EMAIL_PATTERN)],
     ) -> schemas.OrderOut:
         details = tickex.get_order(GetOrder(order_id=order_id, customer_email=email))
         return schemas.order(details)
 
-    @post(
-        "/{order_id:str}/cancel",
-        operation_id="cancelOrder",
-        summary="Cancel a pending order and release its tickets",
-        status_code=200,
-        sync_to_thread=True,
-        guards=[require_json],
-        responses=problem_responses(404, 409, 415, 422),
-    )
+    @operation(
+        post, "/{order_id:str}/cancel", "cancelOrder",
+        "Cancel a pending order and release its tickets", 404, 409, body=True, status_code=200,
+    )  # fmt: skip
     def cancel_order(
-        self, tickex: App, order_id: OrderId, data: JSONBody[schemas.CancelOrderInput]
+        self, tickex: App, order_id: PathId, data: JSONBody[schemas.CancelOrderInput]
     ) -> schemas.OrderOut:
         cancelled = tickex.cancel_order(
             CancelOrder(order_id=order_id, customer_email=data.email, reason=data.reason)

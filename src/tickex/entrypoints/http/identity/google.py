@@ -21,11 +21,10 @@ from litestar import Controller, post
 from litestar.params import JSONBody
 
 from tickex.application.identity.google_sign_in import CompleteGoogleSignIn, StartGoogleSignIn
-from tickex.entrypoints.http import google_schemas, schemas
-from tickex.entrypoints.http.auth import NO_STORE
 from tickex.entrypoints.http.dependencies import App
-from tickex.entrypoints.http.guards import require_json
-from tickex.entrypoints.http.problems import problem_responses
+from tickex.entrypoints.http.guards import NO_STORE
+from tickex.entrypoints.http.identity import schemas
+from tickex.entrypoints.http.routes import operation
 
 
 class GoogleSignInController(Controller):
@@ -33,32 +32,24 @@ class GoogleSignInController(Controller):
     tags = ["accounts"]
     cache_control = NO_STORE
 
-    @post(
-        "/start",
-        operation_id="startGoogleSignIn",
-        summary="Start signing in with Google: the URL to send the browser to, and a flow token",
-        status_code=200,
-        sync_to_thread=True,
-        guards=[require_json],
-        responses=problem_responses(404, 415, 422, 429, 503),
-    )
+    @operation(
+        post, "/start", "startGoogleSignIn",
+        "Start signing in with Google: the URL to send the browser to, and a flow token", 404,
+        429, 503, body=True, status_code=200,
+    )  # fmt: skip
     def start_google_sign_in(
-        self, data: JSONBody[google_schemas.StartGoogleSignInInput], tickex: App
-    ) -> google_schemas.GoogleSignInStartedOut:
+        self, data: JSONBody[schemas.StartGoogleSignInInput], tickex: App
+    ) -> schemas.GoogleSignInStartedOut:
         started = tickex.start_google_sign_in(StartGoogleSignIn(redirect_uri=data.redirect_uri))
-        return google_schemas.google_sign_in_started(started)
+        return schemas.google_sign_in_started(started)
 
-    @post(
-        "/complete",
-        operation_id="completeGoogleSignIn",
-        summary="Google's code and state, and the flow token, for an access and a refresh token",
-        status_code=200,
-        sync_to_thread=True,
-        guards=[require_json],
-        responses=problem_responses(401, 403, 404, 409, 415, 422, 429, 503),
-    )
+    @operation(
+        post, "/complete", "completeGoogleSignIn",
+        "Google's code and state, and the flow token, for an access and a refresh token", 401,
+        403, 404, 409, 429, 503, body=True, status_code=200,
+    )  # fmt: skip
     def complete_google_sign_in(
-        self, data: JSONBody[google_schemas.CompleteGoogleSignInInput], tickex: App
+        self, data: JSONBody[schemas.CompleteGoogleSignInInput], tickex: App
     ) -> schemas.TokenPairOut:
         pair = tickex.complete_google_sign_in(
             CompleteGoogleSignIn(code=data.code, state=data.state, flow_token=data.flow_token)

@@ -1,5 +1,5 @@
 """Transport schemas of the organizer-request routes (``/v1/me/organizer-request`` and
-``/v1/admin/organizer-requests``), apart from ``schemas.py``.
+``/v1/admin/organizer-requests``).
 
 The bodies are strict (unknown fields refused, lengths bounded, no coercion): a body that
 carries ``status``, ``organizer_id`` or ``user_id`` is refused before any use case runs.
@@ -18,7 +18,7 @@ from tickex.application.command import Name
 from tickex.application.organizers.list_organizer_requests import OrganizerRequestList
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.domain.organizer_request import MAX_NOTE, MAX_REASON, OrganizerRequest
-from tickex.entrypoints.http.schemas import Input, Output
+from tickex.entrypoints.http.schemas import Input, Output, next_offset
 
 StatusName = Literal["pending", "approved", "rejected"]
 
@@ -90,5 +90,5 @@ def organizer_request_list(found: OrganizerRequestList) -> OrganizerRequestListO
         items=[admin_organizer_request(view) for view in found.items],
         limit=found.limit,
         offset=found.offset,
-        next_offset=found.offset + found.limit if found.has_more else None,
+        next_offset=next_offset(found.offset, found.limit, found.has_more),
     )

@@ -9,9 +9,10 @@ from litestar.params import Parameter
 
 from tickex.application.catalog.get_event import GetEvent
 from tickex.application.catalog.list_events import MAX_OFFSET, MAX_PAGE, ListEvents
-from tickex.entrypoints.http import schemas
+from tickex.entrypoints.http.catalog import schemas
 from tickex.entrypoints.http.dependencies import App
-from tickex.entrypoints.http.problems import problem_responses
+from tickex.entrypoints.http.routes import operation
+from tickex.entrypoints.http.schemas import next_offset
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -20,13 +21,7 @@ class EventController(Controller):
     path = "/v1/events"
     tags = ["events"]
 
-    @get(
-        "/",
-        operation_id="listEvents",
-        summary="Published events that have not ended, soonest first",
-        sync_to_thread=True,
-        responses=problem_responses(422),
-    )
+    @operation(get, "/", "listEvents", "Published events that have not ended, soonest first", 422)
     def list_events(
         self,
         tickex: App,
@@ -38,16 +33,13 @@ class EventController(Controller):
             items=[schemas.event_summary(event) for event in found.events],
             limit=found.limit,
             offset=found.offset,
-            next_offset=found.offset + found.limit if found.has_more else None,
+            next_offset=next_offset(found.offset, found.limit, found.has_more),
         )
 
-    @get(
-        "/{slug:str}",
-        operation_id="getEvent",
-        summary="An event with its ticket types, prices and what is left",
-        sync_to_thread=True,
-        responses=problem_responses(404, 422),
-    )
+    @operation(
+        get, "/{slug:str}", "getEvent", "An event with its ticket types, prices and what is left",
+        404, 422,
+    )  # fmt: skip
     def get_event(
         self,
         tickex: App,

@@ -25,14 +25,10 @@ from tickex.application.organizers.reject_organizer_request import RejectOrganiz
 from tickex.application.organizers.request_organizer_role import RequestOrganizerRole
 from tickex.domain.identity import Role
 from tickex.domain.organizer_request import OrganizerRequestStatus
-from tickex.entrypoints.http import organizer_request_schemas as schemas
-from tickex.entrypoints.http.auth import BEARER, NO_STORE, authenticated, require_role
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
-from tickex.entrypoints.http.guards import require_json
-from tickex.entrypoints.http.orders import ID_PATTERN
-from tickex.entrypoints.http.problems import problem_responses
-
-RequestId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTERN)]
+from tickex.entrypoints.http.guards import BEARER, NO_STORE, authenticated, require_role
+from tickex.entrypoints.http.organizers import schemas
+from tickex.entrypoints.http.routes import PathId, operation
 
 
 class MyOrganizerRequestController(Controller):
@@ -42,15 +38,11 @@ class MyOrganizerRequestController(Controller):
     guards = [authenticated]
     security = BEARER
 
-    @post(
-        "/",
-        operation_id="requestOrganizerRole",
-        summary="Ask the admins for the organizer role (one pending request at a time)",
-        status_code=201,
-        sync_to_thread=True,
-        guards=[require_json],
-        responses=problem_responses(401, 403, 409, 415, 422),
-    )
+    @operation(
+        post, "/", "requestOrganizerRole",
+        "Ask the admins for the organizer role (one pending request at a time)", 401, 403, 409,
+        body=True, status_code=201,
+    )  # fmt: skip
     def request_organizer_role(
         self,
         data: JSONBody[schemas.RequestOrganizerRoleInput],
@@ -63,13 +55,10 @@ class MyOrganizerRequestController(Controller):
         )  # fmt: skip
         return schemas.organizer_request(request)
 
-    @get(
-        "/",
-        operation_id="getOrganizerRequest",
-        summary="The signed-in user's latest organizer request, pending or decided",
-        sync_to_thread=True,
-        responses=problem_responses(401, 403, 404),
-    )
+    @operation(
+        get, "/", "getOrganizerRequest",
+        "The signed-in user's latest organizer request, pending or decided", 401, 403, 404,
+    )  # fmt: skip
     def get_organizer_request(
         self, tickex: App, principal: CurrentPrincipal
     ) -> schemas.OrganizerRequestOut:
@@ -84,13 +73,11 @@ class AdminOrganizerRequestController(Controller):
     guards = [authenticated, require_role(Role.ADMIN)]
     security = BEARER
 
-    @get(
-        "/",
-        operation_id="listOrganizerRequests",
-        summary="Organizer requests by status (pending by default), oldest first (admins only)",
-        sync_to_thread=True,
-        responses=problem_responses(401, 403, 422),
-    )
+    @operation(
+        get, "/", "listOrganizerRequests",
+        "Organizer requests by status (pending by default), oldest first (admins only)", 401,
+        403, 422,
+    )  # fmt: skip
     def list_organizer_requests(
         self,
         tickex: App,
@@ -107,37 +94,30 @@ class AdminOrganizerRequestController(Controller):
         )  # fmt: skip
         return schemas.organizer_request_list(found)
 
-    @post(
-        "/{request_id:str}/approve",
-        operation_id="approveOrganizerRequest",
-        summary="Approve a pending request: the user becomes an organizer at once (admins only)",
-        status_code=200,
-        sync_to_thread=True,
-        responses=problem_responses(401, 403, 404, 409, 422),
-    )
+    @operation(
+        post, "/{request_id:str}/approve", "approveOrganizerRequest",
+        "Approve a pending request: the user becomes an organizer at once (admins only)", 401,
+        403, 404, 409, 422, status_code=200,
+    )  # fmt: skip
     def approve_organizer_request(
-        self, tickex: App, principal: CurrentPrincipal, request_id: RequestId
+        self, tickex: App, principal: CurrentPrincipal, request_id: PathId
     ) -> schemas.AdminOrganizerRequestOut:
         view = tickex.approve_organizer_request(
             ApproveOrganizerRequest(actor=principal, request_id=request_id)
         )
         return schemas.admin_organizer_request(view)
 
-    @post(
-        "/{request_id:str}/reject",
-        operation_id="rejectOrganizerRequest",
-        summary="Reject a pending request with a reason the user is told (admins only)",
-        status_code=200,
-        sync_to_thread=True,
-        guards=[require_json],
-        responses=problem_responses(401, 403, 404, 409, 415, 422),
-    )
+    @operation(
+        post, "/{request_id:str}/reject", "rejectOrganizerRequest",
+        "Reject a pending request with a reason the user is told (admins only)", 401, 403, 404,
+        409, body=True, status_code=200,
+    )  # fmt: skip
     def reject_organizer_request(
         self,
         data: JSONBody[schemas.RejectOrganizerRequestInput],
         tickex: App,
         principal: CurrentPrincipal,
-        request_id: RequestId,
+        request_id: PathId,
     ) -> schemas.AdminOrganizerRequestOut:
         view = tickex.reject_organizer_request(
             RejectOrganizerRequest(actor=principal, request_id=request_id, reason=data.reason)

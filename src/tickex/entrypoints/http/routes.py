@@ -1,0 +1,40 @@
+"""How a JSON route is declared: the ids in its path, and ``operation``, which writes once
+what every JSON operation repeats (a worker thread, the problems it may answer and, for a
+body, the ``require_json`` guard with its 415 and 422)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from litestar.handlers.http_handlers import HTTPRouteHandler
+from litestar.params import Parameter
+from litestar.types import Guard
+
+from tickex.entrypoints.http.guards import require_json
+from tickex.entrypoints.http.problems import problem_responses
+
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+#: an id in a path (``/orders/{order_id}``): the application's ``Id``, checked before it
+PathId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTERN)]
+
+
+def operation(
+    method: Callable[..., HTTPRouteHandler],
+    path: str,
+    operation_id: str,
+    summary: str,
+    *problems: int,
+    body: bool = False,
+    guards: Sequence[Guard] = (),
+    **options: Any,
+) -> HTTPRouteHandler:
+    """``method(path, ...)`` (``get``, ``post``, ``patch``) for an operation that runs in a
+    worker thread and documents the problems it may answer. ``body``: it takes a JSON body,
+    so ``require_json`` runs before the other ``guards`` and 415 and 422 are documented."""
+    if body:
+        guards, problems = [require_json, *guards], (*problems, 415, 422)
+    return method(
+        path, operation_id=operation_id, summary=summary, sync_to_thread=True,
+        guards=list(guards) or None, responses=problem_responses(*problems), **options,
+    )  # fmt: skip

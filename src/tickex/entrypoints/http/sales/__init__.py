@@ -1,0 +1,2 @@
+"""Sales over HTTP: a buyer's orders (``/v1/orders``), the local provider's checkout page
+(``/pay``) and the organizer's refunds (``/v1/organizer/orders/.../refund``)."""
