@@ -1,0 +1,74 @@
+"""Check-ins and staff credentials on MongoDB."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from tickex.adapters.mongo.indexes import Collections
+from tickex.adapters.mongo.mapping import door as m
+from tickex.adapters.mongo.mapping.common import text, time_sort
+from tickex.adapters.mongo.repositories.base import _Repo, duplicate_of
+from tickex.adapters.mongo.repositories.identity import _Credentials
+from tickex.domain.check_in import CheckIn
+from tickex.domain.errors import Conflict
+from tickex.domain.identity import StaffCredential
+from tickex.ports.repository import CheckInRepository, StaffCredentialRepository
+
+
+class MongoCheckInRepository(_Repo, CheckInRepository):
+    name = Collections.CHECK_INS
+
+    def add(self, check_in: CheckIn) -> None:
+        def conflict(exc: DuplicateKeyError) -> Conflict:
+            if duplicate_of(exc) == {"_id"}:
+                return Conflict(f"check-in {check_in.id} already exists")
+            return Conflict("this scan nonce was already recorded")
+
+        self._insert(m.check_in_doc(check_in), conflict)
+
+    def get_by_nonce(self, event_id: str, nonce: str) -> CheckIn | None:
+        doc = self._one({"event_id": text(event_id, "event_id"), "nonce": text(nonce, "nonce")})
+        return None if doc is None else m.check_in(doc)
+
+    def list_by_ticket(self, ticket_id: str) -> list[CheckIn]:
+        docs = self._many(
+            {"ticket_id": text(ticket_id, "ticket_id")}, [*time_sort("recorded_at"), ("_id", 1)]
+        )
+        return [m.check_in(d) for d in docs]
+
+
+class MongoStaffCredentialRepository(_Credentials, StaffCredentialRepository):
+    name = Collections.STAFF_CREDENTIALS
+    kind = "staff credential"
+
+    def add(self, credential: StaffCredential) -> None:
+        self._add(m.staff_credential_doc(credential))
+
+    def get(self, credential_id: str) -> StaffCredential | None:
+        doc = self._one({"_id": text(credential_id, "credential_id")})
+        return None if doc is None else m.staff_credential(doc)
+
+    def get_by_hash(self, token_hash: str) -> StaffCredential | None:
+        doc = self._by_hash(token_hash)
+        return None if doc is None else m.staff_credential(doc)
+
+    def list_by_event(self, event_id: str) -> list[StaffCredential]:
+        docs = self._many(
+            {"event_id": text(event_id, "event_id")}, [*time_sort("created_at"), ("_id", 1)]
+        )
+        return [m.staff_credential(d) for d in docs]
+
+    def revoke(self, credential_id: str, now: datetime) -> bool:
+        return self._revoke("credential_id", credential_id, now)
+
+    def touch(self, credential_id: str, now: datetime) -> None:
+        self._touch("credential_id", credential_id, now)
+
+
+#: The unit of work's attributes this area fills, and their repositories.
+REPOSITORIES: dict[str, type[_Repo]] = {
+    "check_ins": MongoCheckInRepository,
+    "staff_credentials": MongoStaffCredentialRepository,
+}
