@@ -1,4 +1,4 @@
-"""Domain objects <-> MongoDB documents, and the rules that keep user input out of queries.
+"""What every document mapping shares, and the rules that keep user input out of queries.
 
 Every document carries ``schema_version`` so that a later release can migrate documents
 lazily, and refuses to read documents written by a newer schema instead of guessing.
@@ -176,6 +176,7 @@ def payload(value: Any) -> Any:
 
 # -- documents ---------------------------------------------------------------------------
 def new_document(id: str) -> Document:
+    """A document's first fields: its ``_id`` (the domain id) and the schema version."""
     return {"_id": text(id, "id"), SCHEMA_FIELD: SCHEMA_VERSION}
 
 
@@ -186,3 +187,27 @@ def check_schema(doc: Mapping[str, Any]) -> None:
             f"document {doc.get('_id')!r} has schema {version!r}; this TickEx reads up to "
             f"{SCHEMA_VERSION}: upgrade TickEx before reading this database"
         )
+
+
+def fields(obj: object, *names: str) -> Document:
+    """``obj``'s attributes ``names``, stored as they are (strings, numbers, booleans)."""
+    return {name: getattr(obj, name) for name in names}
+
+
+def with_times(doc: Document, obj: object, *names: str) -> Document:
+    """``doc`` with ``obj``'s datetimes ``names``, each a date and its ``<name>_us``."""
+    for name in names:
+        put_time(doc, name, getattr(obj, name))
+    return doc
+
+
+def stored(doc: Mapping[str, Any], *names: str, optional: tuple[str, ...] = ()) -> Document:
+    """The fields ``names`` of ``doc`` (each must be there) and ``optional`` (None if not)."""
+    return {name: doc[name] for name in names} | {name: doc.get(name) for name in optional}
+
+
+def stored_times(doc: Mapping[str, Any], *names: str, optional: tuple[str, ...] = ()) -> Document:
+    """The datetimes ``names`` of ``doc`` (each must be set) and ``optional`` (or None)."""
+    return {name: need_time(doc, name) for name in names} | {
+        name: get_time(doc, name) for name in optional
+    }

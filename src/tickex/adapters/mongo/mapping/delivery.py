@@ -8,12 +8,13 @@ from typing import Any
 from tickex.adapters.mongo.mapping.common import (
     Document,
     check_schema,
-    need_time,
     new_document,
     payload,
     payload_doc,
-    put_time,
+    stored,
+    stored_times,
     text,
+    with_times,
 )
 from tickex.domain.outbox import MessageKind, OutboxMessage, OutboxStatus
 
@@ -27,9 +28,7 @@ def outbox_doc(msg: OutboxMessage) -> Document:
         "status": OutboxStatus(msg.status).value,
         "last_error": msg.last_error,
     }
-    put_time(doc, "created_at", msg.created_at)
-    put_time(doc, "available_at", msg.available_at)
-    return doc
+    return with_times(doc, msg, "created_at", "available_at")
 
 
 def outbox_message(doc: Mapping[str, Any]) -> OutboxMessage:
@@ -38,10 +37,7 @@ def outbox_message(doc: Mapping[str, Any]) -> OutboxMessage:
         id=doc["_id"],
         kind=MessageKind(doc["kind"]),
         payload=payload(doc["payload"]),
-        idempotency_key=doc["idempotency_key"],
-        created_at=need_time(doc, "created_at"),
-        available_at=need_time(doc, "available_at"),
-        attempts=doc["attempts"],
         status=OutboxStatus(doc["status"]),
-        last_error=doc["last_error"],
+        **stored(doc, "idempotency_key", "attempts", "last_error"),
+        **stored_times(doc, "created_at", "available_at"),
     )

@@ -1,4 +1,4 @@
-"""Ledger transactions <-> documents (append order in ``sequence``)."""
+"""Ledger transactions <-> documents (the append order in ``sequence``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any
 from tickex.adapters.mongo.mapping.common import (
     Document,
     check_schema,
+    fields,
     money,
     money_doc,
     need_time,
     new_document,
-    put_time,
+    stored,
+    with_times,
 )
 from tickex.domain.ledger import Entry, LedgerTransaction, TransactionKind
 
@@ -22,14 +24,9 @@ def ledger_doc(tx: LedgerTransaction, sequence: int) -> Document:
         "sequence": sequence,
         "kind": TransactionKind(tx.kind).value,
         "entries": [{"account": e.account, "amount": money_doc(e.amount)} for e in tx.entries],
-        "description": tx.description,
-        "order_id": tx.order_id,
-        "organizer_id": tx.organizer_id,
-        "reference": tx.reference,
-        "reverses": tx.reverses,
     }
-    put_time(doc, "occurred_at", tx.occurred_at)
-    return doc
+    doc |= fields(tx, "description", "order_id", "organizer_id", "reference", "reverses")
+    return with_times(doc, tx, "occurred_at")
 
 
 def ledger_transaction(doc: Mapping[str, Any]) -> LedgerTransaction:
@@ -39,9 +36,7 @@ def ledger_transaction(doc: Mapping[str, Any]) -> LedgerTransaction:
         kind=TransactionKind(doc["kind"]),
         entries=tuple(Entry(e["account"], money(e["amount"])) for e in doc["entries"]),
         occurred_at=need_time(doc, "occurred_at"),
-        description=doc["description"],
-        order_id=doc.get("order_id"),
-        organizer_id=doc.get("organizer_id"),
-        reference=doc.get("reference"),
-        reverses=doc.get("reverses"),
+        **stored(
+            doc, "description", optional=("order_id", "organizer_id", "reference", "reverses")
+        ),
     )

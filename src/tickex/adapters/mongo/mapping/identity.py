@@ -12,12 +12,13 @@ from typing import Any
 from tickex.adapters.mongo.mapping.common import (
     Document,
     check_schema,
-    get_time,
-    need_time,
+    fields,
     new_document,
     optional_text,
-    put_time,
+    stored,
+    stored_times,
     text,
+    with_times,
 )
 from tickex.domain.identity import (
     ApiKey,
@@ -43,26 +44,24 @@ def user_doc(u: User) -> Document:
         "status": UserStatus(u.status).value,
         "version": u.version,
     }
-    put_time(doc, "created_at", u.created_at)
-    put_time(doc, "sessions_valid_after", u.sessions_valid_after)
-    return doc
+    return with_times(doc, u, "created_at", "sessions_valid_after")
 
 
 def user(doc: Mapping[str, Any]) -> User:
     check_schema(doc)
     return User(
         id=doc["_id"],
-        email=doc["email"],
-        name=doc["name"],
-        created_at=need_time(doc, "created_at"),
         roles=frozenset(Role(r) for r in doc["roles"]),
-        password_hash=doc.get("password_hash"),
-        email_verified=doc["email_verified"],
-        google_subject=doc.get("google_subject"),
-        organizer_id=doc.get("organizer_id"),
         status=UserStatus(doc["status"]),
-        sessions_valid_after=get_time(doc, "sessions_valid_after"),
-        version=doc["version"],
+        **stored(
+            doc,
+            "email",
+            "name",
+            "email_verified",
+            "version",
+            optional=("password_hash", "google_subject", "organizer_id"),
+        ),
+        **stored_times(doc, "created_at", optional=("sessions_valid_after",)),
     )
 
 
@@ -72,24 +71,15 @@ def refresh_session_doc(s: RefreshSession) -> Document:
         "family_id": text(s.family_id, "family_id"),
         "token_hash": text(s.token_hash, "token_hash"),
     }
-    put_time(doc, "created_at", s.created_at)
-    put_time(doc, "expires_at", s.expires_at)
-    put_time(doc, "rotated_at", s.rotated_at)
-    put_time(doc, "revoked_at", s.revoked_at)
-    return doc
+    return with_times(doc, s, "created_at", "expires_at", "rotated_at", "revoked_at")
 
 
 def refresh_session(doc: Mapping[str, Any]) -> RefreshSession:
     check_schema(doc)
     return RefreshSession(
         id=doc["_id"],
-        user_id=doc["user_id"],
-        family_id=doc["family_id"],
-        token_hash=doc["token_hash"],
-        created_at=need_time(doc, "created_at"),
-        expires_at=need_time(doc, "expires_at"),
-        rotated_at=get_time(doc, "rotated_at"),
-        revoked_at=get_time(doc, "revoked_at"),
+        **stored(doc, "user_id", "family_id", "token_hash"),
+        **stored_times(doc, "created_at", "expires_at", optional=("rotated_at", "revoked_at")),
     )
 
 
@@ -99,49 +89,37 @@ def one_time_token_doc(t: OneTimeToken) -> Document:
         "purpose": TokenPurpose(t.purpose).value,
         "token_hash": text(t.token_hash, "token_hash"),
     }
-    put_time(doc, "created_at", t.created_at)
-    put_time(doc, "expires_at", t.expires_at)
-    put_time(doc, "used_at", t.used_at)
-    return doc
+    return with_times(doc, t, "created_at", "expires_at", "used_at")
 
 
 def one_time_token(doc: Mapping[str, Any]) -> OneTimeToken:
     check_schema(doc)
     return OneTimeToken(
         id=doc["_id"],
-        user_id=doc["user_id"],
         purpose=TokenPurpose(doc["purpose"]),
-        token_hash=doc["token_hash"],
-        created_at=need_time(doc, "created_at"),
-        expires_at=need_time(doc, "expires_at"),
-        used_at=get_time(doc, "used_at"),
+        **stored(doc, "user_id", "token_hash"),
+        **stored_times(doc, "created_at", "expires_at", optional=("used_at",)),
     )
 
 
 def api_key_doc(k: ApiKey) -> Document:
-    doc = new_document(k.id) | {
-        "organizer_id": text(k.organizer_id, "organizer_id"),
-        "name": k.name,
-        "prefix": k.prefix,
-        "key_hash": text(k.key_hash, "key_hash"),
-        "scopes": list(k.scopes),
-    }
-    put_time(doc, "created_at", k.created_at)
-    put_time(doc, "last_used_at", k.last_used_at)
-    put_time(doc, "revoked_at", k.revoked_at)
-    return doc
+    doc = (
+        new_document(k.id)
+        | fields(k, "name", "prefix")
+        | {
+            "organizer_id": text(k.organizer_id, "organizer_id"),
+            "key_hash": text(k.key_hash, "key_hash"),
+            "scopes": list(k.scopes),
+        }
+    )
+    return with_times(doc, k, "created_at", "last_used_at", "revoked_at")
 
 
 def api_key(doc: Mapping[str, Any]) -> ApiKey:
     check_schema(doc)
     return ApiKey(
         id=doc["_id"],
-        organizer_id=doc["organizer_id"],
-        name=doc["name"],
-        prefix=doc["prefix"],
-        key_hash=doc["key_hash"],
-        created_at=need_time(doc, "created_at"),
         scopes=tuple(doc["scopes"]),
-        last_used_at=get_time(doc, "last_used_at"),
-        revoked_at=get_time(doc, "revoked_at"),
+        **stored(doc, "organizer_id", "name", "prefix", "key_hash"),
+        **stored_times(doc, "created_at", optional=("last_used_at", "revoked_at")),
     )

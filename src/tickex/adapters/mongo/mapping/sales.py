@@ -13,7 +13,7 @@ from tickex.adapters.mongo.mapping.common import (
     SCHEMA_VERSION,
     Document,
     check_schema,
-    get_time,
+    fields,
     money,
     money_doc,
     need_time,
@@ -21,41 +21,46 @@ from tickex.adapters.mongo.mapping.common import (
     optional_money,
     optional_money_doc,
     put_time,
+    stored,
+    stored_times,
     text,
+    with_times,
 )
 from tickex.domain.hold import Hold, HoldItem, HoldStatus
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.pricing import OrderLine, OrderTotals
 from tickex.domain.ticket import Ticket, TicketStatus
 
+#: An order's totals, in the order ``OrderTotals`` takes them.
+_TOTALS = ("subtotal", "discount", "tax", "platform_fee", "total")
+_PAYMENT = ("payment_reference", "payment_url")
+
 
 def hold_doc(h: Hold) -> Document:
-    doc = new_document(h.id) | {
-        "order_id": h.order_id,
-        "event_id": h.event_id,
-        "items": [{"quota_id": i.quota_id, "quantity": i.quantity} for i in h.items],
-        "promo_code_id": h.promo_code_id,
-        "status": HoldStatus(h.status).value,
-    }
-    put_time(doc, "expires_at", h.expires_at)
-    return doc
+    doc = (
+        new_document(h.id)
+        | fields(h, "order_id", "event_id")
+        | {
+            "items": [{"quota_id": i.quota_id, "quantity": i.quantity} for i in h.items],
+            "promo_code_id": h.promo_code_id,
+            "status": HoldStatus(h.status).value,
+        }
+    )
+    return with_times(doc, h, "expires_at")
 
 
 def hold(doc: Mapping[str, Any]) -> Hold:
     check_schema(doc)
     return Hold(
         id=doc["_id"],
-        order_id=doc["order_id"],
-        event_id=doc["event_id"],
         items=tuple(HoldItem(i["quota_id"], i["quantity"]) for i in doc["items"]),
         expires_at=need_time(doc, "expires_at"),
-        promo_code_id=doc.get("promo_code_id"),
         status=HoldStatus(doc["status"]),
+        **stored(doc, "order_id", "event_id", optional=("promo_code_id",)),
     )
 
 
 def order_doc(o: Order) -> Document:
-    t = o.totals
     doc = new_document(o.id) | {
         "code": text(o.code, "code"),
         "event_id": o.event_id,
@@ -72,40 +77,24 @@ def order_doc(o: Order) -> Document:
             }
             for line in o.lines
         ],
-        "totals": {
-            "subtotal": money_doc(t.subtotal),
-            "discount": money_doc(t.discount),
-            "tax": money_doc(t.tax),
-            "platform_fee": money_doc(t.platform_fee),
-            "total": money_doc(t.total),
-        },
-        "customer_id": o.customer_id,
-        "customer_name": o.customer_name,
-        "promo_code_id": o.promo_code_id,
-        "hold_id": o.hold_id,
+        "totals": {name: money_doc(getattr(o.totals, name)) for name in _TOTALS},
         "status": OrderStatus(o.status).value,
-        "payment_reference": o.payment_reference,
-        "payment_url": o.payment_url,
         "refunded": optional_money_doc(o.refunded),
         "fee_refunded": optional_money_doc(o.fee_refunded),
-        "status_reason": o.status_reason,
-        "version": o.version,
     }
-    put_time(doc, "created_at", o.created_at)
-    put_time(doc, "expires_at", o.expires_at)
-    put_time(doc, "paid_at", o.paid_at)
-    return doc
+    doc |= fields(
+        o,
+        *("customer_id", "customer_name", "promo_code_id", "hold_id"),
+        *_PAYMENT,
+        *("status_reason", "version"),
+    )
+    return with_times(doc, o, "created_at", "expires_at", "paid_at")
 
 
 def order(doc: Mapping[str, Any]) -> Order:
     check_schema(doc)
-    t = doc["totals"]
     return Order(
         id=doc["_id"],
-        code=doc["code"],
-        event_id=doc["event_id"],
-        organizer_id=doc["organizer_id"],
-        customer_email=doc["customer_email"],
         lines=tuple(
             OrderLine(
                 line["ticket_type_id"],
@@ -115,64 +104,55 @@ def order(doc: Mapping[str, Any]) -> Order:
             )
             for line in doc["lines"]
         ),
-        totals=OrderTotals(
-            money(t["subtotal"]),
-            money(t["discount"]),
-            money(t["tax"]),
-            money(t["platform_fee"]),
-            money(t["total"]),
-        ),
-        created_at=need_time(doc, "created_at"),
-        expires_at=need_time(doc, "expires_at"),
-        customer_id=doc.get("customer_id"),
-        customer_name=doc["customer_name"],
-        promo_code_id=doc.get("promo_code_id"),
-        hold_id=doc.get("hold_id"),
+        totals=OrderTotals(*(money(doc["totals"][name]) for name in _TOTALS)),
         status=OrderStatus(doc["status"]),
-        payment_reference=doc.get("payment_reference"),
-        payment_url=doc.get("payment_url"),
-        paid_at=get_time(doc, "paid_at"),
         refunded=optional_money(doc.get("refunded")),
         fee_refunded=optional_money(doc.get("fee_refunded")),
-        status_reason=doc["status_reason"],
-        version=doc["version"],
+        **stored(
+            doc,
+            *("code", "event_id", "organizer_id", "customer_email", "customer_name"),
+            *("status_reason", "version"),
+            optional=(
+                "customer_id",
+                "promo_code_id",
+                "hold_id",
+                "payment_reference",
+                "payment_url",
+            ),
+        ),
+        **stored_times(doc, "created_at", "expires_at", optional=("paid_at",)),
     )
 
 
 def ticket_doc(t: Ticket) -> Document:
-    doc = new_document(t.id) | {
-        "order_id": t.order_id,
-        "event_id": t.event_id,
-        "ticket_type_id": t.ticket_type_id,
-        "secret": text(t.secret, "secret"),
-        "price_paid": money_doc(t.price_paid),
-        "attendee_name": t.attendee_name,
-        "attendee_email": t.attendee_email,
-        "status": TicketStatus(t.status).value,
-        "checked_in_by": t.checked_in_by,
-        "version": t.version,
-    }
-    put_time(doc, "issued_at", t.issued_at)
-    put_time(doc, "checked_in_at", t.checked_in_at)
-    return doc
+    doc = (
+        new_document(t.id)
+        | fields(t, "order_id", "event_id", "ticket_type_id")
+        | {
+            "secret": text(t.secret, "secret"),
+            "price_paid": money_doc(t.price_paid),
+            "attendee_name": t.attendee_name,
+            "attendee_email": t.attendee_email,
+            "status": TicketStatus(t.status).value,
+            "checked_in_by": t.checked_in_by,
+            "version": t.version,
+        }
+    )
+    return with_times(doc, t, "issued_at", "checked_in_at")
 
 
 def ticket(doc: Mapping[str, Any]) -> Ticket:
     check_schema(doc)
     return Ticket(
         id=doc["_id"],
-        order_id=doc["order_id"],
-        event_id=doc["event_id"],
-        ticket_type_id=doc["ticket_type_id"],
-        secret=doc["secret"],
         price_paid=money(doc["price_paid"]),
-        issued_at=need_time(doc, "issued_at"),
-        attendee_name=doc["attendee_name"],
-        attendee_email=doc["attendee_email"],
         status=TicketStatus(doc["status"]),
-        checked_in_at=get_time(doc, "checked_in_at"),
-        checked_in_by=doc["checked_in_by"],
-        version=doc["version"],
+        **stored(
+            doc,
+            *("order_id", "event_id", "ticket_type_id", "secret"),
+            *("attendee_name", "attendee_email", "checked_in_by", "version"),
+        ),
+        **stored_times(doc, "issued_at", optional=("checked_in_at",)),
     )
 
 
