@@ -27,6 +27,8 @@ One module an area, over :mod:`.base` (``_Repo``); each lists in ``REPOSITORIES`
 of work's attributes it fills, and :data:`REPOSITORIES` here is all of them.
 """
 
+from typing import Any
+
 from tickex.adapters.mongo.repositories import (
     catalog,
     delivery,
@@ -40,7 +42,7 @@ from tickex.adapters.mongo.repositories.base import _Repo
 from tickex.adapters.mongo.repositories.identity import REVOCATION_FIELD
 
 #: Every attribute of the unit of work (see ``ports.unit_of_work.UnitOfWork``), by area.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     attribute: repository
     for area in (catalog, organizers, sales, door, delivery, finance, identity)
     for attribute, repository in area.REPOSITORIES.items()

@@ -7,8 +7,8 @@ versioned save (``{_id, version}`` -> ``$set`` + ``$inc``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
@@ -21,6 +21,7 @@ from tickex.domain.errors import ConcurrencyConflict, Conflict
 if TYPE_CHECKING:  # the unit of work imports the repositories
     from tickex.adapters.mongo.unit_of_work import Work
 
+T = TypeVar("T")
 Sort = list[tuple[str, int]]
 Session = ClientSession | None
 
@@ -37,8 +38,11 @@ def duplicate_of(exc: DuplicateKeyError) -> set[str]:
     return set(pattern) if isinstance(pattern, dict) else set()
 
 
-class _Repo:
+class _Repo(Generic[T]):
+    """One collection (``name``) of one kind of aggregate (``kind``, for messages)."""
+
     name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
 
     def __init__(self, work: Callable[[], Work]) -> None:
         # The unit of work's Work exists only between __enter__ and __exit__.
@@ -62,6 +66,22 @@ class _Repo:
 
         return self._w.read(run)
 
+    def _load(self, doc: Mapping[str, Any]) -> T:
+        """A stored document as the domain object (each repository names its mapping)."""
+        raise NotImplementedError
+
+    def _by(self, field: str, value: object, name: str) -> T | None:
+        """The aggregate whose ``field`` equals the caller's ``value`` (a string, see
+        :func:`~tickex.adapters.mongo.mapping.common.text`), or None."""
+        return self._first({field: text(value, name)})
+
+    def _first(self, query: Document) -> T | None:
+        doc = self._one(query)
+        return None if doc is None else self._load(doc)
+
+    def _list(self, query: Document, sort: Sort, limit: int = 0) -> list[T]:
+        return [self._load(doc) for doc in self._many(query, sort, limit)]
+
     def _exists(self, key: str) -> bool:
         found = self._w.read(lambda s: self._c.find_one({"_id": key}, {"_id": 1}, session=s))
         return found is not None
@@ -77,6 +97,17 @@ class _Repo:
             f"insert into {self.name} {key!r}",
             lambda: collection.delete_one({"_id": key}).deleted_count == 1,
         )
+
+    def _add(self, doc: Document, taken: Conflict | None = None) -> None:
+        """Insert ``doc``: a duplicate ``_id`` is "<kind> <id> already exists", a duplicate
+        on another unique index is ``taken``."""
+
+        def conflict(exc: DuplicateKeyError) -> Conflict:
+            if taken is None or duplicate_of(exc) == {"_id"}:
+                return Conflict(f"{self.kind} {doc['_id']} already exists")
+            return taken
+
+        self._insert(doc, conflict)
 
     def _update(self, query: Document, change: Document) -> Document | None:
         """One conditional update; returns the document *before* it (None: no match)."""

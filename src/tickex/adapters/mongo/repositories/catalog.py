@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-
-from pymongo.errors import DuplicateKeyError
+from typing import Any
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import catalog as m
 from tickex.adapters.mongo.mapping.common import Document, count, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import Session, _Repo, duplicate_of
+from tickex.adapters.mongo.repositories.base import Session, _Repo
 from tickex.domain.errors import Conflict, ValidationFailed
 from tickex.domain.event import Event, EventStatus
 from tickex.domain.promo_code import PromoCode, normalize_code
@@ -32,34 +32,28 @@ def _fits(quantity: int) -> Document:
 _UNDER_CAP: Document = {"$or": [{"max_uses": None}, {"$expr": {"$lt": ["$uses", "$max_uses"]}}]}
 
 
-class MongoEventRepository(_Repo, EventRepository):
+class MongoEventRepository(_Repo[Event], EventRepository):
     name = Collections.EVENTS
+    kind = "event"
+    _load = staticmethod(m.event)
 
     def add(self, event: Event) -> None:
-        def conflict(exc: DuplicateKeyError) -> Conflict:
-            if duplicate_of(exc) == {"_id"}:
-                return Conflict(f"event {event.id} already exists")
-            return Conflict(f"the slug {event.slug!r} is taken", field="slug")
-
-        self._insert(m.event_doc(event), conflict)
+        self._add(m.event_doc(event), Conflict(f"the slug {event.slug!r} is taken", field="slug"))
 
     def get(self, event_id: str) -> Event | None:
-        doc = self._one({"_id": text(event_id, "event_id")})
-        return None if doc is None else m.event(doc)
+        return self._by("_id", event_id, "event_id")
 
     def get_by_slug(self, slug: str) -> Event | None:
-        doc = self._one({"slug": text(slug, "slug")})
-        return None if doc is None else m.event(doc)
+        return self._by("slug", slug, "slug")
 
     def save(self, event: Event) -> None:
         self._save_versioned(event, m.event_doc(event))
 
     def list_by_organizer(self, organizer_id: str) -> list[Event]:
-        docs = self._many(
+        return self._list(
             {"organizer_id": text(organizer_id, "organizer_id")},
             [*time_sort("starts_at"), ("_id", 1)],
         )
-        return [m.event(d) for d in docs]
 
     def list_published(self, now: datetime, limit: int, offset: int) -> list[Event]:
         # exact ``ends_at > now`` over the millisecond date and its microsecond remainder
@@ -79,40 +73,39 @@ class MongoEventRepository(_Repo, EventRepository):
         return [m.event(d) for d in self._w.read(run)]
 
 
-class MongoTicketTypeRepository(_Repo, TicketTypeRepository):
+class MongoTicketTypeRepository(_Repo[TicketType], TicketTypeRepository):
     name = Collections.TICKET_TYPES
+    kind = "ticket type"
+    _load = staticmethod(m.ticket_type)
 
     def add(self, ticket_type: TicketType) -> None:
-        self._insert(
-            m.ticket_type_doc(ticket_type),
-            lambda _: Conflict(f"ticket type {ticket_type.id} already exists"),
-        )
+        self._add(m.ticket_type_doc(ticket_type))
 
     def get(self, ticket_type_id: str) -> TicketType | None:
-        doc = self._one({"_id": text(ticket_type_id, "ticket_type_id")})
-        return None if doc is None else m.ticket_type(doc)
+        return self._by("_id", ticket_type_id, "ticket_type_id")
 
     def list_by_event(self, event_id: str) -> list[TicketType]:
-        docs = self._many({"event_id": text(event_id, "event_id")}, [("position", 1), ("_id", 1)])
-        return [m.ticket_type(d) for d in docs]
+        return self._list({"event_id": text(event_id, "event_id")}, [("position", 1), ("_id", 1)])
 
     def save(self, ticket_type: TicketType) -> None:
         self._save_versioned(ticket_type, m.ticket_type_doc(ticket_type))
 
 
-class MongoQuotaRepository(_Repo, QuotaRepository):
+class MongoQuotaRepository(_Repo[Quota], QuotaRepository):
     name = Collections.QUOTAS
+    kind = "quota"
 
     def add(self, quota: Quota) -> None:
-        self._insert(m.quota_doc(quota), lambda _: Conflict(f"quota {quota.id} already exists"))
+        self._add(m.quota_doc(quota))
+
+    def _load(self, doc: Mapping[str, Any]) -> Quota:
+        return m.quota(self._w.overlay(self.name, dict(doc)))
 
     def get(self, quota_id: str) -> Quota | None:
-        doc = self._one({"_id": text(quota_id, "quota_id")})
-        return None if doc is None else m.quota(self._w.overlay(self.name, doc))
+        return self._by("_id", quota_id, "quota_id")
 
     def list_by_event(self, event_id: str) -> list[Quota]:
-        docs = self._many({"event_id": text(event_id, "event_id")}, [("_id", 1)])
-        return [m.quota(self._w.overlay(self.name, d)) for d in docs]
+        return self._list({"event_id": text(event_id, "event_id")}, [("_id", 1)])
 
     def _require(self, key: str) -> None:
         if not self._exists(key):
@@ -220,30 +213,28 @@ class MongoQuotaRepository(_Repo, QuotaRepository):
         return True
 
 
-class MongoPromoCodeRepository(_Repo, PromoCodeRepository):
+class MongoPromoCodeRepository(_Repo[PromoCode], PromoCodeRepository):
     name = Collections.PROMO_CODES
+    kind = "promo code"
 
     def add(self, promo: PromoCode) -> None:
-        def conflict(exc: DuplicateKeyError) -> Conflict:
-            if duplicate_of(exc) == {"_id"}:
-                return Conflict(f"promo code {promo.id} already exists")
-            return Conflict(f"the code {promo.code!r} exists for this event", field="code")
+        self._add(
+            m.promo_code_doc(promo),
+            Conflict(f"the code {promo.code!r} exists for this event", field="code"),
+        )
 
-        self._insert(m.promo_code_doc(promo), conflict)
-
-    def _load(self, doc: Document | None) -> PromoCode | None:
-        return None if doc is None else m.promo_code(self._w.overlay(self.name, doc))
+    def _load(self, doc: Mapping[str, Any]) -> PromoCode:
+        return m.promo_code(self._w.overlay(self.name, dict(doc)))
 
     def get(self, promo_id: str) -> PromoCode | None:
-        return self._load(self._one({"_id": text(promo_id, "promo_id")}))
+        return self._by("_id", promo_id, "promo_id")
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:
         wanted = normalize_code(text(code, "code"))
-        return self._load(self._one({"event_id": text(event_id, "event_id"), "code": wanted}))
+        return self._first({"event_id": text(event_id, "event_id"), "code": wanted})
 
     def list_by_event(self, event_id: str) -> list[PromoCode]:
-        docs = self._many({"event_id": text(event_id, "event_id")}, [("code", 1), ("_id", 1)])
-        return [m.promo_code(self._w.overlay(self.name, d)) for d in docs]
+        return self._list({"event_id": text(event_id, "event_id")}, [("code", 1), ("_id", 1)])
 
     def _require(self, key: str) -> None:
         if not self._exists(key):
@@ -286,7 +277,7 @@ class MongoPromoCodeRepository(_Repo, PromoCodeRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "events": MongoEventRepository,
     "ticket_types": MongoTicketTypeRepository,
     "quotas": MongoQuotaRepository,

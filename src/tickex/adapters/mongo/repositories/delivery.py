@@ -3,42 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import delivery as m
-from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import Session, _Repo, duplicate_of
+from tickex.adapters.mongo.mapping.common import Document, split_time, time_sort
+from tickex.adapters.mongo.repositories.base import Session, _Repo
 from tickex.domain.errors import Conflict
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
 from tickex.ports.repository import OutboxRepository
 
+#: Due and dead messages, oldest first (as the reference sorts them).
+_DELIVERY_ORDER = [*time_sort("available_at"), *time_sort("created_at"), ("_id", 1)]
 
-class MongoOutboxRepository(_Repo, OutboxRepository):
+
+class MongoOutboxRepository(_Repo[OutboxMessage], OutboxRepository):
     name = Collections.OUTBOX
+    kind = "outbox message"
+    _load = staticmethod(m.outbox_message)
 
     def add(self, message: OutboxMessage) -> None:
-        def conflict(exc: DuplicateKeyError) -> Conflict:
-            if duplicate_of(exc) == {"_id"}:
-                return Conflict(f"outbox message {message.id} already exists")
-            return Conflict(f"outbox idempotency key {message.idempotency_key} exists")
-
-        self._insert(m.outbox_doc(message), conflict)
+        self._add(
+            m.outbox_doc(message),
+            Conflict(f"outbox idempotency key {message.idempotency_key} exists"),
+        )
 
     def get(self, message_id: str) -> OutboxMessage | None:
-        doc = self._one({"_id": text(message_id, "message_id")})
-        return None if doc is None else m.outbox_message(doc)
+        return self._by("_id", message_id, "message_id")
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         cutoff, _ = split_time(now, "now")
-        docs = self._many(
+        found = self._list(
             {"status": OutboxStatus.PENDING.value, "available_at": {"$lte": cutoff}},
-            [*time_sort("available_at"), *time_sort("created_at"), ("_id", 1)],
+            _DELIVERY_ORDER,
             limit,
         )
-        return [msg for msg in map(m.outbox_message, docs) if msg.available_at <= now][:limit]
+        return [msg for msg in found if msg.available_at <= now][:limit]
 
     def save(self, message: OutboxMessage) -> None:
         """Unversioned, as the reference: the worker owns a message while delivering it."""
@@ -66,12 +69,7 @@ class MongoOutboxRepository(_Repo, OutboxRepository):
         return self._count(OutboxStatus.PENDING)
 
     def dead(self, limit: int) -> list[OutboxMessage]:
-        docs = self._many(
-            {"status": OutboxStatus.DEAD.value},
-            [*time_sort("available_at"), *time_sort("created_at"), ("_id", 1)],
-            limit,
-        )
-        return [m.outbox_message(doc) for doc in docs]
+        return self._list({"status": OutboxStatus.DEAD.value}, _DELIVERY_ORDER, limit)
 
     def dead_count(self) -> int:
         return self._count(OutboxStatus.DEAD)
@@ -82,6 +80,6 @@ class MongoOutboxRepository(_Repo, OutboxRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "outbox": MongoOutboxRepository,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import ReturnDocument
 
 from tickex.adapters.mongo.indexes import LEDGER_COUNTER_ID, Collections
@@ -13,7 +15,7 @@ from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.ports.repository import LedgerRepository
 
 
-class MongoLedgerRepository(_Repo, LedgerRepository):
+class MongoLedgerRepository(_Repo[LedgerTransaction], LedgerRepository):
     """Append-only: there is no update and no delete (compensation removes only what a
     rolled-back unit appended, as a transaction's abort would).
 
@@ -25,6 +27,8 @@ class MongoLedgerRepository(_Repo, LedgerRepository):
     """
 
     name = Collections.LEDGER
+    kind = "ledger transaction"
+    _load = staticmethod(m.ledger_transaction)
 
     def _next_sequence(self) -> int:
         self._w.check_entered()
@@ -43,8 +47,7 @@ class MongoLedgerRepository(_Repo, LedgerRepository):
         self._insert(doc, lambda _: Conflict(f"ledger transaction {transaction.id} exists"))
 
     def list_for_order(self, order_id: str) -> list[LedgerTransaction]:
-        docs = self._many({"order_id": text(order_id, "order_id")}, [("sequence", 1)])
-        return [m.ledger_transaction(d) for d in docs]
+        return self._list({"order_id": text(order_id, "order_id")}, [("sequence", 1)])
 
     def list_all(self) -> list[LedgerTransaction]:
         return [m.ledger_transaction(d) for d in self._many({}, [("sequence", 1)])]
@@ -70,6 +73,6 @@ class MongoLedgerRepository(_Repo, LedgerRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "ledger": MongoLedgerRepository,
 }

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pymongo.errors import DuplicateKeyError
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import identity as m
 from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import _Repo, duplicate_of
+from tickex.adapters.mongo.repositories.base import T, _Repo, duplicate_of
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
@@ -44,8 +44,10 @@ def _after(name: str, now: datetime) -> Document:
     return {"$or": [{name: {"$gt": date}}, {name: date, f"{name}_us": {"$gt": micros}}]}
 
 
-class MongoUserRepository(_Repo, UserRepository):
+class MongoUserRepository(_Repo[User], UserRepository):
     name = Collections.USERS
+    kind = "user"
+    _load = staticmethod(m.user)
 
     def add(self, user: User) -> None:
         doc = m.user_doc(user)
@@ -73,16 +75,14 @@ class MongoUserRepository(_Repo, UserRepository):
         return {"_id"}
 
     def get(self, user_id: str) -> User | None:
-        doc = self._one({"_id": text(user_id, "user_id")})
-        return None if doc is None else m.user(doc)
+        return self._by("_id", user_id, "user_id")
 
     def get_by_email(self, email: str) -> User | None:
         doc = self._one({"email": text(email, "email").strip().lower()})
         return None if doc is None else m.user(doc)
 
     def get_by_google_subject(self, subject: str) -> User | None:
-        doc = self._one({"google_subject": text(subject, "google_subject")})
-        return None if doc is None else m.user(doc)
+        return self._by("google_subject", subject, "google_subject")
 
     def save(self, user: User) -> None:
         doc = m.user_doc(user)
@@ -96,22 +96,16 @@ class MongoUserRepository(_Repo, UserRepository):
             raise Conflict(message, field=field) from exc
 
 
-class _Credentials(_Repo):
+class _Credentials(_Repo[T]):
     """Shared by the repositories of credentials stored as digests."""
 
     hash_field: ClassVar[str] = "token_hash"
-    kind: ClassVar[str] = ""
 
-    def _add(self, doc: Document) -> None:
-        def conflict(exc: DuplicateKeyError) -> Conflict:
-            if duplicate_of(exc) == {"_id"}:
-                return Conflict(f"{self.kind} {doc['_id']} already exists")
-            return Conflict(f"{self.name}: this digest exists")
+    def _add_credential(self, doc: Document) -> None:
+        self._add(doc, Conflict(f"{self.name}: this digest exists"))
 
-        self._insert(doc, conflict)
-
-    def _by_hash(self, digest: str) -> Document | None:
-        return self._one({self.hash_field: text(digest, self.hash_field)})
+    def _by_hash(self, digest: str) -> T | None:
+        return self._by(self.hash_field, digest, self.hash_field)
 
     def _stamp(
         self,
@@ -147,16 +141,16 @@ class _Credentials(_Repo):
         self._stamp(key_name, key, "last_used_at", now, {}, superseded_ok=True)
 
 
-class MongoRefreshSessionRepository(_Credentials, RefreshSessionRepository):
+class MongoRefreshSessionRepository(_Credentials[RefreshSession], RefreshSessionRepository):
     name = Collections.REFRESH_SESSIONS
     kind = "refresh session"
+    _load = staticmethod(m.refresh_session)
 
     def add(self, session: RefreshSession) -> None:
-        self._add(m.refresh_session_doc(session))
+        self._add_credential(m.refresh_session_doc(session))
 
     def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
-        doc = self._by_hash(token_hash)
-        return None if doc is None else m.refresh_session(doc)
+        return self._by_hash(token_hash)
 
     def rotate(self, session_id: str, now: datetime) -> bool:
         when = {"rotated_at": None, "revoked_at": None}
@@ -188,40 +182,39 @@ class MongoRefreshSessionRepository(_Credentials, RefreshSessionRepository):
         return revoked
 
 
-class MongoOneTimeTokenRepository(_Credentials, OneTimeTokenRepository):
+class MongoOneTimeTokenRepository(_Credentials[OneTimeToken], OneTimeTokenRepository):
     name = Collections.ONE_TIME_TOKENS
     kind = "one-time token"
+    _load = staticmethod(m.one_time_token)
 
     def add(self, token: OneTimeToken) -> None:
-        self._add(m.one_time_token_doc(token))
+        self._add_credential(m.one_time_token_doc(token))
 
     def get_by_hash(self, token_hash: str) -> OneTimeToken | None:
-        doc = self._by_hash(token_hash)
-        return None if doc is None else m.one_time_token(doc)
+        return self._by_hash(token_hash)
 
     def use(self, token_id: str, now: datetime) -> bool:
         when = {"used_at": None, **_after("expires_at", now)}
         return self._stamp("token_id", token_id, "used_at", now, when)
 
 
-class MongoApiKeyRepository(_Credentials, ApiKeyRepository):
+class MongoApiKeyRepository(_Credentials[ApiKey], ApiKeyRepository):
     name = Collections.API_KEYS
     kind = "API key"
     hash_field = "key_hash"
+    _load = staticmethod(m.api_key)
 
     def add(self, key: ApiKey) -> None:
-        self._add(m.api_key_doc(key))
+        self._add_credential(m.api_key_doc(key))
 
     def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        doc = self._by_hash(key_hash)
-        return None if doc is None else m.api_key(doc)
+        return self._by_hash(key_hash)
 
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
-        docs = self._many(
+        return self._list(
             {"organizer_id": text(organizer_id, "organizer_id")},
             [*time_sort("created_at"), ("_id", 1)],
         )
-        return [m.api_key(d) for d in docs]
 
     def revoke(self, key_id: str, now: datetime) -> bool:
         return self._revoke("key_id", key_id, now)
@@ -231,7 +224,7 @@ class MongoApiKeyRepository(_Credentials, ApiKeyRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "users": MongoUserRepository,
     "sessions": MongoRefreshSessionRepository,
     "one_time_tokens": MongoOneTimeTokenRepository,

@@ -2,58 +2,54 @@
 
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError
+from typing import Any
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import organizers as m
 from tickex.adapters.mongo.mapping.common import Document, count, text, time_sort
-from tickex.adapters.mongo.repositories.base import Session, _Repo, duplicate_of
+from tickex.adapters.mongo.repositories.base import Session, _Repo
 from tickex.domain.errors import Conflict
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.ports.repository import OrganizerRepository, OrganizerRequestRepository
 
 
-class MongoOrganizerRepository(_Repo, OrganizerRepository):
+class MongoOrganizerRepository(_Repo[Organizer], OrganizerRepository):
     name = Collections.ORGANIZERS
+    kind = "organizer"
+    _load = staticmethod(m.organizer)
 
     def add(self, organizer: Organizer) -> None:
-        self._insert(
-            m.organizer_doc(organizer),
-            lambda _: Conflict(f"organizer {organizer.id} already exists"),
-        )
+        self._add(m.organizer_doc(organizer))
 
     def get(self, organizer_id: str) -> Organizer | None:
-        doc = self._one({"_id": text(organizer_id, "organizer_id")})
-        return None if doc is None else m.organizer(doc)
+        return self._by("_id", organizer_id, "organizer_id")
 
     def save(self, organizer: Organizer) -> None:
         self._save_versioned(organizer, m.organizer_doc(organizer))
 
 
-class MongoOrganizerRequestRepository(_Repo, OrganizerRequestRepository):
+class MongoOrganizerRequestRepository(_Repo[OrganizerRequest], OrganizerRequestRepository):
     """The partial unique index ``pending_user_unique`` (see :mod:`indexes`) refuses a
     second pending request of a user, atomically in the server."""
 
     name = Collections.ORGANIZER_REQUESTS
+    kind = "organizer request"
+    _load = staticmethod(m.organizer_request)
 
     def add(self, request: OrganizerRequest) -> None:
-        def conflict(exc: DuplicateKeyError) -> Conflict:
-            if duplicate_of(exc) == {"_id"}:
-                return Conflict(f"organizer request {request.id} already exists")
-            return Conflict("this user already has a pending organizer request", field="user_id")
-
-        self._insert(m.organizer_request_doc(request), conflict)
+        self._add(
+            m.organizer_request_doc(request),
+            Conflict("this user already has a pending organizer request", field="user_id"),
+        )
 
     def get(self, request_id: str) -> OrganizerRequest | None:
-        doc = self._one({"_id": text(request_id, "request_id")})
-        return None if doc is None else m.organizer_request(doc)
+        return self._by("_id", request_id, "request_id")
 
     def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
-        docs = self._many(
+        return self._list(
             {"user_id": text(user_id, "user_id")}, [*time_sort("created_at", -1), ("_id", -1)]
         )
-        return [m.organizer_request(d) for d in docs]
 
     def list_by_status(
         self, status: OrganizerRequestStatus, limit: int, offset: int
@@ -74,7 +70,7 @@ class MongoOrganizerRequestRepository(_Repo, OrganizerRequestRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "organizers": MongoOrganizerRepository,
     "organizer_requests": MongoOrganizerRequestRepository,
 }

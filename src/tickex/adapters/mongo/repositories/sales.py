@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import sales as m
 from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import _Repo, duplicate_of
+from tickex.adapters.mongo.repositories.base import _Repo
 from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
@@ -23,15 +21,16 @@ from tickex.ports.repository import (
 )
 
 
-class MongoHoldRepository(_Repo, HoldRepository):
+class MongoHoldRepository(_Repo[Hold], HoldRepository):
     name = Collections.HOLDS
+    kind = "hold"
+    _load = staticmethod(m.hold)
 
     def add(self, hold: Hold) -> None:
-        self._insert(m.hold_doc(hold), lambda _: Conflict(f"hold {hold.id} already exists"))
+        self._add(m.hold_doc(hold))
 
     def get(self, hold_id: str) -> Hold | None:
-        doc = self._one({"_id": text(hold_id, "hold_id")})
-        return None if doc is None else m.hold(doc)
+        return self._by("_id", hold_id, "hold_id")
 
     def end(self, hold_id: str, status: HoldStatus) -> bool:
         key, new = text(hold_id, "hold_id"), HoldStatus(status).value
@@ -47,79 +46,65 @@ class MongoHoldRepository(_Repo, HoldRepository):
         # Dates are stored to the millisecond: select up to now's millisecond, then compare
         # exactly. Sorted by the exact time, the exact matches are a prefix of the result.
         cutoff, _ = split_time(now, "now")
-        docs = self._many(
+        found = self._list(
             {"status": HoldStatus.ACTIVE.value, "expires_at": {"$lte": cutoff}},
             [*time_sort("expires_at"), ("_id", 1)],
             limit,
         )
-        return [h for h in map(m.hold, docs) if h.expires_at <= now][:limit]
+        return [h for h in found if h.expires_at <= now][:limit]
 
 
-class MongoOrderRepository(_Repo, OrderRepository):
+class MongoOrderRepository(_Repo[Order], OrderRepository):
     name = Collections.ORDERS
+    kind = "order"
+    _load = staticmethod(m.order)
 
     def add(self, order: Order) -> None:
-        def conflict(exc: DuplicateKeyError) -> Conflict:
-            if duplicate_of(exc) == {"_id"}:
-                return Conflict(f"order {order.id} already exists")
-            return Conflict(f"order code {order.code} exists")
-
-        self._insert(m.order_doc(order), conflict)
+        self._add(m.order_doc(order), Conflict(f"order code {order.code} exists"))
 
     def get(self, order_id: str) -> Order | None:
-        doc = self._one({"_id": text(order_id, "order_id")})
-        return None if doc is None else m.order(doc)
+        return self._by("_id", order_id, "order_id")
 
     def get_by_code(self, code: str) -> Order | None:
-        doc = self._one({"code": text(code, "code")})
-        return None if doc is None else m.order(doc)
+        return self._by("code", code, "code")
 
     def get_by_payment_reference(self, reference: str) -> Order | None:
-        doc = self._one({"payment_reference": text(reference, "payment_reference")})
-        return None if doc is None else m.order(doc)
+        return self._by("payment_reference", reference, "payment_reference")
 
     def save(self, order: Order) -> None:
         self._save_versioned(order, m.order_doc(order))
 
     def list_by_event(self, event_id: str) -> list[Order]:
-        docs = self._many(
+        return self._list(
             {"event_id": text(event_id, "event_id")}, [*time_sort("created_at", -1), ("_id", -1)]
         )
-        return [m.order(d) for d in docs]
 
     def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]:
-        docs = self._many(
+        return self._list(
             {
                 "event_id": text(event_id, "event_id"),
                 "customer_email_lower": text(customer_email, "customer_email").lower(),
             },
             [*time_sort("created_at"), ("_id", 1)],
         )
-        return [m.order(d) for d in docs]
 
 
-class MongoTicketRepository(_Repo, TicketRepository):
+class MongoTicketRepository(_Repo[Ticket], TicketRepository):
     name = Collections.TICKETS
+    kind = "ticket"
+    _load = staticmethod(m.ticket)
 
     def add(self, ticket: Ticket) -> None:
-        def conflict(exc: DuplicateKeyError) -> Conflict:
-            if duplicate_of(exc) == {"_id"}:
-                return Conflict(f"ticket {ticket.id} already exists")
-            return Conflict("ticket secret collision")
-
-        self._insert(m.ticket_doc(ticket), conflict)
+        self._add(m.ticket_doc(ticket), Conflict("ticket secret collision"))
 
     def get(self, ticket_id: str) -> Ticket | None:
-        doc = self._one({"_id": text(ticket_id, "ticket_id")})
-        return None if doc is None else m.ticket(doc)
+        return self._by("_id", ticket_id, "ticket_id")
 
     def get_by_secret(self, secret: str) -> Ticket | None:
-        doc = self._one({"secret": text(secret, "secret")})
-        return None if doc is None else m.ticket(doc)
+        return self._by("secret", secret, "secret")
 
     def list_by_order(self, order_id: str) -> list[Ticket]:
-        docs = self._many({"order_id": text(order_id, "order_id")}, [("_id", 1)])
-        return [m.ticket(d) for d in docs]
+        return self._list({"order_id": text(order_id, "order_id")}, [("_id", 1)])
 
     def save(self, ticket: Ticket) -> None:
         self._save_versioned(ticket, m.ticket_doc(ticket))
@@ -136,8 +121,9 @@ class MongoTicketRepository(_Repo, TicketRepository):
         return counts
 
 
-class MongoProcessedEventRepository(_Repo, ProcessedEventRepository):
+class MongoProcessedEventRepository(_Repo[None], ProcessedEventRepository):
     name = Collections.PROCESSED_EVENTS
+    kind = "processed event"
 
     def record(self, provider: str, event_id: str, now: datetime) -> bool:
         doc = m.processed_event_doc(provider, event_id, now)
@@ -156,7 +142,7 @@ class MongoProcessedEventRepository(_Repo, ProcessedEventRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "holds": MongoHoldRepository,
     "orders": MongoOrderRepository,
     "tickets": MongoTicketRepository,
