@@ -4,6 +4,8 @@ One module an area, over :mod:`.base` (``_Repo``); each lists in ``REPOSITORIES`
 of work's attributes it fills, and :data:`REPOSITORIES` here is all of them.
 """
 
+from typing import Any
+
 from tickex.adapters.memory.repositories import (
     catalog,
     delivery,
@@ -16,7 +18,7 @@ from tickex.adapters.memory.repositories import (
 from tickex.adapters.memory.repositories.base import _Repo
 
 #: Every attribute of the unit of work (see ``ports.unit_of_work.UnitOfWork``), by area.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     attribute: repository
     for area in (catalog, organizers, sales, door, delivery, finance, identity)
     for attribute, repository in area.REPOSITORIES.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from tickex.adapters.memory.repositories.base import _Repo
 from tickex.domain.errors import Conflict, ValidationFailed
@@ -19,90 +20,90 @@ from tickex.ports.repository import (
 )
 
 
-class _Events(_Repo, EventRepository):
+def _by_start(e: Event) -> tuple[datetime, str]:
+    return (e.starts_at, e.id)
+
+
+class _Events(_Repo[Event], EventRepository):
     table = "events"
 
     def add(self, event: Event) -> None:
-        if any(e.slug == event.slug for e in self._uow.scan(self.table)):
-            raise Conflict(f"the slug {event.slug!r} is taken", field="slug")
-        self._insert(event.id, event)
+        taken = Conflict(f"the slug {event.slug!r} is taken", field="slug")
+        self._add_unique(event, lambda e: e.slug == event.slug, taken)
 
     def get(self, event_id: str) -> Event | None:
-        return self._get(event_id)  # type: ignore[no-any-return]
+        return self._get(event_id)
 
     def get_by_slug(self, slug: str) -> Event | None:
-        found = self._find(lambda e: e.slug == slug)
-        return found[0] if found else None
+        return self._first(lambda e: e.slug == slug)
 
     def save(self, event: Event) -> None:
         self._save_versioned(event)
 
     def list_by_organizer(self, organizer_id: str) -> list[Event]:
-        found = self._find(lambda e: e.organizer_id == organizer_id)
-        return sorted(found, key=lambda e: (e.starts_at, e.id))
+        return self._sorted(lambda e: e.organizer_id == organizer_id, _by_start)
 
     def list_published(self, now: datetime, limit: int, offset: int) -> list[Event]:
-        found = self._find(lambda e: e.status is EventStatus.PUBLISHED and e.ends_at > now)
-        return sorted(found, key=lambda e: (e.starts_at, e.id))[offset : offset + limit]
+        found = self._sorted(
+            lambda e: e.status is EventStatus.PUBLISHED and e.ends_at > now, _by_start
+        )
+        return found[offset : offset + limit]
 
 
-class _TicketTypes(_Repo, TicketTypeRepository):
+class _TicketTypes(_Repo[TicketType], TicketTypeRepository):
     table = "ticket_types"
 
     def add(self, ticket_type: TicketType) -> None:
-        self._insert(ticket_type.id, ticket_type)
+        self._add(ticket_type)
 
     def get(self, ticket_type_id: str) -> TicketType | None:
-        return self._get(ticket_type_id)  # type: ignore[no-any-return]
+        return self._get(ticket_type_id)
 
     def list_by_event(self, event_id: str) -> list[TicketType]:
-        found = self._find(lambda t: t.event_id == event_id)
-        return sorted(found, key=lambda t: (t.position, t.id))
+        return self._sorted(lambda t: t.event_id == event_id, lambda t: (t.position, t.id))
 
     def save(self, ticket_type: TicketType) -> None:
         self._save_versioned(ticket_type)
 
 
-class _Quotas(_Repo, QuotaRepository):
+class _Quotas(_Repo[Quota], QuotaRepository):
     table = "quotas"
 
     def add(self, quota: Quota) -> None:
-        self._insert(quota.id, quota)
+        self._add(quota)
 
     def get(self, quota_id: str) -> Quota | None:
-        return self._get(quota_id)  # type: ignore[no-any-return]
+        return self._get(quota_id)
 
     def list_by_event(self, event_id: str) -> list[Quota]:
-        return sorted(self._find(lambda q: q.event_id == event_id), key=lambda q: q.id)
+        return self._sorted(lambda q: q.event_id == event_id, lambda q: q.id)
 
     def _change(self, quota_id: str, sold: int = 0, held: int = 0, size: int = 0) -> None:
         """Add the deltas; ``Quota.__post_init__`` re-checks the inventory rule."""
-        q = self._stored(quota_id)
+        q = self._known(quota_id)
         updated = replace(q, sold=q.sold + sold, held=q.held + held, size=q.size + size)
         self._uow.write(self.table, quota_id, updated)
 
-    def _stored(self, quota_id: str) -> Quota:
-        stored: Quota | None = self._uow.read(self.table, quota_id)
+    def _known(self, quota_id: str) -> Quota:
+        stored = self._stored(quota_id)
         if stored is None:
             raise ValidationFailed(f"unknown quota {quota_id}")
         return stored
 
     def rename(self, quota_id: str, name: str) -> None:
-        self._uow.write(self.table, quota_id, replace(self._stored(quota_id), name=name))
+        self._uow.write(self.table, quota_id, replace(self._known(quota_id), name=name))
+
+    def _take(self, quota_id: str, quantity: int, counter: str) -> bool:
+        if not self._known(quota_id).can_take(quantity):
+            return False
+        self._change(quota_id, **{counter: quantity})
+        return True
 
     def reserve(self, quota_id: str, quantity: int) -> bool:
-        q = self._stored(quota_id)
-        if not q.can_take(quantity):
-            return False
-        self._change(quota_id, held=quantity)
-        return True
+        return self._take(quota_id, quantity, "held")
 
     def sell(self, quota_id: str, quantity: int) -> bool:
-        q = self._stored(quota_id)
-        if not q.can_take(quantity):
-            return False
-        self._change(quota_id, sold=quantity)
-        return True
+        return self._take(quota_id, quantity, "sold")
 
     def convert(self, quota_id: str, quantity: int) -> None:
         self._change(quota_id, held=-quantity, sold=quantity)
@@ -114,52 +115,56 @@ class _Quotas(_Repo, QuotaRepository):
         self._change(quota_id, sold=-quantity)
 
     def resize(self, quota_id: str, size: int) -> bool:
-        q = self._stored(quota_id)
+        q = self._known(quota_id)
         if size < q.sold + q.held:
             return False
         self._change(quota_id, size=size - q.size)
         return True
 
 
-class _PromoCodes(_Repo, PromoCodeRepository):
+class _PromoCodes(_Repo[PromoCode], PromoCodeRepository):
     table = "promo_codes"
 
     def add(self, promo: PromoCode) -> None:
-        if self.get_by_code(promo.event_id, promo.code) is not None:
-            raise Conflict(f"the code {promo.code!r} exists for this event", field="code")
-        self._insert(promo.id, promo)
+        wanted = normalize_code(promo.code)
+        self._add_unique(
+            promo,
+            lambda p: p.event_id == promo.event_id and p.code == wanted,
+            Conflict(f"the code {promo.code!r} exists for this event", field="code"),
+        )
 
     def get(self, promo_id: str) -> PromoCode | None:
-        return self._get(promo_id)  # type: ignore[no-any-return]
+        return self._get(promo_id)
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:
         wanted = normalize_code(code)
-        found = self._find(lambda p: p.event_id == event_id and p.code == wanted)
-        return found[0] if found else None
+        return self._first(lambda p: p.event_id == event_id and p.code == wanted)
 
     def list_by_event(self, event_id: str) -> list[PromoCode]:
-        return sorted(self._find(lambda p: p.event_id == event_id), key=lambda p: p.code)
+        return self._sorted(lambda p: p.event_id == event_id, lambda p: p.code)
 
-    def try_use(self, promo_id: str) -> bool:
-        stored: PromoCode | None = self._uow.read(self.table, promo_id)
+    def _known(self, promo_id: str) -> PromoCode:
+        stored = self._stored(promo_id)
         if stored is None:
             raise ValidationFailed(f"unknown promo code {promo_id}")
+        return stored
+
+    def try_use(self, promo_id: str) -> bool:
+        stored = self._known(promo_id)
         if stored.max_uses is not None and stored.uses >= stored.max_uses:
             return False
         self._uow.write(self.table, promo_id, replace(stored, uses=stored.uses + 1))
         return True
 
     def release_use(self, promo_id: str) -> None:
-        stored: PromoCode | None = self._uow.read(self.table, promo_id)
-        if stored is None:
-            raise ValidationFailed(f"unknown promo code {promo_id}")
+        stored = self._known(promo_id)
         if stored.uses < 1:
             raise ValidationFailed("promo code uses cannot go below zero")
         self._uow.write(self.table, promo_id, replace(stored, uses=stored.uses - 1))
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "events": _Events,
     "ticket_types": _TicketTypes,
     "quotas": _Quotas,

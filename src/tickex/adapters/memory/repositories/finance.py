@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from tickex.adapters.memory.repositories.base import _Repo
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
 from tickex.ports.repository import LedgerRepository
 
 
-class _Ledger(_Repo, LedgerRepository):
+class _Ledger(_Repo[Any], LedgerRepository):
     table = "ledger"
 
     def append(self, transaction: LedgerTransaction) -> None:
@@ -34,6 +35,6 @@ class _Ledger(_Repo, LedgerRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "ledger": _Ledger,
 }

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import _Repo
+from tickex.adapters.memory.repositories.base import A, _Repo
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
@@ -20,7 +20,7 @@ from tickex.ports.repository import (
 )
 
 
-class _Users(_Repo, UserRepository):
+class _Users(_Repo[User], UserRepository):
     table = "users"
 
     def add(self, user: User) -> None:
@@ -29,45 +29,50 @@ class _Users(_Repo, UserRepository):
         subject = user.google_subject
         if subject is not None and self.get_by_google_subject(subject) is not None:
             raise Conflict("this Google account is already linked", field="google_subject")
-        self._insert(user.id, user)
+        self._add(user)
 
     def get(self, user_id: str) -> User | None:
-        return self._get(user_id)  # type: ignore[no-any-return]
+        return self._get(user_id)
 
     def get_by_email(self, email: str) -> User | None:
         wanted = email.strip().lower()
-        found = self._find(lambda u: u.email == wanted)
-        return found[0] if found else None
+        return self._first(lambda u: u.email == wanted)
 
     def get_by_google_subject(self, subject: str) -> User | None:
-        found = self._find(lambda u: u.google_subject == subject)
-        return found[0] if found else None
+        return self._first(lambda u: u.google_subject == subject)
 
     def save(self, user: User) -> None:
         self._save_versioned(user)
 
 
-class _ByHash(_Repo):
+def by_creation(credential: Any) -> tuple[datetime, str]:
+    """Credentials are listed oldest first."""
+    return (credential.created_at, credential.id)
+
+
+def _not_revoked(credential: Any) -> bool:
+    return credential.revoked_at is None
+
+
+class _ByHash(_Repo[A]):
     """Shared by the repositories of credentials stored as digests."""
 
     hash_field = "token_hash"
 
-    def _insert_unique_hash(self, obj: Any) -> None:
+    def _add_credential(self, obj: A) -> None:
         digest = getattr(obj, self.hash_field)
-        if any(getattr(v, self.hash_field) == digest for v in self._uow.scan(self.table)):
-            raise Conflict(f"{self.table}: this digest exists")
-        self._insert(obj.id, obj)
+        taken = Conflict(f"{self.table}: this digest exists")
+        self._add_unique(obj, lambda v: getattr(v, self.hash_field) == digest, taken)
 
-    def _by_hash(self, digest: str) -> Any:
-        found = self._find(lambda v: getattr(v, self.hash_field) == digest)
-        return found[0] if found else None
+    def _by_hash(self, digest: str) -> A | None:
+        return self._first(lambda v: getattr(v, self.hash_field) == digest)
 
-    def _update(self, key: str, condition: Callable[[Any], bool], **changes: Any) -> bool:
-        stored = self._uow.read(self.table, key)
-        if stored is None or not condition(stored):
-            return False
-        self._uow.write(self.table, key, replace(stored, **changes))
-        return True
+    def _revoke(self, key: str, now: datetime) -> bool:
+        return self._update(key, _not_revoked, revoked_at=now)
+
+    def _touch(self, key: str, now: datetime) -> None:
+        """Unconditional (a missing key is ignored)."""
+        self._update(key, lambda _: True, last_used_at=now)
 
     def _revoke_where(self, predicate: Callable[[Any], bool], now: datetime) -> int:
         targets = [v for v in self._uow.scan(self.table)
@@ -77,14 +82,14 @@ class _ByHash(_Repo):
         return len(targets)
 
 
-class _Sessions(_ByHash, RefreshSessionRepository):
+class _Sessions(_ByHash[RefreshSession], RefreshSessionRepository):
     table = "sessions"
 
     def add(self, session: RefreshSession) -> None:
-        self._insert_unique_hash(session)
+        self._add_credential(session)
 
     def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
-        return self._by_hash(token_hash)  # type: ignore[no-any-return]
+        return self._by_hash(token_hash)
 
     def rotate(self, session_id: str, now: datetime) -> bool:
         return self._update(
@@ -98,42 +103,41 @@ class _Sessions(_ByHash, RefreshSessionRepository):
         return self._revoke_where(lambda s: s.user_id == user_id, now)
 
 
-class _OneTimeTokens(_ByHash, OneTimeTokenRepository):
+class _OneTimeTokens(_ByHash[OneTimeToken], OneTimeTokenRepository):
     table = "one_time_tokens"
 
     def add(self, token: OneTimeToken) -> None:
-        self._insert_unique_hash(token)
+        self._add_credential(token)
 
     def get_by_hash(self, token_hash: str) -> OneTimeToken | None:
-        return self._by_hash(token_hash)  # type: ignore[no-any-return]
+        return self._by_hash(token_hash)
 
     def use(self, token_id: str, now: datetime) -> bool:
         return self._update(token_id, lambda t: t.is_usable(now), used_at=now)
 
 
-class _ApiKeys(_ByHash, ApiKeyRepository):
+class _ApiKeys(_ByHash[ApiKey], ApiKeyRepository):
     table = "api_keys"
     hash_field = "key_hash"
 
     def add(self, key: ApiKey) -> None:
-        self._insert_unique_hash(key)
+        self._add_credential(key)
 
     def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        return self._by_hash(key_hash)  # type: ignore[no-any-return]
+        return self._by_hash(key_hash)
 
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
-        found = self._find(lambda k: k.organizer_id == organizer_id)
-        return sorted(found, key=lambda k: (k.created_at, k.id))
+        return self._sorted(lambda k: k.organizer_id == organizer_id, by_creation)
 
     def revoke(self, key_id: str, now: datetime) -> bool:
-        return self._update(key_id, lambda k: k.revoked_at is None, revoked_at=now)
+        return self._revoke(key_id, now)
 
     def touch(self, key_id: str, now: datetime) -> None:
-        self._update(key_id, lambda _: True, last_used_at=now)
+        self._touch(key_id, now)
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "users": _Users,
     "sessions": _Sessions,
     "one_time_tokens": _OneTimeTokens,

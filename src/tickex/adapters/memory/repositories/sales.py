@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from tickex.adapters.memory.repositories.base import _Repo
 from tickex.domain.errors import Conflict
@@ -18,76 +18,74 @@ from tickex.ports.repository import (
 )
 
 
-class _Holds(_Repo, HoldRepository):
+class _Holds(_Repo[Hold], HoldRepository):
     table = "holds"
 
     def add(self, hold: Hold) -> None:
-        self._insert(hold.id, hold)
+        self._add(hold)
 
     def get(self, hold_id: str) -> Hold | None:
-        return self._get(hold_id)  # type: ignore[no-any-return]
+        return self._get(hold_id)
 
     def end(self, hold_id: str, status: HoldStatus) -> bool:
-        stored: Hold | None = self._uow.read(self.table, hold_id)
-        if stored is None or stored.status is not HoldStatus.ACTIVE:
-            return False
-        self._uow.write(self.table, hold_id, replace(stored, status=status))
-        return True
+        return self._update(hold_id, lambda h: h.status is HoldStatus.ACTIVE, status=status)
 
     def list_expired(self, now: datetime, limit: int) -> list[Hold]:
-        found = self._find(lambda h: h.status is HoldStatus.ACTIVE and h.expires_at <= now)
-        return sorted(found, key=lambda h: (h.expires_at, h.id))[:limit]
+        found = self._sorted(
+            lambda h: h.status is HoldStatus.ACTIVE and h.expires_at <= now,
+            lambda h: (h.expires_at, h.id),
+        )
+        return found[:limit]
 
 
-class _Orders(_Repo, OrderRepository):
+def _by_creation(o: Order) -> tuple[datetime, str]:
+    return (o.created_at, o.id)
+
+
+class _Orders(_Repo[Order], OrderRepository):
     table = "orders"
 
     def add(self, order: Order) -> None:
-        if self.get_by_code(order.code) is not None:
-            raise Conflict(f"order code {order.code} exists")
-        self._insert(order.id, order)
+        taken = Conflict(f"order code {order.code} exists")
+        self._add_unique(order, lambda o: o.code == order.code, taken)
 
     def get(self, order_id: str) -> Order | None:
-        return self._get(order_id)  # type: ignore[no-any-return]
+        return self._get(order_id)
 
     def get_by_code(self, code: str) -> Order | None:
-        found = self._find(lambda o: o.code == code)
-        return found[0] if found else None
+        return self._first(lambda o: o.code == code)
 
     def get_by_payment_reference(self, reference: str) -> Order | None:
-        found = self._find(lambda o: o.payment_reference == reference)
-        return found[0] if found else None
+        return self._first(lambda o: o.payment_reference == reference)
 
     def save(self, order: Order) -> None:
         self._save_versioned(order)
 
     def list_by_event(self, event_id: str) -> list[Order]:
-        found = self._find(lambda o: o.event_id == event_id)
-        return sorted(found, key=lambda o: (o.created_at, o.id), reverse=True)
+        return self._sorted(lambda o: o.event_id == event_id, _by_creation, reverse=True)
 
     def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]:
         email = customer_email.lower()
-        found = self._find(lambda o: o.event_id == event_id and o.customer_email.lower() == email)
-        return sorted(found, key=lambda o: (o.created_at, o.id))
+        return self._sorted(
+            lambda o: o.event_id == event_id and o.customer_email.lower() == email, _by_creation
+        )
 
 
-class _Tickets(_Repo, TicketRepository):
+class _Tickets(_Repo[Ticket], TicketRepository):
     table = "tickets"
 
     def add(self, ticket: Ticket) -> None:
-        if self.get_by_secret(ticket.secret) is not None:
-            raise Conflict("ticket secret collision")
-        self._insert(ticket.id, ticket)
+        taken = Conflict("ticket secret collision")
+        self._add_unique(ticket, lambda t: t.secret == ticket.secret, taken)
 
     def get(self, ticket_id: str) -> Ticket | None:
-        return self._get(ticket_id)  # type: ignore[no-any-return]
+        return self._get(ticket_id)
 
     def get_by_secret(self, secret: str) -> Ticket | None:
-        found = self._find(lambda t: t.secret == secret)
-        return found[0] if found else None
+        return self._first(lambda t: t.secret == secret)
 
     def list_by_order(self, order_id: str) -> list[Ticket]:
-        return sorted(self._find(lambda t: t.order_id == order_id), key=lambda t: t.id)
+        return self._sorted(lambda t: t.order_id == order_id, lambda t: t.id)
 
     def save(self, ticket: Ticket) -> None:
         self._save_versioned(ticket)
@@ -100,7 +98,7 @@ class _Tickets(_Repo, TicketRepository):
         return counts
 
 
-class _ProcessedEvents(_Repo, ProcessedEventRepository):
+class _ProcessedEvents(_Repo[Any], ProcessedEventRepository):
     table = "processed_events"
 
     def record(self, provider: str, event_id: str, now: datetime) -> bool:
@@ -112,7 +110,7 @@ class _ProcessedEvents(_Repo, ProcessedEventRepository):
 
 
 #: The unit of work's attributes this area fills, and their repositories.
-REPOSITORIES: dict[str, type[_Repo]] = {
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "holds": _Holds,
     "orders": _Orders,
     "tickets": _Tickets,
