@@ -29,17 +29,10 @@ of work's attributes it fills, and :data:`REPOSITORIES` here is all of them.
 
 from typing import Any
 
-from tickex.adapters.mongo.repositories import (
-    catalog,
-    delivery,
-    door,
-    finance,
-    identity,
-    organizers,
-    sales,
-)
 from tickex.adapters.mongo.repositories.base import _Repo
 from tickex.adapters.mongo.repositories.identity import REVOCATION_FIELD
+
+from . import catalog, delivery, door, finance, identity, organizers, sales
 
 #: Every attribute of the unit of work (see ``ports.unit_of_work.UnitOfWork``), by area.
 REPOSITORIES: dict[str, type[_Repo[Any]]] = {
