@@ -15,8 +15,8 @@ from tickex.adapters.mongo.mapping.common import (
     new_document,
     optional_money,
     optional_money_doc,
+    read,
     stored,
-    stored_times,
     text,
     with_times,
 )
@@ -76,10 +76,15 @@ def event_doc(e: Event) -> Document:
 
 
 def event(doc: Mapping[str, Any]) -> Event:
-    check_schema(doc)
+    check_schema(doc)  # before the fields below are read
     v, s = doc["venue"], doc["settings"]
     return Event(
-        id=doc["_id"],
+        **read(
+            doc,
+            *("organizer_id", "title", "slug", "description", "version"),
+            optional=("capacity_quota_id",),
+            times=("starts_at", "ends_at", "created_at"),
+        ),
         venue=Venue(**stored(v, *_VENUE), geo=_geo(v.get("geo"))),
         settings=EventSettings(
             tax_mode=TaxMode(s["tax_mode"]),
@@ -89,12 +94,6 @@ def event(doc: Mapping[str, Any]) -> Event:
         ),
         media=tuple(doc["media"]),
         status=EventStatus(doc["status"]),
-        **stored(
-            doc,
-            *("organizer_id", "title", "slug", "description", "version"),
-            optional=("capacity_quota_id",),
-        ),
-        **stored_times(doc, "starts_at", "ends_at", "created_at"),
     )
 
 
@@ -115,18 +114,16 @@ def ticket_type_doc(t: TicketType) -> Document:
 
 
 def ticket_type(doc: Mapping[str, Any]) -> TicketType:
-    check_schema(doc)
     return TicketType(
-        id=doc["_id"],
-        price=money(doc["price"]),
-        shared_quota_ids=tuple(doc["shared_quota_ids"]),
-        **stored(
+        **read(
             doc,
             *("event_id", "name", "quota_id", "description", "min_per_order"),
             *("max_per_order", "hidden", "position", "version"),
             optional=("max_per_customer",),
+            optional_times=("sales_start", "sales_end"),
         ),
-        **stored_times(doc, optional=("sales_start", "sales_end")),
+        price=money(doc["price"]),
+        shared_quota_ids=tuple(doc["shared_quota_ids"]),
     )
 
 
@@ -136,10 +133,7 @@ def quota_doc(q: Quota) -> Document:
 
 
 def quota(doc: Mapping[str, Any]) -> Quota:
-    check_schema(doc)
-    return Quota(
-        id=doc["_id"], **stored(doc, "event_id", "name", "size", "sold", "held", "version")
-    )
+    return Quota(**read(doc, "event_id", "name", "size", "sold", "held", "version"))
 
 
 def promo_code_doc(p: PromoCode) -> Document:
@@ -159,16 +153,14 @@ def promo_code_doc(p: PromoCode) -> Document:
 
 
 def promo_code(doc: Mapping[str, Any]) -> PromoCode:
-    check_schema(doc)
     return PromoCode(
-        id=doc["_id"],
-        kind=DiscountKind(doc["kind"]),
-        fixed=optional_money(doc.get("fixed")),
-        ticket_type_ids=tuple(doc["ticket_type_ids"]),
-        **stored(
+        **read(
             doc,
             *("event_id", "code", "percent_bp", "uses", "unlocks_hidden", "version"),
             optional=("max_uses",),
+            optional_times=("valid_from", "valid_until"),
         ),
-        **stored_times(doc, optional=("valid_from", "valid_until")),
+        kind=DiscountKind(doc["kind"]),
+        fixed=optional_money(doc.get("fixed")),
+        ticket_type_ids=tuple(doc["ticket_type_ids"]),
     )

@@ -211,3 +211,21 @@ def stored_times(doc: Mapping[str, Any], *names: str, optional: tuple[str, ...] 
     return {name: need_time(doc, name) for name in names} | {
         name: get_time(doc, name) for name in optional
     }
+
+
+def read(
+    doc: Mapping[str, Any],
+    *names: str,
+    optional: tuple[str, ...] = (),
+    times: tuple[str, ...] = (),
+    optional_times: tuple[str, ...] = (),
+) -> Document:
+    """An aggregate's constructor arguments from its document, once the schema version is
+    checked: ``id``, the fields ``names`` (each must be there) and ``optional`` (None if
+    not), the datetimes ``times`` (each must be set) and ``optional_times``."""
+    check_schema(doc)
+    return (
+        {"id": doc["_id"]}
+        | stored(doc, *names, optional=optional)
+        | stored_times(doc, *times, optional=optional_times)
+    )

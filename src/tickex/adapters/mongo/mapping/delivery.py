@@ -7,12 +7,10 @@ from typing import Any
 
 from tickex.adapters.mongo.mapping.common import (
     Document,
-    check_schema,
     new_document,
     payload,
     payload_doc,
-    stored,
-    stored_times,
+    read,
     text,
     with_times,
 )
@@ -32,12 +30,13 @@ def outbox_doc(msg: OutboxMessage) -> Document:
 
 
 def outbox_message(doc: Mapping[str, Any]) -> OutboxMessage:
-    check_schema(doc)
     return OutboxMessage(
-        id=doc["_id"],
+        **read(
+            doc,
+            *("idempotency_key", "attempts", "last_error"),
+            times=("created_at", "available_at"),
+        ),
         kind=MessageKind(doc["kind"]),
         payload=payload(doc["payload"]),
         status=OutboxStatus(doc["status"]),
-        **stored(doc, "idempotency_key", "attempts", "last_error"),
-        **stored_times(doc, "created_at", "available_at"),
     )

@@ -7,11 +7,9 @@ from typing import Any
 
 from tickex.adapters.mongo.mapping.common import (
     Document,
-    check_schema,
     fields,
     new_document,
-    stored,
-    stored_times,
+    read,
     text,
     with_times,
 )
@@ -34,15 +32,16 @@ def check_in_doc(c: CheckIn) -> Document:
 
 
 def check_in(doc: Mapping[str, Any]) -> CheckIn:
-    check_schema(doc)
-    reason = doc.get("reason")
     return CheckIn(
-        id=doc["_id"],
+        **read(
+            doc,
+            *("event_id", "gate", "device", "nonce"),
+            optional=("ticket_id",),
+            times=("scanned_at", "recorded_at"),
+        ),
         direction=ScanDirection(doc["direction"]),
         result=CheckInResult(doc["result"]),
-        reason=None if reason is None else RejectionReason(reason),
-        **stored(doc, "event_id", "gate", "device", "nonce", optional=("ticket_id",)),
-        **stored_times(doc, "scanned_at", "recorded_at"),
+        reason=None if doc.get("reason") is None else RejectionReason(doc["reason"]),
     )
 
 
@@ -59,9 +58,11 @@ def staff_credential_doc(c: StaffCredential) -> Document:
 
 
 def staff_credential(doc: Mapping[str, Any]) -> StaffCredential:
-    check_schema(doc)
     return StaffCredential(
-        id=doc["_id"],
-        **stored(doc, "event_id", "organizer_id", "label", "token_hash"),
-        **stored_times(doc, "created_at", optional=("last_used_at", "revoked_at")),
+        **read(
+            doc,
+            *("event_id", "organizer_id", "label", "token_hash"),
+            times=("created_at",),
+            optional_times=("last_used_at", "revoked_at"),
+        )
     )

@@ -7,13 +7,12 @@ from typing import Any
 
 from tickex.adapters.mongo.mapping.common import (
     Document,
-    check_schema,
     fields,
     money,
     money_doc,
     need_time,
     new_document,
-    stored,
+    read,
     with_times,
 )
 from tickex.domain.ledger import Entry, LedgerTransaction, TransactionKind
@@ -30,13 +29,9 @@ def ledger_doc(tx: LedgerTransaction, sequence: int) -> Document:
 
 
 def ledger_transaction(doc: Mapping[str, Any]) -> LedgerTransaction:
-    check_schema(doc)
     return LedgerTransaction(
-        id=doc["_id"],
+        **read(doc, "description", optional=("order_id", "organizer_id", "reference", "reverses")),
         kind=TransactionKind(doc["kind"]),
         entries=tuple(Entry(e["account"], money(e["amount"])) for e in doc["entries"]),
         occurred_at=need_time(doc, "occurred_at"),
-        **stored(
-            doc, "description", optional=("order_id", "organizer_id", "reference", "reverses")
-        ),
     )

@@ -11,12 +11,10 @@ from typing import Any
 
 from tickex.adapters.mongo.mapping.common import (
     Document,
-    check_schema,
     fields,
     new_document,
     optional_text,
-    stored,
-    stored_times,
+    read,
     text,
     with_times,
 )
@@ -48,20 +46,16 @@ def user_doc(u: User) -> Document:
 
 
 def user(doc: Mapping[str, Any]) -> User:
-    check_schema(doc)
     return User(
-        id=doc["_id"],
+        **read(
+            doc,
+            *("email", "name", "email_verified", "version"),
+            optional=("password_hash", "google_subject", "organizer_id"),
+            times=("created_at",),
+            optional_times=("sessions_valid_after",),
+        ),
         roles=frozenset(Role(r) for r in doc["roles"]),
         status=UserStatus(doc["status"]),
-        **stored(
-            doc,
-            "email",
-            "name",
-            "email_verified",
-            "version",
-            optional=("password_hash", "google_subject", "organizer_id"),
-        ),
-        **stored_times(doc, "created_at", optional=("sessions_valid_after",)),
     )
 
 
@@ -75,11 +69,13 @@ def refresh_session_doc(s: RefreshSession) -> Document:
 
 
 def refresh_session(doc: Mapping[str, Any]) -> RefreshSession:
-    check_schema(doc)
     return RefreshSession(
-        id=doc["_id"],
-        **stored(doc, "user_id", "family_id", "token_hash"),
-        **stored_times(doc, "created_at", "expires_at", optional=("rotated_at", "revoked_at")),
+        **read(
+            doc,
+            *("user_id", "family_id", "token_hash"),
+            times=("created_at", "expires_at"),
+            optional_times=("rotated_at", "revoked_at"),
+        )
     )
 
 
@@ -93,12 +89,14 @@ def one_time_token_doc(t: OneTimeToken) -> Document:
 
 
 def one_time_token(doc: Mapping[str, Any]) -> OneTimeToken:
-    check_schema(doc)
     return OneTimeToken(
-        id=doc["_id"],
+        **read(
+            doc,
+            *("user_id", "token_hash"),
+            times=("created_at", "expires_at"),
+            optional_times=("used_at",),
+        ),
         purpose=TokenPurpose(doc["purpose"]),
-        **stored(doc, "user_id", "token_hash"),
-        **stored_times(doc, "created_at", "expires_at", optional=("used_at",)),
     )
 
 
@@ -116,10 +114,12 @@ def api_key_doc(k: ApiKey) -> Document:
 
 
 def api_key(doc: Mapping[str, Any]) -> ApiKey:
-    check_schema(doc)
     return ApiKey(
-        id=doc["_id"],
+        **read(
+            doc,
+            *("organizer_id", "name", "prefix", "key_hash"),
+            times=("created_at",),
+            optional_times=("last_used_at", "revoked_at"),
+        ),
         scopes=tuple(doc["scopes"]),
-        **stored(doc, "organizer_id", "name", "prefix", "key_hash"),
-        **stored_times(doc, "created_at", optional=("last_used_at", "revoked_at")),
     )

@@ -7,12 +7,10 @@ from typing import Any
 
 from tickex.adapters.mongo.mapping.common import (
     Document,
-    check_schema,
     fields,
     new_document,
     optional_text,
-    stored,
-    stored_times,
+    read,
     text,
     with_times,
 )
@@ -26,11 +24,10 @@ def organizer_doc(o: Organizer) -> Document:
 
 
 def organizer(doc: Mapping[str, Any]) -> Organizer:
-    check_schema(doc)
     return Organizer(
-        id=doc["_id"],
-        **stored(doc, "name", "email", "version", optional=("payment_account_id",)),
-        **stored_times(doc, "created_at"),
+        **read(
+            doc, "name", "email", "version", optional=("payment_account_id",), times=("created_at",)
+        )
     )
 
 
@@ -50,16 +47,13 @@ def organizer_request_doc(r: OrganizerRequest) -> Document:
 
 
 def organizer_request(doc: Mapping[str, Any]) -> OrganizerRequest:
-    check_schema(doc)
     return OrganizerRequest(
-        id=doc["_id"],
-        status=OrganizerRequestStatus(doc["status"]),
-        **stored(
+        **read(
             doc,
-            "user_id",
-            "organizer_name",
-            "version",
+            *("user_id", "organizer_name", "version"),
             optional=("note", "decided_by", "reason", "organizer_id"),
+            times=("created_at",),
+            optional_times=("decided_at",),
         ),
-        **stored_times(doc, "created_at", optional=("decided_at",)),
+        status=OrganizerRequestStatus(doc["status"]),
     )

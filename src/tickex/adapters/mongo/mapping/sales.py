@@ -12,7 +12,6 @@ from tickex.adapters.mongo.mapping.common import (
     SCHEMA_FIELD,
     SCHEMA_VERSION,
     Document,
-    check_schema,
     fields,
     money,
     money_doc,
@@ -21,8 +20,7 @@ from tickex.adapters.mongo.mapping.common import (
     optional_money,
     optional_money_doc,
     put_time,
-    stored,
-    stored_times,
+    read,
     text,
     with_times,
 )
@@ -50,13 +48,11 @@ def hold_doc(h: Hold) -> Document:
 
 
 def hold(doc: Mapping[str, Any]) -> Hold:
-    check_schema(doc)
     return Hold(
-        id=doc["_id"],
+        **read(doc, "order_id", "event_id", optional=("promo_code_id",)),
         items=tuple(HoldItem(i["quota_id"], i["quantity"]) for i in doc["items"]),
         expires_at=need_time(doc, "expires_at"),
         status=HoldStatus(doc["status"]),
-        **stored(doc, "order_id", "event_id", optional=("promo_code_id",)),
     )
 
 
@@ -92,9 +88,21 @@ def order_doc(o: Order) -> Document:
 
 
 def order(doc: Mapping[str, Any]) -> Order:
-    check_schema(doc)
     return Order(
-        id=doc["_id"],
+        **read(
+            doc,
+            *("code", "event_id", "organizer_id", "customer_email", "customer_name"),
+            *("status_reason", "version"),
+            optional=(
+                "customer_id",
+                "promo_code_id",
+                "hold_id",
+                "payment_reference",
+                "payment_url",
+            ),
+            times=("created_at", "expires_at"),
+            optional_times=("paid_at",),
+        ),
         lines=tuple(
             OrderLine(
                 line["ticket_type_id"],
@@ -108,19 +116,6 @@ def order(doc: Mapping[str, Any]) -> Order:
         status=OrderStatus(doc["status"]),
         refunded=optional_money(doc.get("refunded")),
         fee_refunded=optional_money(doc.get("fee_refunded")),
-        **stored(
-            doc,
-            *("code", "event_id", "organizer_id", "customer_email", "customer_name"),
-            *("status_reason", "version"),
-            optional=(
-                "customer_id",
-                "promo_code_id",
-                "hold_id",
-                "payment_reference",
-                "payment_url",
-            ),
-        ),
-        **stored_times(doc, "created_at", "expires_at", optional=("paid_at",)),
     )
 
 
@@ -142,17 +137,16 @@ def ticket_doc(t: Ticket) -> Document:
 
 
 def ticket(doc: Mapping[str, Any]) -> Ticket:
-    check_schema(doc)
     return Ticket(
-        id=doc["_id"],
-        price_paid=money(doc["price_paid"]),
-        status=TicketStatus(doc["status"]),
-        **stored(
+        **read(
             doc,
             *("order_id", "event_id", "ticket_type_id", "secret"),
             *("attendee_name", "attendee_email", "checked_in_by", "version"),
+            times=("issued_at",),
+            optional_times=("checked_in_at",),
         ),
-        **stored_times(doc, "issued_at", optional=("checked_in_at",)),
+        price_paid=money(doc["price_paid"]),
+        status=TicketStatus(doc["status"]),
     )
 
 
