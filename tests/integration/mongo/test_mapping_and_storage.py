@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, get_type_hints
 
 import mongomock
 import pytest
@@ -13,12 +13,26 @@ import pytest
 from tickex.adapters.mongo import MongoStorage, supports_transactions
 from tickex.adapters.mongo.indexes import INDEXES, Collections
 from tickex.adapters.mongo.mapping import SCHEMA_FIELD, SCHEMA_VERSION, SchemaTooNew
+from tickex.adapters.mongo.repositories import REPOSITORIES
 from tickex.domain.errors import ValidationFailed
 from tickex.domain.money import Money
+from tickex.ports.unit_of_work import UnitOfWork
 from tickex.testing import builders as b
 from tickex.testing.contracts import in_uow
 
 PRECISE = datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+
+
+def test_the_unit_of_work_has_every_repository_of_the_port_and_no_other(
+    storage: MongoStorage,
+) -> None:
+    # the repositories are registered by area (repositories/<area>.py REPOSITORIES)
+    ports = get_type_hints(UnitOfWork)
+    assert set(REPOSITORIES) == set(ports)
+    uow = storage.unit_of_work()
+    for attribute, port in ports.items():
+        assert type(getattr(uow, attribute)) is REPOSITORIES[attribute]
+        assert isinstance(getattr(uow, attribute), port)
 
 
 def test_datetimes_round_trip_to_the_microsecond_as_aware_utc(storage: MongoStorage) -> None:

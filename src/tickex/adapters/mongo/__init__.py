@@ -4,6 +4,7 @@
 indexes. See ``docs/adapters/mongo.md`` and ``docs/adr/0004-mongo-unit-of-work.md``.
 """
 
-from tickex.adapters.mongo.storage import MongoStorage, MongoUnitOfWork, supports_transactions
+from tickex.adapters.mongo.storage import MongoStorage, supports_transactions
+from tickex.adapters.mongo.unit_of_work import MongoUnitOfWork
 
 __all__ = ["MongoStorage", "MongoUnitOfWork", "supports_transactions"]

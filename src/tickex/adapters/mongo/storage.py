@@ -1,5 +1,6 @@
 """``MongoStorage``, the storage port on MongoDB (Atlas, a replica set, or a standalone
-server), and ``MongoUnitOfWork``, which bundles the repositories over one :class:`Work`.
+server): the client, the topology, ``migrate``/``ping``/``close``, and the units of work
+it hands out (:mod:`.unit_of_work`).
 
 Nothing talks to the server at construction: the topology (can it run transactions?) is
 asked once, with the ``hello`` command, the first time a unit of work needs it — unless
@@ -9,7 +10,6 @@ the caller fixes the mode.
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 from typing import Any, Literal
 
 from bson.codec_options import CodecOptions
@@ -18,29 +18,9 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
 from tickex.adapters.mongo.indexes import create_indexes
-from tickex.adapters.mongo.mapping import Document
-from tickex.adapters.mongo.repositories import (
-    MongoApiKeyRepository,
-    MongoCheckInRepository,
-    MongoEventRepository,
-    MongoHoldRepository,
-    MongoLedgerRepository,
-    MongoOneTimeTokenRepository,
-    MongoOrderRepository,
-    MongoOrganizerRepository,
-    MongoOrganizerRequestRepository,
-    MongoOutboxRepository,
-    MongoProcessedEventRepository,
-    MongoPromoCodeRepository,
-    MongoQuotaRepository,
-    MongoRefreshSessionRepository,
-    MongoStaffCredentialRepository,
-    MongoTicketRepository,
-    MongoTicketTypeRepository,
-    MongoUserRepository,
-)
-from tickex.adapters.mongo.unit_of_work import Work
-from tickex.ports.unit_of_work import Storage, UnitOfWork
+from tickex.adapters.mongo.mapping.common import Document
+from tickex.adapters.mongo.unit_of_work import MongoUnitOfWork, Work
+from tickex.ports.unit_of_work import Storage
 
 DEFAULT_DATABASE = "tickex"
 
@@ -161,69 +141,3 @@ class MongoStorage(Storage):
             conflict_patience=self._conflict_patience,
             commit_patience=self._commit_patience,
         )
-
-
-class MongoUnitOfWork(UnitOfWork):
-    """One unit of work; rolls back unless ``commit()`` was called (cosmicpython's rule).
-
-    Constructing it does no I/O: the session (and the lock, when serialized) is taken in
-    ``__enter__`` and given back in ``__exit__``.
-    """
-
-    def __init__(self, storage: MongoStorage, *, read_only: bool = False) -> None:
-        self._storage = storage
-        self.read_only = read_only
-        self._work: Work | None = None
-        self.committed = False
-        self.organizers = MongoOrganizerRepository(self._current)
-        self.events = MongoEventRepository(self._current)
-        self.ticket_types = MongoTicketTypeRepository(self._current)
-        self.quotas = MongoQuotaRepository(self._current)
-        self.promo_codes = MongoPromoCodeRepository(self._current)
-        self.holds = MongoHoldRepository(self._current)
-        self.orders = MongoOrderRepository(self._current)
-        self.tickets = MongoTicketRepository(self._current)
-        self.check_ins = MongoCheckInRepository(self._current)
-        self.ledger = MongoLedgerRepository(self._current)
-        self.outbox = MongoOutboxRepository(self._current)
-        self.processed_events = MongoProcessedEventRepository(self._current)
-        self.users = MongoUserRepository(self._current)
-        self.sessions = MongoRefreshSessionRepository(self._current)
-        self.one_time_tokens = MongoOneTimeTokenRepository(self._current)
-        self.api_keys = MongoApiKeyRepository(self._current)
-        self.staff_credentials = MongoStaffCredentialRepository(self._current)
-        self.organizer_requests = MongoOrganizerRequestRepository(self._current)
-
-    def _current(self) -> Work:
-        if self._work is None:
-            raise RuntimeError("use the unit of work as a context manager: `with uow: ...`")
-        return self._work
-
-    @property
-    def work(self) -> Work:
-        """The session and journal (from ``__enter__`` on): for tests and diagnostics."""
-        return self._current()
-
-    def __enter__(self) -> MongoUnitOfWork:
-        work = self._work or self._storage.new_work(read_only=self.read_only)
-        work.enter()
-        self._work = work
-        self.committed = False
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._work is not None:
-            self._work.exit()
-
-    def commit(self) -> None:
-        self._current().commit()
-        self.committed = True
-
-    def rollback(self) -> None:
-        if self._work is not None:
-            self._work.rollback()

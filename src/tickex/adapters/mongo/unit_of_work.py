@@ -1,4 +1,5 @@
-"""How a Mongo unit of work makes its writes all-or-nothing, in two modes.
+"""``MongoUnitOfWork``, the unit of work on MongoDB, and :class:`Work`, the session,
+transaction and journal behind it: how a unit makes its writes all-or-nothing, in two modes.
 
 Transactional (replica sets and sharded clusters; Atlas always): every read and write of
 the unit runs in one multi-document transaction on one ``ClientSession`` (snapshot read
@@ -40,7 +41,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pymongo import ReadPreference
 from pymongo.client_session import ClientSession
@@ -50,9 +51,13 @@ from pymongo.errors import PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from tickex.adapters.mongo.mapping import Document
+from tickex.adapters.mongo.mapping.common import Document
+from tickex.adapters.mongo.repositories import REPOSITORIES
 from tickex.domain.errors import ConcurrencyConflict
-from tickex.ports.unit_of_work import ReadOnlyUnitOfWork
+from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, UnitOfWork
+
+if TYPE_CHECKING:  # the storage hands out units of work
+    from tickex.adapters.mongo.storage import MongoStorage
 
 R = TypeVar("R")
 Operation = Callable[[ClientSession | None], R]
@@ -270,3 +275,50 @@ class Work:
             if not restored:
                 log.error("rollback could not undo %s (%s)", description, reason)
                 self.unrestored.append(description)
+
+
+class MongoUnitOfWork(UnitOfWork):
+    """One unit of work; rolls back unless ``commit()`` was called (cosmicpython's rule).
+
+    Constructing it does no I/O: the session (and the lock, when serialized) is taken in
+    ``__enter__`` and given back in ``__exit__``. Every repository (one an attribute, see
+    :data:`~tickex.adapters.mongo.repositories.REPOSITORIES`) works through the current
+    :class:`Work`.
+    """
+
+    def __init__(self, storage: MongoStorage, *, read_only: bool = False) -> None:
+        self._storage = storage
+        self.read_only = read_only
+        self._work: Work | None = None
+        self.committed = False
+        for attribute, repository in REPOSITORIES.items():
+            setattr(self, attribute, repository(self._current))
+
+    def _current(self) -> Work:
+        if self._work is None:
+            raise RuntimeError("use the unit of work as a context manager: `with uow: ...`")
+        return self._work
+
+    @property
+    def work(self) -> Work:
+        """The session and journal (from ``__enter__`` on): for tests and diagnostics."""
+        return self._current()
+
+    def __enter__(self) -> MongoUnitOfWork:
+        work = self._work or self._storage.new_work(read_only=self.read_only)
+        work.enter()
+        self._work = work
+        self.committed = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._work is not None:
+            self._work.exit()
+
+    def commit(self) -> None:
+        self._current().commit()
+        self.committed = True
+
+    def rollback(self) -> None:
+        if self._work is not None:
+            self._work.rollback()

@@ -1,0 +1,98 @@
+"""What every in-memory repository shares: ``_Repo`` reads and writes one table through
+the unit of work, hands out deep copies (``_clone``), refuses duplicates and saves
+versioned aggregates (a stale ``version`` is a ``ConcurrencyConflict``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from tickex.domain.errors import ConcurrencyConflict, Conflict
+
+if TYPE_CHECKING:  # the unit of work imports the repositories
+    from tickex.adapters.memory.unit_of_work import InMemoryUnitOfWork
+
+T = TypeVar("T")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+A = TypeVar("A", bound=_Identified)
+
+
+def _clone(obj: T) -> T:
+    out = copy.deepcopy(obj)
+    events = getattr(out, "events", None)
+    if isinstance(events, list):
+        events.clear()
+    return out
+
+
+class _Repo(Generic[A]):
+    """One table of one kind of aggregate, keyed by its id."""
+
+    table = ""
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    # -- reads ----------------------------------------------------------------------------
+    def _stored(self, key: str) -> A | None:
+        """The stored row itself (not a copy): only to decide and ``replace`` it."""
+        stored: A | None = self._uow.read(self.table, key)
+        return stored
+
+    def _get(self, key: str) -> A | None:
+        value = self._stored(key)
+        return None if value is None else _clone(value)
+
+    def _find(self, predicate: Callable[[A], bool]) -> list[A]:
+        return [_clone(v) for v in self._uow.scan(self.table) if predicate(v)]
+
+    def _first(self, predicate: Callable[[A], bool]) -> A | None:
+        found = self._find(predicate)
+        return found[0] if found else None
+
+    def _sorted(
+        self, predicate: Callable[[A], bool], key: Callable[[A], Any], *, reverse: bool = False
+    ) -> list[A]:
+        return sorted(self._find(predicate), key=key, reverse=reverse)
+
+    # -- writes ---------------------------------------------------------------------------
+    def _insert(self, key: str, value: Any) -> None:
+        if self._uow.read(self.table, key) is not None:
+            raise Conflict(f"{self.table} {key} already exists")
+        self._uow.write(self.table, key, _clone(value))
+
+    def _add(self, obj: A) -> None:
+        self._insert(obj.id, obj)
+
+    def _add_unique(self, obj: A, clashes: Callable[[A], bool], taken: Conflict) -> None:
+        """Insert ``obj``, or raise ``taken`` when a stored row ``clashes`` with it (what the
+        other engines' unique indexes refuse)."""
+        if any(clashes(v) for v in self._uow.scan(self.table)):
+            raise taken
+        self._add(obj)
+
+    def _update(self, key: str, condition: Callable[[A], bool], **changes: Any) -> bool:
+        """``changes`` on the row ``key`` if it exists and meets ``condition``."""
+        stored = self._stored(key)
+        if stored is None or not condition(stored):
+            return False
+        self._uow.write(self.table, key, replace(stored, **changes))  # type: ignore[type-var]
+        return True
+
+    def _save_versioned(self, obj: Any) -> None:
+        stored = self._uow.read(self.table, obj.id)
+        if stored is None:
+            raise ConcurrencyConflict(f"{self.table} {obj.id} does not exist")
+        if stored.version != obj.version:
+            raise ConcurrencyConflict(f"{self.table} {obj.id} was changed concurrently")
+        obj.version += 1
+        self._uow.write(self.table, obj.id, _clone(obj))

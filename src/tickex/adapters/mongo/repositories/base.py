@@ -1,0 +1,145 @@
+"""What every Mongo repository shares: ``_Repo`` reads and writes one collection through
+the unit of work's :class:`~tickex.adapters.mongo.unit_of_work.Work` (its session, and the
+journal of inverses in compensating mode), inserts that turn a duplicate key into
+``Conflict``, conditional updates that return the document before the change, and the
+versioned save (``{_id, version}`` -> ``$set`` + ``$inc``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from pymongo import ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from tickex.adapters.mongo.mapping.common import Document, text
+from tickex.domain.errors import ConcurrencyConflict, Conflict
+
+if TYPE_CHECKING:  # the unit of work imports the repositories
+    from tickex.adapters.mongo.unit_of_work import Work
+
+T = TypeVar("T")
+Sort = list[tuple[str, int]]
+Session = ClientSession | None
+
+
+class _Versioned(Protocol):
+    id: str
+    version: int
+
+
+def duplicate_of(exc: DuplicateKeyError) -> set[str]:
+    """The fields of the unique index that refused a write, when the server says so
+    (mongomock does not: the set is empty then)."""
+    pattern = (exc.details or {}).get("keyPattern") or {}
+    return set(pattern) if isinstance(pattern, dict) else set()
+
+
+class _Repo(Generic[T]):
+    """One collection (``name``) of one kind of aggregate (``kind``, for messages)."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
+
+    def __init__(self, work: Callable[[], Work]) -> None:
+        # The unit of work's Work exists only between __enter__ and __exit__.
+        self._work = work
+
+    @property
+    def _w(self) -> Work:
+        return self._work()
+
+    @property
+    def _c(self) -> Collection[Document]:
+        return self._w.collection(self.name)
+
+    # -- reads ----------------------------------------------------------------------------
+    def _one(self, query: Document) -> Document | None:
+        return self._w.read(lambda s: self._c.find_one(query, session=s))
+
+    def _many(self, query: Document, sort: Sort, limit: int = 0) -> list[Document]:
+        def run(s: Session) -> list[Document]:
+            return list(self._c.find(query, sort=sort, limit=max(limit, 0), session=s))
+
+        return self._w.read(run)
+
+    def _load(self, doc: Mapping[str, Any]) -> T:
+        """A stored document as the domain object (each repository names its mapping)."""
+        raise NotImplementedError
+
+    def _by(self, field: str, value: object, name: str) -> T | None:
+        """The aggregate whose ``field`` equals the caller's ``value`` (a string, see
+        :func:`~tickex.adapters.mongo.mapping.common.text`), or None."""
+        return self._first({field: text(value, name)})
+
+    def _first(self, query: Document) -> T | None:
+        doc = self._one(query)
+        return None if doc is None else self._load(doc)
+
+    def _list(self, query: Document, sort: Sort, limit: int = 0) -> list[T]:
+        return [self._load(doc) for doc in self._many(query, sort, limit)]
+
+    def _exists(self, key: str) -> bool:
+        found = self._w.read(lambda s: self._c.find_one({"_id": key}, {"_id": 1}, session=s))
+        return found is not None
+
+    # -- writes ---------------------------------------------------------------------------
+    def _insert(self, doc: Document, conflict: Callable[[DuplicateKeyError], Conflict]) -> None:
+        try:
+            self._w.write(lambda s: self._c.insert_one(doc, session=s))
+        except DuplicateKeyError as exc:
+            raise conflict(exc) from exc
+        key, collection = doc["_id"], self._c
+        self._w.remember(
+            f"insert into {self.name} {key!r}",
+            lambda: collection.delete_one({"_id": key}).deleted_count == 1,
+        )
+
+    def _add(self, doc: Document, taken: Conflict | None = None) -> None:
+        """Insert ``doc``: a duplicate ``_id`` is "<kind> <id> already exists", a duplicate
+        on another unique index is ``taken``."""
+
+        def conflict(exc: DuplicateKeyError) -> Conflict:
+            if taken is None or duplicate_of(exc) == {"_id"}:
+                return Conflict(f"{self.kind} {doc['_id']} already exists")
+            return taken
+
+        self._insert(doc, conflict)
+
+    def _update(self, query: Document, change: Document) -> Document | None:
+        """One conditional update; returns the document *before* it (None: no match)."""
+        return self._w.write(
+            lambda s: self._c.find_one_and_update(
+                query, change, return_document=ReturnDocument.BEFORE, session=s
+            )
+        )
+
+    def _undo(self, description: str, query: Document, change: Document) -> None:
+        """Journal a conditional inverse update (applied only if ``query`` still matches)."""
+        collection = self._c
+        self._w.remember(
+            description, lambda: collection.update_one(query, change).matched_count == 1
+        )
+
+    def _save_versioned(self, obj: _Versioned, doc: Document) -> None:
+        key, version = text(obj.id, "id"), obj.version
+        fields = {k: v for k, v in doc.items() if k not in ("_id", "version")}
+        before = self._update(
+            {"_id": key, "version": version}, {"$set": fields, "$inc": {"version": 1}}
+        )
+        if before is None:
+            if not self._exists(key):
+                raise ConcurrencyConflict(f"{self.name} {key} does not exist")
+            raise ConcurrencyConflict(f"{self.name} {key} was changed concurrently")
+        collection = self._c
+        self._w.remember(
+            f"save of {self.name} {key!r}",
+            lambda: (
+                collection.replace_one({"_id": key, "version": version + 1}, before).matched_count
+                == 1
+            ),
+        )
+        obj.version = version + 1

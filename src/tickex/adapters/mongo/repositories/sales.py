@@ -1,0 +1,150 @@
+"""Holds, orders, tickets and processed payment events on MongoDB."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tickex.adapters.mongo.indexes import Collections
+from tickex.adapters.mongo.mapping import sales as m
+from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
+from tickex.adapters.mongo.repositories.base import _Repo
+from tickex.domain.errors import ConcurrencyConflict, Conflict
+from tickex.domain.hold import Hold, HoldStatus
+from tickex.domain.order import Order
+from tickex.domain.ticket import Ticket, TicketStatus
+from tickex.ports.repository import (
+    HoldRepository,
+    OrderRepository,
+    ProcessedEventRepository,
+    TicketRepository,
+)
+
+
+class MongoHoldRepository(_Repo[Hold], HoldRepository):
+    name = Collections.HOLDS
+    kind = "hold"
+    _load = staticmethod(m.hold)
+
+    def add(self, hold: Hold) -> None:
+        self._add(m.hold_doc(hold))
+
+    def get(self, hold_id: str) -> Hold | None:
+        return self._by("_id", hold_id, "hold_id")
+
+    def end(self, hold_id: str, status: HoldStatus) -> bool:
+        key, new = text(hold_id, "hold_id"), HoldStatus(status).value
+        active = HoldStatus.ACTIVE.value
+        if self._update({"_id": key, "status": active}, {"$set": {"status": new}}) is None:
+            return False
+        self._undo(
+            f"end of hold {key!r}", {"_id": key, "status": new}, {"$set": {"status": active}}
+        )
+        return True
+
+    def list_expired(self, now: datetime, limit: int) -> list[Hold]:
+        # Dates are stored to the millisecond: select up to now's millisecond, then compare
+        # exactly. Sorted by the exact time, the exact matches are a prefix of the result.
+        cutoff, _ = split_time(now, "now")
+        found = self._list(
+            {"status": HoldStatus.ACTIVE.value, "expires_at": {"$lte": cutoff}},
+            [*time_sort("expires_at"), ("_id", 1)],
+            limit,
+        )
+        return [h for h in found if h.expires_at <= now][:limit]
+
+
+class MongoOrderRepository(_Repo[Order], OrderRepository):
+    name = Collections.ORDERS
+    kind = "order"
+    _load = staticmethod(m.order)
+
+    def add(self, order: Order) -> None:
+        self._add(m.order_doc(order), Conflict(f"order code {order.code} exists"))
+
+    def get(self, order_id: str) -> Order | None:
+        return self._by("_id", order_id, "order_id")
+
+    def get_by_code(self, code: str) -> Order | None:
+        return self._by("code", code, "code")
+
+    def get_by_payment_reference(self, reference: str) -> Order | None:
+        return self._by("payment_reference", reference, "payment_reference")
+
+    def save(self, order: Order) -> None:
+        self._save_versioned(order, m.order_doc(order))
+
+    def list_by_event(self, event_id: str) -> list[Order]:
+        return self._list(
+            {"event_id": text(event_id, "event_id")}, [*time_sort("created_at", -1), ("_id", -1)]
+        )
+
+    def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]:
+        return self._list(
+            {
+                "event_id": text(event_id, "event_id"),
+                "customer_email_lower": text(customer_email, "customer_email").lower(),
+            },
+            [*time_sort("created_at"), ("_id", 1)],
+        )
+
+
+class MongoTicketRepository(_Repo[Ticket], TicketRepository):
+    name = Collections.TICKETS
+    kind = "ticket"
+    _load = staticmethod(m.ticket)
+
+    def add(self, ticket: Ticket) -> None:
+        self._add(m.ticket_doc(ticket), Conflict("ticket secret collision"))
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return self._by("_id", ticket_id, "ticket_id")
+
+    def get_by_secret(self, secret: str) -> Ticket | None:
+        return self._by("secret", secret, "secret")
+
+    def list_by_order(self, order_id: str) -> list[Ticket]:
+        return self._list({"order_id": text(order_id, "order_id")}, [("_id", 1)])
+
+    def save(self, ticket: Ticket) -> None:
+        self._save_versioned(ticket, m.ticket_doc(ticket))
+
+    def count_by_status(self, event_id: str) -> dict[TicketStatus, int]:
+        pipeline: list[Document] = [
+            {"$match": {"event_id": text(event_id, "event_id")}},
+            {"$group": {"_id": "$status", "n": {"$sum": 1}}},
+        ]
+        rows = self._w.read(lambda s: list(self._c.aggregate(pipeline, session=s)))
+        counts = dict.fromkeys(TicketStatus, 0)
+        for row in rows:
+            counts[TicketStatus(row["_id"])] = int(row["n"])
+        return counts
+
+
+class MongoProcessedEventRepository(_Repo[None], ProcessedEventRepository):
+    name = Collections.PROCESSED_EVENTS
+    kind = "processed event"
+
+    def record(self, provider: str, event_id: str, now: datetime) -> bool:
+        doc = m.processed_event_doc(provider, event_id, now)
+        query: dict[str, Any] = {"provider": doc["provider"], "event_id": doc["event_id"]}
+        # Look first: in a transaction a duplicate-key error aborts the whole transaction,
+        # and "already seen" is the normal answer to a webhook delivered twice.
+        if self._w.read(lambda s: self._c.find_one(query, {"_id": 1}, session=s)) is not None:
+            return False
+        try:
+            self._insert(doc, lambda _: Conflict("provider event already recorded"))
+        except Conflict as exc:
+            if self._w.transactional:  # recorded by a concurrent unit: the retry sees it
+                raise ConcurrencyConflict("the provider event was recorded concurrently") from exc
+            return False
+        return True
+
+
+#: The unit of work's attributes this area fills, and their repositories.
+REPOSITORIES: dict[str, type[_Repo[Any]]] = {
+    "holds": MongoHoldRepository,
+    "orders": MongoOrderRepository,
+    "tickets": MongoTicketRepository,
+    "processed_events": MongoProcessedEventRepository,
+}
