@@ -77,17 +77,17 @@ def _unmigrated(engine: str, tmp_path: Path) -> Iterator[SqlStorage]:
         drop_schema(name)
 
 
-def _version_3_metadata(guarded: bool = True) -> MetaData:
+def _version_3_metadata() -> MetaData:
     """What ``schema.py`` described when version 3 shipped: no identity tables yet."""
-    md = _version_4_metadata(guarded)
+    md = _version_4_metadata()
     for name in s.IDENTITY_TABLES:
         md.remove(md.tables[name])
     return md
 
 
-def _version_4_metadata(guarded: bool = True) -> MetaData:
+def _version_4_metadata() -> MetaData:
     """What ``schema.py`` described when version 4 shipped: no organizer requests yet."""
-    md = s.build_metadata(guarded)
+    md = s.build_metadata()
     for name in s.ORGANIZER_REQUEST_TABLES:
         md.remove(md.tables[name])
     return md

@@ -1,0 +1,62 @@
+"""Door repositories: check-ins (a scan nonce is recorded once) and staff credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tickex.adapters.sql import schema as s
+from tickex.adapters.sql.mapping.door import (
+    check_in_from_row,
+    check_in_row,
+    staff_credential_from_row,
+    staff_credential_row,
+)
+from tickex.adapters.sql.repositories.base import SqlRepository
+from tickex.adapters.sql.repositories.identity import Credentials
+from tickex.domain.check_in import CheckIn
+from tickex.domain.errors import Conflict
+from tickex.domain.identity import StaffCredential
+from tickex.ports.repository import CheckInRepository, StaffCredentialRepository
+
+
+class CheckIns(SqlRepository[CheckIn], CheckInRepository):
+    table = s.check_ins
+    load = check_in_from_row
+
+    def add(self, check_in: CheckIn) -> None:
+        c = check_in
+        if not self._insert_unique(check_in_row(c)):
+            if self.get_by_nonce(c.event_id, c.nonce) is not None:
+                raise Conflict("this scan nonce was already recorded")
+            raise Conflict(f"check_ins {c.id} already exists")
+
+    def get_by_nonce(self, event_id: str, nonce: str) -> CheckIn | None:
+        c = self.table.c
+        return self._first(c.event_id == event_id, c.nonce == nonce)
+
+    def list_by_ticket(self, ticket_id: str) -> list[CheckIn]:
+        c = self.table.c
+        return self._list(c.ticket_id == ticket_id, order_by=(c.recorded_at, c.id))
+
+
+class StaffCredentials(Credentials[StaffCredential], StaffCredentialRepository):
+    table = s.staff_credentials
+    load = staff_credential_from_row
+
+    def add(self, credential: StaffCredential) -> None:
+        self._add(staff_credential_row(credential))
+
+    def get(self, credential_id: str) -> StaffCredential | None:
+        return self._get(credential_id)
+
+    def get_by_hash(self, token_hash: str) -> StaffCredential | None:
+        return self._get_by(self.hash_column, token_hash)
+
+    def list_by_event(self, event_id: str) -> list[StaffCredential]:
+        return self._oldest_first("event_id", event_id)
+
+    def revoke(self, credential_id: str, now: datetime) -> bool:
+        return self._revoke(credential_id, now) == 1
+
+    def touch(self, credential_id: str, now: datetime) -> None:
+        self._stamp("last_used_at", credential_id, now)
