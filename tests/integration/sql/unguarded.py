@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import (
@@ -128,14 +127,9 @@ class UnguardedSqlUnitOfWork(SqlUnitOfWork):
         self._wrote = False
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         try:
-            super().__exit__(exc_type, exc, tb)
+            super().__exit__(exc_type, *rest)
         finally:
             snapshot, self._snapshot = self._snapshot, None
             if snapshot is not None:

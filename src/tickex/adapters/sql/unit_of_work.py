@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection, CursorResult, Executable
@@ -54,12 +53,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.committed = False
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        """Roll back what was not committed and give the connection back to the pool."""
         try:
             if exc_type is None:
                 self.rollback()
