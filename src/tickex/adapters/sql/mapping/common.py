@@ -27,39 +27,36 @@ AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 D = TypeVar("D", bound="DataclassInstance")
 
 
-def _stored(value: object) -> object:
-    # An enum is stored as its value (psycopg would otherwise dump an Enum by name), a
-    # tuple (ids, media, scopes) as a JSON list.
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 def to_row(table: Table, obj: object, omit: Collection[str] = (), **special: Any) -> dict[str, Any]:
     """The values of ``obj`` for every column of ``table``: the attribute of the column's
     name, unless ``special`` gives the column's value; ``omit`` names the columns the
     database fills in. A column with neither fails loudly (``AttributeError``)."""
-    return {
-        name: special[name] if name in special else _stored(getattr(obj, name))
+    values = {
+        name: getattr(obj, name)
         for name in _column_names(table)
-        if name not in omit
+        if name not in special and name not in omit
     }
+    for name, value in values.items():
+        # An enum is stored as its value (psycopg would otherwise dump an Enum by name), a
+        # tuple (ids, media, scopes) as a JSON list.
+        if isinstance(value, Enum):
+            values[name] = value.value
+        elif isinstance(value, tuple):
+            values[name] = list(value)
+    values.update(special)
+    return values
 
 
 def from_row(cls: type[D], row: AnyRow, **special: Any) -> D:
     """``cls`` from ``row``: every field from the column of its name (a JSON list as a
     tuple), unless ``special`` gives the field; fields without a column (the pending
     domain events) keep their defaults."""
-    data = row._mapping
-    values: dict[str, Any] = {}
-    for name in _field_names(cls):
-        if name in special:
-            values[name] = special[name]
-        elif name in data:
-            value = data[name]
-            values[name] = tuple(value) if isinstance(value, list) else value
+    data = row._asdict()
+    values = {name: data[name] for name in _field_names(cls) if name in data}
+    for name, value in values.items():
+        if isinstance(value, list):
+            values[name] = tuple(value)
+    values.update(special)
     return cls(**values)
 
 
