@@ -15,16 +15,7 @@ from datetime import datetime
 from sqlalchemy import literal, or_, update
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.catalog import (
-    event_from_row,
-    event_row,
-    promo_code_from_row,
-    promo_code_row,
-    quota_from_row,
-    quota_row,
-    ticket_type_from_row,
-    ticket_type_row,
-)
+from tickex.adapters.sql.mapping import catalog as mapping
 from tickex.adapters.sql.repositories.base import SqlRepository
 from tickex.domain.errors import Conflict, ValidationFailed
 from tickex.domain.event import Event, EventStatus
@@ -41,10 +32,10 @@ from tickex.ports.repository import (
 
 class Events(SqlRepository[Event], EventRepository):
     table = s.events
-    load = event_from_row
+    load = mapping.event_from_row
 
     def add(self, event: Event) -> None:
-        if not self._insert_unique(event_row(event)):
+        if not self._insert_unique(mapping.event_row(event)):
             if self._row(self.table.c.slug == event.slug) is not None:
                 raise Conflict(f"the slug {event.slug!r} is taken", field="slug")
             raise Conflict(f"events {event.id} already exists")
@@ -56,7 +47,7 @@ class Events(SqlRepository[Event], EventRepository):
         return self._first(self.table.c.slug == slug)
 
     def save(self, event: Event) -> None:
-        self._save_versioned(event, event_row(event))
+        self._save_versioned(event, mapping.event_row(event))
 
     def list_by_organizer(self, organizer_id: str) -> list[Event]:
         c = self.table.c
@@ -75,10 +66,10 @@ class Events(SqlRepository[Event], EventRepository):
 
 class TicketTypes(SqlRepository[TicketType], TicketTypeRepository):
     table = s.ticket_types
-    load = ticket_type_from_row
+    load = mapping.ticket_type_from_row
 
     def add(self, ticket_type: TicketType) -> None:
-        self._insert(ticket_type_row(ticket_type), f"ticket type {ticket_type.id}")
+        self._insert(mapping.ticket_type_row(ticket_type), f"ticket type {ticket_type.id}")
 
     def get(self, ticket_type_id: str) -> TicketType | None:
         return self._get(ticket_type_id)
@@ -88,17 +79,17 @@ class TicketTypes(SqlRepository[TicketType], TicketTypeRepository):
         return self._list(c.event_id == event_id, order_by=(c.position, c.id))
 
     def save(self, ticket_type: TicketType) -> None:
-        self._save_versioned(ticket_type, ticket_type_row(ticket_type))
+        self._save_versioned(ticket_type, mapping.ticket_type_row(ticket_type))
 
 
 class Quotas(SqlRepository[Quota], QuotaRepository):
     """The inventory guard: every counter change is one conditional statement."""
 
     table = s.quotas
-    load = quota_from_row
+    load = mapping.quota_from_row
 
     def add(self, quota: Quota) -> None:
-        self._insert(quota_row(quota), f"quota {quota.id}")
+        self._insert(mapping.quota_row(quota), f"quota {quota.id}")
 
     def get(self, quota_id: str) -> Quota | None:
         return self._get(quota_id)
@@ -178,11 +169,11 @@ class Quotas(SqlRepository[Quota], QuotaRepository):
 
 class PromoCodes(SqlRepository[PromoCode], PromoCodeRepository):
     table = s.promo_codes
-    load = promo_code_from_row
+    load = mapping.promo_code_from_row
 
     def add(self, promo: PromoCode) -> None:
         p = promo
-        if not self._insert_unique(promo_code_row(p)):
+        if not self._insert_unique(mapping.promo_code_row(p)):
             if self.get_by_code(p.event_id, p.code) is not None:
                 raise Conflict(f"the code {p.code!r} exists for this event", field="code")
             raise Conflict(f"promo_codes {p.id} already exists")

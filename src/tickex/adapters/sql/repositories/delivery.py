@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.delivery import outbox_from_row, outbox_row
+from tickex.adapters.sql.mapping import delivery as mapping
 from tickex.adapters.sql.repositories.base import SqlRepository
 from tickex.domain.errors import Conflict
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
@@ -19,10 +19,10 @@ _DEAD = str(OutboxStatus.DEAD)
 
 class Outbox(SqlRepository[OutboxMessage], OutboxRepository):
     table = s.outbox
-    load = outbox_from_row
+    load = mapping.outbox_from_row
 
     def add(self, message: OutboxMessage) -> None:
-        if not self._insert_unique(outbox_row(message)):
+        if not self._insert_unique(mapping.outbox_row(message)):
             raise Conflict(f"outbox idempotency key {message.idempotency_key} exists")
 
     def get(self, message_id: str) -> OutboxMessage | None:
@@ -46,7 +46,7 @@ class Outbox(SqlRepository[OutboxMessage], OutboxRepository):
     def save(self, message: OutboxMessage) -> None:
         """Not versioned, as in the reference: the worker owns a message while sending.
         Like the reference it stores a message that was never added."""
-        values = outbox_row(message)
+        values = mapping.outbox_row(message)
         values.pop("id")
         stmt = update(self.table).where(self.table.c.id == message.id).values(**values)
         if self._uow.write(stmt).rowcount != 1:

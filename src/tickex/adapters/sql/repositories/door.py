@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.door import (
-    check_in_from_row,
-    check_in_row,
-    staff_credential_from_row,
-    staff_credential_row,
-)
+from tickex.adapters.sql.mapping import door as mapping
 from tickex.adapters.sql.repositories.base import SqlRepository
-from tickex.adapters.sql.repositories.identity import Credentials
+from tickex.adapters.sql.repositories.identity import Revocable
 from tickex.domain.check_in import CheckIn
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import StaffCredential
@@ -21,11 +14,11 @@ from tickex.ports.repository import CheckInRepository, StaffCredentialRepository
 
 class CheckIns(SqlRepository[CheckIn], CheckInRepository):
     table = s.check_ins
-    load = check_in_from_row
+    load = mapping.check_in_from_row
 
     def add(self, check_in: CheckIn) -> None:
         c = check_in
-        if not self._insert_unique(check_in_row(c)):
+        if not self._insert_unique(mapping.check_in_row(c)):
             if self.get_by_nonce(c.event_id, c.nonce) is not None:
                 raise Conflict("this scan nonce was already recorded")
             raise Conflict(f"check_ins {c.id} already exists")
@@ -39,24 +32,15 @@ class CheckIns(SqlRepository[CheckIn], CheckInRepository):
         return self._list(c.ticket_id == ticket_id, order_by=(c.recorded_at, c.id))
 
 
-class StaffCredentials(Credentials[StaffCredential], StaffCredentialRepository):
+class StaffCredentials(Revocable[StaffCredential], StaffCredentialRepository):
     table = s.staff_credentials
-    load = staff_credential_from_row
+    load = mapping.staff_credential_from_row
 
     def add(self, credential: StaffCredential) -> None:
-        self._add(staff_credential_row(credential))
+        self._add(mapping.staff_credential_row(credential))
 
     def get(self, credential_id: str) -> StaffCredential | None:
         return self._get(credential_id)
 
-    def get_by_hash(self, token_hash: str) -> StaffCredential | None:
-        return self._get_by(self.hash_column, token_hash)
-
     def list_by_event(self, event_id: str) -> list[StaffCredential]:
         return self._oldest_first("event_id", event_id)
-
-    def revoke(self, credential_id: str, now: datetime) -> bool:
-        return self._revoke(credential_id, now) == 1
-
-    def touch(self, credential_id: str, now: datetime) -> None:
-        self._stamp("last_used_at", credential_id, now)

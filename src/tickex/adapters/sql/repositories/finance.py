@@ -9,12 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.finance import (
-    entry_from_row,
-    entry_rows,
-    transaction_from_row,
-    transaction_row,
-)
+from tickex.adapters.sql.mapping import finance as mapping
 from tickex.adapters.sql.repositories.base import SqlRepository
 from tickex.domain.errors import Conflict
 from tickex.domain.ledger import Entry, LedgerTransaction, TransactionKind
@@ -26,9 +21,9 @@ class Ledger(SqlRepository[LedgerTransaction], LedgerRepository):
 
     def append(self, transaction: LedgerTransaction) -> None:
         tx = transaction
-        if not self._insert_unique(transaction_row(tx)):
+        if not self._insert_unique(mapping.transaction_row(tx)):
             raise Conflict(f"ledger transaction {tx.id} already exists")
-        self._uow.write(s.ledger_entries.insert().values(entry_rows(tx)))
+        self._uow.write(s.ledger_entries.insert().values(mapping.entry_rows(tx)))
 
     def _transactions(self, *where: Any) -> list[LedgerTransaction]:
         """The transactions matching ``where`` in append order, each with its entries
@@ -45,8 +40,8 @@ class Ledger(SqlRepository[LedgerTransaction], LedgerRepository):
             .order_by(t.c.seq, e.c.position)
         )
         for row in self._uow.read(stmt):
-            entries[row.transaction_id].append(entry_from_row(row))
-        return [transaction_from_row(r, entries[r.id]) for r in txs]
+            entries[row.transaction_id].append(mapping.entry_from_row(row))
+        return [mapping.transaction_from_row(r, entries[r.id]) for r in txs]
 
     def list_for_order(self, order_id: str) -> list[LedgerTransaction]:
         return self._transactions(self.table.c.order_id == order_id)

@@ -1,6 +1,6 @@
 """Identity repositories: users, refresh sessions, one-time tokens, API keys, and the
-``Credentials`` base of every credential stored as a digest (staff credentials use it
-too, from ``door``).
+``Credentials`` base of every credential stored as a digest, and ``Revocable`` for those
+revoked one at a time (staff credentials use both too, from ``door``).
 
 Using or revoking a credential is one conditional UPDATE (a stamp, see
 ``base.stamp``): of two racing callers the second finds the condition false.
@@ -13,16 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.identity import (
-    api_key_from_row,
-    api_key_row,
-    one_time_token_from_row,
-    one_time_token_row,
-    session_from_row,
-    session_row,
-    user_from_row,
-    user_row,
-)
+from tickex.adapters.sql.mapping import identity as mapping
 from tickex.adapters.sql.repositories.base import SqlRepository
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
@@ -38,10 +29,10 @@ C = TypeVar("C")
 
 class Users(SqlRepository[User], UserRepository):
     table = s.users
-    load = user_from_row
+    load = mapping.user_from_row
 
     def add(self, user: User) -> None:
-        if not self._insert_unique(user_row(user)):
+        if not self._insert_unique(mapping.user_row(user)):
             if self.get_by_email(user.email) is not None:
                 raise Conflict("this email is already registered", field="email")
             subject = user.google_subject
@@ -61,7 +52,7 @@ class Users(SqlRepository[User], UserRepository):
         return self._get_by("google_subject", subject)
 
     def save(self, user: User) -> None:
-        self._save_versioned(user, user_row(user))
+        self._save_versioned(user, mapping.user_row(user))
 
 
 class Credentials(SqlRepository[C]):
@@ -75,6 +66,9 @@ class Credentials(SqlRepository[C]):
                 raise Conflict(f"{self.table.name}: this digest exists")
             raise Conflict(f"{self.table.name} {values['id']} already exists")
 
+    def get_by_hash(self, digest: str) -> C | None:
+        return self._get_by(self.hash_column, digest)
+
     def _oldest_first(self, column: str, value: str) -> list[C]:
         return self._list_by(column, value, order_by=("created_at", "id"))
 
@@ -83,15 +77,25 @@ class Credentials(SqlRepository[C]):
         return self._stamp("revoked_at", key, now, by=by, unless_set=("revoked_at",))
 
 
+class Revocable(Credentials[C]):
+    """Credentials revoked one at a time and stamped when used (API keys, staff)."""
+
+    def revoke(self, key: str, now: datetime) -> bool:
+        return self._revoke(key, now) == 1
+
+    def touch(self, key: str, now: datetime) -> None:
+        self._stamp("last_used_at", key, now)
+
+
 class Sessions(Credentials[RefreshSession], RefreshSessionRepository):
     table = s.refresh_sessions
-    load = session_from_row
+    load = mapping.session_from_row
 
     def add(self, session: RefreshSession) -> None:
-        self._add(session_row(session))
+        self._add(mapping.session_row(session))
 
     def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
-        return self._get_by(self.hash_column, token_hash)
+        return self.get_by_hash(token_hash)
 
     def rotate(self, session_id: str, now: datetime) -> bool:
         """``UPDATE ... SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL AND
@@ -109,13 +113,10 @@ class Sessions(Credentials[RefreshSession], RefreshSessionRepository):
 
 class OneTimeTokens(Credentials[OneTimeToken], OneTimeTokenRepository):
     table = s.one_time_tokens
-    load = one_time_token_from_row
+    load = mapping.one_time_token_from_row
 
     def add(self, token: OneTimeToken) -> None:
-        self._add(one_time_token_row(token))
-
-    def get_by_hash(self, token_hash: str) -> OneTimeToken | None:
-        return self._get_by(self.hash_column, token_hash)
+        self._add(mapping.one_time_token_row(token))
 
     def use(self, token_id: str, now: datetime) -> bool:
         """``... SET used_at = :now WHERE id = :id AND used_at IS NULL AND expires_at > :now``."""
@@ -125,22 +126,13 @@ class OneTimeTokens(Credentials[OneTimeToken], OneTimeTokenRepository):
         return changed == 1
 
 
-class ApiKeys(Credentials[ApiKey], ApiKeyRepository):
+class ApiKeys(Revocable[ApiKey], ApiKeyRepository):
     table = s.api_keys
-    load = api_key_from_row
+    load = mapping.api_key_from_row
     hash_column = "key_hash"
 
     def add(self, key: ApiKey) -> None:
-        self._add(api_key_row(key))
-
-    def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        return self._get_by(self.hash_column, key_hash)
+        self._add(mapping.api_key_row(key))
 
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
         return self._oldest_first("organizer_id", organizer_id)
-
-    def revoke(self, key_id: str, now: datetime) -> bool:
-        return self._revoke(key_id, now) == 1
-
-    def touch(self, key_id: str, now: datetime) -> None:
-        self._stamp("last_used_at", key_id, now)

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.organizers import (
-    organizer_from_row,
-    organizer_request_from_row,
-    organizer_request_row,
-    organizer_row,
-)
+from tickex.adapters.sql.mapping import organizers as mapping
 from tickex.adapters.sql.repositories.base import SqlRepository
 from tickex.domain.errors import Conflict
 from tickex.domain.organizer import Organizer
@@ -18,27 +13,27 @@ from tickex.ports.repository import OrganizerRepository, OrganizerRequestReposit
 
 class Organizers(SqlRepository[Organizer], OrganizerRepository):
     table = s.organizers
-    load = organizer_from_row
+    load = mapping.organizer_from_row
 
     def add(self, organizer: Organizer) -> None:
-        self._insert(organizer_row(organizer), f"organizer {organizer.id}")
+        self._insert(mapping.organizer_row(organizer), f"organizer {organizer.id}")
 
     def get(self, organizer_id: str) -> Organizer | None:
         return self._get(organizer_id)
 
     def save(self, organizer: Organizer) -> None:
-        self._save_versioned(organizer, organizer_row(organizer))
+        self._save_versioned(organizer, mapping.organizer_row(organizer))
 
 
 class OrganizerRequests(SqlRepository[OrganizerRequest], OrganizerRequestRepository):
     table = s.organizer_requests
-    load = organizer_request_from_row
+    load = mapping.organizer_request_from_row
 
     def add(self, request: OrganizerRequest) -> None:
         """INSERT ... ON CONFLICT DO NOTHING: the partial unique index over pending
         requests refuses a second one for the user, also against a concurrent unit (on
         PostgreSQL the second insert waits for the first to commit, then inserts nothing)."""
-        if not self._insert_unique(organizer_request_row(request)):
+        if not self._insert_unique(mapping.organizer_request_row(request)):
             if self._row_by("id", request.id) is not None:
                 raise Conflict(f"organizer request {request.id} already exists")
             raise Conflict("this user already has a pending organizer request", field="user_id")
@@ -62,4 +57,4 @@ class OrganizerRequests(SqlRepository[OrganizerRequest], OrganizerRequestReposit
         )
 
     def save(self, request: OrganizerRequest) -> None:
-        self._save_versioned(request, organizer_request_row(request))
+        self._save_versioned(request, mapping.organizer_request_row(request))

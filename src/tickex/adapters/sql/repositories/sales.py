@@ -8,14 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.sales import (
-    hold_from_row,
-    hold_row,
-    order_from_row,
-    order_row,
-    ticket_from_row,
-    ticket_row,
-)
+from tickex.adapters.sql.mapping import sales as mapping
 from tickex.adapters.sql.repositories.base import SqlRepository
 from tickex.domain.errors import Conflict
 from tickex.domain.hold import Hold, HoldStatus
@@ -33,10 +26,10 @@ _ACTIVE = str(HoldStatus.ACTIVE)
 
 class Holds(SqlRepository[Hold], HoldRepository):
     table = s.holds
-    load = hold_from_row
+    load = mapping.hold_from_row
 
     def add(self, hold: Hold) -> None:
-        self._insert(hold_row(hold), f"hold {hold.id}")
+        self._insert(mapping.hold_row(hold), f"hold {hold.id}")
 
     def get(self, hold_id: str) -> Hold | None:
         return self._get(hold_id)
@@ -61,10 +54,10 @@ class Holds(SqlRepository[Hold], HoldRepository):
 
 class Orders(SqlRepository[Order], OrderRepository):
     table = s.orders
-    load = order_from_row
+    load = mapping.order_from_row
 
     def add(self, order: Order) -> None:
-        if not self._insert_unique(order_row(order)):
+        if not self._insert_unique(mapping.order_row(order)):
             raise Conflict(f"order {order.id} or order code {order.code} exists")
 
     def get(self, order_id: str) -> Order | None:
@@ -79,7 +72,7 @@ class Orders(SqlRepository[Order], OrderRepository):
         return found[0] if found else None
 
     def save(self, order: Order) -> None:
-        self._save_versioned(order, order_row(order))
+        self._save_versioned(order, mapping.order_row(order))
 
     def list_by_event(self, event_id: str) -> list[Order]:
         c = self.table.c
@@ -96,10 +89,10 @@ class Orders(SqlRepository[Order], OrderRepository):
 
 class Tickets(SqlRepository[Ticket], TicketRepository):
     table = s.tickets
-    load = ticket_from_row
+    load = mapping.ticket_from_row
 
     def add(self, ticket: Ticket) -> None:
-        if not self._insert_unique(ticket_row(ticket)):
+        if not self._insert_unique(mapping.ticket_row(ticket)):
             if self.get_by_secret(ticket.secret) is not None:
                 raise Conflict("ticket secret collision")
             raise Conflict(f"tickets {ticket.id} already exists")
@@ -115,7 +108,7 @@ class Tickets(SqlRepository[Ticket], TicketRepository):
         return self._list(c.order_id == order_id, order_by=(c.id,))
 
     def save(self, ticket: Ticket) -> None:
-        self._save_versioned(ticket, ticket_row(ticket))
+        self._save_versioned(ticket, mapping.ticket_row(ticket))
 
     def count_by_status(self, event_id: str) -> dict[TicketStatus, int]:
         c = self.table.c
