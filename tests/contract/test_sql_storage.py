@@ -14,31 +14,33 @@ from tickex.adapters.sql import SqlStorage
 from tickex.testing.contracts import IdentityStorageContract, StorageContract
 
 
-class TestSqliteStorage(StorageContract):
+class _OnSqlite:
     @pytest.fixture
     def storage(self, tmp_path: Path) -> Iterator[SqlStorage]:
         with sqlite_storage(tmp_path) as storage:
             yield storage
 
 
-@pytest.mark.requires_postgres
-class TestPostgresStorage(StorageContract):
+class _OnPostgres:
     @pytest.fixture
     def storage(self) -> Iterator[SqlStorage]:
         with postgres_storage() as storage:
             yield storage
 
 
-class TestSqliteIdentityStorage(IdentityStorageContract):
-    @pytest.fixture
-    def storage(self, tmp_path: Path) -> Iterator[SqlStorage]:
-        with sqlite_storage(tmp_path) as storage:
-            yield storage
+class TestSqliteStorage(_OnSqlite, StorageContract):
+    pass
 
 
 @pytest.mark.requires_postgres
-class TestPostgresIdentityStorage(IdentityStorageContract):
-    @pytest.fixture
-    def storage(self) -> Iterator[SqlStorage]:
-        with postgres_storage() as storage:
-            yield storage
+class TestPostgresStorage(_OnPostgres, StorageContract):
+    pass
+
+
+class TestSqliteIdentityStorage(_OnSqlite, IdentityStorageContract):
+    pass
+
+
+@pytest.mark.requires_postgres
+class TestPostgresIdentityStorage(_OnPostgres, IdentityStorageContract):
+    pass

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.integration.sql.support import storage_class
 from tickex.adapters.ed25519_signer import Ed25519TicketSigner
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.identity import InMemoryAccessTokens, InMemoryPasswordHasher
@@ -52,13 +53,9 @@ class Db:
     unguarded: bool = False
 
     def storage(self, pool_size: int = 5, max_overflow: int = 10) -> SqlStorage:
-        return SqlStorage(
-            self.url,
-            schema=self.schema,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-            unsafe_unguarded_inventory=self.unguarded,
-        )
+        """``SqlStorage``, or ``UnguardedSqlStorage`` for a negative control."""
+        cls = storage_class(self.unguarded)
+        return cls(self.url, schema=self.schema, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def build_services(storage: SqlStorage, clock: Clock | None = None) -> Services:

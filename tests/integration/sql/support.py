@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from tests.conftest import require_service
+from tests.integration.sql.unguarded import UnguardedSqlStorage
 from tickex.adapters.sql import SqlStorage, normalize_url
 
 POSTGRES_URL = os.environ.get(
@@ -55,17 +56,18 @@ def drop_schema(name: str) -> None:
         engine.dispose()
 
 
+def storage_class(unguarded: bool) -> type[SqlStorage]:
+    """The production adapter, or the negative control without the inventory guard."""
+    return UnguardedSqlStorage if unguarded else SqlStorage
+
+
 @contextmanager
 def postgres_storage(unguarded: bool = False, **kw: object) -> Iterator[SqlStorage]:
-    """A migrated SqlStorage in a fresh schema, dropped afterwards."""
+    """A migrated SqlStorage (``unguarded``: the negative control) in a fresh schema,
+    dropped afterwards."""
     require_postgres()
     name = new_schema_name()
-    storage = SqlStorage(
-        POSTGRES_URL,
-        schema=name,
-        unsafe_unguarded_inventory=unguarded,
-        **kw,  # type: ignore[arg-type]
-    )
+    storage = storage_class(unguarded)(POSTGRES_URL, schema=name, **kw)  # type: ignore[arg-type]
     try:
         storage.migrate()
         yield storage
@@ -76,9 +78,10 @@ def postgres_storage(unguarded: bool = False, **kw: object) -> Iterator[SqlStora
 
 @contextmanager
 def sqlite_storage(directory: Path, unguarded: bool = False, **kw: object) -> Iterator[SqlStorage]:
-    """A migrated SqlStorage on a fresh SQLite file in ``directory``."""
+    """A migrated SqlStorage (``unguarded``: the negative control) on a fresh SQLite file
+    in ``directory``."""
     path = directory / f"tickex-{uuid.uuid4().hex[:8]}.db"
-    storage = SqlStorage(f"sqlite:///{path}", unsafe_unguarded_inventory=unguarded, **kw)  # type: ignore[arg-type]
+    storage = storage_class(unguarded)(f"sqlite:///{path}", **kw)  # type: ignore[arg-type]
     try:
         storage.migrate()
         yield storage

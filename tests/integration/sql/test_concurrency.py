@@ -2,7 +2,7 @@
 the real use cases, on SQLite and on PostgreSQL.
 
 Every proof has a negative control: the same harness against a database whose storage
-runs with ``unsafe_unguarded_inventory=True`` (read-then-write, no counter CHECKs) must
+is ``UnguardedSqlStorage`` (``unguarded.py``: read-then-write, no counter CHECKs) must
 show the oversell -- otherwise the harness could not have caught one and the positive
 result would prove nothing. A race may not show on every attempt, so the control
 retries a bounded number of times.

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
 from sqlalchemy import MetaData, UniqueConstraint, insert, inspect, select, text
@@ -24,13 +24,16 @@ from tests.integration.sql.support import (
     new_schema_name,
     require_postgres,
 )
-from tickex.adapters.sql import SqlStorage, migrations, normalize_url
+from tests.integration.sql.unguarded import UnguardedSqlStorage
+from tickex.adapters.sql import SqlStorage, SqlUnitOfWork, migrations, normalize_url
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.migrations import LATEST_VERSION, current_version
 from tickex.adapters.sql.migrations import migrate as run_migrations
+from tickex.adapters.sql.repositories import REPOSITORIES
 from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.entrypoints.demo import run_demo
 from tickex.facade import TickEx
+from tickex.ports.unit_of_work import UnitOfWork
 from tickex.testing import builders as b
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
@@ -77,17 +80,17 @@ def _unmigrated(engine: str, tmp_path: Path) -> Iterator[SqlStorage]:
         drop_schema(name)
 
 
-def _version_3_metadata(guarded: bool = True) -> MetaData:
+def _version_3_metadata() -> MetaData:
     """What ``schema.py`` described when version 3 shipped: no identity tables yet."""
-    md = _version_4_metadata(guarded)
+    md = _version_4_metadata()
     for name in s.IDENTITY_TABLES:
         md.remove(md.tables[name])
     return md
 
 
-def _version_4_metadata(guarded: bool = True) -> MetaData:
+def _version_4_metadata() -> MetaData:
     """What ``schema.py`` described when version 4 shipped: no organizer requests yet."""
-    md = s.build_metadata(guarded)
+    md = s.build_metadata()
     for name in s.ORGANIZER_REQUEST_TABLES:
         md.remove(md.tables[name])
     return md
@@ -231,6 +234,30 @@ def test_the_negative_control_schema_has_no_counter_checks(tmp_path: Path) -> No
     with database("sqlite", tmp_path) as (_, st):
         checks = {c["name"] for c in inspect(st.engine).get_check_constraints("quotas")}
         assert "ck_quotas_not_oversold" in checks
+
+
+def test_every_repository_of_the_port_is_attached(storage: SqlStorage) -> None:
+    """The unit of work attaches its repositories from one mapping: each attribute the
+    port declares is there, and implements that attribute's port."""
+    declared = get_type_hints(UnitOfWork)
+    assert set(REPOSITORIES) == set(declared)
+    uow = storage.unit_of_work()
+    for name, port in declared.items():
+        assert isinstance(getattr(uow, name), port), name
+
+
+def test_the_production_storage_cannot_turn_its_guards_off(tmp_path: Path) -> None:
+    """The negative control is a test-side subclass; the adapter itself has no switch."""
+    with pytest.raises(TypeError):
+        SqlStorage(f"sqlite:///{tmp_path}/x.db", unsafe_unguarded_inventory=True)  # type: ignore[call-arg]
+    assert SqlStorage.unit_of_work_class is SqlUnitOfWork
+    assert SqlUnitOfWork.repositories is REPOSITORIES
+    swapped = {
+        name
+        for name, cls in UnguardedSqlStorage.unit_of_work_class.repositories.items()
+        if cls is not REPOSITORIES[name]
+    }
+    assert swapped == {"quotas", "promo_codes", "holds"}
 
 
 def test_a_conflict_leaves_the_unit_of_work_usable(storage: SqlStorage) -> None:

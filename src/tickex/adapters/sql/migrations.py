@@ -147,10 +147,10 @@ def current_version(conn: Connection) -> int:
     return int(value) if value is not None else 0
 
 
-def migrate(engine: Engine, guarded: bool = True) -> list[int]:
+def migrate(engine: Engine) -> list[int]:
     """Apply every pending migration in order; return the versions applied (empty when the
     database is up to date, so running it twice is harmless)."""
-    md = build_metadata(guarded)
+    md = build_metadata()
     applied: list[int] = []
     for migration in MIGRATIONS:
         with engine.begin() as conn:

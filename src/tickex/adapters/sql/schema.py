@@ -1,7 +1,7 @@
 """The SQL schema as explicit SQLAlchemy Core tables.
 
 The domain stays pure: these tables are mapped to and from the dataclasses by hand in
-``storage.py``. Choices that matter:
+``mapping/``. Choices that matter:
 
 - Money is two columns, integer minor units + ISO currency (``*_minor``, ``*_currency``);
   inside JSON value objects (order lines and totals) it is ``{"amount_minor", "currency"}``.
@@ -10,8 +10,7 @@ The domain stays pure: these tables are mapped to and from the dataclasses by ha
 - Ids, codes and slugs use the "C" collation on PostgreSQL, so that ``ORDER BY id`` sorts
   by code point exactly as the in-memory reference (and SQLite's BINARY collation) does.
 - Integrity lives in the schema: CHECK constraints on the counters, UNIQUE constraints on
-  every value the ports call unique. ``build_metadata(guarded=False)`` leaves the counter
-  CHECKs out; it exists only for the negative-control tests (see ``SqlStorage``).
+  every value the ports call unique.
 - No foreign keys: the reference implementation has no referential rules either, and the
   aggregates are consistency boundaries of their own (an order names its event by id).
 """
@@ -87,10 +86,8 @@ _JSON: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
 _TEXT = Text()
 
 
-def build_metadata(guarded: bool = True) -> MetaData:
-    """Every table TickEx stores. ``guarded=False`` omits the counter CHECK constraints
-    (negative-control test databases only: with them the database itself would stop the
-    oversell the test must provoke)."""
+def build_metadata() -> MetaData:
+    """Every table TickEx stores (a new ``MetaData`` each call)."""
     md = MetaData()
 
     Table(
@@ -145,16 +142,6 @@ def build_metadata(guarded: bool = True) -> MetaData:
         Index("ix_ticket_types_event", "event_id", "position", "id"),
     )  # fmt: skip
 
-    quota_checks = (
-        [
-            CheckConstraint("size >= 0", name="ck_quotas_size_not_negative"),
-            CheckConstraint("sold >= 0", name="ck_quotas_sold_not_negative"),
-            CheckConstraint("held >= 0", name="ck_quotas_held_not_negative"),
-            CheckConstraint("sold + held <= size", name="ck_quotas_not_oversold"),
-        ]
-        if guarded
-        else []
-    )
     Table(
         "quotas", md,
         Column("id", _key(), primary_key=True),
@@ -165,19 +152,12 @@ def build_metadata(guarded: bool = True) -> MetaData:
         Column("held", Integer, nullable=False),
         Column("version", Integer, nullable=False),
         Index("ix_quotas_event", "event_id", "id"),
-        *quota_checks,
+        CheckConstraint("size >= 0", name="ck_quotas_size_not_negative"),
+        CheckConstraint("sold >= 0", name="ck_quotas_sold_not_negative"),
+        CheckConstraint("held >= 0", name="ck_quotas_held_not_negative"),
+        CheckConstraint("sold + held <= size", name="ck_quotas_not_oversold"),
     )  # fmt: skip
 
-    promo_checks = (
-        [
-            CheckConstraint("uses >= 0", name="ck_promo_codes_uses_not_negative"),
-            CheckConstraint(
-                "max_uses IS NULL OR uses <= max_uses", name="ck_promo_codes_uses_capped"
-            ),
-        ]
-        if guarded
-        else []
-    )
     Table(
         "promo_codes", md,
         Column("id", _key(), primary_key=True),
@@ -195,7 +175,8 @@ def build_metadata(guarded: bool = True) -> MetaData:
         Column("unlocks_hidden", Boolean, nullable=False),
         Column("version", Integer, nullable=False),
         UniqueConstraint("event_id", "code", name="uq_promo_codes_event_code"),
-        *promo_checks,
+        CheckConstraint("uses >= 0", name="ck_promo_codes_uses_not_negative"),
+        CheckConstraint("max_uses IS NULL OR uses <= max_uses", name="ck_promo_codes_uses_capped"),
     )  # fmt: skip
 
     Table(
@@ -447,7 +428,7 @@ def build_metadata(guarded: bool = True) -> MetaData:
     return md
 
 
-#: The guarded schema, used for queries (the unguarded one has the same columns).
+#: The tables, for queries.
 metadata = build_metadata()
 organizers = metadata.tables["organizers"]
 events = metadata.tables["events"]

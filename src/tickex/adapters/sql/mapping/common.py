@@ -1,0 +1,102 @@
+"""What every area's mapping uses: same-named columns copied both ways, money, roles.
+
+Most columns carry the field of the same name, so :func:`to_row` and :func:`from_row`
+copy those and the area modules spell out only what is stored differently: money as
+``*_minor`` + ``*_currency`` columns (or ``{"amount_minor", "currency"}`` inside JSON),
+value objects as JSON, enums rebuilt from their values. Datetimes need nothing here: the
+``UtcDateTime`` column type (``schema.py``) stores and returns aware UTC values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import fields
+from enum import Enum
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+from sqlalchemy import Row, Table
+
+from tickex.domain.identity import Role
+from tickex.domain.money import Money
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+D = TypeVar("D", bound="DataclassInstance")
+
+
+def to_row(table: Table, obj: object, omit: Collection[str] = (), **special: Any) -> dict[str, Any]:
+    """The values of ``obj`` for every column of ``table``: the attribute of the column's
+    name, unless ``special`` gives the column's value; ``omit`` names the columns the
+    database fills in. A column with neither fails loudly (``AttributeError``)."""
+    values = {
+        name: getattr(obj, name)
+        for name in _column_names(table)
+        if name not in special and name not in omit
+    }
+    for name, value in values.items():
+        # An enum is stored as its value (psycopg would otherwise dump an Enum by name), a
+        # tuple (ids, media, scopes) as a JSON list.
+        if isinstance(value, Enum):
+            values[name] = value.value
+        elif isinstance(value, tuple):
+            values[name] = list(value)
+    values.update(special)
+    return values
+
+
+def from_row(cls: type[D], row: AnyRow, **special: Any) -> D:
+    """``cls`` from ``row``: every field from the column of its name (a JSON list as a
+    tuple), unless ``special`` gives the field; fields without a column (the pending
+    domain events) keep their defaults."""
+    data = row._asdict()
+    values = {name: data[name] for name in _field_names(cls) if name in data}
+    for name, value in values.items():
+        if isinstance(value, list):
+            values[name] = tuple(value)
+    values.update(special)
+    return cls(**values)
+
+
+@cache
+def _column_names(table: Table) -> tuple[str, ...]:
+    return tuple(column.name for column in table.c)
+
+
+@cache
+def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.init)
+
+
+def money(minor: int | None, currency: str | None) -> Money | None:
+    """Two nullable columns back to an optional amount."""
+    if minor is None or currency is None:
+        return None
+    return Money(int(minor), currency)
+
+
+def money_columns(prefix: str, amount: Money | None) -> dict[str, Any]:
+    """``{prefix}_minor`` and ``{prefix}_currency`` (both NULL for no amount)."""
+    return {
+        f"{prefix}_minor": None if amount is None else amount.amount_minor,
+        f"{prefix}_currency": None if amount is None else amount.currency,
+    }
+
+
+def money_json(m: Money) -> dict[str, Any]:
+    return {"amount_minor": m.amount_minor, "currency": m.currency}
+
+
+def money_from_json(d: dict[str, Any]) -> Money:
+    return Money(int(d["amount_minor"]), str(d["currency"]))
+
+
+def roles_text(roles: frozenset[Role]) -> str:
+    """Sorted, comma-separated role values (``"customer,organizer"``)."""
+    return ",".join(sorted(str(role) for role in roles))
+
+
+def roles(value: str) -> frozenset[Role]:
+    return frozenset(Role(role) for role in value.split(",") if role)

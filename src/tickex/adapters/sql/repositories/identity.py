@@ -1,0 +1,138 @@
+"""Identity repositories: users, refresh sessions, one-time tokens, API keys, and the
+``Credentials`` base of every credential stored as a digest, and ``Revocable`` for those
+revoked one at a time (staff credentials use both too, from ``door``).
+
+Using or revoking a credential is one conditional UPDATE (a stamp, see
+``base.stamp``): of two racing callers the second finds the condition false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from tickex.adapters.sql import schema as s
+from tickex.adapters.sql.mapping import identity as mapping
+from tickex.adapters.sql.repositories.base import SqlRepository
+from tickex.domain.errors import Conflict
+from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
+from tickex.ports.repository import (
+    ApiKeyRepository,
+    OneTimeTokenRepository,
+    RefreshSessionRepository,
+    UserRepository,
+)
+
+C = TypeVar("C")
+
+
+class Users(SqlRepository[User], UserRepository):
+    table = s.users
+    load = mapping.user_from_row
+
+    def add(self, user: User) -> None:
+        if not self._insert_unique(mapping.user_row(user)):
+            if self.get_by_email(user.email) is not None:
+                raise Conflict("this email is already registered", field="email")
+            subject = user.google_subject
+            if subject is not None and self.get_by_google_subject(subject) is not None:
+                raise Conflict("this Google account is already linked", field="google_subject")
+            raise Conflict(f"users {user.id} already exists")
+
+    def get(self, user_id: str) -> User | None:
+        return self._get(user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        """Python's ``str.lower()`` on both sides (SQL ``lower()`` differs between engines
+        for non-ASCII text): the column holds the lower-cased email."""
+        return self._get_by("email", email.strip().lower())
+
+    def get_by_google_subject(self, subject: str) -> User | None:
+        return self._get_by("google_subject", subject)
+
+    def save(self, user: User) -> None:
+        self._save_versioned(user, mapping.user_row(user))
+
+
+class Credentials(SqlRepository[C]):
+    """Shared by the repositories of credentials stored as digests."""
+
+    hash_column = "token_hash"
+
+    def _add(self, values: dict[str, Any]) -> None:
+        if not self._insert_unique(values):
+            if self._row_by(self.hash_column, values[self.hash_column]) is not None:
+                raise Conflict(f"{self.table.name}: this digest exists")
+            raise Conflict(f"{self.table.name} {values['id']} already exists")
+
+    def get_by_hash(self, digest: str) -> C | None:
+        return self._get_by(self.hash_column, digest)
+
+    def _oldest_first(self, column: str, value: str) -> list[C]:
+        return self._list_by(column, value, order_by=("created_at", "id"))
+
+    def _revoke(self, key: str, now: datetime, by: str = "id") -> int:
+        """Stamp ``revoked_at`` on the rows not revoked yet; how many there were."""
+        return self._stamp("revoked_at", key, now, by=by, unless_set=("revoked_at",))
+
+
+class Revocable(Credentials[C]):
+    """Credentials revoked one at a time and stamped when used (API keys, staff)."""
+
+    def revoke(self, key: str, now: datetime) -> bool:
+        return self._revoke(key, now) == 1
+
+    def touch(self, key: str, now: datetime) -> None:
+        self._stamp("last_used_at", key, now)
+
+
+class Sessions(Credentials[RefreshSession], RefreshSessionRepository):
+    table = s.refresh_sessions
+    load = mapping.session_from_row
+
+    def add(self, session: RefreshSession) -> None:
+        self._add(mapping.session_row(session))
+
+    def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
+        return self.get_by_hash(token_hash)
+
+    def rotate(self, session_id: str, now: datetime) -> bool:
+        """``UPDATE ... SET rotated_at = :now WHERE id = :id AND rotated_at IS NULL AND
+        revoked_at IS NULL``: of two racing refreshes, the second waits for the first's row
+        lock, re-evaluates the condition and changes nothing."""
+        unless: Sequence[str] = ("rotated_at", "revoked_at")
+        return self._stamp("rotated_at", session_id, now, unless_set=unless) == 1
+
+    def revoke_family(self, family_id: str, now: datetime) -> int:
+        return self._revoke(family_id, now, by="family_id")
+
+    def revoke_user(self, user_id: str, now: datetime) -> int:
+        return self._revoke(user_id, now, by="user_id")
+
+
+class OneTimeTokens(Credentials[OneTimeToken], OneTimeTokenRepository):
+    table = s.one_time_tokens
+    load = mapping.one_time_token_from_row
+
+    def add(self, token: OneTimeToken) -> None:
+        self._add(mapping.one_time_token_row(token))
+
+    def use(self, token_id: str, now: datetime) -> bool:
+        """``... SET used_at = :now WHERE id = :id AND used_at IS NULL AND expires_at > :now``."""
+        changed = self._stamp(
+            "used_at", token_id, now, unless_set=("used_at",), before="expires_at"
+        )
+        return changed == 1
+
+
+class ApiKeys(Revocable[ApiKey], ApiKeyRepository):
+    table = s.api_keys
+    load = mapping.api_key_from_row
+    hash_column = "key_hash"
+
+    def add(self, key: ApiKey) -> None:
+        self._add(mapping.api_key_row(key))
+
+    def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
+        return self._oldest_first("organizer_id", organizer_id)

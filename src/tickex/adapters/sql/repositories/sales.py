@@ -1,0 +1,128 @@
+"""Sales repositories: holds (ended exactly once), orders, tickets, and the provider
+events already processed (a payment webhook is applied once)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from tickex.adapters.sql import schema as s
+from tickex.adapters.sql.mapping import sales as mapping
+from tickex.adapters.sql.repositories.base import SqlRepository
+from tickex.domain.errors import Conflict
+from tickex.domain.hold import Hold, HoldStatus
+from tickex.domain.order import Order
+from tickex.domain.ticket import Ticket, TicketStatus
+from tickex.ports.repository import (
+    HoldRepository,
+    OrderRepository,
+    ProcessedEventRepository,
+    TicketRepository,
+)
+
+_ACTIVE = str(HoldStatus.ACTIVE)
+
+
+class Holds(SqlRepository[Hold], HoldRepository):
+    table = s.holds
+    load = mapping.hold_from_row
+
+    def add(self, hold: Hold) -> None:
+        self._insert(mapping.hold_row(hold), f"hold {hold.id}")
+
+    def get(self, hold_id: str) -> Hold | None:
+        return self._get(hold_id)
+
+    def end(self, hold_id: str, status: HoldStatus) -> bool:
+        """``UPDATE holds SET status = :s WHERE id = :id AND status = 'active'``: a hold ends
+        exactly once, whoever races to end it."""
+        c = self.table.c
+        stmt = (
+            update(self.table)
+            .where(c.id == hold_id, c.status == _ACTIVE)
+            .values(status=str(status))
+        )
+        return self._uow.write(stmt).rowcount == 1
+
+    def list_expired(self, now: datetime, limit: int) -> list[Hold]:
+        c = self.table.c
+        return self._list(
+            c.status == _ACTIVE, c.expires_at <= now, order_by=(c.expires_at, c.id), limit=limit
+        )
+
+
+class Orders(SqlRepository[Order], OrderRepository):
+    table = s.orders
+    load = mapping.order_from_row
+
+    def add(self, order: Order) -> None:
+        if not self._insert_unique(mapping.order_row(order)):
+            raise Conflict(f"order {order.id} or order code {order.code} exists")
+
+    def get(self, order_id: str) -> Order | None:
+        return self._get(order_id)
+
+    def get_by_code(self, code: str) -> Order | None:
+        return self._first(self.table.c.code == code)
+
+    def get_by_payment_reference(self, reference: str) -> Order | None:
+        c = self.table.c
+        found = self._list(c.payment_reference == reference, order_by=(c.created_at, c.id), limit=1)
+        return found[0] if found else None
+
+    def save(self, order: Order) -> None:
+        self._save_versioned(order, mapping.order_row(order))
+
+    def list_by_event(self, event_id: str) -> list[Order]:
+        c = self.table.c
+        return self._list(c.event_id == event_id, order_by=(c.created_at.desc(), c.id.desc()))
+
+    def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]:
+        c = self.table.c
+        return self._list(
+            c.event_id == event_id,
+            c.customer_email_key == customer_email.lower(),
+            order_by=(c.created_at, c.id),
+        )
+
+
+class Tickets(SqlRepository[Ticket], TicketRepository):
+    table = s.tickets
+    load = mapping.ticket_from_row
+
+    def add(self, ticket: Ticket) -> None:
+        if not self._insert_unique(mapping.ticket_row(ticket)):
+            if self.get_by_secret(ticket.secret) is not None:
+                raise Conflict("ticket secret collision")
+            raise Conflict(f"tickets {ticket.id} already exists")
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return self._get(ticket_id)
+
+    def get_by_secret(self, secret: str) -> Ticket | None:
+        return self._first(self.table.c.secret == secret)
+
+    def list_by_order(self, order_id: str) -> list[Ticket]:
+        c = self.table.c
+        return self._list(c.order_id == order_id, order_by=(c.id,))
+
+    def save(self, ticket: Ticket) -> None:
+        self._save_versioned(ticket, mapping.ticket_row(ticket))
+
+    def count_by_status(self, event_id: str) -> dict[TicketStatus, int]:
+        c = self.table.c
+        stmt = select(c.status, func.count()).where(c.event_id == event_id).group_by(c.status)
+        counts = dict.fromkeys(TicketStatus, 0)
+        for row in self._uow.read(stmt):
+            counts[TicketStatus(row[0])] = int(row[1])
+        return counts
+
+
+class ProcessedEvents(SqlRepository[None], ProcessedEventRepository):
+    table = s.processed_events
+
+    def record(self, provider: str, event_id: str, now: datetime) -> bool:
+        """INSERT ... ON CONFLICT DO NOTHING: a concurrent duplicate waits for the first
+        writer and then inserts nothing."""
+        return self._insert_unique({"provider": provider, "event_id": event_id, "recorded_at": now})
