@@ -67,7 +67,7 @@ from tickex.application.finance.record_payout import payable_balance
 from tickex.domain.check_in import CheckInResult, ScanDirection
 from tickex.domain.errors import DomainError
 from tickex.domain.hold import HoldStatus
-from tickex.domain.ledger import organizer_payable
+from tickex.domain.ledger import TransactionKind, organizer_payable
 from tickex.domain.order import PAID_STATES, OrderStatus
 from tickex.domain.outbox import MessageKind
 from tickex.domain.ticket import TicketStatus
@@ -134,6 +134,7 @@ class CommerceMachine(RuleBasedStateMachine):
         self.orders: list[tuple[str, str]] = []  # (order id, customer email)
         self.payments = 0
         self.payouts = 0
+        self.refunded: list[RefundOrder] = []  # refunds of tickets or of everything that passed
 
     @contextmanager
     def make_storage(self) -> Iterator[Storage]:
@@ -284,18 +285,49 @@ class CommerceMachine(RuleBasedStateMachine):
             ticket_ids = data.draw(st.lists(st.sampled_from(active), min_size=1, unique=True))
         elif mode == "amount":
             amount = data.draw(st.integers(1, max(1, details.order.total.amount_minor)))
+        command = RefundOrder(
+            organizer_id=self.org.id, order_id=order_id, ticket_ids=ticket_ids, amount_minor=amount
+        )
+        before = details.order
         try:
-            refunded = self.app.refund_order(
-                RefundOrder(
-                    organizer_id=self.org.id,
-                    order_id=order_id,
-                    ticket_ids=ticket_ids,
-                    amount_minor=amount,
-                )
-            )
+            refunded = self.app.refund_order(command)
             event(f"refund {mode}: {refunded.status}")
         except DomainError as exc:
             event(f"refund {mode}: {exc.code}")
+            return
+        # exactly what was asked: the chosen tickets' prices, the rest, or the amount
+        if mode == "tickets":
+            prices = sum(t.price_paid.amount_minor for t in details.tickets if t.id in ticket_ids)
+            asked = min(prices, before.refundable.amount_minor)
+        else:
+            asked = amount if amount is not None else before.refundable.amount_minor
+        refunded_now = refunded.refunded_amount.amount_minor - before.refunded_amount.amount_minor
+        assert refunded_now == asked, (mode, refunded_now, asked)
+        if mode != "amount":  # a goodwill amount may be given again; tickets or all, not
+            self.refunded.append(command)
+
+    @precondition(lambda self: self.refunded)
+    @rule(data=st.data())
+    def refund_again(self, data: st.DataObject) -> None:
+        """The same refund sent again (a retry, a double click) returns nothing more."""
+        command = data.draw(st.sampled_from(self.refunded))
+
+        def state() -> tuple[int, int]:
+            with self.storage.unit_of_work(read_only=True) as uow:
+                order = uow.orders.get(command.order_id)
+                assert order is not None
+                posted = uow.ledger.list_for_order(order.id)
+                refunds = [tx for tx in posted if tx.kind is TransactionKind.REFUND]
+                return order.refunded_amount.amount_minor, len(refunds)
+
+        before = state()
+        try:
+            self.app.refund_order(command)
+        except DomainError as exc:
+            event(f"refund again: {exc.code}")
+        else:
+            raise AssertionError(f"a repeated refund was accepted: {command}")
+        assert state() == before
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), exit_scan=st.booleans())
