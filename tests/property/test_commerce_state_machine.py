@@ -22,7 +22,7 @@ mongomock. Everything is read back through the repositories. After every step:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ from hypothesis.stateful import (
 
 from tests.contract.test_mongo_storage import mongomock_storage
 from tests.integration.sql.support import postgres_storage, require_postgres, sqlite_storage
+from tests.property.interleaving import InterleavingStorage
 from tickex import (
     CancelOrder,
     CheckInTicket,
@@ -71,7 +72,7 @@ from tickex.domain.ledger import TransactionKind, organizer_payable
 from tickex.domain.order import PAID_STATES, OrderStatus
 from tickex.domain.outbox import MessageKind
 from tickex.domain.ticket import TicketStatus
-from tickex.ports.unit_of_work import Storage, UnitOfWork
+from tickex.ports.unit_of_work import Storage
 
 EMAILS = ["ana@example.com", "ben@example.com", "cy@example.com"]
 
@@ -87,52 +88,6 @@ EXPECTED_REFUSALS = {
 def refused(what: str, exc: DomainError) -> None:
     assert exc.code in EXPECTED_REFUSALS, f"{what}: {exc.code}: {exc}"
     event(f"{what}: {exc.code}")
-
-
-class _TicketsReadThen:
-    """A unit of work's tickets that, after the first ticket is read, run ``then`` (once):
-    the whole scan of a second scanner lands between the first one's read and its write."""
-
-    def __init__(self, tickets: Any, then: Callable[[], None]) -> None:
-        self._tickets, self._then = tickets, then
-
-    def get_by_secret(self, secret: str) -> Any:
-        ticket = self._tickets.get_by_secret(secret)
-        then, self._then = self._then, lambda: None
-        then()
-        return ticket
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._tickets, name)
-
-
-class InterleavingStorage(Storage):
-    """The in-memory storage, where ``interleave(then)`` makes the next unit of work run
-    ``then`` right after reading its ticket. The memory store's lock is re-entrant, so a
-    second unit of work can run to its commit inside the first: two scanners, interleaved."""
-
-    def __init__(self, inner: InMemoryStorage) -> None:
-        self.inner = inner
-        self._then: Callable[[], None] | None = None
-
-    def interleave(self, then: Callable[[], None]) -> None:
-        self._then = then
-
-    def unit_of_work(self, read_only: bool = False) -> UnitOfWork:
-        uow = self.inner.unit_of_work(read_only)
-        if self._then is not None and not read_only:
-            uow.tickets = _TicketsReadThen(uow.tickets, self._then)  # type: ignore[assignment]
-            self._then = None
-        return uow
-
-    def migrate(self) -> None:
-        self.inner.migrate()
-
-    def ping(self) -> bool:
-        return self.inner.ping()
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 class CommerceMachine(RuleBasedStateMachine):
