@@ -28,6 +28,7 @@ from tickex.facade import TickEx
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
 from tickex.settings import Settings
 from tickex.testing.contracts import MailerContract
+from tickex.testing.contracts.mail import Delivered, from_mime
 from tickex.testing.qr_reader import decode_qr
 
 
@@ -35,6 +36,10 @@ class TestFileMailer(MailerContract):
     @pytest.fixture
     def mailer(self, tmp_path: Path) -> FileMailer:
         return FileMailer(tmp_path / "mail", FixedClock())
+
+    @pytest.fixture
+    def delivered(self, tmp_path: Path) -> Delivered:
+        return lambda: [from_mime(m) for m in read_all(tmp_path / "mail")]
 
 
 def read_all(directory: Path) -> list[MimeMessage]:

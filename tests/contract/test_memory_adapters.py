@@ -10,6 +10,7 @@ from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.adapters.system import SystemClock
+from tickex.ports.payment import CheckoutRequest, PaymentGateway, RefundRequest
 from tickex.testing.contracts import (
     ClockContract,
     IdentityStorageContract,
@@ -18,6 +19,7 @@ from tickex.testing.contracts import (
     StorageContract,
     TicketSignerContract,
 )
+from tickex.testing.contracts.mail import Delivered
 
 
 class TestInMemoryStorage(StorageContract):
@@ -55,8 +57,22 @@ class TestLocalPayments(PaymentGatewayContract):
     def gateway(self) -> InMemoryPaymentGateway:
         return InMemoryPaymentGateway()
 
+    def checkout_seen(self, gateway: PaymentGateway, reference: str) -> CheckoutRequest:
+        assert isinstance(gateway, InMemoryPaymentGateway)
+        return gateway.sessions[reference].request
+
+    def refunds_seen(self, gateway: PaymentGateway) -> list[RefundRequest]:
+        assert isinstance(gateway, InMemoryPaymentGateway)
+        return [request for request, _ in gateway.refunds.values()]
+
 
 class TestInMemoryMailer(MailerContract):
+    repeated_key = "every-time"  # a recording fake: tests count every call
+
     @pytest.fixture
     def mailer(self) -> InMemoryMailer:
         return InMemoryMailer()
+
+    @pytest.fixture
+    def delivered(self, mailer: InMemoryMailer) -> Delivered:
+        return lambda: list(mailer.sent)

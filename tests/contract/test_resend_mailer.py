@@ -16,6 +16,7 @@ from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.resend_mail import ResendMailer, idempotency_key
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
 from tickex.testing.contracts import MailerContract
+from tickex.testing.contracts.mail import Delivered
 from tickex.testing.fake_resend import FakeResend
 
 KEY = "re_test_Xq7v2pL9mN4kR8sT"
@@ -41,6 +42,10 @@ class TestResendMailer(MailerContract):
         client = ResendMailer(KEY, base_url=resend.base_url, timeout=5)
         yield client
         client.close()
+
+    @pytest.fixture
+    def delivered(self, resend: FakeResend) -> Delivered:
+        return resend.delivered
 
 
 def hello(key: str = "deliver:order-1", **fields: object) -> EmailMessage:

@@ -29,6 +29,7 @@ from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.smtp_mail import SmtpMailer
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage
 from tickex.testing.contracts import MailerContract
+from tickex.testing.contracts.mail import Delivered, from_mime
 
 USER, PASSWORD, UTF8_PASSWORD = "tickex", "s3cret-password", "s3cret-Pässwörd"
 SENDER = "Nightjar <box@nightjar.example>"
@@ -120,10 +121,21 @@ def plain_mailer(port: int, **options: Any) -> SmtpMailer:
 
 
 class TestSmtpMailer(MailerContract):
+    repeated_key = "same-message-id"  # SMTP keeps no keys; the receiver drops the copy
+
     @pytest.fixture
-    def mailer(self, serve: Any) -> SmtpMailer:
-        _, port = serve()
-        return plain_mailer(port)
+    def server(self, serve: Any) -> tuple[Inbox, int]:
+        inbox, port = serve()
+        return inbox, port
+
+    @pytest.fixture
+    def mailer(self, server: tuple[Inbox, int]) -> SmtpMailer:
+        return plain_mailer(server[1])
+
+    @pytest.fixture
+    def delivered(self, server: tuple[Inbox, int]) -> Delivered:
+        inbox = server[0]
+        return lambda: [from_mime(parsed) for _, parsed in inbox.received]
 
 
 def test_the_received_email_parses_back_whole(serve: Any) -> None:

@@ -1,23 +1,35 @@
-"""The commerce rules under any sequence of operations.
+"""The commerce rules under any sequence of operations, on every storage engine.
 
-Place / expire / pay / late-pay / cancel / refund / check-in / payout across ticket types
-that share quotas, on the in-memory reference adapters. After every step:
+Place / expire / pay / late-pay / cancel / refund / check-in (two scanners racing for one
+ticket included) / payout across ticket types that share quotas. The machine runs on the
+in-memory reference storage (many examples) and, with fewer examples, on SQLite,
+PostgreSQL (skipped when it does not answer, failed under TICKEX_REQUIRE_SERVICES=1) and
+mongomock. Everything is read back through the repositories. After every step:
 
 - every quota: 0 <= sold, 0 <= held, sold + held <= size; held is exactly what the active
   holds hold and sold is exactly what the valid tickets need;
 - tickets issued == paid admissions not refunded; no ticket for an unpaid order;
-- every ledger transaction balances per currency;
+- every ledger transaction balances per currency, and every account's totals as the
+  ledger repository sums them equal the sum of its entries;
+- every ticket is admitted at most once: from the stored check-ins, accepted entries minus
+  accepted exits is 1 for a checked-in ticket and 0 for any other;
 - organizer payable == sales - fees - refunds - payouts (from the orders, independently);
-- refunds never exceed what was paid, and what the provider is asked to refund equals
-  what the orders record;
+- refunds never exceed what was paid, and what the provider is asked to refund (refunded
+  by the gateway, or still in the outbox) equals what the orders record;
 - promo code uses equal the orders holding or having used them, never above the cap.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -28,6 +40,9 @@ from hypothesis.stateful import (
     rule,
 )
 
+from tests.contract.test_mongo_storage import mongomock_storage
+from tests.integration.sql.support import postgres_storage, require_postgres, sqlite_storage
+from tests.property.interleaving import InterleavingStorage
 from tickex import (
     CancelOrder,
     CheckInTicket,
@@ -47,25 +62,54 @@ from tickex import (
     TickEx,
     VenueInput,
 )
+from tickex.adapters.memory.payment import InMemoryPaymentGateway
+from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.application.finance.record_payout import payable_balance
+from tickex.domain.check_in import CheckInResult, ScanDirection
 from tickex.domain.errors import DomainError
 from tickex.domain.hold import HoldStatus
-from tickex.domain.ledger import organizer_payable
+from tickex.domain.ledger import TransactionKind, organizer_payable
 from tickex.domain.order import PAID_STATES, OrderStatus
 from tickex.domain.outbox import MessageKind
 from tickex.domain.ticket import TicketStatus
+from tickex.ports.unit_of_work import Storage
 
 EMAILS = ["ana@example.com", "ben@example.com", "cy@example.com"]
 
+# Refusals a buyer or an organizer can meet. Any other error (an oversold quota caught by
+# the domain's own check, an unbalanced ledger, a conflict retried to exhaustion) means a
+# guard before it failed, and fails the run.
+EXPECTED_REFUSALS = {
+    "sold_out", "order_limit_exceeded", "promo_code_exhausted", "promo_code_invalid",
+    "invalid_transition", "refund_not_allowed", "payment_mismatch",
+}  # fmt: skip
+
+
+def refused(what: str, exc: DomainError) -> None:
+    assert exc.code in EXPECTED_REFUSALS, f"{what}: {exc.code}: {exc}"
+    event(f"{what}: {exc.code}")
+
 
 class CommerceMachine(RuleBasedStateMachine):
+    """On the in-memory reference storage; subclasses swap ``storage`` for an engine."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.app = TickEx.in_memory()
+        self.resources = ExitStack()
+        self.storage = self.resources.enter_context(self.make_storage())
+        self.app = TickEx.in_memory(storage=self.storage)
         self.clock = self.app.services.clock
         self.orders: list[tuple[str, str]] = []  # (order id, customer email)
         self.payments = 0
         self.payouts = 0
+        self.refunded: list[RefundOrder] = []  # refunds of tickets or of everything that passed
+
+    @contextmanager
+    def make_storage(self) -> Iterator[Storage]:
+        yield InterleavingStorage(InMemoryStorage())
+
+    def teardown(self) -> None:
+        self.resources.close()
 
     @initialize(
         fee_policy=st.sampled_from(["pass_on", "absorb"]),
@@ -152,7 +196,7 @@ class CommerceMachine(RuleBasedStateMachine):
         try:
             placed = self.app.place_order(command)
         except DomainError as exc:
-            event(f"place: {exc.code}")
+            refused("place", exc)
             return
         event(f"place: {placed.status}")
         self.orders.append((placed.order_id, who))
@@ -184,7 +228,7 @@ class CommerceMachine(RuleBasedStateMachine):
             )
             event(f"pay: {result.outcome}")
         except DomainError as exc:
-            event(f"pay: {exc.code}")
+            refused("pay", exc)
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
@@ -194,7 +238,7 @@ class CommerceMachine(RuleBasedStateMachine):
             self.app.cancel_order(CancelOrder(order_id=order_id, customer_email=who))
             event("cancel: done")
         except DomainError as exc:
-            event(f"cancel: {exc.code}")
+            refused("cancel", exc)
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), mode=st.sampled_from(["full", "tickets", "amount"]))
@@ -209,18 +253,49 @@ class CommerceMachine(RuleBasedStateMachine):
             ticket_ids = data.draw(st.lists(st.sampled_from(active), min_size=1, unique=True))
         elif mode == "amount":
             amount = data.draw(st.integers(1, max(1, details.order.total.amount_minor)))
+        command = RefundOrder(
+            organizer_id=self.org.id, order_id=order_id, ticket_ids=ticket_ids, amount_minor=amount
+        )
+        before = details.order
         try:
-            refunded = self.app.refund_order(
-                RefundOrder(
-                    organizer_id=self.org.id,
-                    order_id=order_id,
-                    ticket_ids=ticket_ids,
-                    amount_minor=amount,
-                )
-            )
+            refunded = self.app.refund_order(command)
             event(f"refund {mode}: {refunded.status}")
         except DomainError as exc:
-            event(f"refund {mode}: {exc.code}")
+            refused(f"refund {mode}", exc)
+            return
+        # exactly what was asked: the chosen tickets' prices, the rest, or the amount
+        if mode == "tickets":
+            prices = sum(t.price_paid.amount_minor for t in details.tickets if t.id in ticket_ids)
+            asked = min(prices, before.refundable.amount_minor)
+        else:
+            asked = amount if amount is not None else before.refundable.amount_minor
+        refunded_now = refunded.refunded_amount.amount_minor - before.refunded_amount.amount_minor
+        assert refunded_now == asked, (mode, refunded_now, asked)
+        if mode != "amount":  # a goodwill amount may be given again; tickets or all, not
+            self.refunded.append(command)
+
+    @precondition(lambda self: self.refunded)
+    @rule(data=st.data())
+    def refund_again(self, data: st.DataObject) -> None:
+        """The same refund sent again (a retry, a double click) returns nothing more."""
+        command = data.draw(st.sampled_from(self.refunded))
+
+        def state() -> tuple[int, int]:
+            with self.storage.unit_of_work(read_only=True) as uow:
+                order = uow.orders.get(command.order_id)
+                assert order is not None
+                posted = uow.ledger.list_for_order(order.id)
+                refunds = [tx for tx in posted if tx.kind is TransactionKind.REFUND]
+                return order.refunded_amount.amount_minor, len(refunds)
+
+        before = state()
+        try:
+            self.app.refund_order(command)
+        except DomainError as exc:
+            refused("refund again", exc)
+        else:
+            raise AssertionError(f"a repeated refund was accepted: {command}")
+        assert state() == before
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), exit_scan=st.booleans())
@@ -243,9 +318,37 @@ class CommerceMachine(RuleBasedStateMachine):
         if result.decision.accepted:
             assert ticket.status is not TicketStatus.REVOKED
 
+    @precondition(lambda self: self.orders and isinstance(self.storage, InterleavingStorage))
+    @rule(data=st.data(), directions=st.tuples(st.booleans(), st.booleans()))
+    def scan_from_two_scanners(self, data: st.DataObject, directions: tuple[bool, bool]) -> None:
+        """Scanner A reads the ticket, scanner B scans it to the end, then A decides."""
+        order_id, who = data.draw(st.sampled_from(self.orders))
+        details = self.app.get_order(GetOrder(order_id=order_id, customer_email=who))
+        if not details.tickets:
+            return
+        ticket = data.draw(st.sampled_from(details.tickets))
+        results = []
+
+        def scanner(gate: str, exit_scan: bool) -> None:
+            self.payments += 1
+            results.append(self.app.check_in(CheckInTicket(
+                event_id=self.event.id, token=details.tokens[ticket.id],
+                nonce=f"nonce-{self.payments:06d}", gate=gate, device=gate,
+                direction="exit" if exit_scan else "entry",
+            )))  # fmt: skip
+
+        assert isinstance(self.storage, InterleavingStorage)
+        self.storage.interleave(lambda: scanner("B", directions[1]))
+        scanner("A", directions[0])
+        b, a = results
+        event(f"two scanners: A {a.decision.reason or 'accepted'}, "
+              f"B {b.decision.reason or 'accepted'}")  # fmt: skip
+        if directions == (False, False):  # two entries: at most one lets the ticket in
+            assert not (a.decision.accepted and b.decision.accepted)
+
     @rule(fraction=st.integers(1, 100))
     def payout(self, fraction: int) -> None:
-        with self.app.services.storage.unit_of_work() as uow:
+        with self.storage.unit_of_work() as uow:
             balance = payable_balance(uow, self.org.id, "EUR").amount_minor
         amount = balance * fraction // 100
         if amount <= 0:
@@ -266,16 +369,22 @@ class CommerceMachine(RuleBasedStateMachine):
 
     # -- invariants -----------------------------------------------------------------------
     def _snapshot(self):  # type: ignore[no-untyped-def]
-        with self.app.services.storage.unit_of_work() as uow:
-            storage = self.app.services.storage
-            tables = storage.tables  # type: ignore[attr-defined]
+        with self.storage.unit_of_work(read_only=True) as uow:
+            orders = uow.orders.list_by_event(self.event.id)
+            holds = [h for o in orders if (h := uow.holds.get(o.hold_id)) is not None]
+            tickets = [t for o in orders for t in uow.tickets.list_by_order(o.id)]
+            ledger = uow.ledger.list_all()
+            accounts = {e.account for tx in ledger for e in tx.entries}
+            far = self.clock.now() + timedelta(days=3650)
             return (
                 uow.quotas.list_by_event(self.event.id),
-                list(tables["holds"].values()),
-                uow.orders.list_by_event(self.event.id),
-                list(tables["tickets"].values()),
-                uow.ledger.list_all(),
-                list(tables["outbox"].values()),
+                holds,
+                orders,
+                tickets,
+                ledger,
+                {a: uow.ledger.account_totals(a) for a in accounts},
+                [*uow.outbox.due(far, 10_000), *uow.outbox.dead(10_000)],
+                {t.id: uow.check_ins.list_by_ticket(t.id) for t in tickets},
                 uow.promo_codes.get(self.promo.id),
                 {t: uow.ticket_types.get(t) for t in self.types},
             )
@@ -284,7 +393,8 @@ class CommerceMachine(RuleBasedStateMachine):
     def rules_hold(self) -> None:
         if not hasattr(self, "event"):
             return
-        quotas, holds, orders, tickets, ledger, outbox, promo, types = self._snapshot()
+        snapshot = self._snapshot()
+        quotas, holds, orders, tickets, ledger, totals, outbox, scans, promo, types = snapshot
         # inventory: counters within bounds and explained by holds and tickets
         held: Counter[str] = Counter()
         for h in holds:
@@ -324,6 +434,19 @@ class CommerceMachine(RuleBasedStateMachine):
             for e in tx.entries:
                 sums[e.amount.currency] += e.amount.amount_minor
             assert all(v == 0 for v in sums.values()), tx
+        # ledger: each account's totals (the repository's sums) == the sum of its entries
+        entries: dict[str, Counter[tuple[Any, str]]] = defaultdict(Counter)
+        for tx in ledger:
+            for e in tx.entries:
+                entries[e.account][(tx.kind, e.amount.currency)] += e.amount.amount_minor
+        for account, summed in entries.items():
+            assert totals[account] == dict(summed), (account, totals[account], summed)
+        # admissions: at most once, from the stored check-ins (entries minus exits)
+        for t in tickets:
+            accepted = Counter(c.direction for c in scans[t.id]
+                               if c.result is CheckInResult.ACCEPTED)  # fmt: skip
+            inside = accepted[ScanDirection.ENTRY] - accepted[ScanDirection.EXIT]
+            assert inside == (1 if t.status is TicketStatus.CHECKED_IN else 0), (t, scans[t.id])
         # organizer payable == sales - fees - refunds - payouts, from the orders
         expected = 0
         for o in orders:
@@ -337,8 +460,13 @@ class CommerceMachine(RuleBasedStateMachine):
             if e.account == organizer_payable(self.org.id)
         )
         assert payable == expected - self.payouts
-        # refunds asked of the provider == refunds recorded on the orders
+        # refunds asked of the provider (refunded, or still in the outbox) == on the orders
         asked: Counter[str] = Counter()
+        gateway = self.app.services.payments
+        assert isinstance(gateway, InMemoryPaymentGateway)
+        by_reference = {o.payment_reference: o.id for o in orders if o.payment_reference}
+        for request, _ in gateway.refunds.values():
+            asked[by_reference[request.payment_reference]] += request.amount.amount_minor
         for m in outbox:
             if m.kind is MessageKind.REFUND_PAYMENT:
                 asked[m.payload["order_id"]] += m.payload["amount_minor"]
@@ -358,10 +486,47 @@ class CommerceMachine(RuleBasedStateMachine):
         assert promo.uses == using <= (promo.max_uses or using)
 
 
-CommerceMachine.TestCase.settings = settings(
-    max_examples=250,
-    stateful_step_count=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+def _settings(examples: int, steps: int = 50) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+class SqliteCommerceMachine(CommerceMachine):
+    @contextmanager
+    def make_storage(self) -> Iterator[Storage]:
+        with TemporaryDirectory() as directory, sqlite_storage(Path(directory)) as storage:
+            yield storage
+
+
+class PostgresCommerceMachine(CommerceMachine):
+    @contextmanager
+    def make_storage(self) -> Iterator[Storage]:
+        with postgres_storage() as storage:
+            yield storage
+
+
+class MongomockCommerceMachine(CommerceMachine):
+    @contextmanager
+    def make_storage(self) -> Iterator[Storage]:
+        yield mongomock_storage()
+
+
+# The reference runs many examples; the engines fewer (each example migrates a store).
+CommerceMachine.TestCase.settings = _settings(250)
+SqliteCommerceMachine.TestCase.settings = _settings(12, 30)
+PostgresCommerceMachine.TestCase.settings = _settings(6, 30)
+MongomockCommerceMachine.TestCase.settings = _settings(12, 30)
+
 TestCommerceRules = CommerceMachine.TestCase
+TestCommerceRulesOnSqlite = SqliteCommerceMachine.TestCase
+TestCommerceRulesOnMongomock = MongomockCommerceMachine.TestCase
+
+
+@pytest.mark.requires_postgres
+class TestCommerceRulesOnPostgres(PostgresCommerceMachine.TestCase):  # type: ignore[name-defined,misc]
+    def setUp(self) -> None:
+        require_postgres()  # skipped when PostgreSQL does not answer, failed when required

@@ -1155,6 +1155,70 @@ def test_pending_order_cannot_be_refunded(shop: Shop) -> None:
         refund(shop, placed.order_id)
 
 
+def refunds_of(shop: Shop, order_id: str) -> list[LedgerTransaction]:
+    return [tx for tx in ledger(shop, order_id) if tx.kind is TransactionKind.REFUND]
+
+
+def refund_requests(shop: Shop, order_id: str) -> list[OutboxMessage]:
+    return [m for m in outbox(shop) if m.kind is MessageKind.REFUND_PAYMENT
+            and m.payload["order_id"] == order_id]  # fmt: skip
+
+
+def test_a_repeated_full_refund_refunds_nothing_more(shop: Shop) -> None:
+    placed = bought(shop, 2)
+    refund(shop, placed.order_id, reason="cannot come")
+    with pytest.raises(DomainError):  # the request sent again (a retry, a double click)
+        refund(shop, placed.order_id, reason="cannot come")
+    stored = order(shop, placed.order_id)
+    assert (stored.status, stored.refunded_amount, stored.fee_refunded) == (
+        OrderStatus.REFUNDED, eur(5150), eur(150)
+    )  # fmt: skip
+    (posted,) = refunds_of(shop, placed.order_id)  # one refund in the ledger
+    assert sum(e.amount.amount_minor for e in posted.entries if e.account == CLEARING) == -5150
+    assert [t.status for t in tickets(shop, placed.order_id)] == [TicketStatus.REVOKED] * 2
+    assert counters(own_quota(shop)) == (0, 0)
+    (asked,) = refund_requests(shop, placed.order_id)
+    assert asked.payload["amount_minor"] == 5150
+    shop.app.process_outbox()
+    shop.app.process_outbox()
+    assert shop.payments.refunded_total("cs_local_000001") == 5150  # paid back once
+
+
+def test_a_repeated_refund_of_chosen_tickets_refunds_nothing_more(shop: Shop) -> None:
+    placed = bought(shop, 3)
+    first = tickets(shop, placed.order_id)[0]
+    refund(shop, placed.order_id, ticket_ids=[first.id])
+    with pytest.raises(RefundNotAllowed):
+        refund(shop, placed.order_id, ticket_ids=[first.id])
+    stored = order(shop, placed.order_id)
+    assert (stored.status, stored.refunded_amount) == (
+        OrderStatus.PARTIALLY_REFUNDED, first.price_paid
+    )  # fmt: skip
+    assert len(refunds_of(shop, placed.order_id)) == 1
+    assert [t.status for t in tickets(shop, placed.order_id)] == [
+        TicketStatus.REVOKED, TicketStatus.ACTIVE, TicketStatus.ACTIVE
+    ]  # fmt: skip
+    assert counters(own_quota(shop)) == (2, 0)
+    assert [m.payload["amount_minor"] for m in refund_requests(shop, placed.order_id)] == [
+        first.price_paid.amount_minor
+    ]  # fmt: skip
+
+
+def test_a_replayed_late_payment_is_refunded_once() -> None:
+    shop = make_shop(quantity=1)
+    late = buy(shop)
+    shop.clock.advance(timedelta(minutes=20))
+    bought(shop, email="ben@example.com")
+    assert pay(shop, late, provider_event_id="evt_late").outcome is Outcome.LATE_REFUNDED
+    assert pay(shop, late, provider_event_id="evt_late").outcome is Outcome.DUPLICATE
+    assert pay(shop, late, provider_event_id="evt_late_2").outcome is not Outcome.LATE_REFUNDED
+    assert len(refunds_of(shop, late.order_id)) == 1
+    assert order(shop, late.order_id).refunded_amount == eur(2575)
+    assert tickets(shop, late.order_id) == []
+    assert counters(own_quota(shop)) == (1, 0)
+    assert len(refund_requests(shop, late.order_id)) == 1
+
+
 # == check_in ===============================================================================
 
 

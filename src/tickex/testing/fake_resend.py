@@ -33,6 +33,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tickex.ports.mail import Attachment, EmailMessage
 from tickex.testing.loopback_server import LoopbackServer
 
 MAX_BODY_BYTES = 45 * 1024 * 1024  # Resend: 40 MB of attachments after base64
@@ -96,6 +97,11 @@ class FakeResend(LoopbackServer):
             (a["filename"], base64.b64decode(a["content"])) for a in email.get("attachments", [])
         ]
 
+    def delivered(self) -> list[EmailMessage]:
+        """Every accepted email as the port's message, as Resend would deliver it (what
+        ``MailerContract`` reads back)."""
+        return [_as_message(sent) for sent in self.emails]
+
     # -- the endpoint (called from the handler threads) --------------------------------------
     def _send_email(
         self, authorization: str | None, key: str | None, raw: bytes
@@ -132,6 +138,27 @@ class FakeResend(LoopbackServer):
             if key is not None:
                 self._idempotent[key] = (digest, answer)
         return 200, answer
+
+
+def _as_message(sent: dict[str, Any]) -> EmailMessage:
+    files = tuple(
+        Attachment(
+            a["filename"],
+            a.get("content_type", ""),
+            base64.b64decode(a["content"]),
+            a.get("content_id", ""),
+        )
+        for a in sent.get("attachments", [])
+    )
+    to = sent["to"]
+    return EmailMessage(
+        to=", ".join(to) if isinstance(to, list) else to,
+        subject=sent["subject"],
+        text=sent.get("text") or "",
+        html=sent.get("html"),
+        attachments=files,
+        headers=dict(sent.get("headers") or {}),
+    )
 
 
 def _error(status: int, name: str, message: str) -> tuple[int, dict[str, Any]]:
