@@ -28,6 +28,7 @@ from tickex.application.services import Services
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock
 from tickex.ports.identity import AccessTokens, OidcClient
+from tickex.ports.links import Links
 from tickex.ports.mail import Mailer
 from tickex.ports.payment import PaymentGateway
 from tickex.ports.rate_limit import RateLimiter
@@ -154,6 +155,15 @@ def build_oidc(settings: Settings, clock: Clock) -> OidcClient | None:
     )
 
 
+def build_links(settings: Settings) -> Links:
+    """The pages of the HTTP API under ``TICKEX_PUBLIC_URL``; ``TickEx.in_memory()`` links
+    the same pages, so its emails are those of a served instance. Imported here, not at the
+    top: ``tickex.entrypoints.http``'s app imports the facade, which imports this module."""
+    from tickex.entrypoints.http.links import HttpLinks
+
+    return HttpLinks(settings.public_url)
+
+
 def memory_access_tokens(clock: Clock, settings: Settings | None = None) -> AccessTokens:
     """Fast fake access tokens on ``clock`` (for ``TickEx.in_memory()``)."""
     ttl = timedelta(seconds=settings.access_token_ttl_seconds if settings else 900)
@@ -180,6 +190,7 @@ class Container(containers.DeclarativeContainer):
     secret_box = providers.Singleton(build_secret_box, settings)
     oidc = providers.Singleton(build_oidc, settings, clock)
     qr = providers.Singleton(QrcodePngRenderer)
+    links = providers.Singleton(build_links, settings)
 
     services = providers.Singleton(
         Services,
@@ -196,8 +207,8 @@ class Container(containers.DeclarativeContainer):
         passwords=passwords,
         access_tokens=access_tokens,
         qr=qr,
+        links=links,
         platform_fee=platform_fee,
-        public_url=settings.provided.public_url,
         refresh_token_ttl=providers.Factory(
             lambda days: timedelta(days=days), settings.provided.refresh_token_ttl_days
         ),
@@ -210,6 +221,29 @@ class Container(containers.DeclarativeContainer):
 
 def build_container(settings: Settings | None = None) -> Container:
     return Container(settings=settings or Settings.load())
+
+
+def services_on(storage: Storage, clock: Clock | None = None) -> Services:
+    """The use cases' services on ``storage`` (the system clock unless given), in-memory
+    adapters for the rest and a fresh signing key: for callers that race use cases against
+    one database without a facade (the SQL concurrency harness, the flash-sale benchmark)."""
+    clock = clock or SystemClock()
+    return Services(
+        storage=storage,
+        clock=clock,
+        ids=UuidIdGenerator(),
+        secrets=SystemSecretGenerator(),
+        signer=Ed25519TicketSigner.generate(),
+        payments=InMemoryPaymentGateway(),
+        mailer=InMemoryMailer(),
+        messenger=InMemoryMessenger(),
+        media=InMemoryMediaStore(),
+        rate_limiter=InMemoryRateLimiter(clock),
+        passwords=InMemoryPasswordHasher(),
+        access_tokens=InMemoryAccessTokens(clock=clock),
+        qr=QrcodePngRenderer(),
+        links=build_links(Settings.load(environment="test")),
+    )
 
 
 def deterministic_adapters(start: datetime | None = None) -> dict[str, object]:

@@ -12,6 +12,7 @@ from tickex.domain.event import Event
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock, IdGenerator, SecretGenerator
 from tickex.ports.identity import AccessTokens, OidcClient, PasswordHasher
+from tickex.ports.links import Links
 from tickex.ports.mail import Mailer, Messenger
 from tickex.ports.media import MediaStore
 from tickex.ports.payment import PaymentGateway
@@ -41,8 +42,8 @@ class Services:
     passwords: PasswordHasher
     access_tokens: AccessTokens
     qr: QrCodeRenderer  # the QR codes of the ticket email (process_outbox)
+    links: Links  # the pages the emails point at
     platform_fee: PlatformFee = field(default_factory=PlatformFee)
-    public_url: str = "http://127.0.0.1:8000"
     refresh_token_ttl: timedelta = timedelta(days=30)
     organizer_self_serve: bool = False
     # Google sign-in (application/identity/google_sign_in.py): off while ``oidc`` is None

@@ -10,7 +10,6 @@ import struct
 from dataclasses import dataclass
 from functools import partial
 from html import escape
-from urllib.parse import quote
 
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound
@@ -77,10 +76,7 @@ def ticket_email(services: Services, order_id: str, message: OutboxMessage) -> E
         )
         for line in tickets[:MAX_QR_CODES_PER_EMAIL]
     }
-    order_page = (
-        f"{services.public_url.rstrip('/')}/v1/orders/{quote(order.id, safe='')}"
-        f"?email={quote(order.customer_email, safe='@')}"
-    )
+    order_page = services.links.order_page(order.id, order.customer_email)
     when = f"{event.starts_at:%Y-%m-%d %H:%M} UTC, {event.venue.name}, {event.venue.address}"
     summary = f"Order {order.code}, total {order.total}"
     if len(images) < len(tickets):
