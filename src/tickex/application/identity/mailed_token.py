@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tickex.application.sales.fulfilment import enqueue
+from tickex.application.delivery.outbox import enqueue
 from tickex.application.services import Services
 from tickex.domain.identity import OneTimeToken, TokenPurpose, User
 from tickex.domain.outbox import MessageKind

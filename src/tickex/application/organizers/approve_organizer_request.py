@@ -10,13 +10,13 @@ back, retries and finds the request decided."""
 from __future__ import annotations
 
 from tickex.application.command import Command, Id
+from tickex.application.delivery.outbox import enqueue
 from tickex.application.identity.admin import require_admin
 from tickex.application.organizers.organizer_request_view import (
     OrganizerRequestView,
     request_to_decide,
     view_with,
 )
-from tickex.application.sales.fulfilment import enqueue
 from tickex.application.services import Services
 from tickex.domain.errors import Conflict, InvalidTransition
 from tickex.domain.identity import Principal, Role

@@ -9,13 +9,13 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from tickex.application.command import Command, Id
+from tickex.application.delivery.outbox import enqueue
 from tickex.application.identity.admin import require_admin
 from tickex.application.organizers.organizer_request_view import (
     OrganizerRequestView,
     request_to_decide,
     view_with,
 )
-from tickex.application.sales.fulfilment import enqueue
 from tickex.application.services import Services
 from tickex.domain.identity import Principal
 from tickex.domain.organizer_request import MAX_REASON
