@@ -24,7 +24,13 @@ from tickex.adapters.oidc import GOOGLE_ISSUER, HttpOidcClient
 from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.smtp_mail import SmtpMailer
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
-from tickex.application.services import Services
+from tickex.application.services import (
+    CatalogPorts,
+    DeliveryPorts,
+    IdentityPorts,
+    SalesPorts,
+    Services,
+)
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock
 from tickex.ports.identity import AccessTokens, OidcClient
@@ -192,23 +198,16 @@ class Container(containers.DeclarativeContainer):
     qr = providers.Singleton(QrcodePngRenderer)
     links = providers.Singleton(build_links, settings)
 
-    services = providers.Singleton(
-        Services,
-        storage=storage,
-        clock=clock,
-        ids=ids,
-        secrets=secrets,
-        signer=signer,
-        payments=payments,
-        mailer=mailer,
-        messenger=messenger,
-        media=media,
-        rate_limiter=rate_limiter,
+    # the ports of each area, then the core with them (application/services.py)
+    sales_ports = providers.Singleton(SalesPorts, payments=payments, platform_fee=platform_fee)
+    delivery_ports = providers.Singleton(
+        DeliveryPorts, mailer=mailer, messenger=messenger, qr=qr, links=links
+    )
+    identity_ports = providers.Singleton(
+        IdentityPorts,
         passwords=passwords,
         access_tokens=access_tokens,
-        qr=qr,
-        links=links,
-        platform_fee=platform_fee,
+        rate_limiter=rate_limiter,
         refresh_token_ttl=providers.Factory(
             lambda days: timedelta(days=days), settings.provided.refresh_token_ttl_days
         ),
@@ -217,6 +216,25 @@ class Container(containers.DeclarativeContainer):
         secret_box=secret_box,
         google_redirect_uris=settings.provided.google_redirect_uris,
     )
+    catalog_ports = providers.Singleton(CatalogPorts, media=media)
+    services = providers.Singleton(
+        Services,
+        storage=storage,
+        clock=clock,
+        ids=ids,
+        secrets=secrets,
+        signer=signer,
+        sales=sales_ports,
+        delivery=delivery_ports,
+        identity=identity_ports,
+        catalog=catalog_ports,
+    )
+
+
+#: the container's providers that are not adapters (``TickEx.from_settings`` refuses them)
+NOT_ADAPTERS = frozenset(
+    {"settings", "services", "sales_ports", "delivery_ports", "identity_ports", "catalog_ports"}
+)
 
 
 def build_container(settings: Settings | None = None) -> Container:
@@ -234,15 +252,19 @@ def services_on(storage: Storage, clock: Clock | None = None) -> Services:
         ids=UuidIdGenerator(),
         secrets=SystemSecretGenerator(),
         signer=Ed25519TicketSigner.generate(),
-        payments=InMemoryPaymentGateway(),
-        mailer=InMemoryMailer(),
-        messenger=InMemoryMessenger(),
-        media=InMemoryMediaStore(),
-        rate_limiter=InMemoryRateLimiter(clock),
-        passwords=InMemoryPasswordHasher(),
-        access_tokens=InMemoryAccessTokens(clock=clock),
-        qr=QrcodePngRenderer(),
-        links=build_links(Settings.load(environment="test")),
+        sales=SalesPorts(payments=InMemoryPaymentGateway()),
+        delivery=DeliveryPorts(
+            mailer=InMemoryMailer(),
+            messenger=InMemoryMessenger(),
+            qr=QrcodePngRenderer(),
+            links=build_links(Settings.load(environment="test")),
+        ),
+        identity=IdentityPorts(
+            passwords=InMemoryPasswordHasher(),
+            access_tokens=InMemoryAccessTokens(clock=clock),
+            rate_limiter=InMemoryRateLimiter(clock),
+        ),
+        catalog=CatalogPorts(media=InMemoryMediaStore()),
     )
 
 

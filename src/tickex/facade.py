@@ -140,6 +140,7 @@ from tickex.application.sales.place_order import PlacedOrder, PlaceOrder, place_
 from tickex.application.sales.refund_order import RefundOrder, refund_order
 from tickex.application.services import Services
 from tickex.bootstrap import (
+    NOT_ADAPTERS,
     Container,
     build_container,
     deterministic_adapters,
@@ -178,7 +179,7 @@ class TickEx:
         container = build_container(settings)
         for name, adapter in adapters.items():
             provider = getattr(container, name, None)
-            if provider is None or name in ("settings", "services"):
+            if provider is None or name in NOT_ADAPTERS:
                 raise TypeError(f"unknown adapter {name!r}")
             provider.override(adapter)
         return cls(container.services(), container)
@@ -216,13 +217,13 @@ class TickEx:
 
     def payment_provider(self) -> str:
         """The configured payment gateway's name (``"local"``: the built-in checkout page)."""
-        return self.services.payments.name
+        return self.services.sales.payments.name
 
     @property
     def rate_limiter(self) -> RateLimiter:
         """The rate limiter the HTTP layer counts requests with (shared by every worker when
         it is Redis)."""
-        return self.services.rate_limiter
+        return self.services.identity.rate_limiter
 
     @property
     def clock(self) -> Clock:
@@ -231,7 +232,7 @@ class TickEx:
 
     def sent_mail(self) -> tuple[EmailMessage, ...]:
         """What an in-memory mailer has sent (empty for a mailer that keeps nothing)."""
-        return tuple(getattr(self.services.mailer, "sent", ()))
+        return tuple(getattr(self.services.delivery.mailer, "sent", ()))
 
     def ledger_transactions(self) -> tuple[LedgerTransaction, ...]:
         """Every ledger transaction, oldest first (the demo prints their balances)."""

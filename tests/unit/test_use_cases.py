@@ -103,13 +103,13 @@ class Shop:
 
     @property
     def mailer(self) -> InMemoryMailer:
-        mailer = self.app.services.mailer
+        mailer = self.app.services.delivery.mailer
         assert isinstance(mailer, InMemoryMailer)
         return mailer
 
     @property
     def payments(self) -> InMemoryPaymentGateway:
-        payments = self.app.services.payments
+        payments = self.app.services.sales.payments
         assert isinstance(payments, InMemoryPaymentGateway)
         return payments
 

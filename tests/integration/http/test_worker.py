@@ -26,7 +26,7 @@ def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 
 def test_the_worker_expires_holds_and_delivers_mail(tickex: TickEx, shop: Shop) -> None:
-    mailer = tickex.services.mailer
+    mailer = tickex.services.delivery.mailer
     with TestClient(create_app(tickex, worker_interval=0.02)) as client:
         stale = client.post("/v1/orders", json=order_body(shop)).json()
         paid = client.post("/v1/orders", json=order_body(shop, customer_email="ben@example.com",

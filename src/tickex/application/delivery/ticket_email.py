@@ -71,12 +71,12 @@ def ticket_email(services: Services, order_id: str, message: OutboxMessage) -> E
         line.number: Attachment(
             filename=f"ticket-{label}-{line.number}.png",
             content_type="image/png",
-            data=services.qr.png(line.token),
+            data=services.delivery.qr.png(line.token),
             content_id=f"ticket-{label}-{line.number}@tickex",
         )
         for line in tickets[:MAX_QR_CODES_PER_EMAIL]
     }
-    order_page = services.links.order_page(order.id, order.customer_email)
+    order_page = services.delivery.links.order_page(order.id, order.customer_email)
     when = f"{event.starts_at:%Y-%m-%d %H:%M} UTC, {event.venue.name}, {event.venue.address}"
     summary = f"Order {order.code}, total {order.total}"
     if len(images) < len(tickets):

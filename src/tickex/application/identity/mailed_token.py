@@ -80,7 +80,7 @@ _RESET = _Mail(
 def _enqueue(services: Services, uow: UnitOfWork, user: User, mail: _Mail) -> None:
     """A token and the email that carries it, in the caller's unit of work."""
     token_id, value = issue(services, uow, user, mail.purpose, mail.ttl)
-    link = mail.link(services.links, value)
+    link = mail.link(services.delivery.links, value)
     enqueue(
         services, uow, MessageKind.NOTIFY_CUSTOMER, f"{mail.key}:{token_id}",
         {"to": user.email, "subject": mail.subject,

@@ -28,7 +28,9 @@ def reset_key(email: str) -> str:
 
 def _allowed(services: Services, email: str) -> bool:
     try:
-        decision = services.rate_limiter.hit(reset_key(email), RESET_REQUESTS, RESET_WINDOW_SECONDS)
+        decision = services.identity.rate_limiter.hit(
+            reset_key(email), RESET_REQUESTS, RESET_WINDOW_SECONDS
+        )
     except RateLimiterUnavailable:
         return True  # fail open
     return decision.allowed

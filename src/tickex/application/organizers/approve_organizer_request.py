@@ -63,7 +63,7 @@ def approve_organizer_request(
             {"to": user.email, "subject": "You can run events on TickEx now",
              "text": (f"Hello {user.name},\n\nyour request to run events as "
                       f"{request.organizer_name} was approved. Sign in at "
-                      f"{services.links.home()} to create your first event.")},
+                      f"{services.delivery.links.home()} to create your first event.")},
         )  # fmt: skip
         return view_with(request, user)
 

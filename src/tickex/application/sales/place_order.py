@@ -161,7 +161,7 @@ def _place(
     event, types, promo = _check_request(uow, command, now)
     requested = [(types[i.ticket_type_id], i.quantity) for i in command.items]
     lines = price_lines(requested, promo)
-    totals = compute_totals(lines, event.settings, services.platform_fee)
+    totals = compute_totals(lines, event.settings, services.sales.platform_fee)
     if (
         command.expected_total_minor is not None
         and command.expected_total_minor != totals.total.amount_minor
@@ -222,7 +222,7 @@ def _start_payment(
 ) -> PlacedOrder:
     order_id = placed.order_id
     try:
-        session = services.payments.create_checkout(checkout)
+        session = services.sales.payments.create_checkout(checkout)
     except PaymentError as exc:
         problem = str(exc)
 
