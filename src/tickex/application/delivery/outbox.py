@@ -31,6 +31,13 @@ def enqueue(
     )
 
 
+def notify(services: Services, uow: UnitOfWork, key: str, to: str, subject: str, text: str) -> None:
+    """A plain-text email to ``to`` through the outbox (``NOTIFY_CUSTOMER``), once per
+    ``key``."""
+    enqueue(services, uow, MessageKind.NOTIFY_CUSTOMER, key,
+            {"to": to, "subject": subject, "text": text})  # fmt: skip
+
+
 def queue_order_messages(services: Services, uow: UnitOfWork, order: Order) -> None:
     """The outbox messages the order's new events call for (call it after the ledger is
     posted: a refund message is keyed by the order's count of ledger transactions)."""

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from tickex.application.command import Command, Email, PresentedPassword
 from tickex.application.identity.session import TokenPair, start_session
+from tickex.application.identity.throttle import refusal
 from tickex.application.services import Services
 from tickex.domain.errors import AccountDisabled, InvalidCredentials, TooManyAttempts
 from tickex.domain.identity import User
@@ -51,13 +52,8 @@ def account_key(email: str) -> str:
 
 
 def _throttle(services: Services, email: str) -> None:
-    try:
-        decision = services.identity.rate_limiter.hit(
-            account_key(email), LOGIN_ATTEMPTS, LOGIN_WINDOW_SECONDS
-        )
-    except RateLimiterUnavailable:
-        return  # fail open: the per-address limits of the entrypoint still hold
-    if not decision.allowed:
+    decision = refusal(services, account_key(email), LOGIN_ATTEMPTS, LOGIN_WINDOW_SECONDS)
+    if decision is not None:
         raise TooManyAttempts(
             "too many login attempts for this account; try again later",
             retry_after_seconds=decision.retry_after_seconds,

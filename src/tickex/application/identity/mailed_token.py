@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tickex.application.delivery.outbox import enqueue
+from tickex.application.delivery.outbox import notify
+from tickex.application.identity.secrets import digest_of
 from tickex.application.services import Services
 from tickex.domain.identity import OneTimeToken, TokenPurpose, User
-from tickex.domain.outbox import MessageKind
-from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken, secret_digest
+from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken
 from tickex.ports.links import Links
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -81,11 +81,8 @@ def _enqueue(services: Services, uow: UnitOfWork, user: User, mail: _Mail) -> No
     """A token and the email that carries it, in the caller's unit of work."""
     token_id, value = issue(services, uow, user, mail.purpose, mail.ttl)
     link = mail.link(services.delivery.links, value)
-    enqueue(
-        services, uow, MessageKind.NOTIFY_CUSTOMER, f"{mail.key}:{token_id}",
-        {"to": user.email, "subject": mail.subject,
-         "text": f"Hello {user.name},\n\n{mail.opening}\n\n{link}\n\n{mail.closing}"},
-    )  # fmt: skip
+    notify(services, uow, f"{mail.key}:{token_id}", user.email, mail.subject,
+           f"Hello {user.name},\n\n{mail.opening}\n\n{link}\n\n{mail.closing}")  # fmt: skip
 
 
 def enqueue_verification_email(services: Services, uow: UnitOfWork, user: User) -> None:
@@ -101,9 +98,7 @@ def enqueue_reset_email(services: Services, uow: UnitOfWork, user: User) -> None
 def redeem(uow: UnitOfWork, services: Services, presented: str, purpose: TokenPurpose) -> User:
     """Use the token once and return its user; ``InvalidToken`` when it is unknown, of
     another purpose, used, expired, or its user is gone (one answer for all of them)."""
-    if SecretToken.purpose_of(presented) is not _SECRET[purpose]:
-        raise InvalidToken("malformed", INVALID_LINK)
-    token = uow.one_time_tokens.get_by_hash(secret_digest(presented))
+    token = uow.one_time_tokens.get_by_hash(digest_of(presented, _SECRET[purpose], INVALID_LINK))
     if token is None or token.purpose is not purpose:
         raise InvalidToken("unknown", INVALID_LINK)
     now = services.clock.now()
