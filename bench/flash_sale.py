@@ -37,19 +37,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, text, update
 
-from tickex.adapters.ed25519_signer import Ed25519TicketSigner
-from tickex.adapters.memory.identity import InMemoryAccessTokens, InMemoryPasswordHasher
-from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
-from tickex.adapters.memory.media import InMemoryMediaStore
-from tickex.adapters.memory.payment import InMemoryPaymentGateway
-from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
-from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.sql import SqlStorage, normalize_url
 from tickex.adapters.sql import schema as s
-from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.sales.confirm_payment import ConfirmPayment, confirm_payment
 from tickex.application.sales.place_order import OrderItem, PlaceOrder, place_order
 from tickex.application.services import Services
+from tickex.bootstrap import services_on
 from tickex.domain.errors import SoldOut
 from tickex.domain.event import EventStatus
 from tickex.domain.money import Money
@@ -73,22 +66,7 @@ class Target:
 
 
 def services_for(storage: SqlStorage) -> Services:
-    clock = SystemClock()
-    return Services(
-        storage=storage,
-        clock=clock,
-        ids=UuidIdGenerator(),
-        secrets=SystemSecretGenerator(),
-        signer=Ed25519TicketSigner.generate(),
-        payments=InMemoryPaymentGateway(),
-        mailer=InMemoryMailer(),
-        messenger=InMemoryMessenger(),
-        media=InMemoryMediaStore(),
-        rate_limiter=InMemoryRateLimiter(clock),
-        passwords=InMemoryPasswordHasher(),
-        access_tokens=InMemoryAccessTokens(clock=clock),
-        qr=QrcodePngRenderer(),
-    )
+    return services_on(storage)
 
 
 def set_up(storage: SqlStorage, capacity: int, ceiling_size: int) -> str:

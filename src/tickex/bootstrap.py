@@ -24,10 +24,17 @@ from tickex.adapters.oidc import GOOGLE_ISSUER, HttpOidcClient
 from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.smtp_mail import SmtpMailer
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
-from tickex.application.services import Services
+from tickex.application.services import (
+    CatalogPorts,
+    DeliveryPorts,
+    IdentityPorts,
+    SalesPorts,
+    Services,
+)
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock
 from tickex.ports.identity import AccessTokens, OidcClient
+from tickex.ports.links import Links
 from tickex.ports.mail import Mailer
 from tickex.ports.payment import PaymentGateway
 from tickex.ports.rate_limit import RateLimiter
@@ -154,6 +161,15 @@ def build_oidc(settings: Settings, clock: Clock) -> OidcClient | None:
     )
 
 
+def build_links(settings: Settings) -> Links:
+    """The pages of the HTTP API under ``TICKEX_PUBLIC_URL``; ``TickEx.in_memory()`` links
+    the same pages, so its emails are those of a served instance. Imported here, not at the
+    top: ``tickex.entrypoints.http``'s app imports the facade, which imports this module."""
+    from tickex.entrypoints.http.links import HttpLinks
+
+    return HttpLinks(settings.public_url)
+
+
 def memory_access_tokens(clock: Clock, settings: Settings | None = None) -> AccessTokens:
     """Fast fake access tokens on ``clock`` (for ``TickEx.in_memory()``)."""
     ttl = timedelta(seconds=settings.access_token_ttl_seconds if settings else 900)
@@ -180,24 +196,18 @@ class Container(containers.DeclarativeContainer):
     secret_box = providers.Singleton(build_secret_box, settings)
     oidc = providers.Singleton(build_oidc, settings, clock)
     qr = providers.Singleton(QrcodePngRenderer)
+    links = providers.Singleton(build_links, settings)
 
-    services = providers.Singleton(
-        Services,
-        storage=storage,
-        clock=clock,
-        ids=ids,
-        secrets=secrets,
-        signer=signer,
-        payments=payments,
-        mailer=mailer,
-        messenger=messenger,
-        media=media,
-        rate_limiter=rate_limiter,
+    # the ports of each area, then the core with them (application/services.py)
+    sales_ports = providers.Singleton(SalesPorts, payments=payments, platform_fee=platform_fee)
+    delivery_ports = providers.Singleton(
+        DeliveryPorts, mailer=mailer, messenger=messenger, qr=qr, links=links
+    )
+    identity_ports = providers.Singleton(
+        IdentityPorts,
         passwords=passwords,
         access_tokens=access_tokens,
-        qr=qr,
-        platform_fee=platform_fee,
-        public_url=settings.provided.public_url,
+        rate_limiter=rate_limiter,
         refresh_token_ttl=providers.Factory(
             lambda days: timedelta(days=days), settings.provided.refresh_token_ttl_days
         ),
@@ -206,10 +216,56 @@ class Container(containers.DeclarativeContainer):
         secret_box=secret_box,
         google_redirect_uris=settings.provided.google_redirect_uris,
     )
+    catalog_ports = providers.Singleton(CatalogPorts, media=media)
+    services = providers.Singleton(
+        Services,
+        storage=storage,
+        clock=clock,
+        ids=ids,
+        secrets=secrets,
+        signer=signer,
+        sales=sales_ports,
+        delivery=delivery_ports,
+        identity=identity_ports,
+        catalog=catalog_ports,
+    )
+
+
+#: the container's providers that are not adapters (``TickEx.from_settings`` refuses them)
+NOT_ADAPTERS = frozenset(
+    {"settings", "services", "sales_ports", "delivery_ports", "identity_ports", "catalog_ports"}
+)
 
 
 def build_container(settings: Settings | None = None) -> Container:
     return Container(settings=settings or Settings.load())
+
+
+def services_on(storage: Storage, clock: Clock | None = None) -> Services:
+    """The use cases' services on ``storage`` (the system clock unless given), in-memory
+    adapters for the rest and a fresh signing key: for callers that race use cases against
+    one database without a facade (the SQL concurrency harness, the flash-sale benchmark)."""
+    clock = clock or SystemClock()
+    return Services(
+        storage=storage,
+        clock=clock,
+        ids=UuidIdGenerator(),
+        secrets=SystemSecretGenerator(),
+        signer=Ed25519TicketSigner.generate(),
+        sales=SalesPorts(payments=InMemoryPaymentGateway()),
+        delivery=DeliveryPorts(
+            mailer=InMemoryMailer(),
+            messenger=InMemoryMessenger(),
+            qr=QrcodePngRenderer(),
+            links=build_links(Settings.load(environment="test")),
+        ),
+        identity=IdentityPorts(
+            passwords=InMemoryPasswordHasher(),
+            access_tokens=InMemoryAccessTokens(clock=clock),
+            rate_limiter=InMemoryRateLimiter(clock),
+        ),
+        catalog=CatalogPorts(media=InMemoryMediaStore()),
+    )
 
 
 def deterministic_adapters(start: datetime | None = None) -> dict[str, object]:

@@ -140,6 +140,7 @@ from tickex.application.sales.place_order import PlacedOrder, PlaceOrder, place_
 from tickex.application.sales.refund_order import RefundOrder, refund_order
 from tickex.application.services import Services
 from tickex.bootstrap import (
+    NOT_ADAPTERS,
     Container,
     build_container,
     deterministic_adapters,
@@ -147,6 +148,7 @@ from tickex.bootstrap import (
 )
 from tickex.domain.event import Event
 from tickex.domain.identity import Principal, StaffCredential, User
+from tickex.domain.ledger import LedgerTransaction
 from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest
@@ -155,6 +157,8 @@ from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
 from tickex.ports.clock import Clock
+from tickex.ports.mail import EmailMessage
+from tickex.ports.rate_limit import RateLimiter
 from tickex.settings import Settings
 
 
@@ -175,7 +179,7 @@ class TickEx:
         container = build_container(settings)
         for name, adapter in adapters.items():
             provider = getattr(container, name, None)
-            if provider is None or name in ("settings", "services"):
+            if provider is None or name in NOT_ADAPTERS:
                 raise TypeError(f"unknown adapter {name!r}")
             provider.override(adapter)
         return cls(container.services(), container)
@@ -192,6 +196,47 @@ class TickEx:
             assert isinstance(clock, Clock)
             defaults["access_tokens"] = memory_access_tokens(clock, settings)
         return cls.from_settings(settings, **defaults)
+
+    # -- operations: what the entrypoints ask of the running application -----------------
+    # (Entrypoints use these and the container, never ``services``: the facade is their seam.)
+    def migrate_storage(self) -> None:
+        """Create or upgrade the storage's schema (``tickex migrate``)."""
+        self.services.storage.migrate()
+
+    def close(self) -> None:
+        """Release the storage's connections (the end of a CLI command or a worker)."""
+        self.services.storage.close()
+
+    def storage_ready(self) -> bool:
+        """Whether the storage answers (the readiness probe)."""
+        return self.services.storage.ping()
+
+    def outbox_backlog(self) -> tuple[int, int]:
+        """How many outbox messages wait to be sent, and how many are dead (metrics)."""
+        return self.services.read(lambda uow: (uow.outbox.pending_count(), uow.outbox.dead_count()))
+
+    def payment_provider(self) -> str:
+        """The configured payment gateway's name (``"local"``: the built-in checkout page)."""
+        return self.services.sales.payments.name
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The rate limiter the HTTP layer counts requests with (shared by every worker when
+        it is Redis)."""
+        return self.services.identity.rate_limiter
+
+    @property
+    def clock(self) -> Clock:
+        """The application's clock (a ``FixedClock`` in ``in_memory``: the demo advances it)."""
+        return self.services.clock
+
+    def sent_mail(self) -> tuple[EmailMessage, ...]:
+        """What an in-memory mailer has sent (empty for a mailer that keeps nothing)."""
+        return tuple(getattr(self.services.delivery.mailer, "sent", ()))
+
+    def ledger_transactions(self) -> tuple[LedgerTransaction, ...]:
+        """Every ledger transaction, oldest first (the demo prints their balances)."""
+        return tuple(self.services.read(lambda uow: uow.ledger.list_all()))
 
     # -- accounts -------------------------------------------------------------------------
     def register_user(self, command: RegisterUser) -> User:

@@ -286,7 +286,7 @@ def test_an_outside_address_opens_an_account_that_still_has_to_verify_it(
     assert user is not None
     assert (user.google_subject, user.email_verified) == ("google-grace", False)
     app.process_outbox()  # the verification email, as after a registration
-    mailer = app.services.mailer
+    mailer = app.services.delivery.mailer
     assert isinstance(mailer, InMemoryMailer)
     assert [m.subject for m in mailer.sent if m.to == "grace@example.com"] == [
         "Confirm your email address for TickEx"
@@ -386,7 +386,7 @@ def test_the_flow_token_opens_in_every_worker_of_tickex_serve(
 
 def test_google_sign_in_is_off_without_a_client(provider: FakeOidcProvider) -> None:
     app = TickEx.in_memory()
-    assert app.services.oidc is None
+    assert app.services.identity.oidc is None
     with pytest.raises(GoogleSignInDisabled):
         app.start_google_sign_in(StartGoogleSignIn(redirect_uri=REDIRECT))
     with pytest.raises(GoogleSignInDisabled):

@@ -64,7 +64,7 @@ from tickex import (
 )
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
 from tickex.adapters.memory.storage import InMemoryStorage
-from tickex.application.finance.record_payout import payable_balance
+from tickex.application.finance.balances import payable_balance
 from tickex.domain.check_in import CheckInResult, ScanDirection
 from tickex.domain.errors import DomainError
 from tickex.domain.hold import HoldStatus
@@ -462,7 +462,7 @@ class CommerceMachine(RuleBasedStateMachine):
         assert payable == expected - self.payouts
         # refunds asked of the provider (refunded, or still in the outbox) == on the orders
         asked: Counter[str] = Counter()
-        gateway = self.app.services.payments
+        gateway = self.app.services.sales.payments
         assert isinstance(gateway, InMemoryPaymentGateway)
         by_reference = {o.payment_reference: o.id for o in orders if o.payment_reference}
         for request, _ in gateway.refunds.values():

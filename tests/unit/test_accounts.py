@@ -5,7 +5,6 @@ Assertions are on behaviour and on what is stored (digests only, sessions revoke
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import jwt
@@ -94,7 +93,7 @@ class CountingHasher(InMemoryPasswordHasher):
 
 
 def with_services(app: TickEx, **changes: object) -> TickEx:
-    return TickEx(dataclasses.replace(app.services, **changes))  # type: ignore[arg-type]
+    return TickEx(app.services.with_ports(**changes))  # type: ignore[arg-type]
 
 
 # -- register ------------------------------------------------------------------------------
@@ -406,7 +405,7 @@ def test_garbage_and_foreign_tokens_are_invalid(app: TickEx) -> None:
 def test_a_deleted_users_token_is_invalid(app: TickEx) -> None:
     register(app)
     pair = log_in(app)
-    fresh = TickEx.in_memory(access_tokens=app.services.access_tokens)  # empty storage
+    fresh = TickEx.in_memory(access_tokens=app.services.identity.access_tokens)  # empty storage
     with pytest.raises(InvalidToken):
         who(fresh, pair)
 
@@ -446,13 +445,15 @@ def test_settings_choose_argon2_and_jwts_with_the_configured_key() -> None:
         organizer_self_serve=True,
     )
     one, two = TickEx.from_settings(settings), TickEx.from_settings(settings)
-    assert isinstance(one.services.passwords, Argon2PasswordHasher)
-    assert isinstance(one.services.access_tokens, JwtAccessTokens)
-    assert one.services.refresh_token_ttl == timedelta(days=7)
-    assert one.services.organizer_self_serve is True
-    issued = one.services.access_tokens.issue("u-1", roles=[Role.CUSTOMER], session_id="f-1")
+    assert isinstance(one.services.identity.passwords, Argon2PasswordHasher)
+    assert isinstance(one.services.identity.access_tokens, JwtAccessTokens)
+    assert one.services.identity.refresh_token_ttl == timedelta(days=7)
+    assert one.services.identity.organizer_self_serve is True
+    issued = one.services.identity.access_tokens.issue(
+        "u-1", roles=[Role.CUSTOMER], session_id="f-1"
+    )
     assert issued.expires_in == 120
-    assert two.services.access_tokens.verify(issued.token).subject == "u-1"  # same key
+    assert two.services.identity.access_tokens.verify(issued.token).subject == "u-1"  # same key
     payload = jwt.decode(issued.token, options={"verify_signature": False})
     assert (payload["iss"], payload["aud"]) == ("https://tickets.example", "tickex-api")
 

@@ -3,7 +3,6 @@ person fixed the cause -- with its idempotency key unchanged -- and nothing else
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -38,11 +37,11 @@ def shop() -> Shop:
 def refusing_mailer(shop: Shop) -> RefusingMailer:
     """Put a refusing mailer in front of the shop's in-memory one (``shop.mailer`` keeps
     what gets through)."""
-    current = shop.app.services.mailer
+    current = shop.app.services.delivery.mailer
     if isinstance(current, RefusingMailer):
         return current
     refusing = RefusingMailer(shop.mailer)
-    shop.app.services = dataclasses.replace(shop.app.services, mailer=refusing)
+    shop.app.services = shop.app.services.with_ports(mailer=refusing)
     return refusing
 
 
@@ -133,7 +132,7 @@ def test_a_ticket_whose_code_cannot_be_drawn_is_dead_at_once_not_retried(shop: S
         def png(self, data: str) -> bytes:
             raise QrCodeTooLong(len(data.encode()))
 
-    shop.app.services = dataclasses.replace(shop.app.services, qr=TooLong())  # type: ignore[arg-type]
+    shop.app.services = shop.app.services.with_ports(qr=TooLong())  # type: ignore[arg-type]
     bought(shop)
     run = shop.app.process_outbox()
     assert (run.sent, run.retried, run.dead) == (0, 0, 1)

@@ -125,7 +125,7 @@ def ask(app: TickEx, actor: Principal, **kw: object) -> str:
 
 def sent_to(app: TickEx, email: str) -> list[str]:
     app.process_outbox()
-    mailer = app.services.mailer
+    mailer = app.services.delivery.mailer
     assert isinstance(mailer, InMemoryMailer)
     return [f"{m.subject}\n{m.text}" for m in mailer.sent if m.to == email]
 

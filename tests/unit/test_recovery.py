@@ -46,8 +46,8 @@ def clock(app: TickEx) -> FixedClock:
 
 
 def mailer(app: TickEx) -> InMemoryMailer:
-    assert isinstance(app.services.mailer, InMemoryMailer)
-    return app.services.mailer
+    assert isinstance(app.services.delivery.mailer, InMemoryMailer)
+    return app.services.delivery.mailer
 
 
 def register(app: TickEx, email: str = EMAIL) -> User:
@@ -79,7 +79,7 @@ def reset_token(app: TickEx, email: str = EMAIL) -> str:
     app.request_password_reset(RequestPasswordReset(email=email))
     (message,) = deliver(app)
     assert message.to == email
-    return token_of(message, f"{app.services.public_url}/account/reset-password")
+    return token_of(message, f"{app.services.delivery.links.home()}/account/reset-password")
 
 
 # -- email verification -------------------------------------------------------------------
@@ -89,7 +89,7 @@ def test_registering_sends_a_verification_link_that_works_once(app: TickEx) -> N
     (message,) = deliver(app)
     assert message.to == EMAIL
     assert "verif" in message.subject.lower() or "confirm" in message.subject.lower()
-    token = token_of(message, f"{app.services.public_url}/account/verify-email")
+    token = token_of(message, f"{app.services.delivery.links.home()}/account/verify-email")
     assert token.startswith("tkx_ve_")
 
     account = app.verify_email(VerifyEmail(token=token))

@@ -103,13 +103,13 @@ class Shop:
 
     @property
     def mailer(self) -> InMemoryMailer:
-        mailer = self.app.services.mailer
+        mailer = self.app.services.delivery.mailer
         assert isinstance(mailer, InMemoryMailer)
         return mailer
 
     @property
     def payments(self) -> InMemoryPaymentGateway:
-        payments = self.app.services.payments
+        payments = self.app.services.sales.payments
         assert isinstance(payments, InMemoryPaymentGateway)
         return payments
 
@@ -565,6 +565,31 @@ def test_place_order_for_an_unknown_event_is_not_found(shop: Shop) -> None:
                 items=[OrderItem(ticket_type_id=shop.ga_id, quantity=1)],
             )
         )
+
+
+def test_place_order_by_slug_resolves_the_event_in_its_own_unit_of_work(shop: Shop) -> None:
+    items = [OrderItem(ticket_type_id=shop.ga_id, quantity=2)]
+    placed = shop.app.place_order(PlaceOrder(event_slug="show", customer_email=BUYER, items=items))
+    assert order(shop, placed.order_id).event_id == shop.event_id
+    assert placed.totals.subtotal.amount_minor == 2 * GA_PRICE
+
+
+def test_place_order_by_the_slug_of_a_draft_or_of_nothing_is_not_found() -> None:
+    draft = make_shop(published=False)
+    items = [OrderItem(ticket_type_id=draft.ga_id, quantity=1)]
+    for slug in ("show", "no-such-show"):
+        with pytest.raises(NotFound) as exc:
+            draft.app.place_order(PlaceOrder(event_slug=slug, customer_email=BUYER, items=items))
+        assert exc.value.context == {"slug": slug}
+    assert orders(draft) == []
+
+
+def test_place_order_takes_exactly_one_of_event_id_and_event_slug(shop: Shop) -> None:
+    items = [OrderItem(ticket_type_id=shop.ga_id, quantity=1)]
+    with pytest.raises(ValidationError):
+        PlaceOrder(customer_email=BUYER, items=items)
+    with pytest.raises(ValidationError):
+        PlaceOrder(event_id=shop.event_id, event_slug="show", customer_email=BUYER, items=items)
 
 
 def test_sold_out_raises_and_changes_nothing() -> None:

@@ -34,6 +34,8 @@ MinorUnits = Annotated[int, Interval(ge=0, le=100_000_000_00)]
 Slug = Annotated[
     str, StringConstraints(min_length=3, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ]
+#: a presented secret (token, key): declare it with ``Field(repr=False)``, never logged
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 #: a new password: 12 to 128 characters, taken exactly as typed (never stripped)
 Password = Annotated[str, StringConstraints(min_length=12, max_length=128, strip_whitespace=False)]
 #: a password presented to log in: bounded, exactly as typed (policy applies to new ones)

@@ -1,17 +1,19 @@
-"""What every use case may use: the ports, bundled. Built once by the composition root."""
+"""What the use cases run on: the core (units of work, clock, ids, secrets, signer) and
+the ports of each area in small groups. Built once by the composition root."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tickex.domain.errors import ConcurrencyConflict, NotFound
 from tickex.domain.event import Event
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock, IdGenerator, SecretGenerator
 from tickex.ports.identity import AccessTokens, OidcClient, PasswordHasher
+from tickex.ports.links import Links
 from tickex.ports.mail import Mailer, Messenger
 from tickex.ports.media import MediaStore
 from tickex.ports.payment import PaymentGateway
@@ -27,28 +29,81 @@ MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
+class SalesPorts:
+    """Selling: the payment provider and the platform's fee (place_order, process_outbox's
+    refunds)."""
+
+    payments: PaymentGateway
+    platform_fee: PlatformFee = field(default_factory=PlatformFee)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPorts:
+    """Reaching people: mail, text messages, the QR codes of the ticket email, and the
+    pages the emails link (identity and organizer emails use them too)."""
+
+    mailer: Mailer
+    messenger: Messenger
+    qr: QrCodeRenderer
+    links: Links
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPorts:
+    """Accounts and sessions: passwords, access tokens, the log-in rate limit, and Google
+    sign-in (off while ``oidc`` is None)."""
+
+    passwords: PasswordHasher
+    access_tokens: AccessTokens
+    rate_limiter: RateLimiter
+    refresh_token_ttl: timedelta = timedelta(days=30)
+    organizer_self_serve: bool = False
+    oidc: OidcClient | None = None
+    secret_box: SecretBox | None = None  # seals the pending sign-in into the flow token
+    google_redirect_uris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogPorts:
+    """Events: where their images are stored."""
+
+    media: MediaStore
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
+    """The core every use case runs on -- units of work on ``storage``, the clock, ids and
+    secrets, the ticket signer (sales, the door and delivery all read signed tickets) --
+    and each area's ports in a group of their own (``services.identity.passwords``,
+    ``services.delivery.mailer``): a use case names the area whose ports it uses, and an
+    area's ports are read in one place. The composition root builds every group
+    (``bootstrap.Container``); adapters are still overridden one by one."""
+
     storage: Storage
     clock: Clock
     ids: IdGenerator
     secrets: SecretGenerator
     signer: TicketSigner
-    payments: PaymentGateway
-    mailer: Mailer
-    messenger: Messenger
-    media: MediaStore
-    rate_limiter: RateLimiter
-    passwords: PasswordHasher
-    access_tokens: AccessTokens
-    qr: QrCodeRenderer  # the QR codes of the ticket email (process_outbox)
-    platform_fee: PlatformFee = field(default_factory=PlatformFee)
-    public_url: str = "http://127.0.0.1:8000"
-    refresh_token_ttl: timedelta = timedelta(days=30)
-    organizer_self_serve: bool = False
-    # Google sign-in (application/identity/google_sign_in.py): off while ``oidc`` is None
-    oidc: OidcClient | None = None
-    secret_box: SecretBox | None = None  # seals the pending sign-in into the flow token
-    google_redirect_uris: tuple[str, ...] = ()
+    sales: SalesPorts
+    delivery: DeliveryPorts
+    identity: IdentityPorts
+    catalog: CatalogPorts
+
+    def with_ports(self, **ports: Any) -> Services:
+        """A copy with the named ports replaced, whichever group holds them
+        (``services.with_ports(mailer=m, organizer_self_serve=True)``)."""
+        core: dict[str, Any] = {}
+        groups: dict[str, dict[str, Any]] = {}
+        for name, port in ports.items():
+            group = next((g for g in _GROUPS if name in _names(getattr(self, g))), None)
+            if group is not None:
+                groups.setdefault(group, {})[name] = port
+            elif name in _names(self) and name not in _GROUPS:
+                core[name] = port
+            else:
+                raise TypeError(f"unknown port {name!r}")
+        changed = {g: replace(getattr(self, g), **changes) for g, changes in groups.items()}
+        return replace(self, **core, **changed)
 
     def transaction(self, work: Callable[[UnitOfWork], T], attempts: int = MAX_ATTEMPTS) -> T:
         """Run ``work`` in a new unit of work, committing when it returns; retry the whole
@@ -69,6 +124,13 @@ class Services:
         write locks (SQLite readers then never wait for the single writer)."""
         with self.storage.unit_of_work(read_only=True) as uow:
             return query(uow)
+
+
+_GROUPS = ("sales", "delivery", "identity", "catalog")
+
+
+def _names(instance: object) -> set[str]:
+    return {f.name for f in fields(instance)}  # type: ignore[arg-type]
 
 
 def owned_event(uow: UnitOfWork, event_id: str, organizer_id: str) -> Event:

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     app = TickEx.from_settings(settings)
     try:
         if args.command == "migrate":
-            app.services.storage.migrate()
+            app.migrate_storage()
             print(f"migrated {redact_url(settings.database_url)}")
         elif args.command == "create-admin":
             return _create_admin(app, args.email, args.name)
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             print("demo organizer login: {} / {}  (POST {}/v1/auth/login)".format(
                 *DEMO_LOGIN, base))  # fmt: skip
     finally:
-        app.services.storage.close()
+        app.close()
     return 0
 
 

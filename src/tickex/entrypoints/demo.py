@@ -33,7 +33,7 @@ from tickex.facade import TickEx
 
 
 def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
-    now = app.services.clock.now()
+    now = app.clock.now()
     org = app.create_organizer(
         CreateOrganizer(name="Nightjar Concerts", email="hello@nightjar.example")
     )
@@ -83,7 +83,7 @@ def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
     second = app.place_order(PlaceOrder(event_id=event.id, customer_email="ben@example.com",
                              items=[OrderItem(ticket_type_id=vip.id, quantity=1)]))  # fmt: skip
     out(f"order 2     {second.order_code}: 1 x VIP, total {second.totals.total} (venue now full)")
-    app.services.clock.advance(timedelta(minutes=20))  # type: ignore[attr-defined]
+    app.clock.advance(timedelta(minutes=20))  # type: ignore[attr-defined]
     swept = app.expire_holds()
     out(f"20 min pass {swept.released} hold released, {swept.orders_expired} order expired")
     third = app.place_order(PlaceOrder(event_id=event.id, customer_email="cy@example.com",
@@ -94,7 +94,7 @@ def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
     pay(second.order_id, second.totals.total.amount_minor, 2)
 
     run = app.process_outbox()
-    mails = getattr(app.services.mailer, "sent", [])
+    mails = app.sent_mail()
     out(f"worker      {run.sent} message(s) delivered; {len(mails)} email(s) sent")
 
     details = app.get_order(GetOrder(order_id=first.order_id, organizer_id=org.id))
@@ -132,7 +132,7 @@ def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
             f"refunds {m.refunds}, payouts {m.payouts}, balance {m.balance}")  # fmt: skip
     out("")
     out("ledger balances (debit +, credit -)")
-    transactions = app.services.read(lambda uow: uow.ledger.list_all())
+    transactions = app.ledger_transactions()
     totals = balances(transactions)
     for (account, currency), amount in sorted(totals.items()):
         out(f"  {account:<42} {Money(amount, currency).format():>14}")
@@ -156,7 +156,7 @@ def seed_demo(app: TickEx) -> tuple[str, bool]:
         return DEMO_SLUG, False
     except NotFound:
         pass
-    now = app.services.clock.now()
+    now = app.clock.now()
     email, password = DEMO_LOGIN
     user = app.register_user(RegisterUser(email=email, password=password,
                                           name="Nightjar Concerts", as_organizer=True))  # fmt: skip

@@ -85,6 +85,6 @@ def serve_worker(interval: float | None = None) -> int:
     try:
         rounds = run_worker(tickex, interval, stop)
     finally:
-        tickex.services.storage.close()
+        tickex.close()
     logger.info("worker stopped", extra={"fields": {"rounds": rounds}})
     return 0

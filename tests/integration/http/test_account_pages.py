@@ -25,8 +25,8 @@ from tickex.facade import TickEx
 def link_of(tickex: TickEx, path: str) -> str:
     """The path and query of the link to ``path`` in the last email sent."""
     message = sent(tickex)[-1]
-    found = re.search(rf"{re.escape(tickex.services.public_url)}({re.escape(path)}\?\S+)",
-                      message.text)  # fmt: skip
+    home = re.escape(tickex.services.delivery.links.home())
+    found = re.search(rf"{home}({re.escape(path)}\?\S+)", message.text)
     assert found, message.text
     return found.group(1)
 
@@ -125,6 +125,8 @@ def test_the_pages_escape_what_they_show_and_stay_out_of_the_api_document(
 
 def test_the_emails_link_to_the_pages(client: Client, tickex: TickEx) -> None:
     register(client)
-    link = urlsplit(tickex.services.public_url + link_of(tickex, "/account/verify-email"))
+    link = urlsplit(
+        tickex.services.delivery.links.home() + link_of(tickex, "/account/verify-email")
+    )
     assert link.path == "/account/verify-email"
     assert client.get(f"{link.path}?{link.query}").status_code == 200

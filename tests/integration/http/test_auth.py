@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any
@@ -319,7 +318,7 @@ def test_the_document_declares_the_bearer_scheme(client: Client) -> None:
 
 
 def test_organizer_self_serve_when_allowed(tickex: TickEx) -> None:
-    allowed = TickEx(dataclasses.replace(tickex.services, organizer_self_serve=True))
+    allowed = TickEx(tickex.services.with_ports(organizer_self_serve=True))
     with TestClient(create_app(allowed)) as client:
         created = register(client, as_organizer=True, organizer_name="Nightjar")
         assert created.status_code == 201, created.text

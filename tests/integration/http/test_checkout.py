@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -138,7 +137,7 @@ def test_checkout_pages_exist_only_for_the_local_provider(tickex: TickEx, shop: 
                    items=[OrderItem(ticket_type_id=shop.ga, quantity=1)])
     )  # fmt: skip
     path = "/pay/" + placed.payment_url.rsplit("/", 1)[1]  # type: ignore[union-attr]
-    elsewhere = TickEx(replace(tickex.services, payments=OtherProvider()))
+    elsewhere = TickEx(tickex.services.with_ports(payments=OtherProvider()))
     with TestClient(create_app(elsewhere)) as other:
         assert other.get(path).status_code == 404
         assert other.post(path).status_code == 404
@@ -152,7 +151,7 @@ def test_a_checkout_page_survives_a_restart_of_the_provider(tickex: TickEx, shop
                    items=[OrderItem(ticket_type_id=shop.ga, quantity=1)])
     )  # fmt: skip
     path = "/pay/" + placed.payment_url.rsplit("/", 1)[1]  # type: ignore[union-attr]
-    restarted = TickEx(replace(tickex.services, payments=InMemoryPaymentGateway()))
+    restarted = TickEx(tickex.services.with_ports(payments=InMemoryPaymentGateway()))
     with TestClient(create_app(restarted)) as client:
         page = client.get(path)
         assert page.status_code == 200

@@ -4,7 +4,6 @@ RS256 id_tokens), back to the front end's callback with code and state, and comp
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -303,7 +302,7 @@ def test_an_unverified_account_of_the_same_address_is_taken_back(
 def test_taking_an_account_back_also_revokes_the_api_keys_made_under_it(
     client: Client, tickex: TickEx, clock: FixedClock
 ) -> None:
-    allowed = TickEx(dataclasses.replace(tickex.services, organizer_self_serve=True))
+    allowed = TickEx(tickex.services.with_ports(organizer_self_serve=True))
     squatter = allowed.register_user(
         RegisterUser(email="ada@example.com", password=PASSWORD, name="Not Ada",
                      as_organizer=True)

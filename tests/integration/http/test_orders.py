@@ -197,7 +197,7 @@ def test_an_unknown_event_is_not_found(client: TestClient[Litestar], shop: Shop)
 def test_a_provider_outage_is_unavailable_and_gives_the_tickets_back(
     client: TestClient[Litestar], shop: Shop, tickex: TickEx
 ) -> None:
-    tickex.services.payments.fail_next_checkout = "provider down"  # type: ignore[attr-defined]
+    tickex.services.sales.payments.fail_next_checkout = "provider down"  # type: ignore[attr-defined]
     assert_problem(client.post("/v1/orders", json=order_body(shop)), 503, "payment_unavailable")
     assert left(client, shop, shop.ga) == 5
     assert [str(o.status) for o in stored_orders(tickex, shop)] == ["failed"]

@@ -31,7 +31,7 @@ class Account:
 
 def sign_up(tickex: TickEx, email: str, *, organizer: bool = True) -> Account:
     """An account (an organizer's, unless ``organizer=False``) and its bearer header."""
-    allowed = TickEx(dataclasses.replace(tickex.services, organizer_self_serve=True))
+    allowed = TickEx(tickex.services.with_ports(organizer_self_serve=True))
     user = allowed.register_user(
         RegisterUser(email=email, password=PASSWORD, name=email.split("@")[0],
                      as_organizer=organizer)

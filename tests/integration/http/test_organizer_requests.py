@@ -46,7 +46,7 @@ def ask(client: Client, headers: dict[str, str], **body: Any) -> Any:
 
 def mail_to(tickex: TickEx, email: str) -> list[str]:
     tickex.process_outbox()
-    mailer = tickex.services.mailer
+    mailer = tickex.services.delivery.mailer
     assert isinstance(mailer, InMemoryMailer)
     return [f"{m.subject}\n{m.text}" for m in mailer.sent if m.to == email]
 

@@ -51,13 +51,13 @@ def test_cors_exposes_the_rate_limit_headers(tickex: TickEx) -> None:
 
 def test_the_limiter_is_in_memory_unless_a_redis_url_is_set() -> None:
     memory = TickEx.from_settings(Settings.load(environment="test", database_url="memory://"))
-    assert isinstance(memory.services.rate_limiter, InMemoryRateLimiter)
+    assert isinstance(memory.services.identity.rate_limiter, InMemoryRateLimiter)
     require_redis()
     shared = TickEx.from_settings(
         Settings.load(environment="test", database_url="memory://", redis_url=REDIS_URL)
     )
-    assert isinstance(shared.services.rate_limiter, RedisRateLimiter)
-    assert shared.services.rate_limiter.ping()
+    assert isinstance(shared.services.identity.rate_limiter, RedisRateLimiter)
+    assert shared.services.identity.rate_limiter.ping()
 
 
 def test_rate_limit_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,8 +39,8 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
 def sent(tickex: TickEx) -> list[Any]:
     """Run the worker; every email sent so far."""
     tickex.process_outbox()
-    assert isinstance(tickex.services.mailer, InMemoryMailer)
-    return list(tickex.services.mailer.sent)
+    assert isinstance(tickex.services.delivery.mailer, InMemoryMailer)
+    return list(tickex.services.delivery.mailer.sent)
 
 
 def link_token(message: Any, path: str) -> str:
@@ -63,7 +63,7 @@ def test_the_registration_email_verifies_the_address_once(client: Client, tickex
     account = register(client)
     assert account["email_verified"] is False
     (message,) = sent(tickex)
-    token = link_token(message, f"{tickex.services.public_url}/account/verify-email")
+    token = link_token(message, f"{tickex.services.delivery.links.home()}/account/verify-email")
     response = client.post("/v1/auth/verify-email", json={"token": token})
     assert response.status_code == 200, response.text
     assert response.json()["email_verified"] is True
@@ -121,7 +121,9 @@ def test_a_reset_sets_the_password_and_ends_every_session(client: Client, tickex
     register(client)
     tokens = login(client).json()
     request_reset(client, "ana@example.com")
-    token = link_token(sent(tickex)[-1], f"{tickex.services.public_url}/account/reset-password")
+    token = link_token(
+        sent(tickex)[-1], f"{tickex.services.delivery.links.home()}/account/reset-password"
+    )
     advance(tickex, timedelta(seconds=1))
     body = {"token": token, "new_password": NEW_PASSWORD}
     response = client.post("/v1/auth/password-reset", json=body)

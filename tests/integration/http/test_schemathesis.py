@@ -4,7 +4,6 @@ generated valid requests and for invalid ones, which must be refused with a 4xx.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ _BEARER = {
     + _tickex.log_in(LogIn(email="fuzz@example.com", password="fuzzing password")).access_token
 }
 # an organizer (with an event of its own, so that valid ids exist to fuzz against)
-_organizer = TickEx(dataclasses.replace(_tickex.services, organizer_self_serve=True)).register_user(
+_organizer = TickEx(_tickex.services.with_ports(organizer_self_serve=True)).register_user(
     RegisterUser(email="fuzz-org@example.com", password="fuzzing password", name="Fuzz org",
                  as_organizer=True)
 )  # fmt: skip

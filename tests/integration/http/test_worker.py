@@ -58,7 +58,7 @@ def rounds(monkeypatch: pytest.MonkeyPatch) -> Rounds:
 def test_the_worker_expires_holds_and_delivers_mail(
     tickex: TickEx, shop: Shop, rounds: Rounds
 ) -> None:
-    mailer = tickex.services.mailer
+    mailer = tickex.services.delivery.mailer
     with TestClient(create_app(tickex, worker_interval=0.001)) as client:
         stale = client.post("/v1/orders", json=order_body(shop)).json()
         paid = client.post("/v1/orders", json=order_body(shop, customer_email="ben@example.com",

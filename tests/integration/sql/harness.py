@@ -20,21 +20,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.integration.sql.support import storage_class
-from tickex.adapters.ed25519_signer import Ed25519TicketSigner
 from tickex.adapters.memory.clock import FixedClock
-from tickex.adapters.memory.identity import InMemoryAccessTokens, InMemoryPasswordHasher
-from tickex.adapters.memory.mail import InMemoryMailer, InMemoryMessenger
-from tickex.adapters.memory.media import InMemoryMediaStore
-from tickex.adapters.memory.payment import InMemoryPaymentGateway
-from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
-from tickex.adapters.qr_code import QrcodePngRenderer
 from tickex.adapters.sql import SqlStorage
-from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.sales.cancel_order import CancelOrder, cancel_order
 from tickex.application.sales.confirm_payment import ConfirmPayment, confirm_payment
 from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
 from tickex.application.sales.place_order import OrderItem, PlaceOrder, place_order
 from tickex.application.services import Services
+from tickex.bootstrap import services_on
 from tickex.domain.errors import DomainError
 from tickex.ports.clock import Clock
 
@@ -60,21 +53,7 @@ class Db:
 
 def build_services(storage: SqlStorage, clock: Clock | None = None) -> Services:
     """The application with SQL storage and in-memory adapters for everything else."""
-    return Services(
-        storage=storage,
-        clock=clock or SystemClock(),
-        ids=UuidIdGenerator(),
-        secrets=SystemSecretGenerator(),
-        signer=Ed25519TicketSigner.generate(),
-        payments=InMemoryPaymentGateway(),
-        mailer=InMemoryMailer(),
-        messenger=InMemoryMessenger(),
-        media=InMemoryMediaStore(),
-        rate_limiter=InMemoryRateLimiter(clock or SystemClock()),
-        passwords=InMemoryPasswordHasher(),
-        access_tokens=InMemoryAccessTokens(clock=clock or SystemClock()),
-        qr=QrcodePngRenderer(),
-    )
+    return services_on(storage, clock)
 
 
 @dataclass(frozen=True, slots=True)

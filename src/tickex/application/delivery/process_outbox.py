@@ -87,7 +87,7 @@ def _perform(services: Services, message: OutboxMessage) -> None:
         reference = str(payload["payment_reference"])
         if not reference:
             raise _Permanent("the order has no payment reference")
-        services.payments.refund(
+        services.sales.payments.refund(
             RefundRequest(
                 payment_reference=reference,
                 amount=Money(int(payload["amount_minor"]), str(payload["currency"])),
@@ -96,11 +96,11 @@ def _perform(services: Services, message: OutboxMessage) -> None:
             )
         )
     elif message.kind is MessageKind.NOTIFY_CUSTOMER:
-        services.mailer.send(
+        services.delivery.mailer.send(
             EmailMessage(to=str(payload["to"]), subject=str(payload["subject"]),
                          text=str(payload["text"]), idempotency_key=message.idempotency_key)
         )  # fmt: skip
     elif message.kind is MessageKind.DELIVER_TICKETS:
-        services.mailer.send(ticket_email(services, str(payload["order_id"]), message))
+        services.delivery.mailer.send(ticket_email(services, str(payload["order_id"]), message))
     else:  # pragma: no cover - every kind is handled above
         raise _Permanent(f"unknown message kind {message.kind}")

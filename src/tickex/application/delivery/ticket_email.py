@@ -10,7 +10,6 @@ import struct
 from dataclasses import dataclass
 from functools import partial
 from html import escape
-from urllib.parse import quote
 
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound
@@ -72,15 +71,12 @@ def ticket_email(services: Services, order_id: str, message: OutboxMessage) -> E
         line.number: Attachment(
             filename=f"ticket-{label}-{line.number}.png",
             content_type="image/png",
-            data=services.qr.png(line.token),
+            data=services.delivery.qr.png(line.token),
             content_id=f"ticket-{label}-{line.number}@tickex",
         )
         for line in tickets[:MAX_QR_CODES_PER_EMAIL]
     }
-    order_page = (
-        f"{services.public_url.rstrip('/')}/v1/orders/{quote(order.id, safe='')}"
-        f"?email={quote(order.customer_email, safe='@')}"
-    )
+    order_page = services.delivery.links.order_page(order.id, order.customer_email)
     when = f"{event.starts_at:%Y-%m-%d %H:%M} UTC, {event.venue.name}, {event.venue.address}"
     summary = f"Order {order.code}, total {order.total}"
     if len(images) < len(tickets):

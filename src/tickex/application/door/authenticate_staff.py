@@ -3,25 +3,22 @@ user and no role. A revoked, unknown or malformed token is ``invalid_token``."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field
 
-from pydantic import Field, StringConstraints
-
-from tickex.application.command import Command
+from tickex.application.command import Command, Secret
+from tickex.application.identity.secrets import digest_of
 from tickex.application.services import Services
 from tickex.domain.identity import Principal
-from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken, secret_digest
+from tickex.ports.identity import InvalidToken, SecretPurpose
 from tickex.ports.unit_of_work import UnitOfWork
 
 
 class AuthenticateStaff(Command):
-    token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(repr=False)
+    token: Secret = Field(repr=False)
 
 
 def authenticate_staff(services: Services, command: AuthenticateStaff) -> Principal:
-    if SecretToken.purpose_of(command.token) is not SecretPurpose.STAFF_CREDENTIAL:
-        raise InvalidToken("malformed", "not a staff credential")
-    digest = secret_digest(command.token)
+    digest = digest_of(command.token, SecretPurpose.STAFF_CREDENTIAL, "not a staff credential")
 
     def work(uow: UnitOfWork) -> Principal:
         credential = uow.staff_credentials.get_by_hash(digest)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tickex.application.command import Command, Id
+from tickex.application.finance.balances import MoneyMetrics, payable_accounts
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound
 from tickex.domain.event import EventStatus
-from tickex.domain.ledger import TransactionKind, organizer_payable
 from tickex.domain.money import Money
 from tickex.domain.quota import AvailabilityState, combined_availability
 from tickex.domain.ticket import TicketStatus
@@ -43,18 +43,6 @@ class EventMetrics:
 
 
 @dataclass(frozen=True, slots=True)
-class MoneyMetrics:
-    """From the organizer's payable account; all amounts positive, per currency."""
-
-    currency: str
-    sales: Money
-    platform_fees: Money
-    refunds: Money
-    payouts: Money
-    balance: Money  # sales - fees - refunds - payouts: what is still owed
-
-
-@dataclass(frozen=True, slots=True)
 class OrganizerMetrics:
     organizer_id: str
     events: tuple[EventMetrics, ...]
@@ -82,27 +70,7 @@ def organizer_metrics(services: Services, command: GetOrganizerMetrics) -> Organ
                     counts[TicketStatus.CHECKED_IN], counts[TicketStatus.REVOKED],
                 )
             )  # fmt: skip
-        totals = uow.ledger.account_totals(organizer_payable(command.organizer_id))
-        money = []
-        for currency in sorted({c for _, c in totals}):
-
-            def kind(k: TransactionKind, c: str = currency) -> int:
-                return totals.get((k, c), 0)
-
-            # The payable account is credit-normal: credits (negative) are owed to the
-            # organizer. Fee entries can go both ways (charged, then returned on refunds).
-            sales = -kind(TransactionKind.SALE)
-            fees = kind(TransactionKind.FEE)
-            refunds = kind(TransactionKind.REFUND)
-            payouts = kind(TransactionKind.PAYOUT)
-            other = -(kind(TransactionKind.DISPUTE) + kind(TransactionKind.ADJUSTMENT))
-            money.append(
-                MoneyMetrics(
-                    currency, Money(sales, currency), Money(fees, currency),
-                    Money(refunds, currency), Money(payouts, currency),
-                    Money(sales - fees - refunds - payouts + other, currency),
-                )
-            )  # fmt: skip
-        return OrganizerMetrics(command.organizer_id, tuple(events), tuple(money))
+        money = payable_accounts(uow, command.organizer_id)
+        return OrganizerMetrics(command.organizer_id, tuple(events), money)
 
     return services.read(work)

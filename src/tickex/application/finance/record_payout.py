@@ -8,9 +8,10 @@ from typing import Annotated
 from pydantic import Field
 
 from tickex.application.command import Command, Currency, Id
+from tickex.application.finance.balances import payable_balance
+from tickex.application.finance.bookkeeping import post_payout
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound, ValidationFailed
-from tickex.domain.ledger import CLEARING, TransactionKind, organizer_payable, transfer
 from tickex.domain.money import Money
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -20,12 +21,6 @@ class RecordPayout(Command):
     amount_minor: Annotated[int, Field(gt=0, le=100_000_000_00)]
     currency: Currency
     reference: Annotated[str, Field(min_length=1, max_length=255)]
-
-
-def payable_balance(uow: UnitOfWork, organizer_id: str, currency: str) -> Money:
-    """What TickEx owes the organizer (the payable account is credit-normal)."""
-    totals = uow.ledger.account_totals(organizer_payable(organizer_id))
-    return Money(-sum(v for (_, c), v in totals.items() if c == currency), currency)
 
 
 def record_payout(services: Services, command: RecordPayout) -> bool:
@@ -41,14 +36,7 @@ def record_payout(services: Services, command: RecordPayout) -> bool:
         available = payable_balance(uow, command.organizer_id, command.currency)
         if amount > available:
             raise ValidationFailed(f"payout of {amount} exceeds the balance of {available}")
-        uow.ledger.append(
-            transfer(
-                id=services.ids.new_id(), kind=TransactionKind.PAYOUT,
-                debit=organizer_payable(command.organizer_id), credit=CLEARING,
-                amount=amount, now=now, description=f"payout {command.reference}",
-                organizer_id=command.organizer_id, reference=command.reference,
-            )
-        )  # fmt: skip
+        post_payout(uow, services.ids, command.organizer_id, amount, command.reference, now)
         return True
 
     return services.transaction(work)

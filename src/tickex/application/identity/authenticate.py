@@ -50,7 +50,9 @@ class Account(Result):
 
 
 def authenticate(services: Services, command: Authenticate) -> Principal:
-    claims = services.access_tokens.verify(command.access_token)  # InvalidToken, TokenExpired
+    claims = services.identity.access_tokens.verify(
+        command.access_token
+    )  # InvalidToken, TokenExpired
     user = services.read(lambda uow: uow.users.get(claims.subject))
     if user is None or not user.is_active or not user.session_is_current(claims.issued_at):
         raise InvalidToken("ended", "the session has ended; log in again")

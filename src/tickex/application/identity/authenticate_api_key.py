@@ -8,33 +8,25 @@ integration is answered from a read-only unit of work, and writes once a minute.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from tickex.application.command import Command
+from tickex.application.command import Command, Secret
+from tickex.application.identity.secrets import digest_of
 from tickex.application.services import Services
 from tickex.domain.identity import ApiKey, Principal, Role
-from tickex.ports.identity import (
-    InvalidToken,
-    SecretPurpose,
-    SecretToken,
-    secret_digest,
-    secret_matches,
-)
+from tickex.ports.identity import InvalidToken, SecretPurpose, secret_matches
 from tickex.ports.unit_of_work import UnitOfWork
 
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 class AuthenticateApiKey(Command):
-    key: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(repr=False)
+    key: Secret = Field(repr=False)
 
 
 def authenticate_api_key(services: Services, command: AuthenticateApiKey) -> Principal:
-    if SecretToken.purpose_of(command.key) is not SecretPurpose.API_KEY:
-        raise InvalidToken("malformed", "not an API key")
-    digest = secret_digest(command.key)
+    digest = digest_of(command.key, SecretPurpose.API_KEY, "not an API key")
 
     def query(uow: UnitOfWork) -> ApiKey:
         key = uow.api_keys.get_by_hash(digest)

@@ -22,9 +22,11 @@ def change_password(services: Services, command: ChangePassword) -> None:
     if user is None:
         raise NotFound("user not found", user_id=command.user_id)
     old_hash = user.password_hash
-    if old_hash is None or not services.passwords.verify(old_hash, command.current_password):
+    if old_hash is None or not services.identity.passwords.verify(
+        old_hash, command.current_password
+    ):
         raise InvalidCredentials("the current password is wrong")
-    new_hash = services.passwords.hash(command.new_password)  # slow: outside the unit
+    new_hash = services.identity.passwords.hash(command.new_password)  # slow: outside the unit
 
     def work(uow: UnitOfWork) -> None:
         current = uow.users.get(command.user_id)

@@ -23,7 +23,7 @@ class CreateAdmin(Command):
 
 
 def create_admin(services: Services, command: CreateAdmin) -> User:
-    password_hash = services.passwords.hash(command.password)  # slow: outside the unit
+    password_hash = services.identity.passwords.hash(command.password)  # slow: outside the unit
     email = command.email.lower()
 
     def work(uow: UnitOfWork) -> User:

@@ -92,9 +92,9 @@ class GoogleSignInStarted(Result):
 
 
 def _google(services: Services) -> tuple[OidcClient, SecretBox]:
-    if services.oidc is None or services.secret_box is None:
+    if services.identity.oidc is None or services.identity.secret_box is None:
         raise GoogleSignInDisabled("Google sign-in is not configured on this server")
-    return services.oidc, services.secret_box
+    return services.identity.oidc, services.identity.secret_box
 
 
 def seal_flow(box: SecretBox, pending: OidcAuthorization) -> str:
@@ -134,7 +134,7 @@ def open_flow(box: SecretBox, token: str) -> OidcAuthorization:
 
 def start_google_sign_in(services: Services, command: StartGoogleSignIn) -> GoogleSignInStarted:
     oidc, box = _google(services)
-    if command.redirect_uri not in services.google_redirect_uris:
+    if command.redirect_uri not in services.identity.google_redirect_uris:
         raise ValidationFailed("this redirect_uri is not allowed", field="redirect_uri")
     pending = oidc.begin(command.redirect_uri)  # network (discovery, cached): no unit of work
     return GoogleSignInStarted(

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from tickex.application.command import Command, Email, PresentedPassword
 from tickex.application.identity.session import TokenPair, start_session
+from tickex.application.identity.throttle import refusal
 from tickex.application.services import Services
 from tickex.domain.errors import AccountDisabled, InvalidCredentials, TooManyAttempts
 from tickex.domain.identity import User
@@ -51,13 +52,8 @@ def account_key(email: str) -> str:
 
 
 def _throttle(services: Services, email: str) -> None:
-    try:
-        decision = services.rate_limiter.hit(
-            account_key(email), LOGIN_ATTEMPTS, LOGIN_WINDOW_SECONDS
-        )
-    except RateLimiterUnavailable:
-        return  # fail open: the per-address limits of the entrypoint still hold
-    if not decision.allowed:
+    decision = refusal(services, account_key(email), LOGIN_ATTEMPTS, LOGIN_WINDOW_SECONDS)
+    if decision is not None:
         raise TooManyAttempts(
             "too many login attempts for this account; try again later",
             retry_after_seconds=decision.retry_after_seconds,
@@ -66,7 +62,7 @@ def _throttle(services: Services, email: str) -> None:
 
 def _forget_attempts(services: Services, email: str) -> None:
     with contextlib.suppress(RateLimiterUnavailable):
-        services.rate_limiter.reset(account_key(email))
+        services.identity.rate_limiter.reset(account_key(email))
 
 
 def log_in(services: Services, command: LogIn) -> TokenPair:
@@ -74,17 +70,19 @@ def log_in(services: Services, command: LogIn) -> TokenPair:
     _throttle(services, email)
     user = services.read(lambda uow: uow.users.get_by_email(email))
     if user is None or user.password_hash is None:
-        services.passwords.verify(dummy_hash(services.passwords), command.password)
+        services.identity.passwords.verify(
+            dummy_hash(services.identity.passwords), command.password
+        )
         raise InvalidCredentials("wrong email or password")
-    if not services.passwords.verify(user.password_hash, command.password):
+    if not services.identity.passwords.verify(user.password_hash, command.password):
         raise InvalidCredentials("wrong email or password")
     if not user.is_active:
         raise AccountDisabled("this account is disabled")
     _forget_attempts(services, email)
     old_hash = user.password_hash
     new_hash = (
-        services.passwords.hash(command.password)
-        if services.passwords.needs_rehash(old_hash)
+        services.identity.passwords.hash(command.password)
+        if services.identity.passwords.needs_rehash(old_hash)
         else None
     )
 

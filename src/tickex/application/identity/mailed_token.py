@@ -8,14 +8,16 @@ it: the outbox is as sensitive as a mail spool. Redeeming is the atomic
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import quote
 
-from tickex.application.sales.fulfilment import enqueue
+from tickex.application.delivery.outbox import notify
+from tickex.application.identity.secrets import digest_of
 from tickex.application.services import Services
 from tickex.domain.identity import OneTimeToken, TokenPurpose, User
-from tickex.domain.outbox import MessageKind
-from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken, secret_digest
+from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken
+from tickex.ports.links import Links
 from tickex.ports.unit_of_work import UnitOfWork
 
 VERIFY_EMAIL_TTL = timedelta(hours=48)
@@ -26,16 +28,6 @@ _SECRET = {
     TokenPurpose.RESET_PASSWORD: SecretPurpose.RESET_PASSWORD,
 }
 INVALID_LINK = "the link is not valid or has expired; ask for a new one"
-
-
-def verification_link(services: Services, token: str) -> str:
-    """A page (served by the HTTP API, or by a front end at the same path) whose button
-    posts the token: opening the link alone verifies nothing (mail scanners open links)."""
-    return f"{services.public_url.rstrip('/')}/account/verify-email?token={quote(token)}"
-
-
-def reset_link(services: Services, token: str) -> str:
-    return f"{services.public_url.rstrip('/')}/account/reset-password?token={quote(token)}"
 
 
 def issue(
@@ -56,36 +48,57 @@ def issue(
     return token.id, secret.value
 
 
+@dataclass(frozen=True, slots=True)
+class _Mail:
+    """What one kind of token email says around its link."""
+
+    purpose: TokenPurpose
+    ttl: timedelta
+    key: str  # the outbox idempotency key's prefix
+    link: Callable[[Links, str], str]  # the page that takes the token
+    subject: str
+    opening: str  # "... by opening this link (valid for ..., once):"
+    closing: str
+
+
+_VERIFY = _Mail(
+    TokenPurpose.VERIFY_EMAIL, VERIFY_EMAIL_TTL, "verify-email",
+    lambda links, token: links.verify_email(token),
+    "Confirm your email address for TickEx",
+    "confirm your email address by opening this link (valid for 48 hours, once):",
+    "If you did not open a TickEx account, ignore this email.",
+)  # fmt: skip
+_RESET = _Mail(
+    TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL, "reset-password",
+    lambda links, token: links.reset_password(token),
+    "Reset your TickEx password",
+    "choose a new password by opening this link (valid for one hour, once):",
+    "If you did not ask for this, ignore this email: your password stays.",
+)  # fmt: skip
+
+
+def _enqueue(services: Services, uow: UnitOfWork, user: User, mail: _Mail) -> None:
+    """A token and the email that carries it, in the caller's unit of work."""
+    token_id, value = issue(services, uow, user, mail.purpose, mail.ttl)
+    link = mail.link(services.delivery.links, value)
+    notify(services, uow, f"{mail.key}:{token_id}", user.email, mail.subject,
+           f"Hello {user.name},\n\n{mail.opening}\n\n{link}\n\n{mail.closing}")  # fmt: skip
+
+
 def enqueue_verification_email(services: Services, uow: UnitOfWork, user: User) -> None:
     """A verification token and the email that carries it, in the caller's unit of work."""
-    token_id, value = issue(services, uow, user, TokenPurpose.VERIFY_EMAIL, VERIFY_EMAIL_TTL)
-    enqueue(
-        services, uow, MessageKind.NOTIFY_CUSTOMER, f"verify-email:{token_id}",
-        {"to": user.email, "subject": "Confirm your email address for TickEx",
-         "text": (f"Hello {user.name},\n\nconfirm your email address by opening this link "
-                  f"(valid for 48 hours, once):\n\n{verification_link(services, value)}\n\n"
-                  "If you did not open a TickEx account, ignore this email.")},
-    )  # fmt: skip
+    _enqueue(services, uow, user, _VERIFY)
 
 
 def enqueue_reset_email(services: Services, uow: UnitOfWork, user: User) -> None:
     """A password-reset token and the email that carries it, in the caller's unit of work."""
-    token_id, value = issue(services, uow, user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_TTL)
-    enqueue(
-        services, uow, MessageKind.NOTIFY_CUSTOMER, f"reset-password:{token_id}",
-        {"to": user.email, "subject": "Reset your TickEx password",
-         "text": (f"Hello {user.name},\n\nchoose a new password by opening this link "
-                  f"(valid for one hour, once):\n\n{reset_link(services, value)}\n\n"
-                  "If you did not ask for this, ignore this email: your password stays.")},
-    )  # fmt: skip
+    _enqueue(services, uow, user, _RESET)
 
 
 def redeem(uow: UnitOfWork, services: Services, presented: str, purpose: TokenPurpose) -> User:
     """Use the token once and return its user; ``InvalidToken`` when it is unknown, of
     another purpose, used, expired, or its user is gone (one answer for all of them)."""
-    if SecretToken.purpose_of(presented) is not _SECRET[purpose]:
-        raise InvalidToken("malformed", INVALID_LINK)
-    token = uow.one_time_tokens.get_by_hash(secret_digest(presented))
+    token = uow.one_time_tokens.get_by_hash(digest_of(presented, _SECRET[purpose], INVALID_LINK))
     if token is None or token.purpose is not purpose:
         raise InvalidToken("unknown", INVALID_LINK)
     now = services.clock.now()

@@ -29,9 +29,9 @@ class RegisterUser(Command):
 
 
 def register_user(services: Services, command: RegisterUser) -> User:
-    if command.as_organizer and not services.organizer_self_serve:
+    if command.as_organizer and not services.identity.organizer_self_serve:
         raise Forbidden("organizer accounts are granted by an admin")
-    password_hash = services.passwords.hash(command.password)  # slow: outside the unit
+    password_hash = services.identity.passwords.hash(command.password)  # slow: outside the unit
     email = command.email.lower()
 
     def work(uow: UnitOfWork) -> User:

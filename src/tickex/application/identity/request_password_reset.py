@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from tickex.application.command import Command, Email
 from tickex.application.identity.mailed_token import enqueue_reset_email
+from tickex.application.identity.throttle import refusal
 from tickex.application.services import Services
-from tickex.ports.rate_limit import RateLimiterUnavailable
 from tickex.ports.unit_of_work import UnitOfWork
 
 RESET_REQUESTS = 3
@@ -26,18 +26,10 @@ def reset_key(email: str) -> str:
     return f"password-reset:{email.lower()}"
 
 
-def _allowed(services: Services, email: str) -> bool:
-    try:
-        decision = services.rate_limiter.hit(reset_key(email), RESET_REQUESTS, RESET_WINDOW_SECONDS)
-    except RateLimiterUnavailable:
-        return True  # fail open
-    return decision.allowed
-
-
 def request_password_reset(services: Services, command: RequestPasswordReset) -> None:
     email = command.email.lower()
-    if not _allowed(services, email):
-        return
+    if refusal(services, reset_key(email), RESET_REQUESTS, RESET_WINDOW_SECONDS) is not None:
+        return  # silently: the answer never tells whether the account exists
 
     def work(uow: UnitOfWork) -> None:
         user = uow.users.get_by_email(email)

@@ -24,7 +24,7 @@ class ResetPassword(Command):
 def reset_password(services: Services, command: ResetPassword) -> None:
     if SecretToken.purpose_of(command.token) is not SecretPurpose.RESET_PASSWORD:
         raise InvalidToken("malformed", INVALID_LINK)  # before the slow hash
-    new_hash = services.passwords.hash(command.new_password)  # slow: outside the unit
+    new_hash = services.identity.passwords.hash(command.new_password)  # slow: outside the unit
 
     def work(uow: UnitOfWork) -> None:
         user = redeem(uow, services, command.token, TokenPurpose.RESET_PASSWORD)

@@ -53,10 +53,10 @@ def start_session(
         family_id=family,
         token_hash=secret.digest,
         created_at=now,
-        expires_at=now + services.refresh_token_ttl,
+        expires_at=now + services.identity.refresh_token_ttl,
     )
     uow.sessions.add(session)
-    access = services.access_tokens.issue(user.id, roles=user.roles, session_id=family)
+    access = services.identity.access_tokens.issue(user.id, roles=user.roles, session_id=family)
     return TokenPair(
         user_id=user.id,
         access_token=access.token,

@@ -10,18 +10,17 @@ back, retries and finds the request decided."""
 from __future__ import annotations
 
 from tickex.application.command import Command, Id
+from tickex.application.delivery.outbox import notify
 from tickex.application.identity.admin import require_admin
 from tickex.application.organizers.organizer_request_view import (
     OrganizerRequestView,
     request_to_decide,
     view_with,
 )
-from tickex.application.sales.fulfilment import enqueue
 from tickex.application.services import Services
 from tickex.domain.errors import Conflict, InvalidTransition
 from tickex.domain.identity import Principal, Role
 from tickex.domain.organizer import Organizer
-from tickex.domain.outbox import MessageKind
 from tickex.ports.unit_of_work import UnitOfWork
 
 
@@ -58,12 +57,12 @@ def approve_organizer_request(
         )  # fmt: skip
         user.grant(Role.ORGANIZER, organizer_id)
         uow.users.save(user)
-        enqueue(
-            services, uow, MessageKind.NOTIFY_CUSTOMER, f"organizer-request-approved:{request.id}",
-            {"to": user.email, "subject": "You can run events on TickEx now",
-             "text": (f"Hello {user.name},\n\nyour request to run events as "
-                      f"{request.organizer_name} was approved. Sign in at "
-                      f"{services.public_url.rstrip('/')} to create your first event.")},
+        notify(
+            services, uow, f"organizer-request-approved:{request.id}", user.email,
+            "You can run events on TickEx now",
+            f"Hello {user.name},\n\nyour request to run events as {request.organizer_name} "
+            f"was approved. Sign in at {services.delivery.links.home()} to create your first "
+            "event.",
         )  # fmt: skip
         return view_with(request, user)
 

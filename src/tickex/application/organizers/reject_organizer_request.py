@@ -9,17 +9,16 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from tickex.application.command import Command, Id
+from tickex.application.delivery.outbox import notify
 from tickex.application.identity.admin import require_admin
 from tickex.application.organizers.organizer_request_view import (
     OrganizerRequestView,
     request_to_decide,
     view_with,
 )
-from tickex.application.sales.fulfilment import enqueue
 from tickex.application.services import Services
 from tickex.domain.identity import Principal
 from tickex.domain.organizer_request import MAX_REASON
-from tickex.domain.outbox import MessageKind
 from tickex.ports.unit_of_work import UnitOfWork
 
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
@@ -42,13 +41,12 @@ def reject_organizer_request(
         uow.organizer_requests.save(request)
         user = uow.users.get(request.user_id)
         if user is not None:
-            enqueue(
-                services, uow, MessageKind.NOTIFY_CUSTOMER,
-                f"organizer-request-rejected:{request.id}",
-                {"to": user.email, "subject": "Your TickEx organizer request",
-                 "text": (f"Hello {user.name},\n\nyour request to run events as "
-                          f"{request.organizer_name} was not approved:\n\n{request.reason}\n\n"
-                          "You may send a new request at any time.")},
+            notify(
+                services, uow, f"organizer-request-rejected:{request.id}", user.email,
+                "Your TickEx organizer request",
+                f"Hello {user.name},\n\nyour request to run events as {request.organizer_name} "
+                f"was not approved:\n\n{request.reason}\n\nYou may send a new request at any "
+                "time.",
             )  # fmt: skip
         return view_with(request, user)
 

@@ -15,8 +15,9 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Currency, Id, MinorUnits
+from tickex.application.delivery.outbox import enqueue
 from tickex.application.finance.bookkeeping import post_refund, post_sale
-from tickex.application.sales.fulfilment import enqueue, fulfil
+from tickex.application.sales.fulfilment import fulfil
 from tickex.application.sales.inventory import convert_hold, reacquire, release_hold
 from tickex.application.services import Services
 from tickex.domain.errors import ConcurrencyConflict, NotFound

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tickex.application.delivery.outbox import queue_order_messages
 from tickex.application.finance.bookkeeping import post_sale
 from tickex.application.services import Services
 from tickex.domain.money import Money
 from tickex.domain.order import Order
-from tickex.domain.outbox import MessageKind, OutboxMessage
 from tickex.domain.ticket import Ticket
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -35,29 +35,11 @@ def issue_tickets(services: Services, uow: UnitOfWork, order: Order, now: dateti
     return ids
 
 
-def enqueue(
-    services: Services, uow: UnitOfWork, kind: MessageKind, key: str, payload: dict[str, object]
-) -> None:
-    now = services.clock.now()
-    uow.outbox.add(
-        OutboxMessage(
-            id=services.ids.new_id(),
-            kind=kind,
-            payload=payload,
-            idempotency_key=key,
-            created_at=now,
-            available_at=now,
-        )
-    )
-
-
 def fulfil(
     services: Services, uow: UnitOfWork, order: Order, now: datetime, processor_fee: Money
 ) -> list[str]:
     """The order was just marked paid: issue its tickets, book the sale, queue delivery."""
     ticket_ids = issue_tickets(services, uow, order, now)
     post_sale(uow, services.ids, order, now, processor_fee)
-    enqueue(
-        services, uow, MessageKind.DELIVER_TICKETS, f"deliver:{order.id}", {"order_id": order.id}
-    )
+    queue_order_messages(services, uow, order)  # OrderPaid: deliver the tickets
     return ticket_ids

@@ -7,7 +7,7 @@ and the unit of work rolls back, so nothing is taken partially. Freeing needs no
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from tickex.domain.errors import PromoCodeExhausted, SoldOut
 from tickex.domain.hold import Hold, HoldItem, HoldStatus
@@ -51,12 +51,22 @@ def reacquire(uow: UnitOfWork, items: Iterable[HoldItem], promo_code_id: str | N
     return False
 
 
-def release_hold(uow: UnitOfWork, hold: Hold) -> bool:
-    """End an active hold and give its inventory back; a no-op if it already ended."""
-    if not uow.holds.end(hold.id, HoldStatus.RELEASED):
+def _end_hold(
+    uow: UnitOfWork, hold: Hold, status: HoldStatus, settle: Callable[[str, int], object]
+) -> bool:
+    """End an active hold as ``status``, settling each of its items on its quota; False
+    (and nothing settled) when it already ended."""
+    if not uow.holds.end(hold.id, status):
         return False
     for item in hold.items:
-        uow.quotas.release(item.quota_id, item.quantity)
+        settle(item.quota_id, item.quantity)
+    return True
+
+
+def release_hold(uow: UnitOfWork, hold: Hold) -> bool:
+    """End an active hold and give its inventory back; a no-op if it already ended."""
+    if not _end_hold(uow, hold, HoldStatus.RELEASED, uow.quotas.release):
+        return False
     if hold.promo_code_id is not None:
         uow.promo_codes.release_use(hold.promo_code_id)
     return True
@@ -64,11 +74,7 @@ def release_hold(uow: UnitOfWork, hold: Hold) -> bool:
 
 def convert_hold(uow: UnitOfWork, hold: Hold) -> bool:
     """End an active hold by selling what it held; False if it already ended."""
-    if not uow.holds.end(hold.id, HoldStatus.CONVERTED):
-        return False
-    for item in hold.items:
-        uow.quotas.convert(item.quota_id, item.quantity)
-    return True
+    return _end_hold(uow, hold, HoldStatus.CONVERTED, uow.quotas.convert)
 
 
 def return_to_sale(uow: UnitOfWork, ticket_types: Iterable[TicketType]) -> None:

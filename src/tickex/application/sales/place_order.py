@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from tickex.application.command import Command, Email, Id, MinorUnits
+from tickex.application.command import Command, Email, Id, MinorUnits, Slug
 from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
 from tickex.application.sales.fulfilment import fulfil
 from tickex.application.sales.inventory import convert_hold, quota_demand, release_hold, reserve
@@ -24,7 +24,7 @@ from tickex.domain.errors import (
     SoldOut,
     TotalChanged,
 )
-from tickex.domain.event import Event
+from tickex.domain.event import Event, EventStatus
 from tickex.domain.hold import Hold
 from tickex.domain.money import Money
 from tickex.domain.order import PAID_STATES, Order, OrderStatus
@@ -45,7 +45,11 @@ class OrderItem(Command):
 
 
 class PlaceOrder(Command):
-    event_id: Id
+    """The event by ``event_id`` or by its public ``event_slug`` (exactly one); the slug is
+    resolved inside the order's own unit of work, like a draft's id it finds nothing."""
+
+    event_id: Id | None = None
+    event_slug: Slug | None = None
     items: Annotated[list[OrderItem], Field(min_length=1, max_length=50)]
     customer_email: Email
     customer_name: Annotated[str, Field(max_length=200)] = ""
@@ -55,6 +59,8 @@ class PlaceOrder(Command):
 
     @model_validator(mode="after")
     def _distinct_types(self) -> PlaceOrder:
+        if (self.event_slug is None) == (self.event_id is None):
+            raise ValueError("give exactly one of event_slug and event_id")
         types = [item.ticket_type_id for item in self.items]
         if len(set(types)) != len(types):
             raise ValueError("each ticket type may appear only once in items")
@@ -75,9 +81,15 @@ class PlacedOrder:
 def _check_request(
     uow: UnitOfWork, command: PlaceOrder, now: datetime
 ) -> tuple[Event, dict[str, TicketType], PromoCode | None]:
-    event = uow.events.get(command.event_id)
-    if event is None:
-        raise NotFound("event not found")
+    if command.event_slug is not None:
+        event = uow.events.get_by_slug(command.event_slug)
+        if event is None or event.status is EventStatus.DRAFT:  # as the public event page
+            raise NotFound("event not found", slug=command.event_slug)
+    else:
+        assert command.event_id is not None  # the command requires one of the two
+        event = uow.events.get(command.event_id)
+        if event is None:
+            raise NotFound("event not found")
     if not event.is_on_sale(now):
         raise NotOnSale("this event is not on sale")
     promo: PromoCode | None = None
@@ -149,7 +161,7 @@ def _place(
     event, types, promo = _check_request(uow, command, now)
     requested = [(types[i.ticket_type_id], i.quantity) for i in command.items]
     lines = price_lines(requested, promo)
-    totals = compute_totals(lines, event.settings, services.platform_fee)
+    totals = compute_totals(lines, event.settings, services.sales.platform_fee)
     if (
         command.expected_total_minor is not None
         and command.expected_total_minor != totals.total.amount_minor
@@ -210,7 +222,7 @@ def _start_payment(
 ) -> PlacedOrder:
     order_id = placed.order_id
     try:
-        session = services.payments.create_checkout(checkout)
+        session = services.sales.payments.create_checkout(checkout)
     except PaymentError as exc:
         problem = str(exc)
 

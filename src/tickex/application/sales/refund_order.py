@@ -12,14 +12,13 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Id, MinorUnits
+from tickex.application.delivery.outbox import queue_order_messages
 from tickex.application.finance.bookkeeping import post_refund
-from tickex.application.sales.fulfilment import enqueue
 from tickex.application.sales.inventory import return_to_sale
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound, RefundNotAllowed
 from tickex.domain.money import Money
 from tickex.domain.order import Order
-from tickex.domain.outbox import MessageKind
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -90,14 +89,7 @@ def refund_order(services: Services, command: RefundOrder) -> Order:
         types = {tid: uow.ticket_types.get(tid) for tid in {t.ticket_type_id for t in to_revoke}}
         return_to_sale(uow, [tt for t in to_revoke if (tt := types[t.ticket_type_id])])
         post_refund(uow, services.ids, order, amount, fee_part, now)
-        if not amount.is_zero:
-            n = len(uow.ledger.list_for_order(order.id))
-            enqueue(
-                services, uow, MessageKind.REFUND_PAYMENT, f"refund:{order.id}:{n}",
-                {"order_id": order.id, "payment_reference": order.payment_reference or "",
-                 "amount_minor": amount.amount_minor, "currency": amount.currency,
-                 "reason": command.reason},
-            )  # fmt: skip
+        queue_order_messages(services, uow, order)  # OrderRefunded: tell the provider
         uow.orders.save(order)
         return order
 

@@ -82,12 +82,10 @@ def create_app(
     ``trusted_proxies``: addresses or CIDRs whose ``X-Forwarded-For`` is believed
     (``TICKEX_TRUSTED_PROXIES``). ``rate_policies``: the rate limits by operation id or
     ``"METHOD /path"`` (default: ``rate_limit.DEFAULT_POLICIES``; ``{}``: none), counted
-    by ``app.services.rate_limiter``.
+    by ``app.rate_limiter``.
     """
-    limits = RateLimits.build(app.services.rate_limiter, rate_policies, trusted_proxies)
-    metrics = HttpMetrics(
-        lambda: app.services.read(lambda uow: (uow.outbox.pending_count(), uow.outbox.dead_count()))
-    )
+    limits = RateLimits.build(app.rate_limiter, rate_policies, trusted_proxies)
+    metrics = HttpMetrics(app.outbox_backlog)
     swagger = SelfHostedSwagger(path="/swagger")
     lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
     if worker_interval is not None:

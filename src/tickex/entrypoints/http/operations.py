@@ -32,7 +32,7 @@ class OperationsController(Controller):
         responses=problem_responses(503),
     )
     def readiness(self, request: Request[Any, Any, Any], tickex: App) -> Response[Any]:
-        if not tickex.services.storage.ping():
+        if not tickex.storage_ready():
             return problem(request, "not_ready", "storage does not answer")
         return Response(HealthOut(status="ready"))
 

@@ -44,11 +44,11 @@ def app_from_environment() -> Litestar:
 def _migrate(settings: Settings) -> None:
     from tickex.facade import TickEx
 
-    storage = TickEx.from_settings(settings).services.storage
+    app = TickEx.from_settings(settings)
     try:
-        storage.migrate()
+        app.migrate_storage()
     finally:
-        storage.close()
+        app.close()
 
 
 def shared_development_keys(settings: Settings) -> dict[str, str]:

@@ -37,7 +37,7 @@ Reference = Annotated[str, Parameter(max_length=100, pattern=REFERENCE_PATTERN)]
 
 def _checkout(tickex: TickEx, reference: str) -> CheckoutView | None:
     """The session's order, if the local provider is configured and knows the reference."""
-    if tickex.services.payments.name != LOCAL_PROVIDER:
+    if tickex.payment_provider() != LOCAL_PROVIDER:
         return None
     try:
         return tickex.get_checkout(GetCheckout(payment_reference=reference))

@@ -8,7 +8,6 @@ from typing import Annotated, get_args
 from litestar import Controller, get, post
 from litestar.params import JSONBody, Parameter
 
-from tickex.application.catalog.get_event import GetEvent
 from tickex.application.command import Email
 from tickex.application.sales.cancel_order import CancelOrder
 from tickex.application.sales.get_order import GetOrder
@@ -33,13 +32,9 @@ class OrderController(Controller):
     def place_order(
         self, data: JSONBody[schemas.PlaceOrderInput], tickex: App, metrics: Metrics
     ) -> schemas.PlacedOrderOut:
-        event_id = data.event_id
-        if event_id is None:
-            assert data.event_slug is not None  # the schema requires one of the two
-            event_id = tickex.get_event(GetEvent(slug=data.event_slug)).event.id
         placed = tickex.place_order(
             PlaceOrder(
-                event_id=event_id,
+                event_id=data.event_id, event_slug=data.event_slug,
                 items=[OrderItem(ticket_type_id=i.ticket_type_id, quantity=i.quantity)
                        for i in data.items],
                 customer_email=data.customer_email,
