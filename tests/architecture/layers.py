@@ -6,12 +6,21 @@
     adapters     anything but application, entrypoints and the composition root
     entrypoints  anything but adapters (they come through the container)
 
-Every import counts, including those inside functions and under TYPE_CHECKING.
+Every import counts, including those inside functions and under TYPE_CHECKING. Beyond
+imports:
+- no module of the package imports the test suite (``tests``, ``conftest``): test-only
+  switches live in the tests, never in production code;
+- entrypoints never reach past the facade (no ``.services`` attribute: the facade offers
+  the question, or the composition root wires it);
+- the inner layers (domain, ports, application) know no HTTP route: no string in them
+  names a path under one of the app's route roots (``/v1/``, ``/account/``, ...); links
+  come from the ``Links`` port, which the HTTP layer implements.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +57,16 @@ RULES = (
         ),
     ),
     Rule("tickex.entrypoints", None, forbidden_internal=("tickex.adapters",)),
+)
+
+#: what no module of the package may import: the test suite
+TEST_PACKAGES = frozenset({"tests", "conftest"})
+#: layers that must not know the HTTP routes
+ROUTE_BLIND = ("tickex.domain", "tickex.ports", "tickex.application")
+#: the first path segment of every route the HTTP app serves when the checker is run
+#: as a script; the test passes the live app's roots
+DEFAULT_ROUTE_ROOTS = frozenset(
+    {"account", "docs", "healthz", "metrics", "pay", "readyz", "schema", "static", "v1"}
 )
 
 
@@ -93,17 +112,74 @@ def _within(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
-def check_file(path: Path, src: Path) -> list[Violation]:
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the string nodes that are docstrings (prose may mention a route)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def route_literals(tree: ast.AST, roots: frozenset[str]) -> list[tuple[int, str]]:
+    """Strings (f-string parts too, docstrings not) that name a path under a route root."""
+    pattern = re.compile(
+        r"(?:^|[^A-Za-z0-9_.-])/(?:" + "|".join(map(re.escape, roots)) + r")(?:[/?#]|$)"
+    )
+    skip = _docstrings(tree)
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and pattern.search(node.value)
+    ]
+
+
+def services_reached(tree: ast.AST) -> list[int]:
+    """Lines that read an attribute named ``services`` (the facade's port bundle)."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "services"
+    ]
+
+
+def check_file(
+    path: Path, src: Path, route_roots: frozenset[str] = DEFAULT_ROUTE_ROOTS
+) -> list[Violation]:
     module = module_name(path, src)
     rule = next((r for r in RULES if _within(module, r.layer)), None)
-    if rule is None:
-        return []
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     violations = []
+    test_lines: set[int] = set()
+    for line, imported in imports_of(tree, module, path.name == "__init__.py"):
+        if imported.split(".")[0] in TEST_PACKAGES and line not in test_lines:
+            test_lines.add(line)
+            violations.append(
+                Violation(path, line, module, imported, "the package must not import the tests")
+            )
+    if _within(module, "tickex.entrypoints"):
+        violations.extend(
+            Violation(path, line, module, ".services", "entrypoints use the facade, not its ports")
+            for line in services_reached(tree)
+        )
+    if any(_within(module, layer) for layer in ROUTE_BLIND):
+        violations.extend(
+            Violation(path, line, module, repr(value), "inner layers know no HTTP route (Links)")
+            for line, value in route_literals(tree, route_roots)
+        )
+    if rule is None:
+        return violations
     seen: set[tuple[int, str]] = set()
     for line, imported in imports_of(tree, module, path.name == "__init__.py"):
         top = imported.split(".")[0]
         problem = None
+        if top in TEST_PACKAGES:
+            continue
         if top == "tickex":
             if any(_within(imported, f) for f in rule.forbidden_internal):
                 problem = f"{rule.layer} must not import {imported}"
@@ -120,10 +196,10 @@ def check_file(path: Path, src: Path) -> list[Violation]:
     return violations
 
 
-def check_tree(src: Path) -> list[Violation]:
+def check_tree(src: Path, route_roots: frozenset[str] = DEFAULT_ROUTE_ROOTS) -> list[Violation]:
     violations: list[Violation] = []
     for path in sorted((src / "tickex").rglob("*.py")):
-        violations.extend(check_file(path, src))
+        violations.extend(check_file(path, src, route_roots))
     return violations
 
 

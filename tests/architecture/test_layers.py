@@ -6,14 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.architecture.layers import check_tree
+from tests.architecture.layers import DEFAULT_ROUTE_ROOTS, check_tree
+from tickex.entrypoints.http import create_app
+from tickex.facade import TickEx
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
+def served_route_roots() -> frozenset[str]:
+    """The first path segment of every route the HTTP app serves (``v1``, ``account``...)."""
+    application = create_app(TickEx.in_memory())
+    return frozenset(route.path.split("/")[1] for route in application.routes) - {""}
+
+
 def test_the_package_respects_the_layer_rule() -> None:
-    violations = check_tree(SRC)
+    violations = check_tree(SRC, served_route_roots())
     assert not violations, "\n".join(map(str, violations))
+
+
+def test_the_script_default_knows_every_route_root() -> None:
+    assert served_route_roots() <= DEFAULT_ROUTE_ROOTS
 
 
 def _tree_with(tmp_path: Path, relative: str, source: str) -> Path:
@@ -41,6 +53,16 @@ def _tree_with(tmp_path: Path, relative: str, source: str) -> Path:
         ("adapters/bad.py", "from ..entrypoints import cli\n"),
         ("entrypoints/bad.py", "from tickex.adapters.memory.storage import InMemoryStorage\n"),
         ("entrypoints/http/bad.py", "from tickex import adapters\n"),
+        # the tests are never imported by the package (test-only switches live there)
+        ("adapters/sql/bad.py", "from tests.integration.sql.unguarded import Unguarded\n"),
+        ("testing/bad.py", "import conftest\n"),
+        # entrypoints ask the facade, never its ports
+        ("entrypoints/http/bad.py", "def f(app):\n    return app.services.storage.ping()\n"),
+        ("entrypoints/bad.py", "def f(app):\n    return getattr(app, 'x').services\n"),
+        # the inner layers know no HTTP route
+        ("application/bad.py", "def f(base, t):\n    return f'{base}/account/reset?t={t}'\n"),
+        ("application/sales/bad.py", "PATH = '/v1/orders/'\n"),
+        ("domain/bad.py", "def f(base):\n    return base + '/pay'\n"),
     ],
 )
 def test_the_checker_catches_a_violating_module(tmp_path: Path, relative: str, source: str) -> None:
@@ -57,6 +79,10 @@ def test_the_checker_catches_a_violating_module(tmp_path: Path, relative: str, s
         ("application/ok.py", "from tickex.ports.clock import Clock\n"),
         ("adapters/ok.py", "import sqlalchemy\nfrom tickex.ports.clock import Clock\n"),
         ("entrypoints/ok.py", "from tickex.bootstrap import Container\nimport litestar\n"),
+        ("entrypoints/ok.py", "def f(app):\n    return app.ready()\n"),
+        # prose may name a route; a path that only looks alike is no route
+        ("application/ok.py", '"""Links such as /v1/orders/{id} come from Links."""\n'),
+        ("application/ok.py", "UNIT = 'EUR/v1x'\nDATE = '2026/account'\n"),
     ],
 )
 def test_the_checker_accepts_allowed_imports(tmp_path: Path, relative: str, source: str) -> None:
