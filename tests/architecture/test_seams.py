@@ -1,35 +1,12 @@
-"""The seams of issue 11: entrypoints ask the facade (never ``TickEx.services``), and the
-application names pages through the ``Links`` port instead of formatting URLs."""
+"""The application names pages through the ``Links`` port instead of formatting URLs from
+the public address (the layer check, ``layers.py``, also refuses route paths in the inner
+layers and entrypoints reaching ``TickEx.services``)."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "tickex"
-
-
-def services_reached(source: str) -> list[int]:
-    """The lines of ``source`` that read an attribute called ``services``."""
-    return [
-        node.lineno
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Attribute) and node.attr == "services"
-    ]
-
-
-def test_entrypoints_never_reach_past_the_facade_into_services() -> None:
-    found = {
-        str(path.relative_to(SRC)): lines
-        for path in sorted((SRC / "entrypoints").rglob("*.py"))
-        if (lines := services_reached(path.read_text()))
-    }
-    assert found == {}
-
-
-def test_the_check_sees_a_reach_into_services() -> None:
-    assert services_reached("def f(app):\n    return app.services.storage\n") == [2]
-    assert services_reached("def f(app):\n    return app.storage_ready()\n") == []
 
 
 def test_the_application_formats_no_public_url() -> None:
