@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import Executable, Table, bindparam, literal, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
     from tickex.adapters.sql.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+A = TypeVar("A", bound=_Identified)
 
 _STATEMENTS: dict[tuple[str, str, str], Executable] = {}
 
@@ -165,10 +173,6 @@ class SqlRepository(Generic[T]):
         stmt = insert_ignoring_conflicts(self._uow.dialect, self.table)
         return self._uow.write(stmt, values).first() is not None
 
-    def _insert(self, values: dict[str, Any], what: str) -> None:
-        if not self._insert_unique(values):
-            raise Conflict(f"{what} already exists")
-
     def _save_versioned(self, obj: Any, values: dict[str, Any]) -> None:
         """``UPDATE ... WHERE id = :id AND version = :read``; the version moves on by one."""
         t = self.table
@@ -191,3 +195,38 @@ class SqlRepository(Generic[T]):
         """One UPDATE (see :func:`stamp`); how many rows it changed."""
         stmt = stamp(self.table, column, by, unless_set, before)
         return self._uow.write(stmt, {"b_value": key, "b_now": now}).rowcount
+
+
+class Insertable(SqlRepository[A]):
+    """A repository whose ``add`` inserts the one row ``dump`` builds (a function of
+    ``tickex.adapters.sql.mapping``), once.
+
+    When the insert goes nowhere, ``_taken`` names the other unique key that was taken
+    (the ``Conflict`` to raise), or None for the id; the id's ``Conflict`` names ``kind``
+    (the table's name when None: the messages differ by repository, and stay as they
+    were)."""
+
+    dump: ClassVar[Callable[[Any], dict[str, Any]]]
+    kind: ClassVar[str | None] = None
+
+    def _taken(self, obj: A) -> Conflict | None:  # noqa: ARG002 - no other unique key
+        return None
+
+    def add(self, obj: A) -> None:
+        if not self._insert_unique(type(self).dump(obj)):
+            what = self.kind or self.table.name
+            raise self._taken(obj) or Conflict(f"{what} {obj.id} already exists")
+
+
+class Gettable(Insertable[A]):
+    """Read back by id, too."""
+
+    def get(self, key: str) -> A | None:
+        return self._get(key)
+
+
+class Versioned(Gettable[A]):
+    """Saved under optimistic concurrency, too (see ``_save_versioned``)."""
+
+    def save(self, obj: A) -> None:
+        self._save_versioned(obj, type(self).dump(obj))
