@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import Executable, Table, bindparam, literal, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -31,14 +31,6 @@ if TYPE_CHECKING:
     from tickex.adapters.sql.unit_of_work import SqlUnitOfWork
 
 T = TypeVar("T")
-
-
-class _Identified(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
-A = TypeVar("A", bound=_Identified)
 
 _STATEMENTS: dict[tuple[str, str, str], Executable] = {}
 
@@ -197,36 +189,57 @@ class SqlRepository(Generic[T]):
         return self._uow.write(stmt, {"b_value": key, "b_now": now}).rowcount
 
 
-class Insertable(SqlRepository[A]):
+class Unique(NamedTuple):
+    """Another unique key of a table than its id: the columns, and the message of a clash
+    on them (formatted with the row's values and ``table``, the table's name), with the
+    ``field`` it names, if any."""
+
+    columns: tuple[str, ...]
+    message: str
+    field: str | None = None
+
+
+class Insertable(SqlRepository[T]):
     """A repository whose ``add`` inserts the one row ``dump`` builds (a function of
     ``tickex.adapters.sql.mapping``), once.
 
-    When the insert goes nowhere, ``_taken`` names the other unique key that was taken
-    (the ``Conflict`` to raise), or None for the id; the id's ``Conflict`` names ``kind``
-    (the table's name when None: the messages differ by repository, and stay as they
-    were)."""
+    When the insert goes nowhere, the ``Conflict`` names the first of ``unique`` that a
+    stored row holds, else ``conflict`` (the messages differ by repository, and stay as
+    they were)."""
 
     dump: ClassVar[Callable[[Any], dict[str, Any]]]
-    kind: ClassVar[str | None] = None
+    unique: ClassVar[Sequence[Unique]] = ()
+    conflict: ClassVar[str] = "{table} {id} already exists"
 
-    def _taken(self, obj: A) -> Conflict | None:  # noqa: ARG002 - no other unique key
-        return None
+    def add(self, obj: T) -> None:
+        row = type(self).dump(obj)
+        if not self._insert_unique(row):
+            raise self._taken(row)
 
-    def add(self, obj: A) -> None:
-        if not self._insert_unique(type(self).dump(obj)):
-            what = self.kind or self.table.name
-            raise self._taken(obj) or Conflict(f"{what} {obj.id} already exists")
+    def _taken(self, row: dict[str, Any]) -> Conflict:
+        c = self.table.c
+        for key in self.unique:
+            values = {name: row[name] for name in key.columns}
+            if None in values.values():
+                continue  # a NULL clashes with nothing
+            if self._row(*(c[name] == value for name, value in values.items())) is not None:
+                return self._conflict(key.message, row, key.field)
+        return self._conflict(self.conflict, row)
+
+    def _conflict(self, message: str, row: dict[str, Any], field: str | None = None) -> Conflict:
+        context = {} if field is None else {"field": field}
+        return Conflict(message.format(table=self.table.name, **row), **context)
 
 
-class Gettable(Insertable[A]):
+class Gettable(Insertable[T]):
     """Read back by id, too."""
 
-    def get(self, key: str) -> A | None:
+    def get(self, key: str) -> T | None:
         return self._get(key)
 
 
-class Versioned(Gettable[A]):
+class Versioned(Gettable[T]):
     """Saved under optimistic concurrency, too (see ``_save_versioned``)."""
 
-    def save(self, obj: A) -> None:
+    def save(self, obj: T) -> None:
         self._save_versioned(obj, type(self).dump(obj))

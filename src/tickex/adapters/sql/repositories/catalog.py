@@ -16,8 +16,8 @@ from sqlalchemy import literal, or_, update
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import catalog as mapping
-from tickex.adapters.sql.repositories.base import Gettable, Versioned
-from tickex.domain.errors import Conflict, ValidationFailed
+from tickex.adapters.sql.repositories.base import Gettable, Unique, Versioned
+from tickex.domain.errors import ValidationFailed
 from tickex.domain.event import Event, EventStatus
 from tickex.domain.promo_code import PromoCode, normalize_code
 from tickex.domain.quota import Quota
@@ -34,11 +34,7 @@ class Events(Versioned[Event], EventRepository):
     table = s.events
     load = mapping.event_from_row
     dump = mapping.event_row
-
-    def _taken(self, event: Event) -> Conflict | None:
-        if self._row(self.table.c.slug == event.slug) is not None:
-            return Conflict(f"the slug {event.slug!r} is taken", field="slug")
-        return None
+    unique = (Unique(("slug",), "the slug {slug!r} is taken", field="slug"),)
 
     def get_by_slug(self, slug: str) -> Event | None:
         return self._first(self.table.c.slug == slug)
@@ -62,7 +58,7 @@ class TicketTypes(Versioned[TicketType], TicketTypeRepository):
     table = s.ticket_types
     load = mapping.ticket_type_from_row
     dump = mapping.ticket_type_row
-    kind = "ticket type"
+    conflict = "ticket type {id} already exists"
 
     def list_by_event(self, event_id: str) -> list[TicketType]:
         c = self.table.c
@@ -75,7 +71,7 @@ class Quotas(Gettable[Quota], QuotaRepository):
     table = s.quotas
     load = mapping.quota_from_row
     dump = mapping.quota_row
-    kind = "quota"
+    conflict = "quota {id} already exists"
 
     def list_by_event(self, event_id: str) -> list[Quota]:
         c = self.table.c
@@ -154,12 +150,7 @@ class PromoCodes(Gettable[PromoCode], PromoCodeRepository):
     table = s.promo_codes
     load = mapping.promo_code_from_row
     dump = mapping.promo_code_row
-
-    def _taken(self, promo: PromoCode) -> Conflict | None:
-        p = promo
-        if self.get_by_code(p.event_id, p.code) is not None:
-            return Conflict(f"the code {p.code!r} exists for this event", field="code")
-        return None
+    unique = (Unique(("event_id", "code"), "the code {code!r} exists for this event", "code"),)
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:
         c = self.table.c

@@ -9,7 +9,6 @@ from sqlalchemy import func, select, update
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import delivery as mapping
 from tickex.adapters.sql.repositories.base import Gettable
-from tickex.domain.errors import Conflict
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
 from tickex.ports.repository import OutboxRepository
 
@@ -21,10 +20,8 @@ class Outbox(Gettable[OutboxMessage], OutboxRepository):
     table = s.outbox
     load = mapping.outbox_from_row
     dump = mapping.outbox_row
-
-    def _taken(self, message: OutboxMessage) -> Conflict:
-        # The idempotency key is what a caller repeats; the message names it for any clash.
-        return Conflict(f"outbox idempotency key {message.idempotency_key} exists")
+    # The idempotency key is what a caller repeats; the message names it for any clash.
+    conflict = "outbox idempotency key {idempotency_key} exists"
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         c = self.table.c

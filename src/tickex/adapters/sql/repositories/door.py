@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import door as mapping
-from tickex.adapters.sql.repositories.base import Gettable, Insertable
+from tickex.adapters.sql.repositories.base import Gettable, Insertable, Unique
 from tickex.adapters.sql.repositories.identity import Revocable
 from tickex.domain.check_in import CheckIn
-from tickex.domain.errors import Conflict
 from tickex.domain.identity import StaffCredential
 from tickex.ports.repository import CheckInRepository, StaffCredentialRepository
 
@@ -16,11 +15,7 @@ class CheckIns(Insertable[CheckIn], CheckInRepository):
     table = s.check_ins
     load = mapping.check_in_from_row
     dump = mapping.check_in_row
-
-    def _taken(self, check_in: CheckIn) -> Conflict | None:
-        if self.get_by_nonce(check_in.event_id, check_in.nonce) is not None:
-            return Conflict("this scan nonce was already recorded")
-        return None
+    unique = (Unique(("event_id", "nonce"), "this scan nonce was already recorded"),)
 
     def get_by_nonce(self, event_id: str, nonce: str) -> CheckIn | None:
         c = self.table.c

@@ -13,8 +13,7 @@ from datetime import datetime
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import identity as mapping
-from tickex.adapters.sql.repositories.base import A, Insertable, Versioned
-from tickex.domain.errors import Conflict
+from tickex.adapters.sql.repositories.base import Insertable, T, Unique, Versioned
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
     ApiKeyRepository,
@@ -23,19 +22,17 @@ from tickex.ports.repository import (
     UserRepository,
 )
 
+DIGEST_TAKEN = "{table}: this digest exists"
+
 
 class Users(Versioned[User], UserRepository):
     table = s.users
     load = mapping.user_from_row
     dump = mapping.user_row
-
-    def _taken(self, user: User) -> Conflict | None:
-        if self.get_by_email(user.email) is not None:
-            return Conflict("this email is already registered", field="email")
-        subject = user.google_subject
-        if subject is not None and self.get_by_google_subject(subject) is not None:
-            return Conflict("this Google account is already linked", field="google_subject")
-        return None
+    unique = (
+        Unique(("email",), "this email is already registered", "email"),
+        Unique(("google_subject",), "this Google account is already linked", "google_subject"),
+    )
 
     def get_by_email(self, email: str) -> User | None:
         """Python's ``str.lower()`` on both sides (SQL ``lower()`` differs between engines
@@ -46,21 +43,16 @@ class Users(Versioned[User], UserRepository):
         return self._get_by("google_subject", subject)
 
 
-class Credentials(Insertable[A]):
+class Credentials(Insertable[T]):
     """Shared by the repositories of credentials stored as digests."""
 
     hash_column = "token_hash"
+    unique = (Unique((hash_column,), DIGEST_TAKEN),)
 
-    def _taken(self, credential: A) -> Conflict | None:
-        digest = type(self).dump(credential)[self.hash_column]
-        if self._row_by(self.hash_column, digest) is not None:
-            return Conflict(f"{self.table.name}: this digest exists")
-        return None
-
-    def get_by_hash(self, digest: str) -> A | None:
+    def get_by_hash(self, digest: str) -> T | None:
         return self._get_by(self.hash_column, digest)
 
-    def _oldest_first(self, column: str, value: str) -> list[A]:
+    def _oldest_first(self, column: str, value: str) -> list[T]:
         return self._list_by(column, value, order_by=("created_at", "id"))
 
     def _revoke(self, key: str, now: datetime, by: str = "id") -> int:
@@ -68,7 +60,7 @@ class Credentials(Insertable[A]):
         return self._stamp("revoked_at", key, now, by=by, unless_set=("revoked_at",))
 
 
-class Revocable(Credentials[A]):
+class Revocable(Credentials[T]):
     """Credentials revoked one at a time and stamped when used (API keys, staff)."""
 
     def revoke(self, key: str, now: datetime) -> bool:
@@ -118,6 +110,7 @@ class ApiKeys(Revocable[ApiKey], ApiKeyRepository):
     load = mapping.api_key_from_row
     dump = mapping.api_key_row
     hash_column = "key_hash"
+    unique = (Unique((hash_column,), DIGEST_TAKEN),)
 
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
         return self._oldest_first("organizer_id", organizer_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import organizers as mapping
 from tickex.adapters.sql.repositories.base import Versioned
@@ -15,21 +17,21 @@ class Organizers(Versioned[Organizer], OrganizerRepository):
     table = s.organizers
     load = mapping.organizer_from_row
     dump = mapping.organizer_row
-    kind = "organizer"
+    conflict = "organizer {id} already exists"
 
 
 class OrganizerRequests(Versioned[OrganizerRequest], OrganizerRequestRepository):
     table = s.organizer_requests
     load = mapping.organizer_request_from_row
     dump = mapping.organizer_request_row
-    kind = "organizer request"
+    conflict = "organizer request {id} already exists"
 
-    def _taken(self, request: OrganizerRequest) -> Conflict | None:
+    def _taken(self, row: dict[str, Any]) -> Conflict:
         """The partial unique index over pending requests refuses a second one for the
         user, also against a concurrent unit (on PostgreSQL the second insert waits for the
         first to commit, then inserts nothing): when the id is free, that was the clash."""
-        if self._row_by("id", request.id) is not None:
-            return None
+        if self._row_by("id", row["id"]) is not None:
+            return super()._taken(row)
         return Conflict("this user already has a pending organizer request", field="user_id")
 
     def list_by_user(self, user_id: str) -> list[OrganizerRequest]:

@@ -9,8 +9,7 @@ from sqlalchemy import func, select, update
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import sales as mapping
-from tickex.adapters.sql.repositories.base import Gettable, SqlRepository, Versioned
-from tickex.domain.errors import Conflict
+from tickex.adapters.sql.repositories.base import Gettable, SqlRepository, Unique, Versioned
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
 from tickex.domain.ticket import Ticket, TicketStatus
@@ -28,7 +27,7 @@ class Holds(Gettable[Hold], HoldRepository):
     table = s.holds
     load = mapping.hold_from_row
     dump = mapping.hold_row
-    kind = "hold"
+    conflict = "hold {id} already exists"
 
     def end(self, hold_id: str, status: HoldStatus) -> bool:
         """``UPDATE holds SET status = :s WHERE id = :id AND status = 'active'``: a hold ends
@@ -52,10 +51,8 @@ class Orders(Versioned[Order], OrderRepository):
     table = s.orders
     load = mapping.order_from_row
     dump = mapping.order_row
-
-    def _taken(self, order: Order) -> Conflict:
-        # No lookup tells the two unique keys apart: the message names both.
-        return Conflict(f"order {order.id} or order code {order.code} exists")
+    # No lookup tells the two unique keys apart: the message names both.
+    conflict = "order {id} or order code {code} exists"
 
     def get_by_code(self, code: str) -> Order | None:
         return self._first(self.table.c.code == code)
@@ -82,11 +79,7 @@ class Tickets(Versioned[Ticket], TicketRepository):
     table = s.tickets
     load = mapping.ticket_from_row
     dump = mapping.ticket_row
-
-    def _taken(self, ticket: Ticket) -> Conflict | None:
-        if self.get_by_secret(ticket.secret) is not None:
-            return Conflict("ticket secret collision")
-        return None
+    unique = (Unique(("secret",), "ticket secret collision"),)
 
     def get_by_secret(self, secret: str) -> Ticket | None:
         return self._first(self.table.c.secret == secret)
