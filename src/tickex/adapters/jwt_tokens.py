@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from tickex.adapters.jwt_decoding import decode_jwt
 from tickex.domain.identity import Role
 from tickex.ports.clock import Clock
 from tickex.ports.identity import (
@@ -162,33 +163,16 @@ class JwtAccessTokens(AccessTokens):
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
             raise InvalidToken("malformed")
         key = self._key_for(token)
-        try:
-            payload = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                options={
-                    "require": list(_REQUIRED),
-                    "verify_exp": False,  # checked below against the Clock port
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "strict_aud": True,
-                },
-            )
-        except jwt.InvalidSignatureError:
-            raise InvalidToken("signature") from None
-        except jwt.InvalidAudienceError:
-            raise InvalidToken("audience") from None
-        except jwt.InvalidIssuerError:
-            raise InvalidToken("issuer") from None
-        except jwt.InvalidAlgorithmError:
-            raise InvalidToken("algorithm") from None
-        except jwt.MissingRequiredClaimError as exc:
-            raise InvalidToken("claims", f"missing claim {exc.claim}") from None
-        except jwt.PyJWTError:
-            raise InvalidToken("malformed") from None
+        payload = decode_jwt(
+            token,
+            key,
+            algorithm=ALGORITHM,
+            audience=self._audience,
+            issuer=self._issuer,
+            require=_REQUIRED,
+            refuse=InvalidToken,
+            strict_aud=True,
+        )
         return self._claims(payload)
 
     # -- helpers --------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import time
 import uuid
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tickex.adapters.loopback import is_loopback
 from tickex.ports.mail import Attachment, DeliveryError, EmailMessage, Mailer
 
 DEFAULT_BASE_URL = "https://api.resend.com"
@@ -56,7 +56,7 @@ class ResendMailer(Mailer):
         if not 0 < timeout <= 300:
             raise ValueError("timeout must be between 0 and 300 seconds")
         parts = urlsplit(base_url)
-        loopback = parts.hostname is not None and _is_loopback(parts.hostname)
+        loopback = parts.hostname is not None and is_loopback(parts.hostname)
         if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
             raise ValueError("the base URL must be https (http only on loopback, for tests)")
         self._api_key = api_key
@@ -172,12 +172,3 @@ def idempotency_key(key: str) -> str:
     if 0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isascii() and key.isprintable():
         return key
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.common import AnyRow, from_row, money, money_columns, to_row
+from tickex.adapters.sql.mapping.common import (
+    AnyRow,
+    from_row,
+    money,
+    money_columns,
+    plain_object,
+    plain_row,
+    to_row,
+)
 from tickex.domain.event import (
     Event,
     EventSettings,
@@ -89,12 +97,8 @@ def ticket_type_from_row(r: AnyRow) -> TicketType:
     return from_row(TicketType, r, price=Money(int(r.price_minor), r.price_currency))
 
 
-def quota_row(q: Quota) -> dict[str, Any]:
-    return to_row(s.quotas, q)
-
-
-def quota_from_row(r: AnyRow) -> Quota:
-    return from_row(Quota, r)
+quota_row = plain_row(s.quotas)
+quota_from_row = plain_object(Quota)
 
 
 def promo_code_row(p: PromoCode) -> dict[str, Any]:

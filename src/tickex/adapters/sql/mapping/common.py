@@ -9,10 +9,10 @@ value objects as JSON, enums rebuilt from their values. Datetimes need nothing h
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import fields
 from enum import Enum
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy import Row, Table
@@ -58,6 +58,16 @@ def from_row(cls: type[D], row: AnyRow, **special: Any) -> D:
             values[name] = tuple(value)
     values.update(special)
     return cls(**values)
+
+
+def plain_row(table: Table) -> Callable[[Any], dict[str, Any]]:
+    """:func:`to_row` for a table whose every column is the field of its name."""
+    return partial(to_row, table)
+
+
+def plain_object(cls: type[D]) -> Callable[[AnyRow], D]:
+    """:func:`from_row` for a class whose every field is the column of its name."""
+    return partial(from_row, cls)
 
 
 @cache

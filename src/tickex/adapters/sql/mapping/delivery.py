@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.common import AnyRow, from_row, to_row
+from tickex.adapters.sql.mapping.common import AnyRow, from_row, plain_row
 from tickex.domain.outbox import MessageKind, OutboxMessage, OutboxStatus
 
-
-def outbox_row(m: OutboxMessage) -> dict[str, Any]:
-    return to_row(s.outbox, m)
+outbox_row = plain_row(s.outbox)
 
 
 def outbox_from_row(r: AnyRow) -> OutboxMessage:

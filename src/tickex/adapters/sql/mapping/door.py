@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.common import AnyRow, from_row, to_row
+from tickex.adapters.sql.mapping.common import AnyRow, from_row, plain_object, plain_row
 from tickex.domain.check_in import CheckIn, CheckInResult, RejectionReason, ScanDirection
 from tickex.domain.identity import StaffCredential
 
-
-def check_in_row(c: CheckIn) -> dict[str, Any]:
-    return to_row(s.check_ins, c)
+check_in_row = plain_row(s.check_ins)
 
 
 def check_in_from_row(r: AnyRow) -> CheckIn:
@@ -25,9 +21,5 @@ def check_in_from_row(r: AnyRow) -> CheckIn:
     )
 
 
-def staff_credential_row(c: StaffCredential) -> dict[str, Any]:
-    return to_row(s.staff_credentials, c)
-
-
-def staff_credential_from_row(r: AnyRow) -> StaffCredential:
-    return from_row(StaffCredential, r)
+staff_credential_row = plain_row(s.staff_credentials)
+staff_credential_from_row = plain_object(StaffCredential)

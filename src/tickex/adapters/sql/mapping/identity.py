@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.common import AnyRow, from_row, roles, roles_text, to_row
+from tickex.adapters.sql.mapping.common import (
+    AnyRow,
+    from_row,
+    plain_object,
+    plain_row,
+    roles,
+    roles_text,
+    to_row,
+)
 from tickex.domain.identity import (
     ApiKey,
     OneTimeToken,
@@ -25,25 +33,14 @@ def user_from_row(r: AnyRow) -> User:
     return from_row(User, r, roles=roles(r.roles), status=UserStatus(r.status))
 
 
-def session_row(x: RefreshSession) -> dict[str, Any]:
-    return to_row(s.refresh_sessions, x)
-
-
-def session_from_row(r: AnyRow) -> RefreshSession:
-    return from_row(RefreshSession, r)
-
-
-def one_time_token_row(x: OneTimeToken) -> dict[str, Any]:
-    return to_row(s.one_time_tokens, x)
+session_row = plain_row(s.refresh_sessions)
+session_from_row = plain_object(RefreshSession)
+one_time_token_row = plain_row(s.one_time_tokens)
 
 
 def one_time_token_from_row(r: AnyRow) -> OneTimeToken:
     return from_row(OneTimeToken, r, purpose=TokenPurpose(r.purpose))
 
 
-def api_key_row(x: ApiKey) -> dict[str, Any]:
-    return to_row(s.api_keys, x)
-
-
-def api_key_from_row(r: AnyRow) -> ApiKey:
-    return from_row(ApiKey, r)
+api_key_row = plain_row(s.api_keys)
+api_key_from_row = plain_object(ApiKey)

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.common import AnyRow, from_row, to_row
+from tickex.adapters.sql.mapping.common import AnyRow, from_row, plain_object, plain_row
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 
-
-def organizer_row(o: Organizer) -> dict[str, Any]:
-    return to_row(s.organizers, o)
-
-
-def organizer_from_row(r: AnyRow) -> Organizer:
-    return from_row(Organizer, r)
-
-
-def organizer_request_row(r: OrganizerRequest) -> dict[str, Any]:
-    return to_row(s.organizer_requests, r)
+organizer_row = plain_row(s.organizers)
+organizer_from_row = plain_object(Organizer)
+organizer_request_row = plain_row(s.organizer_requests)
 
 
 def organizer_request_from_row(r: AnyRow) -> OrganizerRequest:

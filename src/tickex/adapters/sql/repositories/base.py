@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import Executable, Table, bindparam, literal, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -165,10 +165,6 @@ class SqlRepository(Generic[T]):
         stmt = insert_ignoring_conflicts(self._uow.dialect, self.table)
         return self._uow.write(stmt, values).first() is not None
 
-    def _insert(self, values: dict[str, Any], what: str) -> None:
-        if not self._insert_unique(values):
-            raise Conflict(f"{what} already exists")
-
     def _save_versioned(self, obj: Any, values: dict[str, Any]) -> None:
         """``UPDATE ... WHERE id = :id AND version = :read``; the version moves on by one."""
         t = self.table
@@ -191,3 +187,59 @@ class SqlRepository(Generic[T]):
         """One UPDATE (see :func:`stamp`); how many rows it changed."""
         stmt = stamp(self.table, column, by, unless_set, before)
         return self._uow.write(stmt, {"b_value": key, "b_now": now}).rowcount
+
+
+class Unique(NamedTuple):
+    """Another unique key of a table than its id: the columns, and the message of a clash
+    on them (formatted with the row's values and ``table``, the table's name), with the
+    ``field`` it names, if any."""
+
+    columns: tuple[str, ...]
+    message: str
+    field: str | None = None
+
+
+class Insertable(SqlRepository[T]):
+    """A repository whose ``add`` inserts the one row ``dump`` builds (a function of
+    ``tickex.adapters.sql.mapping``), once.
+
+    When the insert goes nowhere, the ``Conflict`` names the first of ``unique`` that a
+    stored row holds, else ``conflict`` (the messages differ by repository, and stay as
+    they were)."""
+
+    dump: ClassVar[Callable[[Any], dict[str, Any]]]
+    unique: ClassVar[Sequence[Unique]] = ()
+    conflict: ClassVar[str] = "{table} {id} already exists"
+
+    def add(self, obj: T) -> None:
+        row = type(self).dump(obj)
+        if not self._insert_unique(row):
+            raise self._taken(row)
+
+    def _taken(self, row: dict[str, Any]) -> Conflict:
+        c = self.table.c
+        for key in self.unique:
+            values = {name: row[name] for name in key.columns}
+            if None in values.values():
+                continue  # a NULL clashes with nothing
+            if self._row(*(c[name] == value for name, value in values.items())) is not None:
+                return self._conflict(key.message, row, key.field)
+        return self._conflict(self.conflict, row)
+
+    def _conflict(self, message: str, row: dict[str, Any], field: str | None = None) -> Conflict:
+        context = {} if field is None else {"field": field}
+        return Conflict(message.format(table=self.table.name, **row), **context)
+
+
+class Gettable(Insertable[T]):
+    """Read back by id, too."""
+
+    def get(self, key: str) -> T | None:
+        return self._get(key)
+
+
+class Versioned(Gettable[T]):
+    """Saved under optimistic concurrency, too (see ``_save_versioned``)."""
+
+    def save(self, obj: T) -> None:
+        self._save_versioned(obj, type(self).dump(obj))

@@ -16,8 +16,8 @@ from sqlalchemy import literal, or_, update
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import catalog as mapping
-from tickex.adapters.sql.repositories.base import SqlRepository
-from tickex.domain.errors import Conflict, ValidationFailed
+from tickex.adapters.sql.repositories.base import Gettable, Unique, Versioned
+from tickex.domain.errors import ValidationFailed
 from tickex.domain.event import Event, EventStatus
 from tickex.domain.promo_code import PromoCode, normalize_code
 from tickex.domain.quota import Quota
@@ -30,24 +30,14 @@ from tickex.ports.repository import (
 )
 
 
-class Events(SqlRepository[Event], EventRepository):
+class Events(Versioned[Event], EventRepository):
     table = s.events
     load = mapping.event_from_row
-
-    def add(self, event: Event) -> None:
-        if not self._insert_unique(mapping.event_row(event)):
-            if self._row(self.table.c.slug == event.slug) is not None:
-                raise Conflict(f"the slug {event.slug!r} is taken", field="slug")
-            raise Conflict(f"events {event.id} already exists")
-
-    def get(self, event_id: str) -> Event | None:
-        return self._get(event_id)
+    dump = mapping.event_row
+    unique = (Unique(("slug",), "the slug {slug!r} is taken", field="slug"),)
 
     def get_by_slug(self, slug: str) -> Event | None:
         return self._first(self.table.c.slug == slug)
-
-    def save(self, event: Event) -> None:
-        self._save_versioned(event, mapping.event_row(event))
 
     def list_by_organizer(self, organizer_id: str) -> list[Event]:
         c = self.table.c
@@ -64,35 +54,24 @@ class Events(SqlRepository[Event], EventRepository):
         )
 
 
-class TicketTypes(SqlRepository[TicketType], TicketTypeRepository):
+class TicketTypes(Versioned[TicketType], TicketTypeRepository):
     table = s.ticket_types
     load = mapping.ticket_type_from_row
-
-    def add(self, ticket_type: TicketType) -> None:
-        self._insert(mapping.ticket_type_row(ticket_type), f"ticket type {ticket_type.id}")
-
-    def get(self, ticket_type_id: str) -> TicketType | None:
-        return self._get(ticket_type_id)
+    dump = mapping.ticket_type_row
+    conflict = "ticket type {id} already exists"
 
     def list_by_event(self, event_id: str) -> list[TicketType]:
         c = self.table.c
         return self._list(c.event_id == event_id, order_by=(c.position, c.id))
 
-    def save(self, ticket_type: TicketType) -> None:
-        self._save_versioned(ticket_type, mapping.ticket_type_row(ticket_type))
 
-
-class Quotas(SqlRepository[Quota], QuotaRepository):
+class Quotas(Gettable[Quota], QuotaRepository):
     """The inventory guard: every counter change is one conditional statement."""
 
     table = s.quotas
     load = mapping.quota_from_row
-
-    def add(self, quota: Quota) -> None:
-        self._insert(mapping.quota_row(quota), f"quota {quota.id}")
-
-    def get(self, quota_id: str) -> Quota | None:
-        return self._get(quota_id)
+    dump = mapping.quota_row
+    conflict = "quota {id} already exists"
 
     def list_by_event(self, event_id: str) -> list[Quota]:
         c = self.table.c
@@ -167,19 +146,11 @@ class Quotas(SqlRepository[Quota], QuotaRepository):
         return self._uow.write(stmt).rowcount == 1 or self._refused(quota_id)
 
 
-class PromoCodes(SqlRepository[PromoCode], PromoCodeRepository):
+class PromoCodes(Gettable[PromoCode], PromoCodeRepository):
     table = s.promo_codes
     load = mapping.promo_code_from_row
-
-    def add(self, promo: PromoCode) -> None:
-        p = promo
-        if not self._insert_unique(mapping.promo_code_row(p)):
-            if self.get_by_code(p.event_id, p.code) is not None:
-                raise Conflict(f"the code {p.code!r} exists for this event", field="code")
-            raise Conflict(f"promo_codes {p.id} already exists")
-
-    def get(self, promo_id: str) -> PromoCode | None:
-        return self._get(promo_id)
+    dump = mapping.promo_code_row
+    unique = (Unique(("event_id", "code"), "the code {code!r} exists for this event", "code"),)
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:
         c = self.table.c

@@ -8,8 +8,7 @@ from sqlalchemy import func, select, update
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import delivery as mapping
-from tickex.adapters.sql.repositories.base import SqlRepository
-from tickex.domain.errors import Conflict
+from tickex.adapters.sql.repositories.base import Gettable
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
 from tickex.ports.repository import OutboxRepository
 
@@ -17,16 +16,12 @@ _PENDING = str(OutboxStatus.PENDING)
 _DEAD = str(OutboxStatus.DEAD)
 
 
-class Outbox(SqlRepository[OutboxMessage], OutboxRepository):
+class Outbox(Gettable[OutboxMessage], OutboxRepository):
     table = s.outbox
     load = mapping.outbox_from_row
-
-    def add(self, message: OutboxMessage) -> None:
-        if not self._insert_unique(mapping.outbox_row(message)):
-            raise Conflict(f"outbox idempotency key {message.idempotency_key} exists")
-
-    def get(self, message_id: str) -> OutboxMessage | None:
-        return self._get(message_id)
+    dump = mapping.outbox_row
+    # The idempotency key is what a caller repeats; the message names it for any clash.
+    conflict = "outbox idempotency key {idempotency_key} exists"
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         c = self.table.c

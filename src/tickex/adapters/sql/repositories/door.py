@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import door as mapping
-from tickex.adapters.sql.repositories.base import SqlRepository
+from tickex.adapters.sql.repositories.base import Gettable, Insertable, Unique
 from tickex.adapters.sql.repositories.identity import Revocable
 from tickex.domain.check_in import CheckIn
-from tickex.domain.errors import Conflict
 from tickex.domain.identity import StaffCredential
 from tickex.ports.repository import CheckInRepository, StaffCredentialRepository
 
 
-class CheckIns(SqlRepository[CheckIn], CheckInRepository):
+class CheckIns(Insertable[CheckIn], CheckInRepository):
     table = s.check_ins
     load = mapping.check_in_from_row
-
-    def add(self, check_in: CheckIn) -> None:
-        c = check_in
-        if not self._insert_unique(mapping.check_in_row(c)):
-            if self.get_by_nonce(c.event_id, c.nonce) is not None:
-                raise Conflict("this scan nonce was already recorded")
-            raise Conflict(f"check_ins {c.id} already exists")
+    dump = mapping.check_in_row
+    unique = (Unique(("event_id", "nonce"), "this scan nonce was already recorded"),)
 
     def get_by_nonce(self, event_id: str, nonce: str) -> CheckIn | None:
         c = self.table.c
@@ -32,15 +26,12 @@ class CheckIns(SqlRepository[CheckIn], CheckInRepository):
         return self._list(c.ticket_id == ticket_id, order_by=(c.recorded_at, c.id))
 
 
-class StaffCredentials(Revocable[StaffCredential], StaffCredentialRepository):
+class StaffCredentials(
+    Revocable[StaffCredential], Gettable[StaffCredential], StaffCredentialRepository
+):
     table = s.staff_credentials
     load = mapping.staff_credential_from_row
-
-    def add(self, credential: StaffCredential) -> None:
-        self._add(mapping.staff_credential_row(credential))
-
-    def get(self, credential_id: str) -> StaffCredential | None:
-        return self._get(credential_id)
+    dump = mapping.staff_credential_row
 
     def list_by_event(self, event_id: str) -> list[StaffCredential]:
         return self._oldest_first("event_id", event_id)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import identity as mapping
-from tickex.adapters.sql.repositories.base import SqlRepository
-from tickex.domain.errors import Conflict
+from tickex.adapters.sql.repositories.base import Insertable, T, Unique, Versioned
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
     ApiKeyRepository,
@@ -24,24 +22,17 @@ from tickex.ports.repository import (
     UserRepository,
 )
 
-C = TypeVar("C")
+DIGEST_TAKEN = "{table}: this digest exists"
 
 
-class Users(SqlRepository[User], UserRepository):
+class Users(Versioned[User], UserRepository):
     table = s.users
     load = mapping.user_from_row
-
-    def add(self, user: User) -> None:
-        if not self._insert_unique(mapping.user_row(user)):
-            if self.get_by_email(user.email) is not None:
-                raise Conflict("this email is already registered", field="email")
-            subject = user.google_subject
-            if subject is not None and self.get_by_google_subject(subject) is not None:
-                raise Conflict("this Google account is already linked", field="google_subject")
-            raise Conflict(f"users {user.id} already exists")
-
-    def get(self, user_id: str) -> User | None:
-        return self._get(user_id)
+    dump = mapping.user_row
+    unique = (
+        Unique(("email",), "this email is already registered", "email"),
+        Unique(("google_subject",), "this Google account is already linked", "google_subject"),
+    )
 
     def get_by_email(self, email: str) -> User | None:
         """Python's ``str.lower()`` on both sides (SQL ``lower()`` differs between engines
@@ -51,25 +42,17 @@ class Users(SqlRepository[User], UserRepository):
     def get_by_google_subject(self, subject: str) -> User | None:
         return self._get_by("google_subject", subject)
 
-    def save(self, user: User) -> None:
-        self._save_versioned(user, mapping.user_row(user))
 
-
-class Credentials(SqlRepository[C]):
+class Credentials(Insertable[T]):
     """Shared by the repositories of credentials stored as digests."""
 
     hash_column = "token_hash"
+    unique = (Unique((hash_column,), DIGEST_TAKEN),)
 
-    def _add(self, values: dict[str, Any]) -> None:
-        if not self._insert_unique(values):
-            if self._row_by(self.hash_column, values[self.hash_column]) is not None:
-                raise Conflict(f"{self.table.name}: this digest exists")
-            raise Conflict(f"{self.table.name} {values['id']} already exists")
-
-    def get_by_hash(self, digest: str) -> C | None:
+    def get_by_hash(self, digest: str) -> T | None:
         return self._get_by(self.hash_column, digest)
 
-    def _oldest_first(self, column: str, value: str) -> list[C]:
+    def _oldest_first(self, column: str, value: str) -> list[T]:
         return self._list_by(column, value, order_by=("created_at", "id"))
 
     def _revoke(self, key: str, now: datetime, by: str = "id") -> int:
@@ -77,7 +60,7 @@ class Credentials(SqlRepository[C]):
         return self._stamp("revoked_at", key, now, by=by, unless_set=("revoked_at",))
 
 
-class Revocable(Credentials[C]):
+class Revocable(Credentials[T]):
     """Credentials revoked one at a time and stamped when used (API keys, staff)."""
 
     def revoke(self, key: str, now: datetime) -> bool:
@@ -90,9 +73,7 @@ class Revocable(Credentials[C]):
 class Sessions(Credentials[RefreshSession], RefreshSessionRepository):
     table = s.refresh_sessions
     load = mapping.session_from_row
-
-    def add(self, session: RefreshSession) -> None:
-        self._add(mapping.session_row(session))
+    dump = mapping.session_row
 
     def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
         return self.get_by_hash(token_hash)
@@ -114,9 +95,7 @@ class Sessions(Credentials[RefreshSession], RefreshSessionRepository):
 class OneTimeTokens(Credentials[OneTimeToken], OneTimeTokenRepository):
     table = s.one_time_tokens
     load = mapping.one_time_token_from_row
-
-    def add(self, token: OneTimeToken) -> None:
-        self._add(mapping.one_time_token_row(token))
+    dump = mapping.one_time_token_row
 
     def use(self, token_id: str, now: datetime) -> bool:
         """``... SET used_at = :now WHERE id = :id AND used_at IS NULL AND expires_at > :now``."""
@@ -129,10 +108,9 @@ class OneTimeTokens(Credentials[OneTimeToken], OneTimeTokenRepository):
 class ApiKeys(Revocable[ApiKey], ApiKeyRepository):
     table = s.api_keys
     load = mapping.api_key_from_row
+    dump = mapping.api_key_row
     hash_column = "key_hash"
-
-    def add(self, key: ApiKey) -> None:
-        self._add(mapping.api_key_row(key))
+    unique = (Unique((hash_column,), DIGEST_TAKEN),)
 
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
         return self._oldest_first("organizer_id", organizer_id)

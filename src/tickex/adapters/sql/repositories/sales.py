@@ -9,8 +9,7 @@ from sqlalchemy import func, select, update
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import sales as mapping
-from tickex.adapters.sql.repositories.base import SqlRepository
-from tickex.domain.errors import Conflict
+from tickex.adapters.sql.repositories.base import Gettable, SqlRepository, Unique, Versioned
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
 from tickex.domain.ticket import Ticket, TicketStatus
@@ -24,15 +23,11 @@ from tickex.ports.repository import (
 _ACTIVE = str(HoldStatus.ACTIVE)
 
 
-class Holds(SqlRepository[Hold], HoldRepository):
+class Holds(Gettable[Hold], HoldRepository):
     table = s.holds
     load = mapping.hold_from_row
-
-    def add(self, hold: Hold) -> None:
-        self._insert(mapping.hold_row(hold), f"hold {hold.id}")
-
-    def get(self, hold_id: str) -> Hold | None:
-        return self._get(hold_id)
+    dump = mapping.hold_row
+    conflict = "hold {id} already exists"
 
     def end(self, hold_id: str, status: HoldStatus) -> bool:
         """``UPDATE holds SET status = :s WHERE id = :id AND status = 'active'``: a hold ends
@@ -52,16 +47,12 @@ class Holds(SqlRepository[Hold], HoldRepository):
         )
 
 
-class Orders(SqlRepository[Order], OrderRepository):
+class Orders(Versioned[Order], OrderRepository):
     table = s.orders
     load = mapping.order_from_row
-
-    def add(self, order: Order) -> None:
-        if not self._insert_unique(mapping.order_row(order)):
-            raise Conflict(f"order {order.id} or order code {order.code} exists")
-
-    def get(self, order_id: str) -> Order | None:
-        return self._get(order_id)
+    dump = mapping.order_row
+    # No lookup tells the two unique keys apart: the message names both.
+    conflict = "order {id} or order code {code} exists"
 
     def get_by_code(self, code: str) -> Order | None:
         return self._first(self.table.c.code == code)
@@ -70,9 +61,6 @@ class Orders(SqlRepository[Order], OrderRepository):
         c = self.table.c
         found = self._list(c.payment_reference == reference, order_by=(c.created_at, c.id), limit=1)
         return found[0] if found else None
-
-    def save(self, order: Order) -> None:
-        self._save_versioned(order, mapping.order_row(order))
 
     def list_by_event(self, event_id: str) -> list[Order]:
         c = self.table.c
@@ -87,18 +75,11 @@ class Orders(SqlRepository[Order], OrderRepository):
         )
 
 
-class Tickets(SqlRepository[Ticket], TicketRepository):
+class Tickets(Versioned[Ticket], TicketRepository):
     table = s.tickets
     load = mapping.ticket_from_row
-
-    def add(self, ticket: Ticket) -> None:
-        if not self._insert_unique(mapping.ticket_row(ticket)):
-            if self.get_by_secret(ticket.secret) is not None:
-                raise Conflict("ticket secret collision")
-            raise Conflict(f"tickets {ticket.id} already exists")
-
-    def get(self, ticket_id: str) -> Ticket | None:
-        return self._get(ticket_id)
+    dump = mapping.ticket_row
+    unique = (Unique(("secret",), "ticket secret collision"),)
 
     def get_by_secret(self, secret: str) -> Ticket | None:
         return self._first(self.table.c.secret == secret)
@@ -106,9 +87,6 @@ class Tickets(SqlRepository[Ticket], TicketRepository):
     def list_by_order(self, order_id: str) -> list[Ticket]:
         c = self.table.c
         return self._list(c.order_id == order_id, order_by=(c.id,))
-
-    def save(self, ticket: Ticket) -> None:
-        self._save_versioned(ticket, mapping.ticket_row(ticket))
 
     def count_by_status(self, event_id: str) -> dict[TicketStatus, int]:
         c = self.table.c
