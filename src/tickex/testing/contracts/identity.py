@@ -12,7 +12,7 @@ from tickex.domain.identity import Role, UserStatus
 from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.ports.unit_of_work import Storage
 from tickex.testing import builders as b
-from tickex.testing.contracts.support import StorageFixture, in_uow, race
+from tickex.testing.contracts.support import StorageFixture, in_uow, race, two_copies
 
 
 class IdentityStorageContract(StorageFixture):
@@ -45,10 +45,9 @@ class IdentityStorageContract(StorageFixture):
 
     def test_user_saves_are_versioned(self, storage: Storage) -> None:
         user = b.user()
-        in_uow(storage, lambda uow: uow.users.add(user))
-        first = in_uow(storage, lambda uow: uow.users.get(user.id))
-        stale = in_uow(storage, lambda uow: uow.users.get(user.id))
-        assert first is not None and stale is not None
+        first, stale = two_copies(
+            storage, lambda uow: uow.users.add(user), lambda uow: uow.users.get(user.id)
+        )
         first.disable(b.T0)
         in_uow(storage, lambda uow: uow.users.save(first))
         stale.verify_email()
@@ -207,10 +206,11 @@ class IdentityStorageContract(StorageFixture):
 
     def test_organizer_request_saves_are_versioned(self, storage: Storage) -> None:
         request = b.organizer_request()
-        in_uow(storage, lambda uow: uow.organizer_requests.add(request))
-        first = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
-        stale = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
-        assert first is not None and stale is not None
+        first, stale = two_copies(
+            storage,
+            lambda uow: uow.organizer_requests.add(request),
+            lambda uow: uow.organizer_requests.get(request.id),
+        )
         first.approve("admin-1", "org-1", b.T0)
         in_uow(storage, lambda uow: uow.organizer_requests.save(first))
         assert first.version == request.version + 1

@@ -22,6 +22,17 @@ def in_uow(storage: Storage, work: Callable[[UnitOfWork], T], commit: bool = Tru
         return result
 
 
+def two_copies(
+    storage: Storage, add: Callable[[UnitOfWork], None], get: Callable[[UnitOfWork], T | None]
+) -> tuple[T, T]:
+    """Store an aggregate with ``add``, then read it twice, each in its own unit of work:
+    two copies of one version, for the optimistic-concurrency tests."""
+    in_uow(storage, add)
+    first, second = in_uow(storage, get), in_uow(storage, get)
+    assert first is not None and second is not None
+    return first, second
+
+
 def race(count: int, work: Callable[[int], T]) -> list[T]:
     """Run ``work(0)`` .. ``work(count - 1)`` in as many threads, released together by a
     barrier; their results, in the order the threads finished."""
