@@ -11,6 +11,7 @@ import binascii
 import ipaddress
 import re
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -182,9 +183,10 @@ class Settings(BaseSettings):
         "(default: 5 outside production, off in production)",
     )
 
-    @field_validator("cors_origins", mode="before")
+    # The list variables are comma-separated in the environment (NoDecode keeps them raw).
+    @field_validator("cors_origins", "trusted_proxies", "google_redirect_uris", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
@@ -192,48 +194,21 @@ class Settings(BaseSettings):
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [origin for origin in value if not _ORIGIN.match(origin)]
-        if bad:
-            raise ValueError(f"expected origins like https://shop.example, not {bad}")
-        return value
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+        return _every(value, _ORIGIN.match, "origins like https://shop.example")
 
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = []
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                bad.append(entry)
-        if bad:
-            raise ValueError(f"expected IP addresses or CIDR networks like 10.0.0.0/8, not {bad}")
-        return value
-
-    @field_validator("google_redirect_uris", mode="before")
-    @classmethod
-    def _split_redirect_uris(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+        return _every(value, _network, "IP addresses or CIDR networks like 10.0.0.0/8")
 
     @field_validator("google_redirect_uris")
     @classmethod
     def _redirect_uris(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [uri for uri in value if not _web_url(uri) or "#" in uri or len(uri) > 2048]
-        if bad:
-            raise ValueError(
-                f"expected absolute https URLs (http only on loopback) without a fragment, "
-                f"not {bad}"
-            )
-        return value
+        return _every(
+            value,
+            lambda uri: _web_url(uri) and "#" not in uri and len(uri) <= 2048,
+            "absolute https URLs (http only on loopback) without a fragment",
+        )
 
     @field_validator("smtp_url")
     @classmethod
@@ -255,9 +230,9 @@ class Settings(BaseSettings):
             raise ValueError(f"expected PEM certificates in {value}") from None
         return value
 
-    @field_validator("resend_base_url")
+    @field_validator("resend_base_url", "google_issuer")
     @classmethod
-    def _resend_base_url(cls, value: str) -> str:
+    def _base_url(cls, value: str) -> str:
         if not _web_url(value) or urlsplit(value).query or "#" in value:
             raise ValueError("expected an https URL (http only on 127.0.0.1 or localhost)")
         return value.rstrip("/")
@@ -289,13 +264,6 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
-
-    @field_validator("google_issuer")
-    @classmethod
-    def _issuer(cls, value: str) -> str:
-        if not _web_url(value) or urlsplit(value).query or "#" in value:
-            raise ValueError("expected an https URL (http only on 127.0.0.1 or localhost)")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _google_complete(self) -> Settings:
@@ -399,6 +367,22 @@ class Settings(BaseSettings):
                 name = f"TICKEX_{loc}" if loc else "settings"
                 problems.append(f"  {name}: {err['msg']}")
             raise SettingsError("invalid configuration:\n" + "\n".join(problems)) from None
+
+
+def _every(values: tuple[str, ...], ok: Callable[[str], object], expected: str) -> tuple[str, ...]:
+    """The list unchanged, or a ``ValueError`` naming every entry that is not ``ok``."""
+    bad = [value for value in values if not ok(value)]
+    if bad:
+        raise ValueError(f"expected {expected}, not {bad}")
+    return values
+
+
+def _network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _web_url(url: str) -> bool:

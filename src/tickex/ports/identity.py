@@ -28,16 +28,23 @@ from tickex.domain.identity import Role
 # -- errors ---------------------------------------------------------------------------------
 
 
-class InvalidToken(DomainError):
-    """A token was refused. ``reason`` is a short stable word for logs and metrics
-    (``malformed``, ``algorithm``, ``unknown_key``, ``signature``, ``issuer``, ``audience``,
-    ``claims``, ``not_yet_valid``, ``expired``); clients only ever see ``code``."""
+class _Refusal(DomainError):
+    """Something presented was refused for ``reason``, a short stable word for logs and
+    metrics; clients only ever see ``code``. ``refused`` names what, in the default detail."""
 
-    code: ClassVar[str] = "invalid_token"
+    refused: ClassVar[str]
 
     def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(detail or f"token refused: {reason}", reason=reason)
+        super().__init__(detail or f"{self.refused} refused: {reason}", reason=reason)
         self.reason = reason
+
+
+class InvalidToken(_Refusal):
+    """A token was refused. ``reason``: ``malformed``, ``algorithm``, ``unknown_key``,
+    ``signature``, ``issuer``, ``audience``, ``claims``, ``not_yet_valid``, ``expired``."""
+
+    code: ClassVar[str] = "invalid_token"
+    refused: ClassVar[str] = "token"
 
 
 class TokenExpired(InvalidToken):
@@ -49,17 +56,14 @@ class TokenExpired(InvalidToken):
         super().__init__("expired", detail or "token expired")
 
 
-class OidcRejected(DomainError):
+class OidcRejected(_Refusal):
     """The identity provider's answer was refused: the sign-in fails and is not retried.
     ``reason`` is stable: ``state``, ``flow_expired``, ``exchange``, ``malformed``,
     ``algorithm``, ``unknown_key``, ``signature``, ``issuer``, ``audience``, ``expired``,
     ``not_yet_valid``, ``nonce``, ``claims``, ``email_unverified``, ``provider``."""
 
     code: ClassVar[str] = "oidc_rejected"
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(detail or f"sign-in refused: {reason}", reason=reason)
-        self.reason = reason
+    refused: ClassVar[str] = "sign-in"
 
 
 class OidcEmailUnverified(OidcRejected):

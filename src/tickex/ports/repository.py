@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from tickex.domain.check_in import CheckIn
 from tickex.domain.event import Event
@@ -25,6 +26,8 @@ from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.domain.ticket_type import TicketType
+
+C = TypeVar("C")  # the credential a credential repository stores
 
 
 class OrganizerRepository(ABC):
@@ -275,50 +278,20 @@ class RefreshSessionRepository(ABC):
         """Revoke every session of the user not revoked yet; how many were."""
 
 
-class OneTimeTokenRepository(ABC):
-    @abstractmethod
-    def add(self, token: OneTimeToken) -> None:
-        """Raises ``Conflict`` when the token digest exists."""
+class CredentialRepository(ABC, Generic[C]):
+    """Secrets stored as digests (one-time tokens, API keys, staff credentials): found by
+    the digest of what is presented."""
 
     @abstractmethod
-    def get_by_hash(self, token_hash: str) -> OneTimeToken | None: ...
-    @abstractmethod
-    def use(self, token_id: str, now: datetime) -> bool:
-        """``used_at = now`` if unused and not expired at ``now``; False otherwise."""
-
-
-class ApiKeyRepository(ABC):
-    @abstractmethod
-    def add(self, key: ApiKey) -> None:
-        """Raises ``Conflict`` when the key digest exists."""
+    def add(self, credential: C) -> None:
+        """Raises ``Conflict`` when the digest exists."""
 
     @abstractmethod
-    def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
-    @abstractmethod
-    def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
-        """Oldest first."""
-
-    @abstractmethod
-    def revoke(self, key_id: str, now: datetime) -> bool:
-        """``revoked_at = now`` if active; False otherwise."""
-
-    @abstractmethod
-    def touch(self, key_id: str, now: datetime) -> None:
-        """Record the time the key was last used."""
+    def get_by_hash(self, digest: str) -> C | None: ...
 
 
-class StaffCredentialRepository(ABC):
-    @abstractmethod
-    def add(self, credential: StaffCredential) -> None:
-        """Raises ``Conflict`` when the token digest exists."""
-
-    @abstractmethod
-    def get(self, credential_id: str) -> StaffCredential | None: ...
-    @abstractmethod
-    def get_by_hash(self, token_hash: str) -> StaffCredential | None: ...
-    @abstractmethod
-    def list_by_event(self, event_id: str) -> list[StaffCredential]:
-        """Oldest first."""
+class RevocableCredentialRepository(CredentialRepository[C]):
+    """Credentials used again and again until revoked (API keys, staff credentials)."""
 
     @abstractmethod
     def revoke(self, credential_id: str, now: datetime) -> bool:
@@ -327,6 +300,26 @@ class StaffCredentialRepository(ABC):
     @abstractmethod
     def touch(self, credential_id: str, now: datetime) -> None:
         """Record the time the credential was last used."""
+
+
+class OneTimeTokenRepository(CredentialRepository[OneTimeToken]):
+    @abstractmethod
+    def use(self, token_id: str, now: datetime) -> bool:
+        """``used_at = now`` if unused and not expired at ``now``; False otherwise."""
+
+
+class ApiKeyRepository(RevocableCredentialRepository[ApiKey]):
+    @abstractmethod
+    def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
+        """Oldest first."""
+
+
+class StaffCredentialRepository(RevocableCredentialRepository[StaffCredential]):
+    @abstractmethod
+    def get(self, credential_id: str) -> StaffCredential | None: ...
+    @abstractmethod
+    def list_by_event(self, event_id: str) -> list[StaffCredential]:
+        """Oldest first."""
 
 
 class OrganizerRequestRepository(ABC):
@@ -359,6 +352,7 @@ class OrganizerRequestRepository(ABC):
 __all__ = [
     "ApiKeyRepository",
     "CheckInRepository",
+    "CredentialRepository",
     "EventRepository",
     "HoldRepository",
     "LedgerRepository",
@@ -371,6 +365,7 @@ __all__ = [
     "PromoCodeRepository",
     "QuotaRepository",
     "RefreshSessionRepository",
+    "RevocableCredentialRepository",
     "StaffCredentialRepository",
     "TicketRepository",
     "TicketTypeRepository",

@@ -132,12 +132,7 @@ class FakeOidcProvider(LoopbackServer):
     thread_name = "fake-oidc"
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
-        provider = self
-
-        class Handler(_Handler):
-            fake = provider
-
-        return Handler
+        return self.bound(_Handler)
 
     @property
     def issuer(self) -> str:

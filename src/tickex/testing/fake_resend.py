@@ -69,12 +69,7 @@ class FakeResend(LoopbackServer):
     thread_name = "fake-resend"
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(_Handler):
-            resend = fake
-
-        return Handler
+        return self.bound(_Handler)
 
     @property
     def base_url(self) -> str:
@@ -221,15 +216,15 @@ def _invalid(body: Any) -> tuple[int, dict[str, Any]] | None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    resend: FakeResend
+    fake: FakeResend
     server_version = "FakeResend/1"
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: and never print a key
 
     def _json(self, status: int, payload: object) -> None:
-        if self.resend.pad_answers and isinstance(payload, dict):
-            payload = {**payload, "padding": "x" * self.resend.pad_answers}
+        if self.fake.pad_answers and isinstance(payload, dict):
+            payload = {**payload, "padding": "x" * self.fake.pad_answers}
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -244,12 +239,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(*_error(413, "validation_error", "The body is too large."))
             return
         raw = self.rfile.read(length)
-        if self.resend.delay:
-            time.sleep(self.resend.delay)
+        if self.fake.delay:
+            time.sleep(self.fake.delay)
         if self.path != "/emails":
             self._json(*_error(404, "not_found", "The requested endpoint does not exist."))
             return
-        status, payload = self.resend._send_email(
+        status, payload = self.fake._send_email(
             self.headers.get("Authorization"), self.headers.get("Idempotency-Key"), raw
         )
         self._json(status, payload)

@@ -22,6 +22,11 @@ class LoopbackServer:
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError
 
+    def bound(self, handler: type[BaseHTTPRequestHandler]) -> type[BaseHTTPRequestHandler]:
+        """``handler`` bound to this fake, which it reads as ``self.fake`` (the server makes
+        one handler per request, so the fake cannot be passed in)."""
+        return type("Handler", (handler,), {"fake": self})
+
     def start(self) -> Self:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
         self._server.daemon_threads = True

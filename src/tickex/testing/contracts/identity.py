@@ -3,7 +3,6 @@ staff credentials and organizer requests."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from tickex.domain.identity import Role, UserStatus
 from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.ports.unit_of_work import Storage
 from tickex.testing import builders as b
-from tickex.testing.contracts.support import StorageFixture, in_uow
+from tickex.testing.contracts.support import StorageFixture, in_uow, race, two_copies
 
 
 class IdentityStorageContract(StorageFixture):
@@ -46,10 +45,9 @@ class IdentityStorageContract(StorageFixture):
 
     def test_user_saves_are_versioned(self, storage: Storage) -> None:
         user = b.user()
-        in_uow(storage, lambda uow: uow.users.add(user))
-        first = in_uow(storage, lambda uow: uow.users.get(user.id))
-        stale = in_uow(storage, lambda uow: uow.users.get(user.id))
-        assert first is not None and stale is not None
+        first, stale = two_copies(
+            storage, lambda uow: uow.users.add(user), lambda uow: uow.users.get(user.id)
+        )
         first.disable(b.T0)
         in_uow(storage, lambda uow: uow.users.save(first))
         stale.verify_email()
@@ -208,10 +206,11 @@ class IdentityStorageContract(StorageFixture):
 
     def test_organizer_request_saves_are_versioned(self, storage: Storage) -> None:
         request = b.organizer_request()
-        in_uow(storage, lambda uow: uow.organizer_requests.add(request))
-        first = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
-        stale = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
-        assert first is not None and stale is not None
+        first, stale = two_copies(
+            storage,
+            lambda uow: uow.organizer_requests.add(request),
+            lambda uow: uow.organizer_requests.get(request.id),
+        )
         first.approve("admin-1", "org-1", b.T0)
         in_uow(storage, lambda uow: uow.organizer_requests.save(first))
         assert first.version == request.version + 1
@@ -227,51 +226,27 @@ class IdentityStorageContract(StorageFixture):
         )  # fmt: skip
 
     def test_concurrent_requests_of_one_user_let_exactly_one_in(self, storage: Storage) -> None:
-        if self.concurrency_skip_reason:
-            pytest.skip(self.concurrency_skip_reason)
-        outcomes: list[str] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(6)
+        self.skip_without_concurrency()
+        requests = [b.organizer_request(user_id="racer") for _ in range(6)]
 
-        def ask() -> None:
-            request = b.organizer_request(user_id="racer")
-            barrier.wait()
+        def ask(n: int) -> str:
             try:
-                in_uow(storage, lambda uow: uow.organizer_requests.add(request))
-                result = "in"
+                in_uow(storage, lambda uow: uow.organizer_requests.add(requests[n]))
             except (Conflict, ConcurrencyConflict):
-                result = "refused"
-            with lock:
-                outcomes.append(result)
+                return "refused"
+            return "in"
 
-        threads = [threading.Thread(target=ask) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sorted(outcomes) == ["in"] + ["refused"] * 5
+        assert sorted(race(6, ask)) == ["in"] + ["refused"] * 5
         assert len(in_uow(storage, lambda uow: uow.organizer_requests.list_by_user("racer"))) == 1
 
     def test_concurrent_refreshes_of_one_session_let_exactly_one_rotate(
         self, storage: Storage
     ) -> None:
-        if self.concurrency_skip_reason:
-            pytest.skip(self.concurrency_skip_reason)
+        self.skip_without_concurrency()
         session = b.refresh_session()
         in_uow(storage, lambda uow: uow.sessions.add(session))
-        wins: list[bool] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(8)
 
-        def refresh() -> None:
-            barrier.wait()
-            won = in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
-            with lock:
-                wins.append(won)
+        def refresh(_: int) -> bool:
+            return in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
 
-        threads = [threading.Thread(target=refresh) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sorted(wins) == [False] * 7 + [True]
+        assert sorted(race(8, refresh)) == [False] * 7 + [True]

@@ -13,7 +13,7 @@ from tickex.domain.money import Money
 from tickex.domain.order import OrderStatus
 from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, Storage, UnitOfWork
 from tickex.testing import builders as b
-from tickex.testing.contracts.support import StorageFixture, in_uow
+from tickex.testing.contracts.support import StorageFixture, in_uow, two_copies
 
 
 class CatalogStorageContract(StorageFixture):
@@ -74,10 +74,9 @@ class CatalogStorageContract(StorageFixture):
 
     def test_saving_a_stale_copy_is_a_concurrency_conflict(self, storage: Storage) -> None:
         evt = b.event()
-        in_uow(storage, lambda uow: uow.events.add(evt))
-        first = in_uow(storage, lambda uow: uow.events.get(evt.id))
-        second = in_uow(storage, lambda uow: uow.events.get(evt.id))
-        assert first is not None and second is not None
+        first, second = two_copies(
+            storage, lambda uow: uow.events.add(evt), lambda uow: uow.events.get(evt.id)
+        )
         first.title = "first"
         in_uow(storage, lambda uow: uow.events.save(first))
         second.title = "second"

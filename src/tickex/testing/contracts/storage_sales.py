@@ -17,7 +17,7 @@ from tickex.domain.outbox import OutboxStatus
 from tickex.domain.ticket import TicketStatus
 from tickex.ports.unit_of_work import Storage
 from tickex.testing import builders as b
-from tickex.testing.contracts.support import StorageFixture, in_uow
+from tickex.testing.contracts.support import StorageFixture, in_threads, in_uow
 
 
 class SalesStorageContract(StorageFixture):
@@ -184,12 +184,8 @@ class SalesStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.processed_events.record("s", "evt_2", b.T0))
 
     # -- concurrency ----------------------------------------------------------------------
-    def _skip_without_concurrency(self) -> None:
-        if self.concurrency_skip_reason:
-            pytest.skip(self.concurrency_skip_reason)
-
     def test_threads_racing_for_n_seats_get_exactly_n(self, storage: Storage) -> None:
-        self._skip_without_concurrency()
+        self.skip_without_concurrency()
         seats, buyers = 10, 40
         q = b.quota(size=seats)
         in_uow(storage, lambda uow: uow.quotas.add(q))
@@ -206,18 +202,14 @@ class SalesStorageContract(StorageFixture):
                     with lock:
                         winners.append(n)
 
-        threads = [threading.Thread(target=buyer, args=(n,)) for n in range(buyers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(buyers, buyer)
         loaded = in_uow(storage, lambda uow: uow.quotas.get(q.id))
         assert loaded is not None
         assert len(winners) == seats
         assert loaded.held == seats
 
     def test_concurrent_saves_of_one_aggregate_let_exactly_one_win(self, storage: Storage) -> None:
-        self._skip_without_concurrency()
+        self.skip_without_concurrency()
         o = b.order()
         in_uow(storage, lambda uow: uow.orders.add(o))
         outcomes: list[str] = []
@@ -234,9 +226,5 @@ class SalesStorageContract(StorageFixture):
             with lock:
                 outcomes.append(result)
 
-        threads = [threading.Thread(target=writer, args=(c,)) for c in stale]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(len(stale), lambda n: writer(stale[n]))
         assert sorted(outcomes) == ["lost"] * 5 + ["won"]

@@ -1,8 +1,9 @@
-"""What every storage contract shares: running work in a unit of work, and the
-``storage`` fixture a subclass provides."""
+"""What every storage contract shares: running work in a unit of work, racing threads,
+and the ``storage`` fixture a subclass provides."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
@@ -21,12 +22,53 @@ def in_uow(storage: Storage, work: Callable[[UnitOfWork], T], commit: bool = Tru
         return result
 
 
+def two_copies(
+    storage: Storage, add: Callable[[UnitOfWork], None], get: Callable[[UnitOfWork], T | None]
+) -> tuple[T, T]:
+    """Store an aggregate with ``add``, then read it twice, each in its own unit of work:
+    two copies of one version, for the optimistic-concurrency tests."""
+    in_uow(storage, add)
+    first, second = in_uow(storage, get), in_uow(storage, get)
+    assert first is not None and second is not None
+    return first, second
+
+
+def race(count: int, work: Callable[[int], T]) -> list[T]:
+    """Run ``work(0)`` .. ``work(count - 1)`` in as many threads, released together by a
+    barrier; their results, in the order the threads finished."""
+    results: list[T] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(count)
+
+    def run(n: int) -> None:
+        barrier.wait()
+        result = work(n)
+        with lock:
+            results.append(result)
+
+    in_threads(count, run)
+    return results
+
+
+def in_threads(count: int, work: Callable[[int], object]) -> None:
+    """Run ``work(0)`` .. ``work(count - 1)`` in as many threads, and wait for them all."""
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 class StorageFixture:
     """Provide a ``storage`` fixture: a fresh, migrated, empty :class:`Storage`."""
 
     #: Set (to the reason) for engines that cannot run units of work in parallel threads,
     #: such as a mock; the concurrency tests are then skipped with that reason.
     concurrency_skip_reason: ClassVar[str | None] = None
+
+    def skip_without_concurrency(self) -> None:
+        if self.concurrency_skip_reason:
+            pytest.skip(self.concurrency_skip_reason)
 
     @pytest.fixture
     def storage(self) -> Storage:
