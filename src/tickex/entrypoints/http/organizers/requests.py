@@ -16,11 +16,7 @@ from litestar.params import JSONBody, Parameter
 
 from tickex.application.organizers.approve_organizer_request import ApproveOrganizerRequest
 from tickex.application.organizers.get_organizer_request import GetOrganizerRequest
-from tickex.application.organizers.list_organizer_requests import (
-    MAX_OFFSET,
-    MAX_PAGE,
-    ListOrganizerRequests,
-)
+from tickex.application.organizers.list_organizer_requests import ListOrganizerRequests
 from tickex.application.organizers.reject_organizer_request import RejectOrganizerRequest
 from tickex.application.organizers.request_organizer_role import RequestOrganizerRole
 from tickex.domain.identity import Role
@@ -28,7 +24,7 @@ from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
 from tickex.entrypoints.http.guards import BEARER, NO_STORE, authenticated, require_role
 from tickex.entrypoints.http.organizers import schemas
-from tickex.entrypoints.http.routes import PathId, operation
+from tickex.entrypoints.http.routes import PageLimit, PageOffset, PathId, operation
 
 
 class MyOrganizerRequestController(Controller):
@@ -85,8 +81,8 @@ class AdminOrganizerRequestController(Controller):
         status: Annotated[
             schemas.StatusName, Parameter(description="pending (default), approved or rejected")
         ] = "pending",
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
-        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
+        limit: PageLimit = 20,
+        offset: PageOffset = 0,
     ) -> schemas.OrganizerRequestListOut:
         found = tickex.list_organizer_requests(
             ListOrganizerRequests(actor=principal, status=OrganizerRequestStatus(status),
