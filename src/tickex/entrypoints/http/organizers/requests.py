@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import get, post
 from litestar.params import JSONBody, Parameter
 
 from tickex.application.organizers.approve_organizer_request import ApproveOrganizerRequest
@@ -22,15 +22,20 @@ from tickex.application.organizers.request_organizer_role import RequestOrganize
 from tickex.domain.identity import Role
 from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
-from tickex.entrypoints.http.guards import BEARER, NO_STORE, authenticated, require_role
+from tickex.entrypoints.http.guards import BEARER, authenticated, require_role
 from tickex.entrypoints.http.organizers import schemas
-from tickex.entrypoints.http.routes import PageLimit, PageOffset, PathId, operation
+from tickex.entrypoints.http.routes import (
+    AccountsController,
+    AdminController,
+    PageLimit,
+    PageOffset,
+    PathId,
+    operation,
+)
 
 
-class MyOrganizerRequestController(Controller):
+class MyOrganizerRequestController(AccountsController):
     path = "/v1/me/organizer-request"
-    tags = ["accounts"]
-    cache_control = NO_STORE
     guards = [authenticated]
     security = BEARER
 
@@ -62,10 +67,8 @@ class MyOrganizerRequestController(Controller):
         return schemas.organizer_request(request)
 
 
-class AdminOrganizerRequestController(Controller):
+class AdminOrganizerRequestController(AdminController):
     path = "/v1/admin/organizer-requests"
-    tags = ["admin"]
-    cache_control = NO_STORE
     guards = [authenticated, require_role(Role.ADMIN)]
     security = BEARER
 
