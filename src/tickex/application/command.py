@@ -19,6 +19,16 @@ class Result(BaseModel):
 
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class EventCommand(Command):
+    """A command an organizer gives about one of their events (``owned_event`` checks
+    that it is theirs)."""
+
+    organizer_id: Id
+    event_id: Id
+
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 Email = Annotated[

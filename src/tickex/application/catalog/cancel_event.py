@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tickex.application.command import Command, Id
+from tickex.application.command import EventCommand
 from tickex.application.sales.cancel_order import CancelOrder, cancel_order
 from tickex.application.sales.refund_order import RefundOrder, refund_order
 from tickex.application.services import Services, owned_event
@@ -15,9 +15,8 @@ from tickex.domain.order import PAID_STATES, OrderStatus
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class CancelEvent(Command):
-    organizer_id: Id
-    event_id: Id
+class CancelEvent(EventCommand):
+    """Call the event off."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from tickex.application.catalog.event_input import Moment
-from tickex.application.command import Command, Id, MinorUnits
+from tickex.application.command import EventCommand, Id, MinorUnits
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import NotFound
 from tickex.domain.money import Money
@@ -15,9 +15,7 @@ from tickex.domain.promo_code import DiscountKind, PromoCode
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class CreatePromoCode(Command):
-    organizer_id: Id
-    event_id: Id
+class CreatePromoCode(EventCommand):
     code: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
     kind: DiscountKind
     percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 0

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from tickex.application.catalog.ticket_type_input import Quantity
-from tickex.application.command import Command, Id, Name
+from tickex.application.command import Command, EventCommand, Id, Name
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.quota import Quota
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class CreateQuota(Command):
-    organizer_id: Id
-    event_id: Id
+class CreateQuota(EventCommand):
     name: Name
     size: Quantity
 

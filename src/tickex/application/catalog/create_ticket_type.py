@@ -9,7 +9,7 @@ from pydantic import Field
 
 from tickex.application.catalog.event_input import Moment
 from tickex.application.catalog.ticket_type_input import PerOrder, Price, Quantity
-from tickex.application.command import Command, Id, Name, Text
+from tickex.application.command import EventCommand, Id, Name, Text
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import InvalidTransition, NotFound
 from tickex.domain.event import EventStatus
@@ -19,9 +19,7 @@ from tickex.domain.ticket_type import TicketType
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class CreateTicketType(Command):
-    organizer_id: Id
-    event_id: Id
+class CreateTicketType(EventCommand):
     name: Name
     price_minor: Price
     quantity_total: Quantity

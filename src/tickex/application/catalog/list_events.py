@@ -3,41 +3,27 @@ first, one page at a time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
-
-from pydantic import Field
-
 from tickex.application.command import Command
+from tickex.application.paging import Limit, Offset, Page, fetch_page
 from tickex.application.services import Services
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
 
-MAX_PAGE = 100
-MAX_OFFSET = 10_000
-
 
 class ListEvents(Command):
-    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 20
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: Limit = 20
+    offset: Offset = 0
 
 
-@dataclass(frozen=True, slots=True)
-class EventList:
-    events: tuple[Event, ...]
-    limit: int
-    offset: int
-    has_more: bool
+EventList = Page[Event]
 
 
 def list_events(services: Services, command: ListEvents) -> EventList:
     def work(uow: UnitOfWork) -> EventList:
-        # one more than asked tells whether another page follows
-        found = uow.events.list_published(services.clock.now(), command.limit + 1,
-                                          command.offset)  # fmt: skip
-        return EventList(
-            tuple(found[: command.limit]), command.limit, command.offset,
-            len(found) > command.limit,
+        now = services.clock.now()
+        return fetch_page(
+            lambda count, offset: uow.events.list_published(now, count, offset),
+            command.limit, command.offset,
         )  # fmt: skip
 
     return services.read(work)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tickex.application.command import Command, Id
+from tickex.application.command import Command, EventCommand, Id
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import NotFound
 from tickex.domain.event import Event
@@ -20,9 +20,8 @@ class ListOrganizerEvents(Command):
     organizer_id: Id
 
 
-class GetOrganizerEvent(Command):
-    organizer_id: Id
-    event_id: Id
+class GetOrganizerEvent(EventCommand):
+    """One of the organizer's events, with all it sells."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from tickex.application.command import Command, Id
+from tickex.application.command import EventCommand
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import InvalidTransition
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class PublishEvent(Command):
-    organizer_id: Id
-    event_id: Id
+class PublishEvent(EventCommand):
+    """Put the draft event on sale."""
 
 
 def publish_event(services: Services, command: PublishEvent) -> Event:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from tickex.application.catalog.event_input import Moment, SettingsInput, VenueInput
-from tickex.application.command import Command, Id, Name, Text
+from tickex.application.command import EventCommand, Name, Text
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import InvalidTransition
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class UpdateEvent(Command):
-    organizer_id: Id
-    event_id: Id
+class UpdateEvent(EventCommand):
     title: Name | None = None
     description: Text | None = None
     starts_at: Moment | None = None

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tickex.application.command import Command, Id, Name
+from tickex.application.command import EventCommand, Name
 from tickex.application.services import Services, owned_event
 from tickex.domain.identity import StaffCredential
 from tickex.ports.identity import SecretPurpose, SecretToken
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class IssueStaffCredential(Command):
-    organizer_id: Id
-    event_id: Id
+class IssueStaffCredential(EventCommand):
     label: Name
 
 

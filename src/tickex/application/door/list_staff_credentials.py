@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from tickex.application.command import Command, Id
+from tickex.application.command import EventCommand
 from tickex.application.services import Services, owned_event
 from tickex.domain.identity import StaffCredential
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class ListStaffCredentials(Command):
-    organizer_id: Id
-    event_id: Id
+class ListStaffCredentials(EventCommand):
+    """The event's door-scanner credentials."""
 
 
 def list_staff_credentials(

@@ -7,16 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
+from litestar import Controller
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.params import Parameter
 from litestar.types import Guard
 
-from tickex.entrypoints.http.guards import require_json
+from tickex.application.paging import MAX_OFFSET, MAX_PAGE
+from tickex.entrypoints.http.guards import NO_STORE, require_json
 from tickex.entrypoints.http.problems import problem_responses
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 #: an id in a path (``/orders/{order_id}``): the application's ``Id``, checked before it
 PathId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTERN)]
+#: a listing's query parameters, with the bounds of the application's pages
+PageLimit = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
+PageOffset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET)]
 
 
 def operation(
@@ -38,3 +43,18 @@ def operation(
         path, operation_id=operation_id, summary=summary, sync_to_thread=True,
         guards=list(guards) or None, responses=problem_responses(*problems), **options,
     )  # fmt: skip
+
+
+class AccountsController(Controller):
+    """The base of the controllers tagged ``accounts``: what they answer is about one
+    person (an account, its tokens, its requests) and is never cached."""
+
+    tags = ["accounts"]
+    cache_control = NO_STORE
+
+
+class AdminController(Controller):
+    """The base of the admins' controllers (``/v1/admin``): never cached either."""
+
+    tags = ["admin"]
+    cache_control = NO_STORE

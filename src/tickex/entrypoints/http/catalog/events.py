@@ -8,10 +8,10 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from tickex.application.catalog.get_event import GetEvent
-from tickex.application.catalog.list_events import MAX_OFFSET, MAX_PAGE, ListEvents
+from tickex.application.catalog.list_events import ListEvents
 from tickex.entrypoints.http.catalog import schemas
 from tickex.entrypoints.http.dependencies import App
-from tickex.entrypoints.http.routes import operation
+from tickex.entrypoints.http.routes import PageLimit, PageOffset, operation
 from tickex.entrypoints.http.schemas import next_offset
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -25,12 +25,12 @@ class EventController(Controller):
     def list_events(
         self,
         tickex: App,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
-        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
+        limit: PageLimit = 20,
+        offset: PageOffset = 0,
     ) -> schemas.EventListOut:
         found = tickex.list_events(ListEvents(limit=limit, offset=offset))
         return schemas.EventListOut(
-            items=[schemas.event_summary(event) for event in found.events],
+            items=[schemas.event_summary(event) for event in found.items],
             limit=found.limit,
             offset=found.offset,
             next_offset=next_offset(found.offset, found.limit, found.has_more),

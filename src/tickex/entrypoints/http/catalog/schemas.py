@@ -14,7 +14,12 @@ from annotated_types import Interval
 from pydantic import Field, StringConstraints
 
 from tickex.application.catalog.cancel_event import CancelledEvent
-from tickex.application.catalog.event_input import SettingsInput, VenueInput
+from tickex.application.catalog.event_input import (
+    GeoInput,
+    RefundPolicyInput,
+    SettingsInput,
+    VenueInput,
+)
 from tickex.application.catalog.get_event import EventPage, TicketTypeOffer
 from tickex.application.catalog.organizer_events import OrganizerEvent
 from tickex.application.command import Id, MinorUnits, Name, Slug
@@ -134,23 +139,20 @@ def event_page(page: EventPage) -> EventOut:
 
 
 # -- the organizer's events ----------------------------------------------------------------
-class GeoBody(Input):
-    latitude: Annotated[float, Field(ge=-90, le=90)]
-    longitude: Annotated[float, Field(ge=-180, le=180)]
+# The bodies of an event's parts are the application's own, strict on the wire (``Input``
+# first: its config and ``model_validate`` win); a field declared again differs in the
+# document only (a ``maxLength`` beside the pattern, the body's own part type).
+class GeoBody(Input, GeoInput):
+    """A point on the map, in degrees."""
 
 
-class VenueBody(Input):
-    name: Name
-    address: Annotated[str, Field(min_length=1, max_length=500)]
-    city: Annotated[str, Field(max_length=200)] = ""
+class VenueBody(Input, VenueInput):
     country: Annotated[str, StringConstraints(max_length=2, pattern=r"^([A-Z]{2})?$")] = ""
     geo: GeoBody | None = None
 
 
-class RefundPolicyBody(Input):
-    allowed: bool = True
-    deadline_hours_before_start: Annotated[int, Field(ge=0, le=24 * 365)] = 24
-    refund_platform_fee: bool = True
+class RefundPolicyBody(Input, RefundPolicyInput):
+    """When and how much a customer's order may be refunded."""
 
 
 class EventSettingsBody(Input):

@@ -9,7 +9,7 @@ or a token, and every response is ``Cache-Control: no-store``.
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import get, post
 from litestar.params import JSONBody
 
 from tickex.application.identity.authenticate import Account, GetAccount
@@ -23,19 +23,16 @@ from tickex.domain.identity import Role
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
 from tickex.entrypoints.http.guards import (
     BEARER,
-    NO_STORE,
     authenticated,
     require_role,
     signed_in_user,
 )
 from tickex.entrypoints.http.identity import schemas
-from tickex.entrypoints.http.routes import PathId, operation
+from tickex.entrypoints.http.routes import AccountsController, AdminController, PathId, operation
 
 
-class AuthController(Controller):
+class AuthController(AccountsController):
     path = "/v1/auth"
-    tags = ["accounts"]
-    cache_control = NO_STORE
 
     @operation(
         post, "/register", "register",
@@ -93,10 +90,8 @@ class AuthController(Controller):
         )
 
 
-class MeController(Controller):
+class MeController(AccountsController):
     path = "/v1/me"
-    tags = ["accounts"]
-    cache_control = NO_STORE
 
     @operation(
         get, "/", "getMe", "The signed-in user's account", 401, 403, guards=[authenticated],
@@ -106,10 +101,8 @@ class MeController(Controller):
         return schemas.account(tickex.get_account(GetAccount(user_id=signed_in_user(principal))))
 
 
-class AdminUserController(Controller):
+class AdminUserController(AdminController):
     path = "/v1/admin/users"
-    tags = ["admin"]
-    cache_control = NO_STORE
 
     @operation(
         post, "/{user_id:str}/disable", "disableUser",

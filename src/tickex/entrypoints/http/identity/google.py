@@ -17,20 +17,17 @@ logs or echoes a code, a state or a token; every response is ``Cache-Control: no
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import post
 from litestar.params import JSONBody
 
 from tickex.application.identity.google_sign_in import CompleteGoogleSignIn, StartGoogleSignIn
 from tickex.entrypoints.http.dependencies import App
-from tickex.entrypoints.http.guards import NO_STORE
 from tickex.entrypoints.http.identity import schemas
-from tickex.entrypoints.http.routes import operation
+from tickex.entrypoints.http.routes import AccountsController, operation
 
 
-class GoogleSignInController(Controller):
+class GoogleSignInController(AccountsController):
     path = "/v1/auth/google"
-    tags = ["accounts"]
-    cache_control = NO_STORE
 
     @operation(
         post, "/start", "startGoogleSignIn",

@@ -10,7 +10,7 @@ answers 202 with the same body whether or not the account exists. Every response
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import post
 from litestar.params import JSONBody
 
 from tickex.application.identity.request_email_verification import RequestEmailVerification
@@ -18,7 +18,7 @@ from tickex.application.identity.request_password_reset import RequestPasswordRe
 from tickex.application.identity.reset_password import ResetPassword
 from tickex.application.identity.verify_email import VerifyEmail
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
-from tickex.entrypoints.http.guards import BEARER, NO_STORE, authenticated, signed_in_user
+from tickex.entrypoints.http.guards import BEARER, authenticated, signed_in_user
 from tickex.entrypoints.http.identity import schemas
 from tickex.entrypoints.http.identity.schemas import (
     AcceptedOut,
@@ -26,16 +26,14 @@ from tickex.entrypoints.http.identity.schemas import (
     ResetPasswordInput,
     VerifyEmailInput,
 )
-from tickex.entrypoints.http.routes import operation
+from tickex.entrypoints.http.routes import AccountsController, operation
 
 EMAIL_ON_ITS_WAY = "if an account uses this address, an email is on its way"
 VERIFICATION_ON_ITS_WAY = "unless the address is verified already, an email is on its way"
 
 
-class RecoveryController(Controller):
+class RecoveryController(AccountsController):
     path = "/v1/auth"
-    tags = ["accounts"]
-    cache_control = NO_STORE
 
     @operation(
         post, "/verify-email/request", "requestEmailVerification",

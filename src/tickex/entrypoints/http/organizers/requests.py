@@ -11,30 +11,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import get, post
 from litestar.params import JSONBody, Parameter
 
 from tickex.application.organizers.approve_organizer_request import ApproveOrganizerRequest
 from tickex.application.organizers.get_organizer_request import GetOrganizerRequest
-from tickex.application.organizers.list_organizer_requests import (
-    MAX_OFFSET,
-    MAX_PAGE,
-    ListOrganizerRequests,
-)
+from tickex.application.organizers.list_organizer_requests import ListOrganizerRequests
 from tickex.application.organizers.reject_organizer_request import RejectOrganizerRequest
 from tickex.application.organizers.request_organizer_role import RequestOrganizerRole
 from tickex.domain.identity import Role
 from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.entrypoints.http.dependencies import App, CurrentPrincipal
-from tickex.entrypoints.http.guards import BEARER, NO_STORE, authenticated, require_role
+from tickex.entrypoints.http.guards import BEARER, authenticated, require_role
 from tickex.entrypoints.http.organizers import schemas
-from tickex.entrypoints.http.routes import PathId, operation
+from tickex.entrypoints.http.routes import (
+    AccountsController,
+    AdminController,
+    PageLimit,
+    PageOffset,
+    PathId,
+    operation,
+)
 
 
-class MyOrganizerRequestController(Controller):
+class MyOrganizerRequestController(AccountsController):
     path = "/v1/me/organizer-request"
-    tags = ["accounts"]
-    cache_control = NO_STORE
     guards = [authenticated]
     security = BEARER
 
@@ -66,10 +67,8 @@ class MyOrganizerRequestController(Controller):
         return schemas.organizer_request(request)
 
 
-class AdminOrganizerRequestController(Controller):
+class AdminOrganizerRequestController(AdminController):
     path = "/v1/admin/organizer-requests"
-    tags = ["admin"]
-    cache_control = NO_STORE
     guards = [authenticated, require_role(Role.ADMIN)]
     security = BEARER
 
@@ -85,8 +84,8 @@ class AdminOrganizerRequestController(Controller):
         status: Annotated[
             schemas.StatusName, Parameter(description="pending (default), approved or rejected")
         ] = "pending",
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 20,
-        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
+        limit: PageLimit = 20,
+        offset: PageOffset = 0,
     ) -> schemas.OrganizerRequestListOut:
         found = tickex.list_organizer_requests(
             ListOrganizerRequests(actor=principal, status=OrganizerRequestStatus(status),
