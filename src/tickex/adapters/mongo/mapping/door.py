@@ -13,6 +13,7 @@ from tickex.adapters.mongo.mapping.common import (
     text,
     with_times,
 )
+from tickex.adapters.mongo.mapping.identity import read_credential, with_credential_times
 from tickex.domain.check_in import CheckIn, CheckInResult, RejectionReason, ScanDirection
 from tickex.domain.identity import StaffCredential
 
@@ -54,15 +55,10 @@ def staff_credential_doc(c: StaffCredential) -> Document:
             "token_hash": text(c.token_hash, "token_hash"),
         }
     )
-    return with_times(doc, c, "created_at", "last_used_at", "revoked_at")
+    return with_credential_times(doc, c)
 
 
 def staff_credential(doc: Mapping[str, Any]) -> StaffCredential:
     return StaffCredential(
-        **read(
-            doc,
-            *("event_id", "organizer_id", "label", "token_hash"),
-            times=("created_at",),
-            optional_times=("last_used_at", "revoked_at"),
-        )
+        **read_credential(doc, "event_id", "organizer_id", "label", "token_hash")
     )

@@ -100,6 +100,16 @@ def one_time_token(doc: Mapping[str, Any]) -> OneTimeToken:
     )
 
 
+def with_credential_times(doc: Document, c: object) -> Document:
+    """``doc`` with the times of a revocable credential (an API key, a staff credential)."""
+    return with_times(doc, c, "created_at", "last_used_at", "revoked_at")
+
+
+def read_credential(doc: Mapping[str, Any], *names: str) -> Document:
+    """A revocable credential's constructor arguments: ``names`` and its times."""
+    return read(doc, *names, times=("created_at",), optional_times=("last_used_at", "revoked_at"))
+
+
 def api_key_doc(k: ApiKey) -> Document:
     doc = (
         new_document(k.id)
@@ -110,16 +120,11 @@ def api_key_doc(k: ApiKey) -> Document:
             "scopes": list(k.scopes),
         }
     )
-    return with_times(doc, k, "created_at", "last_used_at", "revoked_at")
+    return with_credential_times(doc, k)
 
 
 def api_key(doc: Mapping[str, Any]) -> ApiKey:
     return ApiKey(
-        **read(
-            doc,
-            *("organizer_id", "name", "prefix", "key_hash"),
-            times=("created_at",),
-            optional_times=("last_used_at", "revoked_at"),
-        ),
+        **read_credential(doc, "organizer_id", "name", "prefix", "key_hash"),
         scopes=tuple(doc["scopes"]),
     )
