@@ -8,6 +8,7 @@ from typing import Any
 from tickex.adapters.mongo.mapping.common import (
     Document,
     fields,
+    lookup_keys,
     new_document,
     read,
     text,
@@ -50,10 +51,7 @@ def staff_credential_doc(c: StaffCredential) -> Document:
     doc = (
         new_document(c.id)
         | fields(c, "organizer_id", "label")
-        | {
-            "event_id": text(c.event_id, "event_id"),
-            "token_hash": text(c.token_hash, "token_hash"),
-        }
+        | lookup_keys(c, "event_id", "token_hash")
     )
     return with_credential_times(doc, c)
 
