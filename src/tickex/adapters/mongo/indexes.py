@@ -87,11 +87,14 @@ class Index:
             options["partialFilterExpression"] = self.partial
         return options
 
+    def spec(self) -> list[tuple[str, int]]:
+        return [(key, ASCENDING) for key in self.keys]
+
     def model(self) -> IndexModel:
-        return IndexModel([(key, ASCENDING) for key in self.keys], **self.options())
+        return IndexModel(self.spec(), **self.options())
 
     def create(self, db: Database[Document]) -> None:
-        db[self.collection].create_index([(key, ASCENDING) for key in self.keys], **self.options())
+        db[self.collection].create_index(self.spec(), **self.options())
 
 
 def _unique(collection: str, name: str, *keys: str, where: Document | None = None) -> Index:
