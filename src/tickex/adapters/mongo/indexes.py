@@ -87,11 +87,19 @@ class Index:
             options["partialFilterExpression"] = self.partial
         return options
 
+    def spec(self) -> list[tuple[str, int]]:
+        return [(key, ASCENDING) for key in self.keys]
+
     def model(self) -> IndexModel:
-        return IndexModel([(key, ASCENDING) for key in self.keys], **self.options())
+        return IndexModel(self.spec(), **self.options())
 
     def create(self, db: Database[Document]) -> None:
-        db[self.collection].create_index([(key, ASCENDING) for key in self.keys], **self.options())
+        db[self.collection].create_index(self.spec(), **self.options())
+
+
+def _unique(collection: str, name: str, *keys: str, where: Document | None = None) -> Index:
+    """A unique index; with ``where``, over the documents matching it only."""
+    return Index(collection, name, keys, unique=True, partial=where)
 
 
 def _t(name: str) -> tuple[str, str]:
@@ -102,35 +110,28 @@ def _t(name: str) -> tuple[str, str]:
 C = Collections
 INDEXES: tuple[Index, ...] = (
     # unique values: duplicates become Conflict
-    Index(C.EVENTS, "slug_unique", ("slug",), unique=True),
-    Index(C.ORDERS, "code_unique", ("code",), unique=True),
-    Index(C.TICKETS, "secret_unique", ("secret",), unique=True),
-    Index(C.PROMO_CODES, "event_code_unique", ("event_id", "code"), unique=True),
-    Index(C.CHECK_INS, "event_nonce_unique", ("event_id", "nonce"), unique=True),
-    Index(C.OUTBOX, "idempotency_key_unique", ("idempotency_key",), unique=True),
-    Index(C.PROCESSED_EVENTS, "provider_event_unique", ("provider", "event_id"), unique=True),
-    Index(C.LEDGER, "sequence_unique", ("sequence",), unique=True),
-    Index(C.USERS, "email_unique", ("email",), unique=True),
+    _unique(C.EVENTS, "slug_unique", "slug"),
+    _unique(C.ORDERS, "code_unique", "code"),
+    _unique(C.TICKETS, "secret_unique", "secret"),
+    _unique(C.PROMO_CODES, "event_code_unique", "event_id", "code"),
+    _unique(C.CHECK_INS, "event_nonce_unique", "event_id", "nonce"),
+    _unique(C.OUTBOX, "idempotency_key_unique", "idempotency_key"),
+    _unique(C.PROCESSED_EVENTS, "provider_event_unique", "provider", "event_id"),
+    _unique(C.LEDGER, "sequence_unique", "sequence"),
+    _unique(C.USERS, "email_unique", "email"),
     # unique where set: users without a Google account (None) are not in the index
-    Index(
+    _unique(
         C.USERS,
         "google_subject_unique",
-        ("google_subject",),
-        unique=True,
-        partial={"google_subject": {"$type": "string"}},
+        "google_subject",
+        where={"google_subject": {"$type": "string"}},
     ),
-    Index(C.REFRESH_SESSIONS, "token_hash_unique", ("token_hash",), unique=True),
-    Index(C.ONE_TIME_TOKENS, "token_hash_unique", ("token_hash",), unique=True),
-    Index(C.API_KEYS, "key_hash_unique", ("key_hash",), unique=True),
-    Index(C.STAFF_CREDENTIALS, "token_hash_unique", ("token_hash",), unique=True),
+    _unique(C.REFRESH_SESSIONS, "token_hash_unique", "token_hash"),
+    _unique(C.ONE_TIME_TOKENS, "token_hash_unique", "token_hash"),
+    _unique(C.API_KEYS, "key_hash_unique", "key_hash"),
+    _unique(C.STAFF_CREDENTIALS, "token_hash_unique", "token_hash"),
     # one pending organizer request per user: decided ones leave the index
-    Index(
-        C.ORGANIZER_REQUESTS,
-        "pending_user_unique",
-        ("user_id",),
-        unique=True,
-        partial={"status": "pending"},
-    ),
+    _unique(C.ORGANIZER_REQUESTS, "pending_user_unique", "user_id", where={"status": "pending"}),
     # the repositories' queries: equality fields, then sort fields
     Index(C.EVENTS, "organizer_starts", ("organizer_id", *_t("starts_at"), "_id")),
     Index(C.EVENTS, "catalogue", ("status", *_t("starts_at"), "_id")),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from tickex.domain.errors import ConcurrencyConflict, Conflict
@@ -24,6 +25,11 @@ class _Identified(Protocol):
 
 
 A = TypeVar("A", bound=_Identified)
+
+
+def by_creation(obj: Any) -> tuple[datetime, str]:
+    """The sort key of what is listed in creation order (ties broken by id)."""
+    return (obj.created_at, obj.id)
 
 
 def _clone(obj: T) -> T:

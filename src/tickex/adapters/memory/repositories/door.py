@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import _Repo
-from tickex.adapters.memory.repositories.identity import _ByHash, by_creation
+from tickex.adapters.memory.repositories.base import _Repo, by_creation
+from tickex.adapters.memory.repositories.identity import _ByHash
 from tickex.domain.check_in import CheckIn
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import StaffCredential

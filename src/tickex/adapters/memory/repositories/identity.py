@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import A, _Repo
+from tickex.adapters.memory.repositories.base import A, _Repo, by_creation
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
@@ -43,11 +43,6 @@ class _Users(_Repo[User], UserRepository):
 
     def save(self, user: User) -> None:
         self._save_versioned(user)
-
-
-def by_creation(credential: Any) -> tuple[datetime, str]:
-    """Credentials are listed oldest first."""
-    return (credential.created_at, credential.id)
 
 
 def _not_revoked(credential: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import _Repo
+from tickex.adapters.memory.repositories.base import _Repo, by_creation
 from tickex.domain.errors import Conflict
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
@@ -38,14 +38,12 @@ class _OrganizerRequests(_Repo[OrganizerRequest], OrganizerRequestRepository):
         return self._get(request_id)
 
     def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
-        return self._sorted(
-            lambda r: r.user_id == user_id, lambda r: (r.created_at, r.id), reverse=True
-        )
+        return self._sorted(lambda r: r.user_id == user_id, by_creation, reverse=True)
 
     def list_by_status(
         self, status: OrganizerRequestStatus, limit: int, offset: int
     ) -> list[OrganizerRequest]:
-        found = self._sorted(lambda r: r.status is status, lambda r: (r.created_at, r.id))
+        found = self._sorted(lambda r: r.status is status, by_creation)
         return found[offset : offset + limit]
 
     def save(self, request: OrganizerRequest) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import _Repo
+from tickex.adapters.memory.repositories.base import _Repo, by_creation
 from tickex.domain.errors import Conflict
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
@@ -38,10 +38,6 @@ class _Holds(_Repo[Hold], HoldRepository):
         return found[:limit]
 
 
-def _by_creation(o: Order) -> tuple[datetime, str]:
-    return (o.created_at, o.id)
-
-
 class _Orders(_Repo[Order], OrderRepository):
     table = "orders"
 
@@ -62,12 +58,12 @@ class _Orders(_Repo[Order], OrderRepository):
         self._save_versioned(order)
 
     def list_by_event(self, event_id: str) -> list[Order]:
-        return self._sorted(lambda o: o.event_id == event_id, _by_creation, reverse=True)
+        return self._sorted(lambda o: o.event_id == event_id, by_creation, reverse=True)
 
     def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]:
         email = customer_email.lower()
         return self._sorted(
-            lambda o: o.event_id == event_id and o.customer_email.lower() == email, _by_creation
+            lambda o: o.event_id == event_id and o.customer_email.lower() == email, by_creation
         )
 
 

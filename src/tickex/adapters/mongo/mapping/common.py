@@ -194,6 +194,11 @@ def fields(obj: object, *names: str) -> Document:
     return {name: getattr(obj, name) for name in names}
 
 
+def lookup_keys(obj: object, *names: str) -> Document:
+    """``obj``'s attributes ``names`` that queries filter on, each through :func:`text`."""
+    return {name: text(getattr(obj, name), name) for name in names}
+
+
 def with_times(doc: Document, obj: object, *names: str) -> Document:
     """``doc`` with ``obj``'s datetimes ``names``, each a date and its ``<name>_us``."""
     for name in names:

@@ -8,11 +8,13 @@ from typing import Any
 from tickex.adapters.mongo.mapping.common import (
     Document,
     fields,
+    lookup_keys,
     new_document,
     read,
     text,
     with_times,
 )
+from tickex.adapters.mongo.mapping.identity import read_credential, with_credential_times
 from tickex.domain.check_in import CheckIn, CheckInResult, RejectionReason, ScanDirection
 from tickex.domain.identity import StaffCredential
 
@@ -49,20 +51,12 @@ def staff_credential_doc(c: StaffCredential) -> Document:
     doc = (
         new_document(c.id)
         | fields(c, "organizer_id", "label")
-        | {
-            "event_id": text(c.event_id, "event_id"),
-            "token_hash": text(c.token_hash, "token_hash"),
-        }
+        | lookup_keys(c, "event_id", "token_hash")
     )
-    return with_times(doc, c, "created_at", "last_used_at", "revoked_at")
+    return with_credential_times(doc, c)
 
 
 def staff_credential(doc: Mapping[str, Any]) -> StaffCredential:
     return StaffCredential(
-        **read(
-            doc,
-            *("event_id", "organizer_id", "label", "token_hash"),
-            times=("created_at",),
-            optional_times=("last_used_at", "revoked_at"),
-        )
+        **read_credential(doc, "event_id", "organizer_id", "label", "token_hash")
     )

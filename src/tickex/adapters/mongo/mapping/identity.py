@@ -12,6 +12,7 @@ from typing import Any
 from tickex.adapters.mongo.mapping.common import (
     Document,
     fields,
+    lookup_keys,
     new_document,
     optional_text,
     read,
@@ -60,11 +61,7 @@ def user(doc: Mapping[str, Any]) -> User:
 
 
 def refresh_session_doc(s: RefreshSession) -> Document:
-    doc = new_document(s.id) | {
-        "user_id": text(s.user_id, "user_id"),
-        "family_id": text(s.family_id, "family_id"),
-        "token_hash": text(s.token_hash, "token_hash"),
-    }
+    doc = new_document(s.id) | lookup_keys(s, "user_id", "family_id", "token_hash")
     return with_times(doc, s, "created_at", "expires_at", "rotated_at", "revoked_at")
 
 
@@ -100,26 +97,28 @@ def one_time_token(doc: Mapping[str, Any]) -> OneTimeToken:
     )
 
 
+def with_credential_times(doc: Document, c: object) -> Document:
+    """``doc`` with the times of a revocable credential (an API key, a staff credential)."""
+    return with_times(doc, c, "created_at", "last_used_at", "revoked_at")
+
+
+def read_credential(doc: Mapping[str, Any], *names: str) -> Document:
+    """A revocable credential's constructor arguments: ``names`` and its times."""
+    return read(doc, *names, times=("created_at",), optional_times=("last_used_at", "revoked_at"))
+
+
 def api_key_doc(k: ApiKey) -> Document:
     doc = (
         new_document(k.id)
         | fields(k, "name", "prefix")
-        | {
-            "organizer_id": text(k.organizer_id, "organizer_id"),
-            "key_hash": text(k.key_hash, "key_hash"),
-            "scopes": list(k.scopes),
-        }
+        | lookup_keys(k, "organizer_id", "key_hash")
+        | {"scopes": list(k.scopes)}
     )
-    return with_times(doc, k, "created_at", "last_used_at", "revoked_at")
+    return with_credential_times(doc, k)
 
 
 def api_key(doc: Mapping[str, Any]) -> ApiKey:
     return ApiKey(
-        **read(
-            doc,
-            *("organizer_id", "name", "prefix", "key_hash"),
-            times=("created_at",),
-            optional_times=("last_used_at", "revoked_at"),
-        ),
+        **read_credential(doc, "organizer_id", "name", "prefix", "key_hash"),
         scopes=tuple(doc["scopes"]),
     )

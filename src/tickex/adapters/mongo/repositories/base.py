@@ -15,7 +15,7 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from tickex.adapters.mongo.mapping.common import Document, text
+from tickex.adapters.mongo.mapping.common import Document, text, time_sort
 from tickex.domain.errors import ConcurrencyConflict, Conflict
 
 if TYPE_CHECKING:  # the unit of work imports the repositories
@@ -29,6 +29,11 @@ Session = ClientSession | None
 class _Versioned(Protocol):
     id: str
     version: int
+
+
+def by_creation(direction: int = 1) -> Sort:
+    """Creation order (ties broken by id); ``-1``: newest first."""
+    return [*time_sort("created_at", direction), ("_id", direction)]
 
 
 def duplicate_of(exc: DuplicateKeyError) -> set[str]:

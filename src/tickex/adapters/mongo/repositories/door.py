@@ -8,7 +8,7 @@ from typing import Any
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import door as m
 from tickex.adapters.mongo.mapping.common import text, time_sort
-from tickex.adapters.mongo.repositories.base import _Repo
+from tickex.adapters.mongo.repositories.base import _Repo, by_creation
 from tickex.adapters.mongo.repositories.identity import _Credentials
 from tickex.domain.check_in import CheckIn
 from tickex.domain.errors import Conflict
@@ -49,9 +49,7 @@ class MongoStaffCredentialRepository(_Credentials[StaffCredential], StaffCredent
         return self._by_hash(token_hash)
 
     def list_by_event(self, event_id: str) -> list[StaffCredential]:
-        return self._list(
-            {"event_id": text(event_id, "event_id")}, [*time_sort("created_at"), ("_id", 1)]
-        )
+        return self._list({"event_id": text(event_id, "event_id")}, by_creation())
 
     def revoke(self, credential_id: str, now: datetime) -> bool:
         return self._revoke("credential_id", credential_id, now)

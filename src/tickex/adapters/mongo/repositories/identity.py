@@ -13,8 +13,8 @@ from pymongo.errors import DuplicateKeyError
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import identity as m
-from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import T, _Repo, duplicate_of
+from tickex.adapters.mongo.mapping.common import Document, split_time, text
+from tickex.adapters.mongo.repositories.base import T, _Repo, by_creation, duplicate_of
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
@@ -213,7 +213,7 @@ class MongoApiKeyRepository(_Credentials[ApiKey], ApiKeyRepository):
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
         return self._list(
             {"organizer_id": text(organizer_id, "organizer_id")},
-            [*time_sort("created_at"), ("_id", 1)],
+            by_creation(),
         )
 
     def revoke(self, key_id: str, now: datetime) -> bool:

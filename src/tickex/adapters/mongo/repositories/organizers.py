@@ -6,8 +6,8 @@ from typing import Any
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import organizers as m
-from tickex.adapters.mongo.mapping.common import Document, count, text, time_sort
-from tickex.adapters.mongo.repositories.base import Session, _Repo
+from tickex.adapters.mongo.mapping.common import Document, count, text
+from tickex.adapters.mongo.repositories.base import Session, _Repo, by_creation
 from tickex.domain.errors import Conflict
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
@@ -47,15 +47,13 @@ class MongoOrganizerRequestRepository(_Repo[OrganizerRequest], OrganizerRequestR
         return self._by("_id", request_id, "request_id")
 
     def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
-        return self._list(
-            {"user_id": text(user_id, "user_id")}, [*time_sort("created_at", -1), ("_id", -1)]
-        )
+        return self._list({"user_id": text(user_id, "user_id")}, by_creation(-1))
 
     def list_by_status(
         self, status: OrganizerRequestStatus, limit: int, offset: int
     ) -> list[OrganizerRequest]:
         query = {"status": OrganizerRequestStatus(status).value}
-        sort = [*time_sort("created_at"), ("_id", 1)]
+        sort = by_creation()
         skip, limit = count(offset, "offset"), count(limit, "limit")
         if limit == 0:  # to MongoDB, a limit of 0 means none
             return []

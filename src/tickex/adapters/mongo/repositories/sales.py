@@ -8,7 +8,7 @@ from typing import Any
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import sales as m
 from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import _Repo
+from tickex.adapters.mongo.repositories.base import _Repo, by_creation
 from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
@@ -75,9 +75,7 @@ class MongoOrderRepository(_Repo[Order], OrderRepository):
         self._save_versioned(order, m.order_doc(order))
 
     def list_by_event(self, event_id: str) -> list[Order]:
-        return self._list(
-            {"event_id": text(event_id, "event_id")}, [*time_sort("created_at", -1), ("_id", -1)]
-        )
+        return self._list({"event_id": text(event_id, "event_id")}, by_creation(-1))
 
     def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]:
         return self._list(
@@ -85,7 +83,7 @@ class MongoOrderRepository(_Repo[Order], OrderRepository):
                 "event_id": text(event_id, "event_id"),
                 "customer_email_lower": text(customer_email, "customer_email").lower(),
             },
-            [*time_sort("created_at"), ("_id", 1)],
+            by_creation(),
         )
 
 
