@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tickex.adapters.mongo import MongoStorage
 from tickex.adapters.mongo.indexes import Collections
+from tickex.adapters.mongo.mapping.common import KEY, Aggregate
 from tickex.domain.check_in import CheckInResult, RejectionReason, ScanDirection
 from tickex.domain.event import (
     EventSettings,
@@ -27,7 +30,9 @@ from tickex.domain.identity import Role
 from tickex.domain.money import Money
 from tickex.domain.order import OrderStatus
 from tickex.domain.organizer_request import OrganizerRequestStatus
+from tickex.domain.outbox import OutboxMessage
 from tickex.domain.promo_code import DiscountKind
+from tickex.domain.ticket import Ticket
 from tickex.ports.unit_of_work import UnitOfWork
 from tickex.testing import builders as b
 
@@ -215,3 +220,14 @@ def test_an_unset_optional_field_is_stored_as_none_not_left_out(storage: MongoSt
     assert docs[C.EVENTS]["venue"]["geo"] == "NoneType"
     assert docs[C.ORDERS]["paid_at"] == "NoneType"
     assert docs[C.ORDERS]["paid_at_us"] == "int"
+
+
+def test_a_spec_names_only_fields_its_class_has() -> None:
+    with pytest.raises(TypeError, match="secrett"):
+        Aggregate(Ticket, secrett=KEY)
+
+
+def test_a_field_with_no_default_storage_must_be_given_a_codec() -> None:
+    # an outbox payload is JSON whose keys must be escaped: nothing stores it by default
+    with pytest.raises(TypeError, match="payload"):
+        Aggregate(OutboxMessage)
