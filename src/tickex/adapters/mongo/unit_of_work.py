@@ -41,6 +41,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pymongo import ReadPreference
@@ -68,51 +69,42 @@ TRANSIENT = "TransientTransactionError"
 UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
 
 
+@dataclass(eq=False)
 class Work:
     """The session, transaction and journal of one unit of work. Repositories read
     through :meth:`read`, write through :meth:`write` and journal inverses with
     :meth:`remember`."""
 
-    def __init__(
-        self,
-        client: Any,
-        db: Database[Document],
-        *,
-        transactional: bool,
-        lock: threading.RLock | None,
-        conflict_patience: float,
-        commit_patience: float,
-        read_only: bool = False,
-    ) -> None:
-        self.read_only = read_only
-        self._client = client
-        self.db = db
-        self.transactional = transactional
-        self._lock = lock
-        self._conflict_patience = conflict_patience
-        self._commit_patience = commit_patience
-        self._session: ClientSession | None = None
-        self._journal: list[tuple[str, Callable[[], bool]]] = []
-        self._deferred: list[Callable[[], None]] = []
-        self._pending: dict[tuple[str, Any], dict[str, int]] = {}
-        self._writes = 0  # successful writes in the current transaction
-        self._aborted = False  # a write failed, so the server aborted the transaction
-        self._entered = False
-        #: inverses the last rollback could not apply (logged as errors too)
-        self.unrestored: list[str] = []
+    client: Any
+    db: Database[Document]
+    _: KW_ONLY
+    transactional: bool
+    lock: threading.RLock | None
+    conflict_patience: float
+    commit_patience: float
+    read_only: bool = False
+    #: inverses the last rollback could not apply (logged as errors too)
+    unrestored: list[str] = field(default_factory=list, init=False)
+    _session: ClientSession | None = field(default=None, init=False)
+    _journal: list[tuple[str, Callable[[], bool]]] = field(default_factory=list, init=False)
+    _deferred: list[Callable[[], None]] = field(default_factory=list, init=False)
+    _pending: dict[tuple[str, Any], dict[str, int]] = field(default_factory=dict, init=False)
+    _writes: int = field(default=0, init=False)  # successful writes in the current transaction
+    _aborted: bool = field(default=False, init=False)  # so the server aborted the transaction
+    _entered: bool = field(default=False, init=False)
 
     # -- lifecycle ------------------------------------------------------------------------
     def enter(self) -> None:
         if self._entered:
             raise RuntimeError("a unit of work cannot be entered twice")
-        if self._lock is not None:
-            self._lock.acquire()
+        if self.lock is not None:
+            self.lock.acquire()
         try:
             if self.transactional:
-                self._session = self._client.start_session(causal_consistency=True)
+                self._session = self.client.start_session(causal_consistency=True)
         except BaseException:
-            if self._lock is not None:
-                self._lock.release()
+            if self.lock is not None:
+                self.lock.release()
             raise
         self._entered = True
         self._forget()
@@ -129,8 +121,8 @@ class Work:
                     if session is not None:
                         session.end_session()
                 finally:
-                    if self._lock is not None:
-                        self._lock.release()
+                    if self.lock is not None:
+                        self.lock.release()
 
     def check_entered(self) -> None:
         if not self._entered:
@@ -188,7 +180,7 @@ class Work:
                 transient = exc.has_error_label(TRANSIENT)
                 if transient and self._writes == 0 and not self._aborted:
                     now = time.monotonic()
-                    deadline = deadline or now + self._conflict_patience
+                    deadline = deadline or now + self.conflict_patience
                     if now < deadline:
                         self._abort()
                         time.sleep(random.uniform(0, backoff))  # noqa: S311 - jitter only
@@ -216,8 +208,8 @@ class Work:
         """Apply a free at commit (compensating mode); until then the unit's own reads see
         ``deltas`` through :meth:`overlay`."""
         pending = self._pending.setdefault((collection, key), {})
-        for field, delta in deltas.items():
-            pending[field] = pending.get(field, 0) + delta
+        for counter, delta in deltas.items():
+            pending[counter] = pending.get(counter, 0) + delta
         self._deferred.append(apply)
 
     def overlay(self, collection: str, doc: Document) -> Document:
@@ -246,7 +238,7 @@ class Work:
             if self._aborted:
                 self._abort()
                 raise ConcurrencyConflict("a write failed, so the transaction was aborted")
-            deadline = time.monotonic() + self._commit_patience
+            deadline = time.monotonic() + self.commit_patience
             while True:
                 try:
                     session.commit_transaction()

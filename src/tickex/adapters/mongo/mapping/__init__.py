@@ -4,8 +4,9 @@
 filters (:func:`~.common.text`, :func:`~.common.count`), datetimes to the microsecond,
 money, escaped outbox payloads and the schema version every document carries. The area
 modules (``catalog``, ``organizers``, ``sales``, ``door``, ``delivery``, ``finance``,
-``identity``) each turn their aggregates into documents (``<name>_doc``) and back
-(``<name>``), as the repositories of the same area use them.
+``identity``) each declare one :class:`~.common.Aggregate` spec per aggregate
+(``EVENT``, ``ORDER``, ...): its ``dump`` makes the document, its ``load`` reads it back,
+as the repositories of the same area use them.
 """
 
 from tickex.adapters.mongo.mapping.common import (

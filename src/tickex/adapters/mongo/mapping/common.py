@@ -16,6 +16,16 @@ Representation choices (see ``docs/adapters/mongo.md``):
   ``~`` become ``~24``, ``~2E``, ``~00``, ``~7E``) so no payload can carry an operator or a
   dotted path into the database.
 
+Declarative mappings: an aggregate's document is an :class:`Aggregate` spec (a
+:class:`Shape` for an embedded document), not a hand-written pair of functions. It stores
+the fields of the domain dataclass under their names, in the class's order with the
+datetimes last, each as its annotation says (an enum as its value, money, a datetime as
+above, a tuple as an array, a frozenset as a sorted array, a nested dataclass as an
+embedded document; a field that admits None is None when missing); the spec names only
+what differs: lookup keys (:data:`KEY`), counters (:data:`COUNTER`), another
+:class:`Codec`, and :class:`Derived` copies for an index. The helpers above it
+(:func:`fields`, :func:`with_times`, :func:`read`...) remain for hand-written mappings.
+
 Query values: every string a repository puts into a filter goes through :func:`text`,
 which refuses anything that is not a ``str``. A ``str`` in an equality filter is always a
 literal in MongoDB (``{"slug": "$where"}`` matches the slug ``"$where"``), so a value such
@@ -27,9 +37,23 @@ be read as a field path.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, is_dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from enum import Enum
+from types import NoneType, UnionType
+from typing import (
+    Any,
+    ClassVar,
+    Generic,
+    Protocol,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from tickex.domain.errors import ValidationFailed
 from tickex.domain.money import Money
@@ -234,3 +258,177 @@ def read(
         | stored(doc, *names, optional=optional)
         | stored_times(doc, *times, optional=optional_times)
     )
+
+
+# -- declarative mappings ----------------------------------------------------------------
+def _as_is(value: Any, _name: str) -> Any:
+    return value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """How one field is stored: ``store(value, name)`` (``name``: the field's, for the
+    messages of refused values) and ``load(stored)`` back."""
+
+    store: Callable[[Any, str], Any]
+    load: Callable[[Any], Any] = _same
+
+
+#: A lookup key that queries filter on: a plain ``str`` (:func:`text`).
+KEY = Codec(text)
+#: A counter the guards change with ``$inc``: a non-negative int64 (:func:`count`).
+COUNTER = Codec(count)
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A field stored right after ``source``, ``compute`` of its value, for an index to
+    serve; it is never read back."""
+
+    name: str
+    source: str
+    compute: Callable[[Any], Any]
+
+    def store(self, value: Any, _name: str) -> Any:
+        return self.compute(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """One stored field: ``name`` in the document, from the object's ``attribute``."""
+
+    name: str
+    attribute: str
+    codec: Codec | None  # None: a datetime, stored as a date and its ``<name>_us``
+    optional: bool
+    loaded: bool = True
+
+    def put(self, doc: Document, obj: object) -> None:
+        value = getattr(obj, self.attribute)
+        if self.codec is None:
+            put_time(doc, self.name, value)
+        elif self.codec.store is _as_is or (value is None and self.optional):
+            doc[self.name] = value
+        else:
+            doc[self.name] = self.codec.store(value, self.name)
+
+    def take(self, doc: Mapping[str, Any]) -> Any:
+        if self.codec is None:
+            return get_time(doc, self.name) if self.optional else need_time(doc, self.name)
+        if not self.optional:
+            return self.codec.load(doc[self.name])
+        value = doc.get(self.name)
+        return None if value is None else self.codec.load(value)
+
+
+S = TypeVar("S")
+
+
+class Shape(Generic[S]):
+    """A dataclass as an (embedded) document: every field its constructor takes and its
+    equality compares (so not the pending domain events), in the class's order with the
+    datetimes last, each stored as its annotation says unless ``codecs`` names it; each
+    of ``derived`` right after its source."""
+
+    #: fields stored otherwise (an aggregate's id is its ``_id``)
+    _elsewhere: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, cls: type[S], *derived: Derived, **codecs: Codec | Shape[Any]) -> None:
+        hints = get_type_hints(cls)
+        names = [
+            f.name
+            for f in dataclass_fields(cls)  # type: ignore[arg-type]
+            if f.init and f.compare and f.name not in self._elsewhere
+        ]
+        if not set(codecs) <= set(names):
+            raise TypeError(f"{cls.__name__} has no fields {sorted(set(codecs) - set(names))}")
+        slots: list[_Slot] = []
+        for name in names:
+            slots.append(_slot(name, hints[name], codecs.get(name)))
+            slots += [
+                _Slot(d.name, name, Codec(d.store), False, False)
+                for d in derived
+                if d.source == name
+            ]
+        self.cls = cls
+        self.slots = tuple(sorted(slots, key=lambda slot: slot.codec is None))
+        self.codec = Codec(self._store, self.load)
+
+    def dump(self, obj: S) -> Document:
+        doc: Document = {}
+        for slot in self.slots:
+            slot.put(doc, obj)
+        return doc
+
+    def load(self, doc: Mapping[str, Any]) -> S:
+        return self.cls(**self._values(doc))
+
+    def _values(self, doc: Mapping[str, Any]) -> Document:
+        return {slot.attribute: slot.take(doc) for slot in self.slots if slot.loaded}
+
+    def _store(self, obj: S, _name: str) -> Document:
+        return self.dump(obj)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+A = TypeVar("A", bound=_Identified)
+
+
+class Aggregate(Shape[A]):
+    """An aggregate's own document: its ``_id`` (the domain id) and the schema version
+    first, then ``extra`` (what is stored that is not the aggregate's, such as the
+    ledger's ``sequence``) and its fields; read back once the schema version is checked."""
+
+    _elsewhere = ("id",)
+
+    def dump(self, obj: A, **extra: Any) -> Document:
+        return new_document(obj.id) | extra | super().dump(obj)
+
+    def load(self, doc: Mapping[str, Any]) -> A:
+        check_schema(doc)
+        return self.cls(**({"id": doc["_id"]} | self._values(doc)))
+
+
+def _slot(name: str, hint: Any, given: Codec | Shape[Any] | None) -> _Slot:
+    optional = get_origin(hint) in (Union, UnionType) and NoneType in get_args(hint)
+    inner = next(t for t in get_args(hint) if t is not NoneType) if optional else hint
+    if isinstance(given, Shape):
+        given = given.codec
+    if given is None and inner is not datetime:
+        given = _codec(inner, name)
+    return _Slot(name, name, given, optional)
+
+
+def _codec(hint: Any, name: str) -> Codec:
+    """How a value of the type ``hint`` is stored by default, and read back."""
+    if hint in (str, int, bool, float):
+        return Codec(_as_is)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        enum: type[Enum] = hint
+        return Codec(lambda value, _: enum(value).value, enum)
+    if hint is Money:
+        return Codec(lambda value, _: money_doc(value), money)
+    args = get_args(hint)
+    if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _codec(args[0], name)
+        return Codec(
+            lambda value, name: [item.store(v, name) for v in value],
+            lambda stored: tuple(map(item.load, stored)),
+        )
+    if get_origin(hint) is frozenset:
+        item = _codec(args[0], name)
+        return Codec(
+            lambda value, name: sorted(item.store(v, name) for v in value),
+            lambda stored: frozenset(map(item.load, stored)),
+        )
+    if isinstance(hint, type) and is_dataclass(hint):
+        return Shape(hint).codec
+    raise TypeError(f"{name}: no default storage for {hint!r}; give its Codec")

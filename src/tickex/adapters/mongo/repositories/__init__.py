@@ -23,8 +23,10 @@ journalled for the compensating mode needs it (the previous name, size or docume
 that mode frees are checked when called and applied at commit (see :mod:`..unit_of_work`).
 Unique indexes (see :mod:`..indexes`) turn duplicates into ``Conflict``.
 
-One module an area, over :mod:`.base` (``_Repo``); each lists in ``REPOSITORIES`` the unit
-of work's attributes it fills, and :data:`REPOSITORIES` here is all of them.
+One module an area, over :mod:`.base` (``_Repo``, and ``Insertable``/``Gettable``/
+``Versioned`` for the collection of one aggregate mapped by its spec); each lists in
+``REPOSITORIES`` the unit of work's attributes it fills, and :data:`REPOSITORIES` here is
+all of them.
 """
 
 from typing import Any

@@ -3,19 +3,25 @@ the unit of work's :class:`~tickex.adapters.mongo.unit_of_work.Work` (its sessio
 journal of inverses in compensating mode), inserts that turn a duplicate key into
 ``Conflict``, conditional updates that return the document before the change, and the
 versioned save (``{_id, version}`` -> ``$set`` + ``$inc``).
+
+Over it, as in the SQL adapter, the collection of one aggregate mapped by its ``spec`` (an
+:class:`~tickex.adapters.mongo.mapping.common.Aggregate`): :class:`Insertable` (``add``),
+:class:`Gettable` (``get`` by id, too) and :class:`Versioned` (``save``, too); a repository
+declares its collection, spec and unique clash (:class:`Taken`) and writes only its own
+queries and guards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from tickex.adapters.mongo.mapping.common import Document, text, time_sort
+from tickex.adapters.mongo.mapping.common import Aggregate, Document, count, text, time_sort
 from tickex.domain.errors import ConcurrencyConflict, Conflict
 
 if TYPE_CHECKING:  # the unit of work imports the repositories
@@ -31,6 +37,9 @@ class _Versioned(Protocol):
     version: int
 
 
+V = TypeVar("V", bound=_Versioned)
+
+
 def by_creation(direction: int = 1) -> Sort:
     """Creation order (ties broken by id); ``-1``: newest first."""
     return [*time_sort("created_at", direction), ("_id", direction)]
@@ -44,10 +53,15 @@ def duplicate_of(exc: DuplicateKeyError) -> set[str]:
 
 
 class _Repo(Generic[T]):
-    """One collection (``name``) of one kind of aggregate (``kind``, for messages)."""
+    """One collection (``name``) of one kind of aggregate (``kind``, for messages), mapped
+    by ``spec`` unless the repository names its own ``_load``."""
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
+    spec: ClassVar[Aggregate[Any] | None] = None
+    #: the callers' name for an id (the port's), in the message that refuses one, when it
+    #: is not ``<kind>_id``
+    id_name: ClassVar[str | None] = None
 
     def __init__(self, work: Callable[[], Work]) -> None:
         # The unit of work's Work exists only between __enter__ and __exit__.
@@ -61,19 +75,27 @@ class _Repo(Generic[T]):
     def _c(self) -> Collection[Document]:
         return self._w.collection(self.name)
 
+    @property
+    def _id_name(self) -> str:
+        return self.id_name or f"{self.kind.replace(' ', '_')}_id"
+
     # -- reads ----------------------------------------------------------------------------
     def _one(self, query: Document) -> Document | None:
         return self._w.read(lambda s: self._c.find_one(query, session=s))
 
-    def _many(self, query: Document, sort: Sort, limit: int = 0) -> list[Document]:
+    def _many(self, query: Document, sort: Sort, limit: int = 0, skip: int = 0) -> list[Document]:
         def run(s: Session) -> list[Document]:
-            return list(self._c.find(query, sort=sort, limit=max(limit, 0), session=s))
+            return list(self._c.find(query, sort=sort, skip=skip, limit=max(limit, 0), session=s))
 
         return self._w.read(run)
 
     def _load(self, doc: Mapping[str, Any]) -> T:
-        """A stored document as the domain object (each repository names its mapping)."""
-        raise NotImplementedError
+        """A stored document as the domain object, as this unit sees it (with its deferred
+        frees, see ``Work.overlay``)."""
+        if self.spec is None:
+            raise NotImplementedError(f"{type(self).__name__} names no spec and no _load")
+        loaded: T = self.spec.load(self._w.overlay(self.name, dict(doc)))
+        return loaded
 
     def _by(self, field: str, value: object, name: str) -> T | None:
         """The aggregate whose ``field`` equals the caller's ``value`` (a string, see
@@ -84,12 +106,26 @@ class _Repo(Generic[T]):
         doc = self._one(query)
         return None if doc is None else self._load(doc)
 
-    def _list(self, query: Document, sort: Sort, limit: int = 0) -> list[T]:
-        return [self._load(doc) for doc in self._many(query, sort, limit)]
+    def _list(self, query: Document, sort: Sort, limit: int = 0, skip: int = 0) -> list[T]:
+        return [self._load(doc) for doc in self._many(query, sort, limit, skip)]
+
+    def _list_by(self, field: str, value: object, sort: Sort) -> list[T]:
+        """The aggregates whose ``field`` equals the caller's ``value`` (a string)."""
+        return self._list({field: text(value, field)}, sort)
+
+    def _page(self, query: Document, sort: Sort, limit: int, offset: int) -> list[T]:
+        """At most ``limit`` aggregates after the first ``offset`` (both counts)."""
+        skip, limit = count(offset, "offset"), count(limit, "limit")
+        if limit == 0:  # to MongoDB, a limit of 0 means none
+            return []
+        return self._list(query, sort, limit, skip)
+
+    def _found(self, query: Document) -> bool:
+        found = self._w.read(lambda s: self._c.find_one(query, {"_id": 1}, session=s))
+        return found is not None
 
     def _exists(self, key: str) -> bool:
-        found = self._w.read(lambda s: self._c.find_one({"_id": key}, {"_id": 1}, session=s))
-        return found is not None
+        return self._found({"_id": key})
 
     # -- writes ---------------------------------------------------------------------------
     def _insert(self, doc: Document, conflict: Callable[[DuplicateKeyError], Conflict]) -> None:
@@ -148,3 +184,40 @@ class _Repo(Generic[T]):
             ),
         )
         obj.version = version + 1
+
+
+class Taken(NamedTuple):
+    """What a clash on a unique index other than ``_id`` means: ``message``, formatted
+    with the document's fields (and ``collection``), and the ``field`` it names."""
+
+    message: str
+    field: str | None = None
+
+    def conflict(self, doc: Document, collection: str) -> Conflict:
+        context = {} if self.field is None else {"field": self.field}
+        return Conflict(self.message.format(collection=collection, **doc), **context)
+
+
+class Insertable(_Repo[T]):
+    """The collection of one aggregate: ``add`` inserts the document ``spec`` makes."""
+
+    spec: ClassVar[Aggregate[Any]]
+    taken: ClassVar[Taken | None] = None
+
+    def add(self, obj: T) -> None:
+        doc = self.spec.dump(obj)
+        self._add(doc, None if self.taken is None else self.taken.conflict(doc, self.name))
+
+
+class Gettable(Insertable[T]):
+    """Read back by id, too."""
+
+    def get(self, key: str) -> T | None:
+        return self._by("_id", key, self._id_name)
+
+
+class Versioned(Gettable[V]):
+    """Saved under optimistic concurrency, too (see ``_save_versioned``)."""
+
+    def save(self, obj: V) -> None:
+        self._save_versioned(obj, self.spec.dump(obj))

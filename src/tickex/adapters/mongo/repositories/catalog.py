@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import catalog as m
 from tickex.adapters.mongo.mapping.common import Document, count, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import Session, _Repo
-from tickex.domain.errors import Conflict, ValidationFailed
+from tickex.adapters.mongo.repositories.base import Gettable, Taken, Versioned, _Repo
+from tickex.domain.errors import ValidationFailed
 from tickex.domain.event import Event, EventStatus
 from tickex.domain.promo_code import PromoCode, normalize_code
 from tickex.domain.quota import Quota
@@ -30,30 +29,20 @@ def _fits(quantity: int) -> Document:
 
 
 _UNDER_CAP: Document = {"$or": [{"max_uses": None}, {"$expr": {"$lt": ["$uses", "$max_uses"]}}]}
+_BY_START = [*time_sort("starts_at"), ("_id", 1)]
 
 
-class MongoEventRepository(_Repo[Event], EventRepository):
+class MongoEventRepository(Versioned[Event], EventRepository):
     name = Collections.EVENTS
     kind = "event"
-    _load = staticmethod(m.event)
-
-    def add(self, event: Event) -> None:
-        self._add(m.event_doc(event), Conflict(f"the slug {event.slug!r} is taken", field="slug"))
-
-    def get(self, event_id: str) -> Event | None:
-        return self._by("_id", event_id, "event_id")
+    spec = m.EVENT
+    taken = Taken("the slug {slug!r} is taken", field="slug")
 
     def get_by_slug(self, slug: str) -> Event | None:
         return self._by("slug", slug, "slug")
 
-    def save(self, event: Event) -> None:
-        self._save_versioned(event, m.event_doc(event))
-
     def list_by_organizer(self, organizer_id: str) -> list[Event]:
-        return self._list(
-            {"organizer_id": text(organizer_id, "organizer_id")},
-            [*time_sort("starts_at"), ("_id", 1)],
-        )
+        return self._list_by("organizer_id", organizer_id, _BY_START)
 
     def list_published(self, now: datetime, limit: int, offset: int) -> list[Event]:
         # exact ``ends_at > now`` over the millisecond date and its microsecond remainder
@@ -65,47 +54,25 @@ class MongoEventRepository(_Repo[Event], EventRepository):
                 {"ends_at": cutoff, "ends_at_us": {"$gt": micros}},
             ],
         }
-        sort = [*time_sort("starts_at"), ("_id", 1)]
-
-        def run(s: Session) -> list[Document]:
-            return list(self._c.find(query, sort=sort, skip=offset, limit=limit, session=s))
-
-        return [m.event(d) for d in self._w.read(run)]
+        return self._page(query, _BY_START, limit, offset)
 
 
-class MongoTicketTypeRepository(_Repo[TicketType], TicketTypeRepository):
+class MongoTicketTypeRepository(Versioned[TicketType], TicketTypeRepository):
     name = Collections.TICKET_TYPES
     kind = "ticket type"
-    _load = staticmethod(m.ticket_type)
-
-    def add(self, ticket_type: TicketType) -> None:
-        self._add(m.ticket_type_doc(ticket_type))
-
-    def get(self, ticket_type_id: str) -> TicketType | None:
-        return self._by("_id", ticket_type_id, "ticket_type_id")
+    spec = m.TICKET_TYPE
 
     def list_by_event(self, event_id: str) -> list[TicketType]:
-        return self._list({"event_id": text(event_id, "event_id")}, [("position", 1), ("_id", 1)])
-
-    def save(self, ticket_type: TicketType) -> None:
-        self._save_versioned(ticket_type, m.ticket_type_doc(ticket_type))
+        return self._list_by("event_id", event_id, [("position", 1), ("_id", 1)])
 
 
-class MongoQuotaRepository(_Repo[Quota], QuotaRepository):
+class MongoQuotaRepository(Gettable[Quota], QuotaRepository):
     name = Collections.QUOTAS
     kind = "quota"
-
-    def add(self, quota: Quota) -> None:
-        self._add(m.quota_doc(quota))
-
-    def _load(self, doc: Mapping[str, Any]) -> Quota:
-        return m.quota(self._w.overlay(self.name, dict(doc)))
-
-    def get(self, quota_id: str) -> Quota | None:
-        return self._by("_id", quota_id, "quota_id")
+    spec = m.QUOTA
 
     def list_by_event(self, event_id: str) -> list[Quota]:
-        return self._list({"event_id": text(event_id, "event_id")}, [("_id", 1)])
+        return self._list_by("event_id", event_id, [("_id", 1)])
 
     def _require(self, key: str) -> None:
         if not self._exists(key):
@@ -213,28 +180,19 @@ class MongoQuotaRepository(_Repo[Quota], QuotaRepository):
         return True
 
 
-class MongoPromoCodeRepository(_Repo[PromoCode], PromoCodeRepository):
+class MongoPromoCodeRepository(Gettable[PromoCode], PromoCodeRepository):
     name = Collections.PROMO_CODES
     kind = "promo code"
-
-    def add(self, promo: PromoCode) -> None:
-        self._add(
-            m.promo_code_doc(promo),
-            Conflict(f"the code {promo.code!r} exists for this event", field="code"),
-        )
-
-    def _load(self, doc: Mapping[str, Any]) -> PromoCode:
-        return m.promo_code(self._w.overlay(self.name, dict(doc)))
-
-    def get(self, promo_id: str) -> PromoCode | None:
-        return self._by("_id", promo_id, "promo_id")
+    spec = m.PROMO_CODE
+    id_name = "promo_id"
+    taken = Taken("the code {code!r} exists for this event", field="code")
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:
         wanted = normalize_code(text(code, "code"))
         return self._first({"event_id": text(event_id, "event_id"), "code": wanted})
 
     def list_by_event(self, event_id: str) -> list[PromoCode]:
-        return self._list({"event_id": text(event_id, "event_id")}, [("code", 1), ("_id", 1)])
+        return self._list_by("event_id", event_id, [("code", 1), ("_id", 1)])
 
     def _require(self, key: str) -> None:
         if not self._exists(key):

@@ -11,8 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import delivery as m
 from tickex.adapters.mongo.mapping.common import Document, split_time, time_sort
-from tickex.adapters.mongo.repositories.base import Session, _Repo
-from tickex.domain.errors import Conflict
+from tickex.adapters.mongo.repositories.base import Gettable, Session, Taken, _Repo
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
 from tickex.ports.repository import OutboxRepository
 
@@ -20,19 +19,15 @@ from tickex.ports.repository import OutboxRepository
 _DELIVERY_ORDER = [*time_sort("available_at"), *time_sort("created_at"), ("_id", 1)]
 
 
-class MongoOutboxRepository(_Repo[OutboxMessage], OutboxRepository):
+_TAKEN = Taken("outbox idempotency key {idempotency_key} exists")
+
+
+class MongoOutboxRepository(Gettable[OutboxMessage], OutboxRepository):
     name = Collections.OUTBOX
     kind = "outbox message"
-    _load = staticmethod(m.outbox_message)
-
-    def add(self, message: OutboxMessage) -> None:
-        self._add(
-            m.outbox_doc(message),
-            Conflict(f"outbox idempotency key {message.idempotency_key} exists"),
-        )
-
-    def get(self, message_id: str) -> OutboxMessage | None:
-        return self._by("_id", message_id, "message_id")
+    spec = m.OUTBOX_MESSAGE
+    id_name = "message_id"
+    taken = _TAKEN
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         cutoff, _ = split_time(now, "now")
@@ -45,7 +40,7 @@ class MongoOutboxRepository(_Repo[OutboxMessage], OutboxRepository):
 
     def save(self, message: OutboxMessage) -> None:
         """Unversioned, as the reference: the worker owns a message while delivering it."""
-        doc = m.outbox_doc(message)
+        doc = self.spec.dump(message)
         key, collection = doc["_id"], self._c
 
         def replace(s: Session) -> Document | None:
@@ -56,7 +51,7 @@ class MongoOutboxRepository(_Repo[OutboxMessage], OutboxRepository):
         try:
             before = self._w.write(replace)
         except DuplicateKeyError as exc:
-            raise Conflict(f"outbox idempotency key {message.idempotency_key} exists") from exc
+            raise _TAKEN.conflict(doc, self.name) from exc
 
         def undo() -> bool:
             if before is None:

@@ -28,7 +28,7 @@ class MongoLedgerRepository(_Repo[LedgerTransaction], LedgerRepository):
 
     name = Collections.LEDGER
     kind = "ledger transaction"
-    _load = staticmethod(m.ledger_transaction)
+    spec = m.LEDGER_TRANSACTION
 
     def _next_sequence(self) -> int:
         self._w.check_entered()
@@ -43,14 +43,14 @@ class MongoLedgerRepository(_Repo[LedgerTransaction], LedgerRepository):
         return int(counter["value"])
 
     def append(self, transaction: LedgerTransaction) -> None:
-        doc = m.ledger_doc(transaction, self._next_sequence())
+        doc = m.LEDGER_TRANSACTION.dump(transaction, sequence=self._next_sequence())
         self._insert(doc, lambda _: Conflict(f"ledger transaction {transaction.id} exists"))
 
     def list_for_order(self, order_id: str) -> list[LedgerTransaction]:
-        return self._list({"order_id": text(order_id, "order_id")}, [("sequence", 1)])
+        return self._list_by("order_id", order_id, [("sequence", 1)])
 
     def list_all(self) -> list[LedgerTransaction]:
-        return [m.ledger_transaction(d) for d in self._many({}, [("sequence", 1)])]
+        return self._list({}, [("sequence", 1)])
 
     def account_totals(self, account: str) -> dict[tuple[TransactionKind, str], int]:
         wanted = text(account, "account")

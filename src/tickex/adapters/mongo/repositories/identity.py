@@ -1,6 +1,7 @@
 """Users, refresh sessions, one-time tokens and API keys on MongoDB, and
-:class:`_Credentials`, the conditional stamps shared by every credential stored as a
-digest (staff credentials too, see :mod:`.door`).
+:class:`_Credentials`, what every credential stored as a digest shares (a digest is
+unique, looked up, and stamped conditionally), with :class:`_RevocableCredentials`, the
+one implementation of API keys and staff credentials (see :mod:`.door`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from pymongo.errors import DuplicateKeyError
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import identity as m
 from tickex.adapters.mongo.mapping.common import Document, split_time, text
-from tickex.adapters.mongo.repositories.base import T, _Repo, by_creation, duplicate_of
+from tickex.adapters.mongo.repositories.base import (
+    Gettable,
+    Insertable,
+    T,
+    Taken,
+    _Repo,
+    by_creation,
+    duplicate_of,
+)
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
@@ -44,13 +53,13 @@ def _after(name: str, now: datetime) -> Document:
     return {"$or": [{name: {"$gt": date}}, {name: date, f"{name}_us": {"$gt": micros}}]}
 
 
-class MongoUserRepository(_Repo[User], UserRepository):
+class MongoUserRepository(Gettable[User], UserRepository):
     name = Collections.USERS
     kind = "user"
-    _load = staticmethod(m.user)
+    spec = m.USER
 
     def add(self, user: User) -> None:
-        doc = m.user_doc(user)
+        doc = self.spec.dump(user)
 
         def conflict(exc: DuplicateKeyError) -> Conflict:
             fields = duplicate_of(exc) or self._taken(doc)
@@ -74,18 +83,14 @@ class MongoUserRepository(_Repo[User], UserRepository):
                 return {name}
         return {"_id"}
 
-    def get(self, user_id: str) -> User | None:
-        return self._by("_id", user_id, "user_id")
-
     def get_by_email(self, email: str) -> User | None:
-        doc = self._one({"email": text(email, "email").strip().lower()})
-        return None if doc is None else m.user(doc)
+        return self._first({"email": text(email, "email").strip().lower()})
 
     def get_by_google_subject(self, subject: str) -> User | None:
         return self._by("google_subject", subject, "google_subject")
 
     def save(self, user: User) -> None:
-        doc = m.user_doc(user)
+        doc = self.spec.dump(user)
         try:
             self._save_versioned(user, doc)
         except DuplicateKeyError as exc:
@@ -96,15 +101,13 @@ class MongoUserRepository(_Repo[User], UserRepository):
             raise Conflict(message, field=field) from exc
 
 
-class _Credentials(_Repo[T]):
-    """Shared by the repositories of credentials stored as digests."""
+class _Credentials(Insertable[T]):
+    """Shared by the repositories of credentials stored as digests (``hash_field``)."""
 
     hash_field: ClassVar[str] = "token_hash"
+    taken = Taken("{collection}: this digest exists")
 
-    def _add_credential(self, doc: Document) -> None:
-        self._add(doc, Conflict(f"{self.name}: this digest exists"))
-
-    def _by_hash(self, digest: str) -> T | None:
+    def get_by_hash(self, digest: str) -> T | None:
         return self._by(self.hash_field, digest, self.hash_field)
 
     def _stamp(
@@ -133,24 +136,27 @@ class _Credentials(_Repo[T]):
         )
         return True
 
-    def _revoke(self, key_name: str, key: str, now: datetime) -> bool:
-        return self._stamp(key_name, key, "revoked_at", now, {"revoked_at": None})
 
-    def _touch(self, key_name: str, key: str, now: datetime) -> None:
-        """Unconditional, as the reference (a missing key is ignored)."""
-        self._stamp(key_name, key, "last_used_at", now, {}, superseded_ok=True)
+class _RevocableCredentials(_Credentials[T]):
+    """API keys and staff credentials: used again and again until revoked."""
+
+    id_name = "credential_id"  # as the ports name it
+
+    def revoke(self, credential_id: str, now: datetime) -> bool:
+        return self._stamp(self._id_name, credential_id, "revoked_at", now, {"revoked_at": None})
+
+    def touch(self, credential_id: str, now: datetime) -> None:
+        """Unconditional, as the reference (a missing id is ignored)."""
+        self._stamp(self._id_name, credential_id, "last_used_at", now, {}, superseded_ok=True)
 
 
 class MongoRefreshSessionRepository(_Credentials[RefreshSession], RefreshSessionRepository):
     name = Collections.REFRESH_SESSIONS
     kind = "refresh session"
-    _load = staticmethod(m.refresh_session)
-
-    def add(self, session: RefreshSession) -> None:
-        self._add_credential(m.refresh_session_doc(session))
+    spec = m.REFRESH_SESSION
 
     def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
-        return self._by_hash(token_hash)
+        return self.get_by_hash(token_hash)
 
     def rotate(self, session_id: str, now: datetime) -> bool:
         when = {"rotated_at": None, "revoked_at": None}
@@ -185,42 +191,21 @@ class MongoRefreshSessionRepository(_Credentials[RefreshSession], RefreshSession
 class MongoOneTimeTokenRepository(_Credentials[OneTimeToken], OneTimeTokenRepository):
     name = Collections.ONE_TIME_TOKENS
     kind = "one-time token"
-    _load = staticmethod(m.one_time_token)
-
-    def add(self, token: OneTimeToken) -> None:
-        self._add_credential(m.one_time_token_doc(token))
-
-    def get_by_hash(self, token_hash: str) -> OneTimeToken | None:
-        return self._by_hash(token_hash)
+    spec = m.ONE_TIME_TOKEN
 
     def use(self, token_id: str, now: datetime) -> bool:
         when = {"used_at": None, **_after("expires_at", now)}
         return self._stamp("token_id", token_id, "used_at", now, when)
 
 
-class MongoApiKeyRepository(_Credentials[ApiKey], ApiKeyRepository):
+class MongoApiKeyRepository(_RevocableCredentials[ApiKey], ApiKeyRepository):
     name = Collections.API_KEYS
     kind = "API key"
+    spec = m.API_KEY
     hash_field = "key_hash"
-    _load = staticmethod(m.api_key)
-
-    def add(self, key: ApiKey) -> None:
-        self._add_credential(m.api_key_doc(key))
-
-    def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        return self._by_hash(key_hash)
 
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
-        return self._list(
-            {"organizer_id": text(organizer_id, "organizer_id")},
-            by_creation(),
-        )
-
-    def revoke(self, key_id: str, now: datetime) -> bool:
-        return self._revoke("key_id", key_id, now)
-
-    def touch(self, key_id: str, now: datetime) -> None:
-        self._touch("key_id", key_id, now)
+        return self._list_by("organizer_id", organizer_id, by_creation())
 
 
 #: The unit of work's attributes this area fills, and their repositories.

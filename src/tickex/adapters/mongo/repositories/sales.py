@@ -8,7 +8,7 @@ from typing import Any
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import sales as m
 from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
-from tickex.adapters.mongo.repositories.base import _Repo, by_creation
+from tickex.adapters.mongo.repositories.base import Gettable, Taken, Versioned, _Repo, by_creation
 from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
@@ -21,16 +21,10 @@ from tickex.ports.repository import (
 )
 
 
-class MongoHoldRepository(_Repo[Hold], HoldRepository):
+class MongoHoldRepository(Gettable[Hold], HoldRepository):
     name = Collections.HOLDS
     kind = "hold"
-    _load = staticmethod(m.hold)
-
-    def add(self, hold: Hold) -> None:
-        self._add(m.hold_doc(hold))
-
-    def get(self, hold_id: str) -> Hold | None:
-        return self._by("_id", hold_id, "hold_id")
+    spec = m.HOLD
 
     def end(self, hold_id: str, status: HoldStatus) -> bool:
         key, new = text(hold_id, "hold_id"), HoldStatus(status).value
@@ -54,16 +48,11 @@ class MongoHoldRepository(_Repo[Hold], HoldRepository):
         return [h for h in found if h.expires_at <= now][:limit]
 
 
-class MongoOrderRepository(_Repo[Order], OrderRepository):
+class MongoOrderRepository(Versioned[Order], OrderRepository):
     name = Collections.ORDERS
     kind = "order"
-    _load = staticmethod(m.order)
-
-    def add(self, order: Order) -> None:
-        self._add(m.order_doc(order), Conflict(f"order code {order.code} exists"))
-
-    def get(self, order_id: str) -> Order | None:
-        return self._by("_id", order_id, "order_id")
+    spec = m.ORDER
+    taken = Taken("order code {code} exists")
 
     def get_by_code(self, code: str) -> Order | None:
         return self._by("code", code, "code")
@@ -71,11 +60,8 @@ class MongoOrderRepository(_Repo[Order], OrderRepository):
     def get_by_payment_reference(self, reference: str) -> Order | None:
         return self._by("payment_reference", reference, "payment_reference")
 
-    def save(self, order: Order) -> None:
-        self._save_versioned(order, m.order_doc(order))
-
     def list_by_event(self, event_id: str) -> list[Order]:
-        return self._list({"event_id": text(event_id, "event_id")}, by_creation(-1))
+        return self._list_by("event_id", event_id, by_creation(-1))
 
     def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]:
         return self._list(
@@ -87,25 +73,17 @@ class MongoOrderRepository(_Repo[Order], OrderRepository):
         )
 
 
-class MongoTicketRepository(_Repo[Ticket], TicketRepository):
+class MongoTicketRepository(Versioned[Ticket], TicketRepository):
     name = Collections.TICKETS
     kind = "ticket"
-    _load = staticmethod(m.ticket)
-
-    def add(self, ticket: Ticket) -> None:
-        self._add(m.ticket_doc(ticket), Conflict("ticket secret collision"))
-
-    def get(self, ticket_id: str) -> Ticket | None:
-        return self._by("_id", ticket_id, "ticket_id")
+    spec = m.TICKET
+    taken = Taken("ticket secret collision")
 
     def get_by_secret(self, secret: str) -> Ticket | None:
         return self._by("secret", secret, "secret")
 
     def list_by_order(self, order_id: str) -> list[Ticket]:
-        return self._list({"order_id": text(order_id, "order_id")}, [("_id", 1)])
-
-    def save(self, ticket: Ticket) -> None:
-        self._save_versioned(ticket, m.ticket_doc(ticket))
+        return self._list_by("order_id", order_id, [("_id", 1)])
 
     def count_by_status(self, event_id: str) -> dict[TicketStatus, int]:
         pipeline: list[Document] = [
@@ -125,10 +103,9 @@ class MongoProcessedEventRepository(_Repo[None], ProcessedEventRepository):
 
     def record(self, provider: str, event_id: str, now: datetime) -> bool:
         doc = m.processed_event_doc(provider, event_id, now)
-        query: dict[str, Any] = {"provider": doc["provider"], "event_id": doc["event_id"]}
         # Look first: in a transaction a duplicate-key error aborts the whole transaction,
         # and "already seen" is the normal answer to a webhook delivered twice.
-        if self._w.read(lambda s: self._c.find_one(query, {"_id": 1}, session=s)) is not None:
+        if self._found({"provider": doc["provider"], "event_id": doc["event_id"]}):
             return False
         try:
             self._insert(doc, lambda _: Conflict("provider event already recorded"))
