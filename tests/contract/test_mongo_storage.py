@@ -5,8 +5,9 @@
   serialized by a lock because mongomock is not thread-safe. The two concurrency tests are
   skipped with the reason below: under that lock a race proves nothing.
 - ``TestMongoServerStorage`` runs the same contract, concurrency included, against a real
-  MongoDB when ``TICKEX_TEST_MONGODB_URI`` is set (a replica set: transactions), each test
-  in a database of its own. See docs/adapters/mongo.md for a one-line replica set.
+  wire server when ``TICKEX_TEST_MONGODB_URI`` is set (``tests/mongo_server.py``: CI runs
+  it on SecantusDB as a replica set and standalone), each test in a database of its own.
+  See docs/adapters/mongo.md for a one-line server.
 - ``TestMongomockIdentityStorage`` and ``TestMongoServerIdentityStorage`` run the identity
   contract (users, refresh sessions, one-time tokens, API keys, staff credentials) on the
   same two fixtures.
@@ -14,7 +15,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import ClassVar
@@ -22,10 +22,9 @@ from typing import ClassVar
 import mongomock
 import pytest
 
+from tests.mongo_server import mark_departures, require_server
 from tickex.adapters.mongo import MongoStorage
 from tickex.testing.contracts import IdentityStorageContract, StorageContract
-
-MONGODB_URI = os.environ.get("TICKEX_TEST_MONGODB_URI", "")
 
 MONGOMOCK_CONCURRENCY = (
     "mongomock is not thread-safe, so this fixture serializes units of work with a lock; "
@@ -43,13 +42,11 @@ def mongomock_storage() -> MongoStorage:
     return storage
 
 
-def server_storage() -> Iterator[MongoStorage]:
-    if not MONGODB_URI:
-        # Optional by design (no MongoDB can be installed on our machines), so this
-        # skips even under TICKEX_REQUIRE_SERVICES=1.
-        pytest.skip("no MongoDB server: set TICKEX_TEST_MONGODB_URI to run against one")
+def server_storage(request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
+    url = require_server()
+    mark_departures(request)
     storage = MongoStorage.from_url(
-        MONGODB_URI, f"tickex_test_{uuid.uuid4().hex[:16]}", serverSelectionTimeoutMS=5000
+        url, f"tickex_test_{uuid.uuid4().hex[:16]}", serverSelectionTimeoutMS=5000
     )
     storage.migrate()
     yield storage
@@ -69,8 +66,8 @@ class TestMongomockStorage(StorageContract):
 
 class TestMongoServerStorage(StorageContract):
     @pytest.fixture
-    def storage(self) -> Iterator[MongoStorage]:
-        yield from server_storage()
+    def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
+        yield from server_storage(request)
 
 
 class TestMongomockIdentityStorage(IdentityStorageContract):
@@ -85,5 +82,5 @@ class TestMongomockIdentityStorage(IdentityStorageContract):
 
 class TestMongoServerIdentityStorage(IdentityStorageContract):
     @pytest.fixture
-    def storage(self) -> Iterator[MongoStorage]:
-        yield from server_storage()
+    def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
+        yield from server_storage(request)

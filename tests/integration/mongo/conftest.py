@@ -1,13 +1,14 @@
 """Fixtures for the Mongo adapter's integration tests.
 
 ``storage`` is mongomock in the compensating mode (runs everywhere); ``server_storage``
-is a real MongoDB from ``TICKEX_TEST_MONGODB_URI`` (skipped without one), each test in a
-database of its own that is dropped afterwards.
+is a real wire server from ``TICKEX_TEST_MONGODB_URI`` (``tests/mongo_server.py``:
+skipped without one, failed under ``TICKEX_REQUIRE_SERVICES=1``), each test in a database
+of its own that is dropped afterwards; ``transactional_storage`` also needs the server to
+be a replica set.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,10 +16,8 @@ from typing import Any
 import mongomock
 import pytest
 
+from tests.mongo_server import mark_departures, require_replica_set, require_server
 from tickex.adapters.mongo import MongoStorage
-
-MONGODB_URI = os.environ.get("TICKEX_TEST_MONGODB_URI", "")
-NO_SERVER = "no MongoDB server: set TICKEX_TEST_MONGODB_URI to run against one"
 
 
 @pytest.fixture
@@ -31,10 +30,10 @@ def storage() -> Iterator[MongoStorage]:
 
 
 @pytest.fixture
-def server_url() -> str:
-    if not MONGODB_URI:
-        pytest.skip(NO_SERVER)
-    return MONGODB_URI
+def server_url(request: pytest.FixtureRequest) -> str:
+    url = require_server()
+    mark_departures(request)
+    return url
 
 
 def open_server_storage(url: str, **kwargs: Any) -> MongoStorage:
@@ -51,3 +50,9 @@ def server_storage(server_url: str) -> Iterator[MongoStorage]:
     yield s
     s.client.drop_database(s.database.name)
     s.close()
+
+
+@pytest.fixture
+def transactional_storage(server_storage: MongoStorage) -> MongoStorage:
+    require_replica_set()
+    return server_storage

@@ -1,5 +1,6 @@
-"""Against a real MongoDB (``TICKEX_TEST_MONGODB_URI``, a replica set): what mongomock
-cannot show. Skipped, with the reason printed, when no server is configured."""
+"""Against a real wire server (``TICKEX_TEST_MONGODB_URI``): what mongomock cannot show.
+Skipped, with the reason printed, when no server is configured (failed in CI); the tests of
+transactions (``transactional_storage``) skip on a standalone server."""
 
 from __future__ import annotations
 
@@ -27,19 +28,21 @@ def compensating(server_url: str) -> Iterator[MongoStorage]:
     s.close()
 
 
-def test_the_server_runs_transactions(server_storage: MongoStorage) -> None:
-    assert server_storage.transactional, "TICKEX_TEST_MONGODB_URI must name a replica set"
+def test_the_server_runs_transactions(transactional_storage: MongoStorage) -> None:
+    assert transactional_storage.transactional
 
 
-def test_uncommitted_writes_are_invisible_to_other_units(server_storage: MongoStorage) -> None:
+def test_uncommitted_writes_are_invisible_to_other_units(
+    transactional_storage: MongoStorage,
+) -> None:
     q = b.quota(size=5)
-    in_uow(server_storage, lambda uow: uow.quotas.add(q))
-    with server_storage.unit_of_work() as uow:
+    in_uow(transactional_storage, lambda uow: uow.quotas.add(q))
+    with transactional_storage.unit_of_work() as uow:
         assert uow.quotas.reserve(q.id, 3)
-        outside = in_uow(server_storage, lambda other: other.quotas.get(q.id))
+        outside = in_uow(transactional_storage, lambda other: other.quotas.get(q.id))
         assert outside is not None
         assert outside.held == 0
-    assert in_uow(server_storage, lambda uow: uow.quotas.get(q.id)).held == 0  # type: ignore[union-attr]
+    assert in_uow(transactional_storage, lambda uow: uow.quotas.get(q.id)).held == 0  # type: ignore[union-attr]
 
 
 def test_a_failing_second_guard_rolls_the_first_back(server_storage: MongoStorage) -> None:
@@ -124,18 +127,19 @@ def test_racing_refreshes_without_transactions_let_exactly_one_rotate(
     assert _refresh_race(compensating, 16) == [False] * 15 + [True]
 
 
-def test_a_rolled_back_revocation_is_never_seen(server_storage: MongoStorage) -> None:
+def test_a_rolled_back_revocation_is_never_seen(transactional_storage: MongoStorage) -> None:
     sessions = [b.refresh_session(user_id="u1", family_id=f"f{i}") for i in range(3)]
-    in_uow(server_storage, lambda uow: [uow.sessions.add(s) for s in sessions])
-    with server_storage.unit_of_work() as uow:
+    in_uow(transactional_storage, lambda uow: [uow.sessions.add(s) for s in sessions])
+    with transactional_storage.unit_of_work() as uow:
         assert uow.sessions.revoke_user("u1", b.T0) == 3
         outside = in_uow(
-            server_storage, lambda other: other.sessions.get_by_token_hash(sessions[0].token_hash)
+            transactional_storage,
+            lambda other: other.sessions.get_by_token_hash(sessions[0].token_hash),
         )
         assert outside == sessions[0]
     for s in sessions:
         digest = s.token_hash
-        assert in_uow(server_storage, lambda u: u.sessions.get_by_token_hash(digest)) == s  # noqa: B023
+        assert in_uow(transactional_storage, lambda u: u.sessions.get_by_token_hash(digest)) == s  # noqa: B023
 
 
 def test_the_server_names_the_unique_field_a_new_user_collides_on(
