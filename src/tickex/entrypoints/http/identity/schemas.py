@@ -85,14 +85,8 @@ class TokenPairOut(Output):
 
 
 def account(value: Account) -> AccountOut:
-    return AccountOut(
-        id=value.id,
-        email=value.email,
-        name=value.name,
-        roles=sorted(_ROLE_NAMES[role] for role in value.roles),
-        organizer_id=value.organizer_id,
-        email_verified=value.email_verified,
-    )
+    roles = sorted(_ROLE_NAMES[role] for role in value.roles)
+    return AccountOut(**value.model_dump(exclude={"roles"}), roles=roles)
 
 
 def token_pair(pair: TokenPair) -> TokenPairOut:
