@@ -9,7 +9,7 @@ back, retries and finds the request decided."""
 
 from __future__ import annotations
 
-from tickex.application.organizers.decision import RequestDecision, decide, tell_applicant
+from tickex.application.organizers.decision import RequestDecision, decide
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.application.services import Services
 from tickex.domain.errors import Conflict, InvalidTransition
@@ -48,11 +48,6 @@ def approve_organizer_request(
         )  # fmt: skip
         user.grant(Role.ORGANIZER, organizer_id)
         uow.users.save(user)
-        tell_applicant(
-            services, uow, request, user, "You can run events on TickEx now",
-            f"was approved. Sign in at {services.delivery.links.home()} to create your first "
-            "event.",
-        )  # fmt: skip
         return user
 
     return decide(services, command, "approve", approve)

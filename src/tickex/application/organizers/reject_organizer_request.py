@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from tickex.application.organizers.decision import RequestDecision, decide, tell_applicant
+from tickex.application.organizers.decision import RequestDecision, decide
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.application.services import Services
 from tickex.domain.identity import User
@@ -30,13 +30,6 @@ def reject_organizer_request(
     def reject(uow: UnitOfWork, request: OrganizerRequest, admin_id: str) -> User | None:
         request.reject(admin_id, command.reason, services.clock.now())  # only when pending
         uow.organizer_requests.save(request)
-        user = uow.users.get(request.user_id)
-        if user is not None:
-            tell_applicant(
-                services, uow, request, user, "Your TickEx organizer request",
-                f"was not approved:\n\n{request.reason}\n\nYou may send a new request at any "
-                "time.",
-            )  # fmt: skip
-        return user
+        return uow.users.get(request.user_id)
 
     return decide(services, command, "reject", reject)
