@@ -17,6 +17,8 @@ CLEARABLE = frozenset({"sales_start", "sales_end", "max_per_customer"})
 
 
 class _TicketTypeCommand(OrganizerCommand):
+    """A command about one of the organizer's ticket types (its ids come first)."""
+
     ticket_type_id: Id
 
 
