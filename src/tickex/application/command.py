@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from annotated_types import Interval
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Command(BaseModel):
@@ -21,11 +21,16 @@ class Result(BaseModel):
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class EventCommand(Command):
+class OrganizerCommand(Command):
+    """A command an organizer gives (``organizer_id``: the organizer acting)."""
+
+    organizer_id: Id
+
+
+class EventCommand(OrganizerCommand):
     """A command an organizer gives about one of their events (``owned_event`` checks
     that it is theirs)."""
 
-    organizer_id: Id
     event_id: Id
 
 
@@ -39,6 +44,10 @@ Email = Annotated[
     ),
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+E = TypeVar("E")
+#: an enumeration field, given by its member or its value, also to a strict model (the
+#: HTTP bodies are strict, and JSON carries an enumeration's value only)
+Choice = Annotated[E, Field(strict=False)]
 #: bounds as annotated-types metadata, which the HTTP layer's OpenAPI keeps when optional
 MinorUnits = Annotated[int, Interval(ge=0, le=100_000_000_00)]
 Slug = Annotated[

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
-from tickex.application.catalog.event_input import Moment, SettingsInput, VenueInput
-from tickex.application.command import Command, Id, Name, Slug, Text
+from tickex.application.catalog.event_input import EventDetails
+from tickex.application.command import OrganizerCommand
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound
 from tickex.domain.event import Event
@@ -15,16 +11,8 @@ from tickex.domain.quota import Quota
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class CreateEvent(Command):
-    organizer_id: Id
-    title: Name
-    slug: Slug
-    starts_at: Moment
-    ends_at: Moment
-    venue: VenueInput
-    description: Text = ""
-    settings: SettingsInput = SettingsInput()
-    capacity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+class CreateEvent(EventDetails, OrganizerCommand):
+    """A draft event of the organizer's."""
 
 
 def create_event(services: Services, command: CreateEvent) -> Event:

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
-from tickex.application.catalog.event_input import Moment
-from tickex.application.command import EventCommand, Id, MinorUnits
+from tickex.application.catalog.promo_code_input import PromoCodeDetails
+from tickex.application.command import EventCommand
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import NotFound
 from tickex.domain.money import Money
-from tickex.domain.promo_code import DiscountKind, PromoCode
+from tickex.domain.promo_code import PromoCode
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class CreatePromoCode(EventCommand):
-    code: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-    kind: DiscountKind
-    percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
-    fixed_minor: MinorUnits | None = None
-    max_uses: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    valid_from: Moment | None = None
-    valid_until: Moment | None = None
-    ticket_type_ids: Annotated[list[Id], Field(max_length=100)] = []
-    unlocks_hidden: bool = False
+class CreatePromoCode(PromoCodeDetails, EventCommand):
+    """A promo code for one of the organizer's events."""
 
 
 def create_promo_code(services: Services, command: CreatePromoCode) -> PromoCode:

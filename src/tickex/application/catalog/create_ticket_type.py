@@ -3,13 +3,8 @@ from the event's venue capacity and any shared quotas named."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
-from tickex.application.catalog.event_input import Moment
-from tickex.application.catalog.ticket_type_input import PerOrder, Price, Quantity
-from tickex.application.command import EventCommand, Id, Name, Text
+from tickex.application.catalog.ticket_type_input import TicketTypeDetails
+from tickex.application.command import EventCommand
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import InvalidTransition, NotFound
 from tickex.domain.event import EventStatus
@@ -19,19 +14,12 @@ from tickex.domain.ticket_type import TicketType
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class CreateTicketType(EventCommand):
-    name: Name
-    price_minor: Price
-    quantity_total: Quantity
-    description: Text = ""
-    shared_quota_ids: Annotated[list[Id], Field(max_length=10)] = []
-    sales_start: Moment | None = None
-    sales_end: Moment | None = None
-    min_per_order: PerOrder = 1
-    max_per_order: PerOrder = 10
-    max_per_customer: PerOrder | None = None
-    hidden: bool = False
-    position: Annotated[int, Field(ge=0, le=10_000)] = 0
+class CreateTicketType(TicketTypeDetails, EventCommand):
+    """A ticket type for one of the organizer's events."""
+
+
+#: the fields of the command a ticket type does not take as they are
+_NOT_AS_GIVEN = {"organizer_id", "event_id", "price_minor", "quantity_total", "shared_quota_ids"}
 
 
 def create_ticket_type(services: Services, command: CreateTicketType) -> TicketType:
@@ -53,18 +41,10 @@ def create_ticket_type(services: Services, command: CreateTicketType) -> TicketT
         ticket_type = TicketType(
             id=services.ids.new_id(),
             event_id=event.id,
-            name=command.name,
-            description=command.description,
             price=Money(command.price_minor, event.currency),
             quota_id=own.id,
             shared_quota_ids=tuple(sorted(shared)),
-            sales_start=command.sales_start,
-            sales_end=command.sales_end,
-            min_per_order=command.min_per_order,
-            max_per_order=command.max_per_order,
-            max_per_customer=command.max_per_customer,
-            hidden=command.hidden,
-            position=command.position,
+            **command.model_dump(exclude=_NOT_AS_GIVEN),  # name, description, sales window ...
         )
         uow.quotas.add(own)
         uow.ticket_types.add(ticket_type)

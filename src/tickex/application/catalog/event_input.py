@@ -1,12 +1,15 @@
-"""Command parts shared by create_event and update_event."""
+"""Command parts shared by create_event and update_event: the event's venue and settings,
+and the fields an organizer gives about an event, declared once for the commands and for
+the bodies that carry them (``entrypoints/http/catalog/schemas.py``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from annotated_types import Interval
 from pydantic import AwareDatetime, Field
 
-from tickex.application.command import Command, Currency, Name
+from tickex.application.command import Choice, Command, Currency, Name, Slug, Text
 from tickex.domain.event import (
     EventSettings,
     FeePolicy,
@@ -16,6 +19,8 @@ from tickex.domain.event import (
     Venue,
 )
 from tickex.domain.money import check_currency
+
+Moment = AwareDatetime
 
 
 class GeoInput(Command):
@@ -44,26 +49,42 @@ class RefundPolicyInput(Command):
 class SettingsInput(Command):
     currency: Currency = "EUR"
     tax_rate_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
-    tax_mode: TaxMode = TaxMode.INCLUSIVE
-    fee_policy: FeePolicy = FeePolicy.PASS_ON
+    tax_mode: Choice[TaxMode] = TaxMode.INCLUSIVE
+    fee_policy: Choice[FeePolicy] = FeePolicy.PASS_ON
     hold_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     max_tickets_per_order: Annotated[int, Field(ge=1, le=500)] = 20
     refund_policy: RefundPolicyInput = RefundPolicyInput()
 
     def to_domain(self) -> EventSettings:
         check_currency(self.currency)
-        rp = self.refund_policy
         return EventSettings(
-            currency=self.currency,
-            tax_rate_bp=self.tax_rate_bp,
-            tax_mode=self.tax_mode,
-            fee_policy=self.fee_policy,
-            hold_minutes=self.hold_minutes,
-            max_tickets_per_order=self.max_tickets_per_order,
-            refund_policy=RefundPolicy(
-                rp.allowed, rp.deadline_hours_before_start, rp.refund_platform_fee
-            ),
+            **self.model_dump(exclude={"refund_policy"}),
+            refund_policy=RefundPolicy(**self.refund_policy.model_dump()),
         )
 
 
-Moment = AwareDatetime
+class EventDetails(Command):
+    """A new event as the organizer describes it."""
+
+    title: Name
+    slug: Slug
+    starts_at: Moment
+    ends_at: Moment
+    venue: VenueInput
+    description: Text = ""
+    settings: SettingsInput = SettingsInput()
+    capacity: Annotated[int, Interval(ge=1, le=10_000_000)] | None = Field(
+        default=None, description="a venue capacity shared by every ticket type"
+    )
+
+
+class EventChanges(Command):
+    """What an organizer may change of an event (not its status): a field not given stays
+    as it is."""
+
+    title: Name | None = None
+    description: Text | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    venue: VenueInput | None = None
+    settings: SettingsInput | None = None

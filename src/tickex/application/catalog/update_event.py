@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from tickex.application.catalog.event_input import Moment, SettingsInput, VenueInput
-from tickex.application.command import EventCommand, Name, Text
+from tickex.application.catalog.event_input import EventChanges
+from tickex.application.command import EventCommand
 from tickex.application.services import Services, owned_event
 from tickex.domain.errors import InvalidTransition
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class UpdateEvent(EventCommand):
-    title: Name | None = None
-    description: Text | None = None
-    starts_at: Moment | None = None
-    ends_at: Moment | None = None
-    venue: VenueInput | None = None
-    settings: SettingsInput | None = None
+class UpdateEvent(EventChanges, EventCommand):
+    """Changes to one of the organizer's events."""
 
 
 def update_event(services: Services, command: UpdateEvent) -> Event:

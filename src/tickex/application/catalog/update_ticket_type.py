@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tickex.application.catalog.event_input import Moment
-from tickex.application.catalog.ticket_type_input import PerOrder, Price, Quantity
-from tickex.application.command import Command, Id, Name, Text
+from tickex.application.catalog.ticket_type_input import TicketTypeChanges
+from tickex.application.command import Id, OrganizerCommand
 from tickex.application.services import Services
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.money import Money
@@ -17,19 +16,14 @@ from tickex.ports.unit_of_work import UnitOfWork
 CLEARABLE = frozenset({"sales_start", "sales_end", "max_per_customer"})
 
 
-class UpdateTicketType(Command):
-    organizer_id: Id
+class _TicketTypeCommand(OrganizerCommand):
+    """A command about one of the organizer's ticket types (its ids come first)."""
+
     ticket_type_id: Id
-    name: Name | None = None
-    description: Text | None = None
-    price_minor: Price | None = None
-    quantity_total: Quantity | None = None
-    sales_start: Moment | None = None
-    sales_end: Moment | None = None
-    min_per_order: PerOrder | None = None
-    max_per_order: PerOrder | None = None
-    max_per_customer: PerOrder | None = None
-    hidden: bool | None = None
+
+
+class UpdateTicketType(TicketTypeChanges, _TicketTypeCommand):
+    """Changes to one of the organizer's ticket types."""
 
 
 def update_ticket_type(services: Services, command: UpdateTicketType) -> TicketType:

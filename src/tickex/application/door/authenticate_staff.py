@@ -6,10 +6,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from tickex.application.command import Command, Secret
-from tickex.application.identity.secrets import digest_of
+from tickex.application.identity.secrets import active_credential, digest_of
 from tickex.application.services import Services
 from tickex.domain.identity import Principal
-from tickex.ports.identity import InvalidToken, SecretPurpose
+from tickex.ports.identity import SecretPurpose
 from tickex.ports.unit_of_work import UnitOfWork
 
 
@@ -21,9 +21,7 @@ def authenticate_staff(services: Services, command: AuthenticateStaff) -> Princi
     digest = digest_of(command.token, SecretPurpose.STAFF_CREDENTIAL, "not a staff credential")
 
     def work(uow: UnitOfWork) -> Principal:
-        credential = uow.staff_credentials.get_by_hash(digest)
-        if credential is None or not credential.is_active:
-            raise InvalidToken("revoked", "the staff credential is unknown or revoked")
+        credential = active_credential(uow.staff_credentials, digest, "staff credential")
         uow.staff_credentials.touch(credential.id, services.clock.now())
         return Principal(
             user_id=None, roles=frozenset(), organizer_id=credential.organizer_id,

@@ -39,14 +39,7 @@ class Account(Result):
 
     @classmethod
     def of(cls, user: User) -> Account:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            roles=user.roles,
-            organizer_id=user.organizer_id,
-            email_verified=user.email_verified,
-        )
+        return cls.model_validate(user, from_attributes=True)  # the user's fields of the same name
 
 
 def authenticate(services: Services, command: Authenticate) -> Principal:

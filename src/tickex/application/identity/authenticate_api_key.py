@@ -12,7 +12,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from tickex.application.command import Command, Secret
-from tickex.application.identity.secrets import digest_of
+from tickex.application.identity.secrets import active_credential, digest_of
 from tickex.application.services import Services
 from tickex.domain.identity import ApiKey, Principal, Role
 from tickex.ports.identity import InvalidToken, SecretPurpose, secret_matches
@@ -29,8 +29,8 @@ def authenticate_api_key(services: Services, command: AuthenticateApiKey) -> Pri
     digest = digest_of(command.key, SecretPurpose.API_KEY, "not an API key")
 
     def query(uow: UnitOfWork) -> ApiKey:
-        key = uow.api_keys.get_by_hash(digest)
-        if key is None or not key.is_active or not secret_matches(command.key, key.key_hash):
+        key = active_credential(uow.api_keys, digest, "API key")
+        if not secret_matches(command.key, key.key_hash):  # the key found is the one presented
             raise InvalidToken("revoked", "the API key is unknown or revoked")
         if uow.organizers.get(key.organizer_id) is None:
             raise InvalidToken("ended", "the API key's organizer no longer exists")

@@ -9,33 +9,24 @@ back, retries and finds the request decided."""
 
 from __future__ import annotations
 
-from tickex.application.command import Command, Id
-from tickex.application.delivery.outbox import notify
-from tickex.application.identity.admin import require_admin
-from tickex.application.organizers.organizer_request_view import (
-    OrganizerRequestView,
-    request_to_decide,
-    view_with,
-)
+from tickex.application.organizers.decision import RequestDecision, decide
+from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.application.services import Services
 from tickex.domain.errors import Conflict, InvalidTransition
-from tickex.domain.identity import Principal, Role
+from tickex.domain.identity import Role, User
 from tickex.domain.organizer import Organizer
+from tickex.domain.organizer_request import OrganizerRequest
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-class ApproveOrganizerRequest(Command):
-    actor: Principal
-    request_id: Id
+class ApproveOrganizerRequest(RequestDecision):
+    """An admin's approval of a pending organizer request."""
 
 
 def approve_organizer_request(
     services: Services, command: ApproveOrganizerRequest
 ) -> OrganizerRequestView:
-    admin_id = require_admin(command.actor, "approve organizer requests")
-
-    def work(uow: UnitOfWork) -> OrganizerRequestView:
-        request = request_to_decide(uow, command.request_id)
+    def approve(uow: UnitOfWork, request: OrganizerRequest, admin_id: str) -> User:
         if not request.is_pending:
             raise InvalidTransition(f"the request was already {request.status.value}")
         now = services.clock.now()
@@ -57,13 +48,6 @@ def approve_organizer_request(
         )  # fmt: skip
         user.grant(Role.ORGANIZER, organizer_id)
         uow.users.save(user)
-        notify(
-            services, uow, f"organizer-request-approved:{request.id}", user.email,
-            "You can run events on TickEx now",
-            f"Hello {user.name},\n\nyour request to run events as {request.organizer_name} "
-            f"was approved. Sign in at {services.delivery.links.home()} to create your first "
-            "event.",
-        )  # fmt: skip
-        return view_with(request, user)
+        return user
 
-    return services.transaction(work)
+    return decide(services, command, "approve", approve)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tickex.domain.errors import NotFound
 from tickex.domain.identity import User
 from tickex.domain.organizer_request import OrganizerRequest
 from tickex.ports.unit_of_work import UnitOfWork
@@ -27,11 +26,3 @@ def view_with(request: OrganizerRequest, user: User | None) -> OrganizerRequestV
     if user is None:
         return OrganizerRequestView(request, "", "")
     return OrganizerRequestView(request, user.email, user.name)
-
-
-def request_to_decide(uow: UnitOfWork, request_id: str) -> OrganizerRequest:
-    """The request an admin decides; ``NotFound`` for an unknown id."""
-    request = uow.organizer_requests.get(request_id)
-    if request is None:
-        raise NotFound("organizer request not found")
-    return request

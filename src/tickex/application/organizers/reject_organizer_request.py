@@ -8,46 +8,28 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from tickex.application.command import Command, Id
-from tickex.application.delivery.outbox import notify
-from tickex.application.identity.admin import require_admin
-from tickex.application.organizers.organizer_request_view import (
-    OrganizerRequestView,
-    request_to_decide,
-    view_with,
-)
+from tickex.application.organizers.decision import RequestDecision, decide
+from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.application.services import Services
-from tickex.domain.identity import Principal
-from tickex.domain.organizer_request import MAX_REASON
+from tickex.domain.identity import User
+from tickex.domain.organizer_request import MAX_REASON, OrganizerRequest
 from tickex.ports.unit_of_work import UnitOfWork
 
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
 
 
-class RejectOrganizerRequest(Command):
-    actor: Principal
-    request_id: Id
+class RejectOrganizerRequest(RequestDecision):
+    """An admin's rejection of a pending organizer request, with the reason."""
+
     reason: Reason
 
 
 def reject_organizer_request(
     services: Services, command: RejectOrganizerRequest
 ) -> OrganizerRequestView:
-    admin_id = require_admin(command.actor, "reject organizer requests")
-
-    def work(uow: UnitOfWork) -> OrganizerRequestView:
-        request = request_to_decide(uow, command.request_id)
+    def reject(uow: UnitOfWork, request: OrganizerRequest, admin_id: str) -> User | None:
         request.reject(admin_id, command.reason, services.clock.now())  # only when pending
         uow.organizer_requests.save(request)
-        user = uow.users.get(request.user_id)
-        if user is not None:
-            notify(
-                services, uow, f"organizer-request-rejected:{request.id}", user.email,
-                "Your TickEx organizer request",
-                f"Hello {user.name},\n\nyour request to run events as {request.organizer_name} "
-                f"was not approved:\n\n{request.reason}\n\nYou may send a new request at any "
-                "time.",
-            )  # fmt: skip
-        return view_with(request, user)
+        return uow.users.get(request.user_id)
 
-    return services.transaction(work)
+    return decide(services, command, "reject", reject)

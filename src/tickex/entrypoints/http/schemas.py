@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 
-from annotated_types import Interval
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from tickex.domain.money import Money
 from tickex.domain.quota import AvailabilityState
@@ -31,7 +30,8 @@ AVAILABILITY: dict[AvailabilityState, AvailabilityName] = {
 class Input(BaseModel):
     """A request body: unknown fields refused, and strict types (Litestar hands pydantic the
     decoded JSON, so strict mode sees JSON's own types). Enumerations are named by their
-    value in JSON: declare them ``Choice[SomeEnum]``; date-times ``Moment``."""
+    value in JSON: declare them ``Choice[SomeEnum]`` (``tickex.application.command``);
+    date-times ``Moment``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
@@ -41,11 +41,6 @@ class Input(BaseModel):
         override the model's: an input's strictness is the model's own, always."""
         del strict
         return super().model_validate(obj, **kwargs)
-
-
-E = TypeVar("E")
-#: an enumeration field of a strict input, given by its value (``"percent"``)
-Choice = Annotated[E, Field(strict=False)]
 
 
 class Output(BaseModel):
@@ -62,10 +57,8 @@ def money(value: Money) -> MoneyOut:
 
 
 # Bounds as annotated-types metadata, not ``Field(...)``: Litestar drops a ``Field``'s bounds
-# from the document when the type is optional (``Count | None``); these it keeps.
-Count = Annotated[int, Interval(ge=0, le=10_000_000)]
-PerOrder = Annotated[int, Interval(ge=1, le=500)]
-Text = Annotated[str, StringConstraints(max_length=10_000)]
+# from the document when the type is optional; these it keeps (so do the application's field
+# types that the bodies share: ``MinorUnits``, ``Quantity``, ``PerOrder``).
 Reason = Annotated[str, StringConstraints(max_length=500)]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from annotated_types import Interval
 from pydantic import Field, StringConstraints
 
 from tickex.application.catalog.cancel_event import CancelledEvent
 from tickex.application.catalog.event_input import (
+    EventChanges,
+    EventDetails,
     GeoInput,
     RefundPolicyInput,
     SettingsInput,
@@ -22,22 +23,24 @@ from tickex.application.catalog.event_input import (
 )
 from tickex.application.catalog.get_event import EventPage, TicketTypeOffer
 from tickex.application.catalog.organizer_events import OrganizerEvent
-from tickex.application.command import Id, MinorUnits, Name, Slug
-from tickex.domain.event import Event, FeePolicy, TaxMode
+from tickex.application.catalog.promo_code_input import PromoCodeDetails
+from tickex.application.catalog.ticket_type_input import (
+    Quantity,
+    TicketTypeChanges,
+    TicketTypeDetails,
+)
+from tickex.application.command import Name
+from tickex.domain.event import Event
 from tickex.domain.promo_code import DiscountKind, PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
 from tickex.entrypoints.http.schemas import (
     AVAILABILITY,
     AvailabilityName,
-    Choice,
-    Count,
     Input,
     Moment,
     MoneyOut,
     Output,
-    PerOrder,
-    Text,
     money,
 )
 
@@ -139,9 +142,10 @@ def event_page(page: EventPage) -> EventOut:
 
 
 # -- the organizer's events ----------------------------------------------------------------
-# The bodies of an event's parts are the application's own, strict on the wire (``Input``
-# first: its config and ``model_validate`` win); a field declared again differs in the
-# document only (a ``maxLength`` beside the pattern, the body's own part type).
+# The bodies are the application's own command parts, strict on the wire (``Input`` first:
+# its config and ``model_validate`` win). A field declared again is a wire type of its own:
+# date-times as RFC 3339 text (``Moment``), the body's own part type, or a ``maxLength``
+# beside the pattern in the document.
 class GeoBody(Input, GeoInput):
     """A point on the map, in degrees."""
 
@@ -155,86 +159,48 @@ class RefundPolicyBody(Input, RefundPolicyInput):
     """When and how much a customer's order may be refunded."""
 
 
-class EventSettingsBody(Input):
+class EventSettingsBody(Input, SettingsInput):
     currency: Annotated[str, StringConstraints(max_length=3, pattern=r"^[A-Z]{3}$")] = "EUR"
-    tax_rate_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
-    tax_mode: Choice[TaxMode] = TaxMode.INCLUSIVE
-    fee_policy: Choice[FeePolicy] = FeePolicy.PASS_ON
-    hold_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
-    max_tickets_per_order: PerOrder = 20
     refund_policy: RefundPolicyBody = RefundPolicyBody()
 
 
-class CreateEventInput(Input):
-    title: Name
-    slug: Slug
+class CreateEventInput(Input, EventDetails):
     starts_at: Moment
     ends_at: Moment
     venue: VenueBody
-    description: Text = ""
     settings: EventSettingsBody = EventSettingsBody()
-    capacity: Annotated[int, Interval(ge=1, le=10_000_000)] | None = Field(
-        default=None, description="a venue capacity shared by every ticket type"
-    )
 
 
-class UpdateEventInput(Input):
+class UpdateEventInput(Input, EventChanges):
     """Only the fields given change (not the status: publishEvent, cancelEvent)."""
 
-    title: Name | None = None
-    description: Text | None = None
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     venue: VenueBody | None = None
     settings: EventSettingsBody | None = None
 
 
-class CreateTicketTypeInput(Input):
-    name: Name
-    price_minor: MinorUnits = Field(description="in minor units of the event's currency")
-    quantity_total: Count
-    description: Text = ""
-    shared_quota_ids: Annotated[list[Id], Field(max_length=10)] = []
+class CreateTicketTypeInput(Input, TicketTypeDetails):
     sales_start: Moment | None = None
     sales_end: Moment | None = None
-    min_per_order: PerOrder = 1
-    max_per_order: PerOrder = 10
-    max_per_customer: PerOrder | None = None
-    hidden: bool = Field(default=False, description="sold only with a promo code unlocking it")
-    position: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
-class UpdateTicketTypeInput(Input):
+class UpdateTicketTypeInput(Input, TicketTypeChanges):
     """Only the fields given change; null clears sales_start, sales_end, max_per_customer.
     A new ``quantity_total`` below what is sold or held is refused."""
 
-    name: Name | None = None
-    description: Text | None = None
-    price_minor: MinorUnits | None = None
-    quantity_total: Count | None = None
     sales_start: Moment | None = None
     sales_end: Moment | None = None
-    min_per_order: PerOrder | None = None
-    max_per_order: PerOrder | None = None
-    max_per_customer: PerOrder | None = None
-    hidden: bool | None = None
 
 
 class CreateQuotaInput(Input):
     name: Name
-    size: Count
+    size: Quantity
 
 
-class CreatePromoCodeInput(Input):
-    code: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-    kind: Choice[DiscountKind]
-    percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
-    fixed_minor: MinorUnits | None = None
-    max_uses: Annotated[int, Interval(ge=1, le=10_000_000)] | None = None
+class CreatePromoCodeInput(Input, PromoCodeDetails):
     valid_from: Moment | None = None
     valid_until: Moment | None = None
-    ticket_type_ids: Annotated[list[Id], Field(max_length=100)] = []
-    unlocks_hidden: bool = False
 
 
 class OrganizerTicketTypeOut(Output):

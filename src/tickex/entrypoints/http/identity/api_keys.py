@@ -45,11 +45,8 @@ class ApiKeyController(OrganizerController):
         self, data: JSONBody[schemas.CreateApiKeyInput], tickex: App, principal: CurrentPrincipal
     ) -> schemas.IssuedApiKeyOut:
         issued = tickex.issue_api_key(
-            IssueApiKey(
-                organizer_id=_managing_organizer(principal), name=data.name,
-                scopes=frozenset(data.scopes),
-            )
-        )  # fmt: skip
+            IssueApiKey(organizer_id=_managing_organizer(principal), **data.model_dump())
+        )
         return schemas.issued_api_key(issued)
 
     @organizer_route(

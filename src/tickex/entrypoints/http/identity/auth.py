@@ -48,7 +48,7 @@ class AuthController(AccountsController):
         401, 403, 429, body=True, status_code=200,
     )  # fmt: skip
     def login(self, data: JSONBody[schemas.LoginInput], tickex: App) -> schemas.TokenPairOut:
-        pair = tickex.log_in(LogIn(email=data.email, password=data.password))
+        pair = tickex.log_in(LogIn(**data.model_dump()))
         return schemas.token_pair(pair)
 
     @operation(

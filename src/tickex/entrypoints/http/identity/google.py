@@ -48,7 +48,5 @@ class GoogleSignInController(AccountsController):
     def complete_google_sign_in(
         self, data: JSONBody[schemas.CompleteGoogleSignInInput], tickex: App
     ) -> schemas.TokenPairOut:
-        pair = tickex.complete_google_sign_in(
-            CompleteGoogleSignIn(code=data.code, state=data.state, flow_token=data.flow_token)
-        )
+        pair = tickex.complete_google_sign_in(CompleteGoogleSignIn(**data.model_dump()))
         return schemas.token_pair(pair)

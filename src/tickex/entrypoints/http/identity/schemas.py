@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from tickex.application.command import Email, Name, Password, PresentedPassword
+from tickex.application.command import Choice, Email, Name, Password, PresentedPassword
 from tickex.application.identity.authenticate import Account
 from tickex.application.identity.google_sign_in import (
     AuthorizationCode,
@@ -27,7 +27,7 @@ from tickex.application.identity.issue_api_key import IssuedApiKey
 from tickex.application.identity.list_api_keys import ApiKeyView
 from tickex.application.identity.session import PresentedToken, TokenPair
 from tickex.domain.identity import ApiScope, Role
-from tickex.entrypoints.http.schemas import Choice, Input, Output
+from tickex.entrypoints.http.schemas import Input, Output
 
 
 # -- accounts and sessions ------------------------------------------------------------
@@ -85,14 +85,8 @@ class TokenPairOut(Output):
 
 
 def account(value: Account) -> AccountOut:
-    return AccountOut(
-        id=value.id,
-        email=value.email,
-        name=value.name,
-        roles=sorted(_ROLE_NAMES[role] for role in value.roles),
-        organizer_id=value.organizer_id,
-        email_verified=value.email_verified,
-    )
+    roles = sorted(_ROLE_NAMES[role] for role in value.roles)
+    return AccountOut(**value.model_dump(exclude={"roles"}), roles=roles)
 
 
 def token_pair(pair: TokenPair) -> TokenPairOut:

@@ -51,9 +51,8 @@ class MyOrganizerRequestController(AccountsController):
         principal: CurrentPrincipal,
     ) -> schemas.OrganizerRequestOut:
         request = tickex.request_organizer_role(
-            RequestOrganizerRole(actor=principal, organizer_name=data.organizer_name,
-                                 note=data.note)
-        )  # fmt: skip
+            RequestOrganizerRole(actor=principal, **data.model_dump())
+        )
         return schemas.organizer_request(request)
 
     @operation(

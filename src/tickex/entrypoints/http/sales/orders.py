@@ -11,7 +11,7 @@ from litestar.params import JSONBody, Parameter
 from tickex.application.command import Email
 from tickex.application.sales.cancel_order import CancelOrder
 from tickex.application.sales.get_order import GetOrder
-from tickex.application.sales.place_order import OrderItem, PlaceOrder
+from tickex.application.sales.place_order import PlaceOrder
 from tickex.entrypoints.http.dependencies import App, Metrics
 from tickex.entrypoints.http.guards import NO_STORE
 from tickex.entrypoints.http.routes import PathId, operation
@@ -32,17 +32,7 @@ class OrderController(Controller):
     def place_order(
         self, data: JSONBody[schemas.PlaceOrderInput], tickex: App, metrics: Metrics
     ) -> schemas.PlacedOrderOut:
-        placed = tickex.place_order(
-            PlaceOrder(
-                event_id=data.event_id, event_slug=data.event_slug,
-                items=[OrderItem(ticket_type_id=i.ticket_type_id, quantity=i.quantity)
-                       for i in data.items],
-                customer_email=data.customer_email,
-                customer_name=data.customer_name,
-                promo_code=data.promo_code,
-                expected_total_minor=data.expected_total_minor,
-            )
-        )  # fmt: skip
+        placed = tickex.place_order(PlaceOrder(**data.model_dump()))
         metrics.orders_placed.inc()
         return schemas.placed_order(placed)
 
