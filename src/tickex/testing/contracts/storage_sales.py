@@ -84,7 +84,7 @@ class SalesStorageContract(StorageFixture):
         assert [t.id for t in in_uow(storage, lambda uow: uow.tickets.list_by_order("o1"))] == [
             "t-1", "t-2"
         ]  # fmt: skip
-        t1.check_in(b.T0, "staff", "main")
+        t1.check_in(b.T0, "staff")
         in_uow(storage, lambda uow: uow.tickets.save(t1))
         counts = in_uow(storage, lambda uow: uow.tickets.count_by_status("e1"))
         assert counts[TicketStatus.ACTIVE] == 1
