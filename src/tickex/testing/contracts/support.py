@@ -9,6 +9,7 @@ from typing import ClassVar, TypeVar
 
 import pytest
 
+from tickex.domain.errors import Conflict
 from tickex.ports.unit_of_work import Storage, UnitOfWork
 
 T = TypeVar("T")
@@ -20,6 +21,21 @@ def in_uow(storage: Storage, work: Callable[[UnitOfWork], T], commit: bool = Tru
         if commit:
             uow.commit()
         return result
+
+
+def stored(storage: Storage, get: Callable[[UnitOfWork], T | None]) -> T:
+    """What ``get`` finds in a new unit of work, which must find it."""
+    found = in_uow(storage, get)
+    assert found is not None
+    return found
+
+
+def unique(storage: Storage, add: Callable[[UnitOfWork], object]) -> None:
+    """``add`` stores a new aggregate with a value a unique rule covers: it goes in once,
+    and run again (another aggregate, the same value) it is refused with ``Conflict``."""
+    in_uow(storage, add)
+    with pytest.raises(Conflict):
+        in_uow(storage, add)
 
 
 def two_copies(
