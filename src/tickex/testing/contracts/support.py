@@ -11,6 +11,7 @@ import pytest
 
 from tickex.domain.errors import Conflict
 from tickex.ports.unit_of_work import Storage, UnitOfWork
+from tickex.testing.provided import provided
 
 T = TypeVar("T")
 
@@ -86,6 +87,4 @@ class StorageFixture:
         if self.concurrency_skip_reason:
             pytest.skip(self.concurrency_skip_reason)
 
-    @pytest.fixture
-    def storage(self) -> Storage:
-        raise NotImplementedError("provide a `storage` fixture")
+    storage = provided("storage", ": a fresh, migrated, empty Storage")
