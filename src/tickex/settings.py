@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATABASE_SCHEMES = (
@@ -90,6 +97,35 @@ def parse_smtp_url(url: str) -> SmtpEndpoint:
     username = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
     return SmtpEndpoint(security, host, port, username, password)
+
+
+def _network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _web_url(url: str) -> bool:
+    """An absolute https URL, or http on a loopback host (development and tests)."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.username or parts.password:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+# The list settings: what each entry must be, and how the error names it.
+_LISTS: dict[str, tuple[Callable[[str], object], str]] = {
+    "cors_origins": (_ORIGIN.match, "origins like https://shop.example"),
+    "trusted_proxies": (_network, "IP addresses or CIDR networks like 10.0.0.0/8"),
+    "google_redirect_uris": (
+        lambda uri: _web_url(uri) and "#" not in uri and len(uri) <= 2048,
+        "absolute https URLs (http only on loopback) without a fragment",
+    ),
+}
 
 
 class SettingsError(Exception):
@@ -184,31 +220,22 @@ class Settings(BaseSettings):
     )
 
     # The list variables are comma-separated in the environment (NoDecode keeps them raw).
-    @field_validator("cors_origins", "trusted_proxies", "google_redirect_uris", mode="before")
+    @field_validator(*_LISTS, mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("cors_origins")
+    @field_validator(*_LISTS)
     @classmethod
-    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _every(value, _ORIGIN.match, "origins like https://shop.example")
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _every(value, _network, "IP addresses or CIDR networks like 10.0.0.0/8")
-
-    @field_validator("google_redirect_uris")
-    @classmethod
-    def _redirect_uris(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _every(
-            value,
-            lambda uri: _web_url(uri) and "#" not in uri and len(uri) <= 2048,
-            "absolute https URLs (http only on loopback) without a fragment",
-        )
+    def _every_entry(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """The list unchanged, or a ``ValueError`` naming every entry unfit for it (``_LISTS``)."""
+        ok, expected = _LISTS[info.field_name or ""]
+        bad = [entry for entry in value if not ok(entry)]
+        if bad:
+            raise ValueError(f"expected {expected}, not {bad}")
+        return value
 
     @field_validator("smtp_url")
     @classmethod
@@ -367,32 +394,6 @@ class Settings(BaseSettings):
                 name = f"TICKEX_{loc}" if loc else "settings"
                 problems.append(f"  {name}: {err['msg']}")
             raise SettingsError("invalid configuration:\n" + "\n".join(problems)) from None
-
-
-def _every(values: tuple[str, ...], ok: Callable[[str], object], expected: str) -> tuple[str, ...]:
-    """The list unchanged, or a ``ValueError`` naming every entry that is not ``ok``."""
-    bad = [value for value in values if not ok(value)]
-    if bad:
-        raise ValueError(f"expected {expected}, not {bad}")
-    return values
-
-
-def _network(entry: str) -> bool:
-    try:
-        ipaddress.ip_network(entry, strict=False)
-    except ValueError:
-        return False
-    return True
-
-
-def _web_url(url: str) -> bool:
-    """An absolute https URL, or http on a loopback host (development and tests)."""
-    parts = urlsplit(url)
-    if not parts.hostname or parts.username or parts.password:
-        return False
-    if parts.scheme == "https":
-        return True
-    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def decode_seed(value: SecretStr) -> bytes:

@@ -8,7 +8,6 @@ from enum import StrEnum
 
 from tickex.domain.clock import require_aware
 from tickex.domain.errors import InvalidTransition, ValidationFailed
-from tickex.domain.events import DomainEvent, EventCancelled, EventPublished
 from tickex.domain.money import BASIS_POINTS, check_currency
 
 
@@ -93,7 +92,6 @@ class Event:
     capacity_quota_id: str | None = None  # the shared venue-capacity quota, if any
     status: EventStatus = EventStatus.DRAFT
     version: int = 0
-    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.starts_at = require_aware(self.starts_at, "starts_at")
@@ -149,13 +147,11 @@ class Event:
         if self.has_ended(now):
             raise InvalidTransition("an event that has already ended cannot be published")
         self.status = EventStatus.PUBLISHED
-        self.events.append(EventPublished(event_id=self.id, occurred_at=now))
 
-    def cancel(self, now: datetime) -> None:
+    def cancel(self) -> None:
         if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
             raise InvalidTransition(f"a {self.status} event cannot be cancelled")
         self.status = EventStatus.CANCELLED
-        self.events.append(EventCancelled(event_id=self.id, occurred_at=now))
 
     def end(self, now: datetime) -> None:
         if self.status is not EventStatus.PUBLISHED or now < self.ends_at:

@@ -1,4 +1,9 @@
-"""Domain events: facts recorded by aggregates (past tense), never calls to the world."""
+"""Domain events: facts recorded by aggregates (past tense), never calls to the world.
+
+An order records them (``Order.events``) and ``application/delivery/outbox.py`` turns them
+into outbox messages in the same unit of work; an event that nothing reads is not
+recorded (docs/adr/0015-domain-events-and-one-ledger-module.md).
+"""
 
 from __future__ import annotations
 
@@ -12,54 +17,16 @@ class DomainEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class EventPublished(DomainEvent):
-    event_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class EventCancelled(DomainEvent):
-    event_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class OrderPlaced(DomainEvent):
-    order_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class OrderPaid(DomainEvent):
-    order_id: str
+    """The order's tickets are to be delivered."""
 
-
-@dataclass(frozen=True, slots=True)
-class OrderExpired(DomainEvent):
-    order_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class OrderCancelled(DomainEvent):
     order_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class OrderRefunded(DomainEvent):
+    """Money is to go back to the buyer at the payment provider (when ``amount_minor``)."""
+
     order_id: str
     amount_minor: int
     currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class TicketIssued(DomainEvent):
-    ticket_id: str
-    order_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class TicketRevoked(DomainEvent):
-    ticket_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class TicketCheckedIn(DomainEvent):
-    ticket_id: str
-    gate: str

@@ -5,7 +5,8 @@
     expired | cancelled | failed -> paid   (a late payment: the inventory is re-acquired,
                                             or the order is refunded at once)
 
-Every transition is a method that checks it is allowed and records a domain event.
+Every transition is a method that checks it is allowed. Paying and refunding record a
+domain event (``OrderPaid``, ``OrderRefunded``): the facts the outbox acts on.
 """
 
 from __future__ import annotations
@@ -16,14 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tickex.domain.errors import InvalidTransition, PaymentMismatch, RefundNotAllowed
-from tickex.domain.events import (
-    DomainEvent,
-    OrderCancelled,
-    OrderExpired,
-    OrderPaid,
-    OrderPlaced,
-    OrderRefunded,
-)
+from tickex.domain.events import DomainEvent, OrderPaid, OrderRefunded
 from tickex.domain.money import Money, round_half_even
 from tickex.domain.pricing import OrderLine, OrderTotals
 
@@ -84,7 +78,7 @@ class Order:
         promo_code_id: str | None = None,
         hold_id: str | None = None,
     ) -> Order:
-        order = cls(
+        return cls(
             id=id,
             code=code,
             event_id=event_id,
@@ -101,8 +95,6 @@ class Order:
             refunded=Money.zero(totals.total.currency),
             fee_refunded=Money.zero(totals.total.currency),
         )
-        order.events.append(OrderPlaced(order_id=id, occurred_at=now))
-        return order
 
     # -- derived --------------------------------------------------------------------------
     @property
@@ -182,19 +174,17 @@ class Order:
         self.status_reason = ""
         self.events.append(OrderPaid(order_id=self.id, occurred_at=now))
 
-    def expire(self, now: datetime) -> None:
+    def expire(self) -> None:
         self._require(OrderStatus.PENDING, action="expire")
         self.status = OrderStatus.EXPIRED
-        self.events.append(OrderExpired(order_id=self.id, occurred_at=now))
 
     def fail(self, reason: str) -> None:
         self._require(OrderStatus.PENDING, action="fail")
         self.status, self.status_reason = OrderStatus.FAILED, reason
 
-    def cancel(self, now: datetime, reason: str = "") -> None:
+    def cancel(self, reason: str = "") -> None:
         self._require(OrderStatus.PENDING, action="cancel")
         self.status, self.status_reason = OrderStatus.CANCELLED, reason
-        self.events.append(OrderCancelled(order_id=self.id, occurred_at=now))
 
     def record_refund(
         self, now: datetime, amount: Money, fee_part: Money, reason: str, *, complete: bool

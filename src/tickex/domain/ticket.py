@@ -7,12 +7,11 @@ signed token over it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from tickex.domain.errors import InvalidTransition
-from tickex.domain.events import DomainEvent, TicketCheckedIn, TicketIssued, TicketRevoked
 from tickex.domain.money import Money
 
 
@@ -37,7 +36,6 @@ class Ticket:
     checked_in_at: datetime | None = None
     checked_in_by: str = ""
     version: int = 0
-    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def issue(
@@ -53,7 +51,7 @@ class Ticket:
         attendee_name: str = "",
         attendee_email: str = "",
     ) -> Ticket:
-        ticket = cls(
+        return cls(
             id=id,
             order_id=order_id,
             event_id=event_id,
@@ -64,14 +62,11 @@ class Ticket:
             attendee_name=attendee_name,
             attendee_email=attendee_email,
         )
-        ticket.events.append(TicketIssued(ticket_id=id, order_id=order_id, occurred_at=now))
-        return ticket
 
-    def check_in(self, now: datetime, by: str, gate: str) -> None:
+    def check_in(self, now: datetime, by: str) -> None:
         if self.status is not TicketStatus.ACTIVE:
             raise InvalidTransition(f"cannot check in a ticket that is {self.status}")
         self.status, self.checked_in_at, self.checked_in_by = TicketStatus.CHECKED_IN, now, by
-        self.events.append(TicketCheckedIn(ticket_id=self.id, gate=gate, occurred_at=now))
 
     def undo_check_in(self) -> None:
         """Exit scan or staff correction: checked_in -> active."""
@@ -79,8 +74,7 @@ class Ticket:
             raise InvalidTransition(f"cannot undo the check-in of a ticket that is {self.status}")
         self.status, self.checked_in_at, self.checked_in_by = TicketStatus.ACTIVE, None, ""
 
-    def revoke(self, now: datetime) -> None:
+    def revoke(self) -> None:
         if self.status is not TicketStatus.ACTIVE:
             raise InvalidTransition(f"cannot revoke a ticket that is {self.status}")
         self.status = TicketStatus.REVOKED
-        self.events.append(TicketRevoked(ticket_id=self.id, occurred_at=now))

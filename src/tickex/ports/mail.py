@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from tickex.ports.provider import ProviderError
+
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
@@ -29,10 +31,8 @@ class EmailMessage:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class DeliveryError(Exception):
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+class DeliveryError(ProviderError):
+    """An email or a message was not sent."""
 
 
 class Mailer(ABC):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tickex.domain.money import Money
+from tickex.ports.provider import ProviderError
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +41,8 @@ class RefundReceipt:
     reference: str
 
 
-class PaymentError(Exception):
-    """The provider refused or could not be reached; ``retryable`` tells the outbox."""
-
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+class PaymentError(ProviderError):
+    """The payment provider refused or could not be reached."""
 
 
 class PaymentGateway(ABC):

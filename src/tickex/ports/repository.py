@@ -27,29 +27,38 @@ from tickex.domain.quota import Quota
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.domain.ticket_type import TicketType
 
+T = TypeVar("T")  # what a repository stores
 C = TypeVar("C")  # the credential a credential repository stores
 
 
-class OrganizerRepository(ABC):
-    @abstractmethod
-    def add(self, organizer: Organizer) -> None: ...
-    @abstractmethod
-    def get(self, organizer_id: str) -> Organizer | None: ...
-    @abstractmethod
-    def save(self, organizer: Organizer) -> None: ...
-
-
-class EventRepository(ABC):
-    @abstractmethod
-    def add(self, event: Event) -> None:
-        """Raises ``Conflict`` when the slug is taken."""
+class Repository(ABC, Generic[T]):
+    """One kind of stored thing, found by its id."""
 
     @abstractmethod
-    def get(self, event_id: str) -> Event | None: ...
+    def add(self, item: T) -> None:
+        """Store a new one (``Conflict`` when a unique rule refuses it)."""
+
+    @abstractmethod
+    def get(self, item_id: str) -> T | None: ...
+
+
+class MutableRepository(Repository[T]):
+    """What is stored changes after it is added: ``save`` writes it back (a versioned
+    aggregate with optimistic concurrency, see the module)."""
+
+    @abstractmethod
+    def save(self, item: T) -> None: ...
+
+
+class OrganizerRepository(MutableRepository[Organizer]):
+    """Organizers: who sells, and where their money goes."""
+
+
+class EventRepository(MutableRepository[Event]):
+    """``add`` raises ``Conflict`` when the slug is taken."""
+
     @abstractmethod
     def get_by_slug(self, slug: str) -> Event | None: ...
-    @abstractmethod
-    def save(self, event: Event) -> None: ...
     @abstractmethod
     def list_by_organizer(self, organizer_id: str) -> list[Event]: ...
     @abstractmethod
@@ -58,24 +67,13 @@ class EventRepository(ABC):
         ``(starts_at, id)``, ``limit`` of them after skipping ``offset``."""
 
 
-class TicketTypeRepository(ABC):
-    @abstractmethod
-    def add(self, ticket_type: TicketType) -> None: ...
-    @abstractmethod
-    def get(self, ticket_type_id: str) -> TicketType | None: ...
+class TicketTypeRepository(MutableRepository[TicketType]):
     @abstractmethod
     def list_by_event(self, event_id: str) -> list[TicketType]:
         """Sorted by (position, id)."""
 
-    @abstractmethod
-    def save(self, ticket_type: TicketType) -> None: ...
 
-
-class QuotaRepository(ABC):
-    @abstractmethod
-    def add(self, quota: Quota) -> None: ...
-    @abstractmethod
-    def get(self, quota_id: str) -> Quota | None: ...
+class QuotaRepository(Repository[Quota]):
     @abstractmethod
     def list_by_event(self, event_id: str) -> list[Quota]:
         """Sorted by id."""
@@ -109,13 +107,9 @@ class QuotaRepository(ABC):
         """``size = size`` if ``sold + held <= size``; False otherwise."""
 
 
-class PromoCodeRepository(ABC):
-    @abstractmethod
-    def add(self, promo: PromoCode) -> None:
-        """Raises ``Conflict`` when the event already has this code."""
+class PromoCodeRepository(Repository[PromoCode]):
+    """``add`` raises ``Conflict`` when the event already has this code."""
 
-    @abstractmethod
-    def get(self, promo_id: str) -> PromoCode | None: ...
     @abstractmethod
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None: ...
     @abstractmethod
@@ -129,11 +123,7 @@ class PromoCodeRepository(ABC):
         """``uses -= 1`` (never below zero)."""
 
 
-class HoldRepository(ABC):
-    @abstractmethod
-    def add(self, hold: Hold) -> None: ...
-    @abstractmethod
-    def get(self, hold_id: str) -> Hold | None: ...
+class HoldRepository(Repository[Hold]):
     @abstractmethod
     def end(self, hold_id: str, status: HoldStatus) -> bool:
         """Move an *active* hold to ``status``; False if it had already ended (no-op)."""
@@ -143,17 +133,11 @@ class HoldRepository(ABC):
         """Active holds with ``expires_at <= now``, oldest first."""
 
 
-class OrderRepository(ABC):
-    @abstractmethod
-    def add(self, order: Order) -> None: ...
-    @abstractmethod
-    def get(self, order_id: str) -> Order | None: ...
+class OrderRepository(MutableRepository[Order]):
     @abstractmethod
     def get_by_code(self, code: str) -> Order | None: ...
     @abstractmethod
     def get_by_payment_reference(self, reference: str) -> Order | None: ...
-    @abstractmethod
-    def save(self, order: Order) -> None: ...
     @abstractmethod
     def list_by_event(self, event_id: str) -> list[Order]:
         """Newest first."""
@@ -162,19 +146,13 @@ class OrderRepository(ABC):
     def list_by_customer(self, event_id: str, customer_email: str) -> list[Order]: ...
 
 
-class TicketRepository(ABC):
-    @abstractmethod
-    def add(self, ticket: Ticket) -> None: ...
-    @abstractmethod
-    def get(self, ticket_id: str) -> Ticket | None: ...
+class TicketRepository(MutableRepository[Ticket]):
     @abstractmethod
     def get_by_secret(self, secret: str) -> Ticket | None: ...
     @abstractmethod
     def list_by_order(self, order_id: str) -> list[Ticket]:
         """Sorted by id."""
 
-    @abstractmethod
-    def save(self, ticket: Ticket) -> None: ...
     @abstractmethod
     def count_by_status(self, event_id: str) -> dict[TicketStatus, int]: ...
 
@@ -209,19 +187,13 @@ class LedgerRepository(ABC):
         """Signed sum of the account's entries by (transaction kind, currency)."""
 
 
-class OutboxRepository(ABC):
-    @abstractmethod
-    def add(self, message: OutboxMessage) -> None:
-        """Raises ``Conflict`` when the idempotency key exists."""
+class OutboxRepository(MutableRepository[OutboxMessage]):
+    """``add`` raises ``Conflict`` when the idempotency key exists."""
 
-    @abstractmethod
-    def get(self, message_id: str) -> OutboxMessage | None: ...
     @abstractmethod
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         """Pending messages with ``available_at <= now``, oldest first."""
 
-    @abstractmethod
-    def save(self, message: OutboxMessage) -> None: ...
     @abstractmethod
     def pending_count(self) -> int: ...
     @abstractmethod
@@ -240,21 +212,15 @@ class ProcessedEventRepository(ABC):
         """True the first time (provider, event_id) is recorded, False afterwards."""
 
 
-class UserRepository(ABC):
-    @abstractmethod
-    def add(self, user: User) -> None:
-        """Raises ``Conflict`` when the email (or the Google subject) is taken."""
+class UserRepository(MutableRepository[User]):
+    """``add`` raises ``Conflict`` when the email (or the Google subject) is taken."""
 
-    @abstractmethod
-    def get(self, user_id: str) -> User | None: ...
     @abstractmethod
     def get_by_email(self, email: str) -> User | None:
         """Case-insensitive."""
 
     @abstractmethod
     def get_by_google_subject(self, subject: str) -> User | None: ...
-    @abstractmethod
-    def save(self, user: User) -> None: ...
 
 
 class RefreshSessionRepository(ABC):
@@ -322,18 +288,12 @@ class StaffCredentialRepository(RevocableCredentialRepository[StaffCredential]):
         """Oldest first."""
 
 
-class OrganizerRequestRepository(ABC):
+class OrganizerRequestRepository(MutableRepository[OrganizerRequest]):
     """Requests for the organizer role. A user has at most one *pending* request: the
     engine enforces it atomically (a unique rule over pending requests), so of two racing
-    adds for one user exactly one goes in."""
+    adds for one user exactly one goes in. ``add`` raises ``Conflict`` when the user
+    already has a pending request (or the id exists)."""
 
-    @abstractmethod
-    def add(self, request: OrganizerRequest) -> None:
-        """Raises ``Conflict`` when the user already has a pending request (or the id
-        exists)."""
-
-    @abstractmethod
-    def get(self, request_id: str) -> OrganizerRequest | None: ...
     @abstractmethod
     def list_by_user(self, user_id: str) -> list[OrganizerRequest]:
         """Newest first (``created_at``, then id, descending)."""
@@ -345,9 +305,6 @@ class OrganizerRequestRepository(ABC):
         """Oldest first (``created_at``, then id): the admins' queue, ``limit`` of them
         after skipping ``offset``."""
 
-    @abstractmethod
-    def save(self, request: OrganizerRequest) -> None: ...
-
 
 __all__ = [
     "ApiKeyRepository",
@@ -356,6 +313,7 @@ __all__ = [
     "EventRepository",
     "HoldRepository",
     "LedgerRepository",
+    "MutableRepository",
     "OneTimeTokenRepository",
     "OrderRepository",
     "OrganizerRepository",
@@ -365,6 +323,7 @@ __all__ = [
     "PromoCodeRepository",
     "QuotaRepository",
     "RefreshSessionRepository",
+    "Repository",
     "RevocableCredentialRepository",
     "StaffCredentialRepository",
     "TicketRepository",

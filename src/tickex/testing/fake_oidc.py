@@ -26,7 +26,6 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -34,7 +33,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tickex.ports.clock import Clock
-from tickex.testing.loopback_server import LoopbackServer
+from tickex.testing.loopback_server import LoopbackHandler, LoopbackServer
 
 REMOVE = object()  # in ``id_token_overrides``: leave the claim out
 
@@ -106,7 +105,7 @@ class FakeOidcProvider(LoopbackServer):
         id_token_ttl: timedelta = timedelta(hours=1),
         jwks_max_age: int = 3600,
     ) -> None:
-        super().__init__()
+        super().__init__(_Handler, name="fake-oidc")
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uris = tuple(redirect_uris)
@@ -127,12 +126,6 @@ class FakeOidcProvider(LoopbackServer):
         self.authorize_requests = 0
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
-
-    # -- lifecycle ------------------------------------------------------------------------
-    thread_name = "fake-oidc"
-
-    def handler_class(self) -> type[BaseHTTPRequestHandler]:
-        return self.bound(_Handler)
 
     @property
     def issuer(self) -> str:
@@ -273,26 +266,15 @@ class FakeOidcProvider(LoopbackServer):
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     fake: FakeOidcProvider
     server_version = "FakeOIDC/1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: and never print codes or tokens
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def _json(self, status: int, payload: object, **headers: str) -> None:
         body = json.dumps(payload).encode()
-        self._send(status, body, {"Content-Type": "application/json", **headers})
+        self.send(status, body, {"Content-Type": "application/json", **headers})
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's hook names
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/.well-known/openid-configuration":
@@ -306,11 +288,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, keys, **{"Cache-Control": max_age})
         elif parts.path == "/authorize":
             status, headers, body = self.fake._authorize(query)
-            self._send(status, body, headers)
+            self.send(status, body, headers)
         else:
             self._json(404, {"error": "not_found"})
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(min(length, 64 * 1024)).decode()
         form = {k: v[0] for k, v in parse_qs(raw).items()}

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import json
@@ -30,11 +29,10 @@ import threading
 import time
 import uuid
 from collections import deque
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tickex.ports.mail import Attachment, EmailMessage
-from tickex.testing.loopback_server import LoopbackServer
+from tickex.testing.loopback_server import LoopbackHandler, LoopbackServer
 
 MAX_BODY_BYTES = 45 * 1024 * 1024  # Resend: 40 MB of attachments after base64
 MAX_RECIPIENTS = 50
@@ -54,7 +52,7 @@ DEFAULT_NAMES = {
 
 class FakeResend(LoopbackServer):
     def __init__(self, *, api_key: str = "re_test_0123456789abcdef") -> None:
-        super().__init__()
+        super().__init__(_Handler, name="fake-resend")
         self.api_key = api_key
         self.emails: list[dict[str, Any]] = []
         self.requests = 0
@@ -64,12 +62,6 @@ class FakeResend(LoopbackServer):
         self._failures: deque[tuple[int, str, str]] = deque()
         self._idempotent: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (digest, answer)
         self._lock = threading.Lock()
-
-    # -- lifecycle ------------------------------------------------------------------------
-    thread_name = "fake-resend"
-
-    def handler_class(self) -> type[BaseHTTPRequestHandler]:
-        return self.bound(_Handler)
 
     @property
     def base_url(self) -> str:
@@ -215,25 +207,17 @@ def _invalid(body: Any) -> tuple[int, dict[str, Any]] | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     fake: FakeResend
     server_version = "FakeResend/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: and never print a key
 
     def _json(self, status: int, payload: object) -> None:
         if self.fake.pad_answers and isinstance(payload, dict):
             payload = {**payload, "padding": "x" * self.fake.pad_answers}
         body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(body)  # unless the client gave up waiting (a timeout test)
+        self.send(status, body, {"Content-Type": "application/json; charset=utf-8"})
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's hook names
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
             self._json(*_error(413, "validation_error", "The body is too large."))
@@ -249,5 +233,5 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._json(status, payload)
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802
         self._json(*_error(405, "method_not_allowed", "Method is not allowed for the path."))

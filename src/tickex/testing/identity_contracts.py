@@ -24,6 +24,7 @@ from tickex.ports.identity import (
     PasswordHasher,
     TokenExpired,
 )
+from tickex.testing.provided import provided
 
 ISSUER = "https://tickex.test"
 AUDIENCE = "tickex-api"
@@ -52,9 +53,7 @@ MALFORMED_HASHES = (
 class PasswordHasherContract:
     """Provide a ``hasher`` fixture (use cheap parameters: the contract hashes a lot)."""
 
-    @pytest.fixture
-    def hasher(self) -> PasswordHasher:
-        raise NotImplementedError("provide a `hasher` fixture")
+    hasher = provided("hasher", ": the PasswordHasher under test")
 
     def test_a_hash_verifies_its_password(self, hasher: PasswordHasher) -> None:
         stored = hasher.hash("correct horse battery staple")
@@ -118,9 +117,7 @@ class AccessTokensContract:
     def clock(self) -> FixedClock:
         return FixedClock()
 
-    @pytest.fixture
-    def make_tokens(self, clock: FixedClock) -> MakeTokens:
-        raise NotImplementedError("provide a `make_tokens` fixture")
+    make_tokens = provided("make_tokens", ": makes the AccessTokens under test (MakeTokens)")
 
     @pytest.fixture
     def tokens(self, make_tokens: MakeTokens) -> AccessTokens:

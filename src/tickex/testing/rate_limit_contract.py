@@ -36,6 +36,7 @@ from typing import ClassVar
 import pytest
 
 from tickex.ports.rate_limit import MAX_LIMIT, RateLimitDecision, RateLimiter
+from tickex.testing.provided import provided
 
 Now = Callable[[], datetime]
 Advance = Callable[[float], None]
@@ -46,17 +47,9 @@ class RateLimiterContract:
     #: time a call takes); 0 for a limiter driven by a fixed clock
     time_tolerance_seconds: ClassVar[float] = 0.0
 
-    @pytest.fixture
-    def limiter(self) -> RateLimiter:
-        raise NotImplementedError("provide a `limiter` fixture")
-
-    @pytest.fixture
-    def now(self) -> Now:
-        raise NotImplementedError("provide a `now` fixture")
-
-    @pytest.fixture
-    def advance(self) -> Advance:
-        raise NotImplementedError("provide an `advance` fixture")
+    limiter = provided("limiter", ": the RateLimiter under test")
+    now = provided("now", ": what the limiter's clock reads")
+    advance = provided("advance", ": moves the limiter's clock on, in seconds")
 
     # -- the limit ------------------------------------------------------------------------
     def test_the_limit_is_honoured_exactly(self, limiter: RateLimiter) -> None:

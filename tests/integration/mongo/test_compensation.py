@@ -106,7 +106,7 @@ def test_an_exception_mid_unit_undoes_every_kind_of_write(storage: MongoStorage)
         uow.orders.save(paid)
         scanned = uow.tickets.get(tkt.id)
         assert scanned is not None
-        scanned.check_in(b.T0, "staff", "main")
+        scanned.check_in(b.T0, "staff")
         uow.tickets.save(scanned)
         # counters and conditional updates
         assert uow.quotas.reserve(q.id, 2)

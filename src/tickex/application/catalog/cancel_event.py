@@ -30,7 +30,7 @@ class CancelledEvent:
 def cancel_event(services: Services, command: CancelEvent) -> CancelledEvent:
     def work(uow: UnitOfWork) -> tuple[Event, list[tuple[str, OrderStatus]]]:
         event = owned_event(uow, command.event_id, command.organizer_id)
-        event.cancel(services.clock.now())
+        event.cancel()
         uow.events.save(event)
         return event, [(o.id, o.status) for o in uow.orders.list_by_event(event.id)]
 

@@ -79,7 +79,7 @@ def check_in(services: Services, command: CheckInTicket) -> ScanResult:
         if decision.accepted and ticket is not None:
             by = command.staff or command.device
             if command.direction is ScanDirection.ENTRY:
-                ticket.check_in(min(scanned_at, now), by, command.gate)
+                ticket.check_in(min(scanned_at, now), by)
             else:
                 ticket.undo_check_in()
             uow.tickets.save(ticket)  # raises ConcurrencyConflict if another scan won

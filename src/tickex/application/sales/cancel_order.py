@@ -44,7 +44,7 @@ def cancel_order(services: Services, command: CancelOrder) -> Order:
     def work(uow: UnitOfWork) -> Order:
         order = authorized_order(uow, command.order_id, command.organizer_id,
                                  command.customer_email)  # fmt: skip
-        order.cancel(services.clock.now(), command.reason)
+        order.cancel(command.reason)
         hold = uow.holds.get(order.hold_id or "")
         if hold is not None:
             release_hold(uow, hold)

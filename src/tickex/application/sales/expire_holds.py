@@ -40,7 +40,7 @@ def expire_holds(services: Services, command: ExpireHolds) -> ExpiredHolds:
                 return False, False
             order = uow.orders.get(current.order_id)
             if order is not None and order.status is OrderStatus.PENDING:
-                order.expire(now)
+                order.expire()
                 uow.orders.save(order)
                 return True, True
             return True, False

@@ -84,7 +84,7 @@ def refund_order(services: Services, command: RefundOrder) -> Order:
         )
         order.record_refund(now, amount, fee_part, command.reason, complete=complete)
         for ticket in to_revoke:
-            ticket.revoke(now)
+            ticket.revoke()
             uow.tickets.save(ticket)
         types = {tid: uow.ticket_types.get(tid) for tid in {t.ticket_type_id for t in to_revoke}}
         return_to_sale(uow, [tt for t in to_revoke if (tt := types[t.ticket_type_id])])

@@ -12,7 +12,7 @@ from tickex.domain.identity import Role, UserStatus
 from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.ports.unit_of_work import Storage
 from tickex.testing import builders as b
-from tickex.testing.contracts.support import StorageFixture, in_uow, race, two_copies
+from tickex.testing.contracts.support import StorageFixture, in_uow, race, stored, two_copies
 
 
 class IdentityStorageContract(StorageFixture):
@@ -53,8 +53,7 @@ class IdentityStorageContract(StorageFixture):
         stale.verify_email()
         with pytest.raises(ConcurrencyConflict):
             in_uow(storage, lambda uow: uow.users.save(stale))
-        loaded = in_uow(storage, lambda uow: uow.users.get(user.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.users.get(user.id))
         assert (loaded.status, loaded.sessions_valid_after, loaded.version) == (
             UserStatus.DISABLED, b.T0, user.version + 1
         )  # fmt: skip
@@ -66,8 +65,7 @@ class IdentityStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
         assert not in_uow(storage, lambda uow: uow.sessions.rotate(session.id, b.T0))
         assert not in_uow(storage, lambda uow: uow.sessions.rotate("missing", b.T0))
-        loaded = in_uow(storage, lambda uow: uow.sessions.get_by_token_hash("h-1"))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.sessions.get_by_token_hash("h-1"))
         assert loaded.rotated_at == b.T0
         assert not loaded.is_usable(b.T0)
         with pytest.raises(Conflict):
@@ -83,8 +81,7 @@ class IdentityStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.sessions.revoke_family("f1", b.T0)) == 0
         assert not in_uow(storage, lambda uow: uow.sessions.rotate(a1.id, b.T0))
         assert in_uow(storage, lambda uow: uow.sessions.revoke_user("u1", b.T0)) == 1
-        untouched = in_uow(storage, lambda uow: uow.sessions.get_by_token_hash(other.token_hash))
-        assert untouched is not None
+        untouched = stored(storage, lambda uow: uow.sessions.get_by_token_hash(other.token_hash))
         assert untouched.revoked_at is None
 
     def test_a_one_time_token_is_used_once_and_only_before_it_expires(
@@ -113,8 +110,7 @@ class IdentityStorageContract(StorageFixture):
         in_uow(storage, lambda uow: uow.api_keys.touch(first.id, b.T0 + timedelta(hours=2)))
         assert in_uow(storage, lambda uow: uow.api_keys.revoke(first.id, b.T0))
         assert not in_uow(storage, lambda uow: uow.api_keys.revoke(first.id, b.T0))
-        loaded = in_uow(storage, lambda uow: uow.api_keys.get_by_hash(first.key_hash))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.api_keys.get_by_hash(first.key_hash))
         assert (loaded.last_used_at, loaded.revoked_at) == (b.T0 + timedelta(hours=2), b.T0)
         with pytest.raises(Conflict):
             in_uow(storage, lambda uow: uow.api_keys.add(b.api_key(key_hash=later.key_hash)))
@@ -130,8 +126,7 @@ class IdentityStorageContract(StorageFixture):
         in_uow(storage, lambda uow: uow.staff_credentials.touch(first.id, b.T0))
         assert in_uow(storage, lambda uow: uow.staff_credentials.revoke(first.id, b.T0))
         assert not in_uow(storage, lambda uow: uow.staff_credentials.revoke(first.id, b.T0))
-        loaded = in_uow(storage, lambda uow: uow.staff_credentials.get_by_hash(first.token_hash))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.staff_credentials.get_by_hash(first.token_hash))
         assert (loaded.last_used_at, loaded.revoked_at, loaded.is_active) == (b.T0, b.T0, False)
 
     def test_a_staff_credential_is_found_by_id(self, storage: Storage) -> None:
@@ -140,8 +135,7 @@ class IdentityStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.staff_credentials.get(credential.id)) == credential
         assert in_uow(storage, lambda uow: uow.staff_credentials.get("missing")) is None
         in_uow(storage, lambda uow: uow.staff_credentials.revoke(credential.id, b.T0))
-        loaded = in_uow(storage, lambda uow: uow.staff_credentials.get(credential.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.staff_credentials.get(credential.id))
         assert (loaded.revoked_at, loaded.is_active) == (b.T0, False)
 
     def test_organizer_request_round_trip_and_lookups(self, storage: Storage) -> None:
@@ -219,8 +213,7 @@ class IdentityStorageContract(StorageFixture):
             in_uow(storage, lambda uow: uow.organizer_requests.save(stale))
         with pytest.raises(ConcurrencyConflict):  # never added
             in_uow(storage, lambda uow: uow.organizer_requests.save(b.organizer_request()))
-        loaded = in_uow(storage, lambda uow: uow.organizer_requests.get(request.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.organizer_requests.get(request.id))
         assert (loaded.status, loaded.decided_by, loaded.version) == (
             OrganizerRequestStatus.APPROVED, "admin-1", request.version + 1
         )  # fmt: skip

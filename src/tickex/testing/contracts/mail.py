@@ -15,9 +15,8 @@ from email import policy
 from email.message import EmailMessage as MimeMessage
 from typing import ClassVar, Literal
 
-import pytest
-
 from tickex.ports.mail import Attachment, EmailMessage, Mailer
+from tickex.testing.provided import provided
 
 Delivered = Callable[[], list[EmailMessage]]
 
@@ -76,13 +75,8 @@ class MailerContract:
                     "ticket-A5W2-1@tickex")  # fmt: skip
     PDF = Attachment("terms.pdf", "application/pdf", b"%PDF-1.7 \x00\xff fake")
 
-    @pytest.fixture
-    def mailer(self) -> Mailer:
-        raise NotImplementedError("provide a `mailer` fixture")
-
-    @pytest.fixture
-    def delivered(self) -> Delivered:
-        raise NotImplementedError("provide a `delivered` fixture: what arrived, in order")
+    mailer = provided("mailer", ": the Mailer under test")
+    delivered = provided("delivered", ": what arrived, in order")
 
     def _message(self, key: str = "deliver:o1", **fields: object) -> EmailMessage:
         values: dict[str, object] = {

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from tickex.domain.errors import ConcurrencyConflict, Conflict, DomainError
+from tickex.domain.event import EventSettings, FeePolicy, GeoPoint, RefundPolicy, TaxMode, Venue
 from tickex.domain.money import Money
 from tickex.domain.order import OrderStatus
 from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, Storage, UnitOfWork
 from tickex.testing import builders as b
-from tickex.testing.contracts.support import StorageFixture, in_uow, two_copies
+from tickex.testing.contracts.support import StorageFixture, in_uow, stored, two_copies, unique
 
 
 class CatalogStorageContract(StorageFixture):
@@ -38,7 +39,7 @@ class CatalogStorageContract(StorageFixture):
             assert uow.quotas.reserve(q.id, 3)
             raise RuntimeError("boom")
         assert in_uow(storage, lambda uow: uow.organizers.get(org.id)) is None
-        assert in_uow(storage, lambda uow: uow.quotas.get(q.id)).held == 0  # type: ignore[union-attr]
+        assert stored(storage, lambda uow: uow.quotas.get(q.id)).held == 0
 
     def test_a_read_only_unit_reads_committed_work_and_refuses_writes(
         self, storage: Storage
@@ -70,7 +71,7 @@ class CatalogStorageContract(StorageFixture):
             loaded.title = "changed without save"
 
         in_uow(storage, mutate)
-        assert in_uow(storage, lambda uow: uow.events.get(evt.id)).title == "Show"  # type: ignore[union-attr]
+        assert stored(storage, lambda uow: uow.events.get(evt.id)).title == "Show"
 
     def test_saving_a_stale_copy_is_a_concurrency_conflict(self, storage: Storage) -> None:
         evt = b.event()
@@ -82,17 +83,15 @@ class CatalogStorageContract(StorageFixture):
         second.title = "second"
         with pytest.raises(ConcurrencyConflict):
             in_uow(storage, lambda uow: uow.events.save(second))
-        assert in_uow(storage, lambda uow: uow.events.get(evt.id)).title == "first"  # type: ignore[union-attr]
+        assert stored(storage, lambda uow: uow.events.get(evt.id)).title == "first"
 
     def test_save_bumps_the_version(self, storage: Storage) -> None:
         o = b.order()
         in_uow(storage, lambda uow: uow.orders.add(o))
-        loaded = in_uow(storage, lambda uow: uow.orders.get(o.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.orders.get(o.id))
         loaded.status = OrderStatus.CANCELLED
         in_uow(storage, lambda uow: uow.orders.save(loaded))
-        again = in_uow(storage, lambda uow: uow.orders.get(o.id))
-        assert again is not None
+        again = stored(storage, lambda uow: uow.orders.get(o.id))
         assert again.version == o.version + 1
         assert again.status is OrderStatus.CANCELLED
 
@@ -105,18 +104,9 @@ class CatalogStorageContract(StorageFixture):
         assert loaded is not None
         loaded.name = "Renamed"
         in_uow(storage, lambda uow: uow.organizers.save(loaded))
-        assert in_uow(storage, lambda uow: uow.organizers.get(org.id)).name == "Renamed"  # type: ignore[union-attr]
+        assert stored(storage, lambda uow: uow.organizers.get(org.id)).name == "Renamed"
 
     def test_event_round_trip_keeps_every_field(self, storage: Storage) -> None:
-        from tickex.domain.event import (
-            EventSettings,
-            FeePolicy,
-            GeoPoint,
-            RefundPolicy,
-            TaxMode,
-            Venue,
-        )
-
         evt = b.event(
             venue=Venue("Hall", "1 Quay", "Lisbon", "PT", GeoPoint(38.7, -9.1)),
             settings=EventSettings(
@@ -132,9 +122,7 @@ class CatalogStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.events.get_by_slug("missing")) is None
 
     def test_event_slug_is_unique(self, storage: Storage) -> None:
-        in_uow(storage, lambda uow: uow.events.add(b.event(slug="same-slug")))
-        with pytest.raises(Conflict):
-            in_uow(storage, lambda uow: uow.events.add(b.event(slug="same-slug")))
+        unique(storage, lambda uow: uow.events.add(b.event(slug="same-slug")))
 
     def test_events_listed_by_organizer_in_start_order(self, storage: Storage) -> None:
         late = b.event(organizer_id="org-a", starts_at=b.T0 + timedelta(days=20),
@@ -185,8 +173,7 @@ class CatalogStorageContract(StorageFixture):
         assert listed == [first, second]
         first.name = "Renamed"
         in_uow(storage, lambda uow: uow.ticket_types.save(first))
-        loaded = in_uow(storage, lambda uow: uow.ticket_types.get(first.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.ticket_types.get(first.id))
         assert loaded.name == "Renamed"
 
     def test_reserve_takes_capacity_up_to_the_size_and_not_beyond(self, storage: Storage) -> None:
@@ -196,8 +183,7 @@ class CatalogStorageContract(StorageFixture):
         assert not in_uow(storage, lambda uow: uow.quotas.reserve(q.id, 3))
         assert in_uow(storage, lambda uow: uow.quotas.reserve(q.id, 2))
         assert not in_uow(storage, lambda uow: uow.quotas.reserve(q.id, 1))
-        loaded = in_uow(storage, lambda uow: uow.quotas.get(q.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.quotas.get(q.id))
         assert (loaded.sold, loaded.held, loaded.size) == (0, 5, 5)
 
     def test_sell_convert_release_and_unsell_move_the_counters(self, storage: Storage) -> None:
@@ -209,8 +195,7 @@ class CatalogStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.quotas.sell(q.id, 5))
         in_uow(storage, lambda uow: uow.quotas.unsell(q.id, 2))
         assert not in_uow(storage, lambda uow: uow.quotas.sell(q.id, 5))
-        loaded = in_uow(storage, lambda uow: uow.quotas.get(q.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.quotas.get(q.id))
         assert (loaded.sold, loaded.held) == (6, 0)
 
     def test_counters_never_go_below_zero(self, storage: Storage) -> None:
@@ -220,8 +205,7 @@ class CatalogStorageContract(StorageFixture):
             in_uow(storage, lambda uow: uow.quotas.release(q.id, 1))
         with pytest.raises((DomainError, ValueError)):
             in_uow(storage, lambda uow: uow.quotas.unsell(q.id, 1))
-        loaded = in_uow(storage, lambda uow: uow.quotas.get(q.id))
-        assert loaded is not None
+        loaded = stored(storage, lambda uow: uow.quotas.get(q.id))
         assert (loaded.sold, loaded.held) == (0, 0)
 
     def test_resize_is_refused_below_sold_plus_held(self, storage: Storage) -> None:
@@ -231,9 +215,9 @@ class CatalogStorageContract(StorageFixture):
         in_uow(storage, lambda uow: uow.quotas.sell(q.id, 2))
         assert not in_uow(storage, lambda uow: uow.quotas.resize(q.id, 5))
         assert in_uow(storage, lambda uow: uow.quotas.resize(q.id, 6))
-        assert in_uow(storage, lambda uow: uow.quotas.get(q.id)).size == 6  # type: ignore[union-attr]
+        assert stored(storage, lambda uow: uow.quotas.get(q.id)).size == 6
         in_uow(storage, lambda uow: uow.quotas.rename(q.id, "Balcony"))
-        assert in_uow(storage, lambda uow: uow.quotas.get(q.id)).name == "Balcony"  # type: ignore[union-attr]
+        assert stored(storage, lambda uow: uow.quotas.get(q.id)).name == "Balcony"
 
     def test_quotas_listed_by_event_sorted_by_id(self, storage: Storage) -> None:
         qs = [b.quota(event_id="e7", id=i) for i in ("q-c", "q-a", "q-b")]
@@ -256,7 +240,7 @@ class CatalogStorageContract(StorageFixture):
         assert not in_uow(storage, lambda uow: uow.promo_codes.try_use(p.id))
         in_uow(storage, lambda uow: uow.promo_codes.release_use(p.id))
         assert in_uow(storage, lambda uow: uow.promo_codes.try_use(p.id))
-        assert in_uow(storage, lambda uow: uow.promo_codes.get(p.id)).uses == 2  # type: ignore[union-attr]
+        assert stored(storage, lambda uow: uow.promo_codes.get(p.id)).uses == 2
 
     def test_promo_code_without_cap_is_unlimited(self, storage: Storage) -> None:
         p = b.promo_code(max_uses=None)

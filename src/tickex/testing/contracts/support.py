@@ -9,7 +9,9 @@ from typing import ClassVar, TypeVar
 
 import pytest
 
+from tickex.domain.errors import Conflict
 from tickex.ports.unit_of_work import Storage, UnitOfWork
+from tickex.testing.provided import provided
 
 T = TypeVar("T")
 
@@ -20,6 +22,21 @@ def in_uow(storage: Storage, work: Callable[[UnitOfWork], T], commit: bool = Tru
         if commit:
             uow.commit()
         return result
+
+
+def stored(storage: Storage, get: Callable[[UnitOfWork], T | None]) -> T:
+    """What ``get`` finds in a new unit of work, which must find it."""
+    found = in_uow(storage, get)
+    assert found is not None
+    return found
+
+
+def unique(storage: Storage, add: Callable[[UnitOfWork], object]) -> None:
+    """``add`` stores a new aggregate with a value a unique rule covers: it goes in once,
+    and run again (another aggregate, the same value) it is refused with ``Conflict``."""
+    in_uow(storage, add)
+    with pytest.raises(Conflict):
+        in_uow(storage, add)
 
 
 def two_copies(
@@ -70,6 +87,4 @@ class StorageFixture:
         if self.concurrency_skip_reason:
             pytest.skip(self.concurrency_skip_reason)
 
-    @pytest.fixture
-    def storage(self) -> Storage:
-        raise NotImplementedError("provide a `storage` fixture")
+    storage = provided("storage", ": a fresh, migrated, empty Storage")
