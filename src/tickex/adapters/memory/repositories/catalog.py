@@ -100,7 +100,7 @@ class _Quotas(_Gettable[Quota], QuotaRepository):
 
 class _PromoCodes(_Gettable[PromoCode], PromoCodeRepository):
     table = "promo_codes"
-    # ``PromoCode`` holds its code normalized, as ``get_by_code`` compares it.
+    # ``PromoCode`` normalizes its code when built, so equal values are the clash.
     unique = (Unique(("event_id", "code"), "the code {code!r} exists for this event", "code"),)
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:

@@ -23,7 +23,7 @@ from tickex.ports.repository import (
 
 class _Users(_Versioned[User], UserRepository):
     table = "users"
-    # ``User`` holds its email lower-cased, as ``get_by_email`` compares it.
+    # ``User`` lower-cases its email when built, so equal values are the clash.
     unique = (
         Unique(("email",), "this email is already registered", "email"),
         Unique(("google_subject",), "this Google account is already linked", "google_subject"),
