@@ -30,6 +30,7 @@ from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.migrations import LATEST_VERSION, current_version
 from tickex.adapters.sql.migrations import migrate as run_migrations
 from tickex.adapters.sql.repositories import REPOSITORIES
+from tickex.domain.check_in import CheckInResult, RejectionReason, ScanDirection
 from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.entrypoints.demo import run_demo
 from tickex.facade import TickEx
@@ -308,7 +309,34 @@ def test_postgres_also_rejects_truncating_the_ledger(tmp_path: Path) -> None:
         conn.execute(text("TRUNCATE ledger_entries"))
 
 
-# -- datetimes and URLs ----------------------------------------------------------------------
+# -- enums, datetimes and URLs ---------------------------------------------------------------
+def test_enums_come_back_as_their_enum_also_where_the_field_is_optional(
+    storage: SqlStorage,
+) -> None:
+    """A StrEnum equals its value, so only the type tells a rebuilt enum from the text."""
+    rejected = b.check_in(
+        direction=ScanDirection.EXIT,
+        result=CheckInResult.REJECTED,
+        reason=RejectionReason.REVOKED,
+    )
+    accepted = b.check_in()
+    with storage.unit_of_work() as uow:
+        uow.check_ins.add(rejected)
+        uow.check_ins.add(accepted)
+        uow.commit()
+    with storage.unit_of_work(read_only=True) as uow:
+        loaded = uow.check_ins.get_by_nonce(rejected.event_id, rejected.nonce)
+        plain = uow.check_ins.get_by_nonce(accepted.event_id, accepted.nonce)
+    assert loaded == rejected
+    assert plain == accepted
+    assert loaded is not None
+    assert plain is not None
+    assert type(loaded.direction) is ScanDirection
+    assert type(loaded.result) is CheckInResult
+    assert type(loaded.reason) is RejectionReason
+    assert plain.reason is None
+
+
 def test_datetimes_come_back_aware_utc_and_ordered_by_instant(storage: SqlStorage) -> None:
     plus_two = timezone(timedelta(hours=2))
     early = b.hold(expires_at=datetime(2030, 1, 1, 13, 30, tzinfo=plus_two))  # 11:30 UTC

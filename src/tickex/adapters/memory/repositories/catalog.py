@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import _Repo
-from tickex.domain.errors import Conflict, ValidationFailed
+from tickex.adapters.memory.repositories.base import Unique, _Gettable, _Repo, _Versioned
+from tickex.domain.errors import ValidationFailed
 from tickex.domain.event import Event, EventStatus
 from tickex.domain.promo_code import PromoCode, normalize_code
 from tickex.domain.quota import Quota
@@ -24,21 +24,12 @@ def _by_start(e: Event) -> tuple[datetime, str]:
     return (e.starts_at, e.id)
 
 
-class _Events(_Repo[Event], EventRepository):
+class _Events(_Versioned[Event], EventRepository):
     table = "events"
-
-    def add(self, event: Event) -> None:
-        taken = Conflict(f"the slug {event.slug!r} is taken", field="slug")
-        self._add_unique(event, lambda e: e.slug == event.slug, taken)
-
-    def get(self, event_id: str) -> Event | None:
-        return self._get(event_id)
+    unique = (Unique(("slug",), "the slug {slug!r} is taken", field="slug"),)
 
     def get_by_slug(self, slug: str) -> Event | None:
-        return self._first(lambda e: e.slug == slug)
-
-    def save(self, event: Event) -> None:
-        self._save_versioned(event)
+        return self._get_by("slug", slug)
 
     def list_by_organizer(self, organizer_id: str) -> list[Event]:
         return self._sorted(lambda e: e.organizer_id == organizer_id, _by_start)
@@ -50,30 +41,15 @@ class _Events(_Repo[Event], EventRepository):
         return found[offset : offset + limit]
 
 
-class _TicketTypes(_Repo[TicketType], TicketTypeRepository):
+class _TicketTypes(_Versioned[TicketType], TicketTypeRepository):
     table = "ticket_types"
-
-    def add(self, ticket_type: TicketType) -> None:
-        self._add(ticket_type)
-
-    def get(self, ticket_type_id: str) -> TicketType | None:
-        return self._get(ticket_type_id)
 
     def list_by_event(self, event_id: str) -> list[TicketType]:
         return self._sorted(lambda t: t.event_id == event_id, lambda t: (t.position, t.id))
 
-    def save(self, ticket_type: TicketType) -> None:
-        self._save_versioned(ticket_type)
 
-
-class _Quotas(_Repo[Quota], QuotaRepository):
+class _Quotas(_Gettable[Quota], QuotaRepository):
     table = "quotas"
-
-    def add(self, quota: Quota) -> None:
-        self._add(quota)
-
-    def get(self, quota_id: str) -> Quota | None:
-        return self._get(quota_id)
 
     def list_by_event(self, event_id: str) -> list[Quota]:
         return self._sorted(lambda q: q.event_id == event_id, lambda q: q.id)
@@ -122,19 +98,10 @@ class _Quotas(_Repo[Quota], QuotaRepository):
         return True
 
 
-class _PromoCodes(_Repo[PromoCode], PromoCodeRepository):
+class _PromoCodes(_Gettable[PromoCode], PromoCodeRepository):
     table = "promo_codes"
-
-    def add(self, promo: PromoCode) -> None:
-        wanted = normalize_code(promo.code)
-        self._add_unique(
-            promo,
-            lambda p: p.event_id == promo.event_id and p.code == wanted,
-            Conflict(f"the code {promo.code!r} exists for this event", field="code"),
-        )
-
-    def get(self, promo_id: str) -> PromoCode | None:
-        return self._get(promo_id)
+    # ``PromoCode`` normalizes its code when built, so equal values are the clash.
+    unique = (Unique(("event_id", "code"), "the code {code!r} exists for this event", "code"),)
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:
         wanted = normalize_code(code)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import _clone, _Repo
-from tickex.domain.errors import Conflict
+from tickex.adapters.memory.repositories.base import Unique, _clone, _Gettable, _Repo
 from tickex.domain.outbox import OutboxMessage, OutboxStatus
 from tickex.ports.repository import OutboxRepository
 
@@ -16,16 +15,9 @@ def _by_delivery(m: OutboxMessage) -> tuple[datetime, datetime, str]:
     return (m.available_at, m.created_at, m.id)
 
 
-class _Outbox(_Repo[OutboxMessage], OutboxRepository):
+class _Outbox(_Gettable[OutboxMessage], OutboxRepository):
     table = "outbox"
-
-    def add(self, message: OutboxMessage) -> None:
-        key = message.idempotency_key
-        taken = Conflict(f"outbox idempotency key {key} exists")
-        self._add_unique(message, lambda m: m.idempotency_key == key, taken)
-
-    def get(self, message_id: str) -> OutboxMessage | None:
-        return self._get(message_id)
+    unique = (Unique(("idempotency_key",), "outbox idempotency key {idempotency_key} exists"),)
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         found = self._sorted(

@@ -1,5 +1,6 @@
 """Users, refresh sessions, one-time tokens and API keys in memory, and ``_ByHash``,
-shared by every credential stored as a digest (staff credentials too, see :mod:`.door`).
+shared by every credential stored as a digest, and ``_Revocable`` for those revoked one at
+a time (staff credentials use it too, see :mod:`.door`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import A, _Repo, by_creation
+from tickex.adapters.memory.repositories.base import A, Unique, _Repo, _Versioned, by_creation
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 from tickex.ports.repository import (
@@ -20,29 +21,19 @@ from tickex.ports.repository import (
 )
 
 
-class _Users(_Repo[User], UserRepository):
+class _Users(_Versioned[User], UserRepository):
     table = "users"
-
-    def add(self, user: User) -> None:
-        if self.get_by_email(user.email) is not None:
-            raise Conflict("this email is already registered", field="email")
-        subject = user.google_subject
-        if subject is not None and self.get_by_google_subject(subject) is not None:
-            raise Conflict("this Google account is already linked", field="google_subject")
-        self._add(user)
-
-    def get(self, user_id: str) -> User | None:
-        return self._get(user_id)
+    # ``User`` lower-cases its email when built, so equal values are the clash.
+    unique = (
+        Unique(("email",), "this email is already registered", "email"),
+        Unique(("google_subject",), "this Google account is already linked", "google_subject"),
+    )
 
     def get_by_email(self, email: str) -> User | None:
-        wanted = email.strip().lower()
-        return self._first(lambda u: u.email == wanted)
+        return self._get_by("email", email.strip().lower())
 
     def get_by_google_subject(self, subject: str) -> User | None:
-        return self._first(lambda u: u.google_subject == subject)
-
-    def save(self, user: User) -> None:
-        self._save_versioned(user)
+        return self._get_by("google_subject", subject)
 
 
 def _not_revoked(credential: Any) -> bool:
@@ -50,9 +41,16 @@ def _not_revoked(credential: Any) -> bool:
 
 
 class _ByHash(_Repo[A]):
-    """Shared by the repositories of credentials stored as digests."""
+    """Shared by the repositories of credentials stored as digests (``hash_field``): added
+    once per digest, found by it."""
 
     hash_field = "token_hash"
+
+    def add(self, obj: A) -> None:
+        self._add_credential(obj)
+
+    def get_by_hash(self, digest: str) -> A | None:
+        return self._by_hash(digest)
 
     def _add_credential(self, obj: A) -> None:
         digest = getattr(obj, self.hash_field)
@@ -60,7 +58,7 @@ class _ByHash(_Repo[A]):
         self._add_unique(obj, lambda v: getattr(v, self.hash_field) == digest, taken)
 
     def _by_hash(self, digest: str) -> A | None:
-        return self._first(lambda v: getattr(v, self.hash_field) == digest)
+        return self._get_by(self.hash_field, digest)
 
     def _revoke(self, key: str, now: datetime) -> bool:
         return self._update(key, _not_revoked, revoked_at=now)
@@ -77,11 +75,18 @@ class _ByHash(_Repo[A]):
         return len(targets)
 
 
+class _Revocable(_ByHash[A]):
+    """Credentials revoked one at a time and stamped when used (API keys, staff)."""
+
+    def revoke(self, key: str, now: datetime) -> bool:
+        return self._revoke(key, now)
+
+    def touch(self, key: str, now: datetime) -> None:
+        self._touch(key, now)
+
+
 class _Sessions(_ByHash[RefreshSession], RefreshSessionRepository):
     table = "sessions"
-
-    def add(self, session: RefreshSession) -> None:
-        self._add_credential(session)
 
     def get_by_token_hash(self, token_hash: str) -> RefreshSession | None:
         return self._by_hash(token_hash)
@@ -101,34 +106,16 @@ class _Sessions(_ByHash[RefreshSession], RefreshSessionRepository):
 class _OneTimeTokens(_ByHash[OneTimeToken], OneTimeTokenRepository):
     table = "one_time_tokens"
 
-    def add(self, token: OneTimeToken) -> None:
-        self._add_credential(token)
-
-    def get_by_hash(self, token_hash: str) -> OneTimeToken | None:
-        return self._by_hash(token_hash)
-
     def use(self, token_id: str, now: datetime) -> bool:
         return self._update(token_id, lambda t: t.is_usable(now), used_at=now)
 
 
-class _ApiKeys(_ByHash[ApiKey], ApiKeyRepository):
+class _ApiKeys(_Revocable[ApiKey], ApiKeyRepository):
     table = "api_keys"
     hash_field = "key_hash"
 
-    def add(self, key: ApiKey) -> None:
-        self._add_credential(key)
-
-    def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        return self._by_hash(key_hash)
-
     def list_by_organizer(self, organizer_id: str) -> list[ApiKey]:
         return self._sorted(lambda k: k.organizer_id == organizer_id, by_creation)
-
-    def revoke(self, key_id: str, now: datetime) -> bool:
-        return self._revoke(key_id, now)
-
-    def touch(self, key_id: str, now: datetime) -> None:
-        self._touch(key_id, now)
 
 
 #: The unit of work's attributes this area fills, and their repositories.

@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tickex.adapters.memory.repositories.base import _Repo, by_creation
-from tickex.domain.errors import Conflict
+from tickex.adapters.memory.repositories.base import (
+    Unique,
+    _Gettable,
+    _Repo,
+    _Versioned,
+    by_creation,
+)
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
 from tickex.domain.ticket import Ticket, TicketStatus
@@ -18,14 +23,8 @@ from tickex.ports.repository import (
 )
 
 
-class _Holds(_Repo[Hold], HoldRepository):
+class _Holds(_Gettable[Hold], HoldRepository):
     table = "holds"
-
-    def add(self, hold: Hold) -> None:
-        self._add(hold)
-
-    def get(self, hold_id: str) -> Hold | None:
-        return self._get(hold_id)
 
     def end(self, hold_id: str, status: HoldStatus) -> bool:
         return self._update(hold_id, lambda h: h.status is HoldStatus.ACTIVE, status=status)
@@ -38,24 +37,15 @@ class _Holds(_Repo[Hold], HoldRepository):
         return found[:limit]
 
 
-class _Orders(_Repo[Order], OrderRepository):
+class _Orders(_Versioned[Order], OrderRepository):
     table = "orders"
-
-    def add(self, order: Order) -> None:
-        taken = Conflict(f"order code {order.code} exists")
-        self._add_unique(order, lambda o: o.code == order.code, taken)
-
-    def get(self, order_id: str) -> Order | None:
-        return self._get(order_id)
+    unique = (Unique(("code",), "order code {code} exists"),)
 
     def get_by_code(self, code: str) -> Order | None:
-        return self._first(lambda o: o.code == code)
+        return self._get_by("code", code)
 
     def get_by_payment_reference(self, reference: str) -> Order | None:
-        return self._first(lambda o: o.payment_reference == reference)
-
-    def save(self, order: Order) -> None:
-        self._save_versioned(order)
+        return self._get_by("payment_reference", reference)
 
     def list_by_event(self, event_id: str) -> list[Order]:
         return self._sorted(lambda o: o.event_id == event_id, by_creation, reverse=True)
@@ -67,24 +57,15 @@ class _Orders(_Repo[Order], OrderRepository):
         )
 
 
-class _Tickets(_Repo[Ticket], TicketRepository):
+class _Tickets(_Versioned[Ticket], TicketRepository):
     table = "tickets"
-
-    def add(self, ticket: Ticket) -> None:
-        taken = Conflict("ticket secret collision")
-        self._add_unique(ticket, lambda t: t.secret == ticket.secret, taken)
-
-    def get(self, ticket_id: str) -> Ticket | None:
-        return self._get(ticket_id)
+    unique = (Unique(("secret",), "ticket secret collision"),)
 
     def get_by_secret(self, secret: str) -> Ticket | None:
-        return self._first(lambda t: t.secret == secret)
+        return self._get_by("secret", secret)
 
     def list_by_order(self, order_id: str) -> list[Ticket]:
         return self._sorted(lambda t: t.order_id == order_id, lambda t: t.id)
-
-    def save(self, ticket: Ticket) -> None:
-        self._save_versioned(ticket)
 
     def count_by_status(self, event_id: str) -> dict[TicketStatus, int]:
         counts = dict.fromkeys(TicketStatus, 0)
@@ -98,11 +79,7 @@ class _ProcessedEvents(_Repo[Any], ProcessedEventRepository):
     table = "processed_events"
 
     def record(self, provider: str, event_id: str, now: datetime) -> bool:
-        key = f"{provider}:{event_id}"
-        if self._uow.read(self.table, key) is not None:
-            return False
-        self._uow.write(self.table, key, now)
-        return True
+        return self._insert_new(f"{provider}:{event_id}", now)
 
 
 #: The unit of work's attributes this area fills, and their repositories.

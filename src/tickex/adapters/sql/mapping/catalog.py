@@ -7,6 +7,7 @@ from typing import Any
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping.common import (
     AnyRow,
+    from_mapping,
     from_row,
     money,
     money_columns,
@@ -14,18 +15,9 @@ from tickex.adapters.sql.mapping.common import (
     plain_row,
     to_row,
 )
-from tickex.domain.event import (
-    Event,
-    EventSettings,
-    EventStatus,
-    FeePolicy,
-    GeoPoint,
-    RefundPolicy,
-    TaxMode,
-    Venue,
-)
+from tickex.domain.event import Event, EventSettings, GeoPoint, RefundPolicy, Venue
 from tickex.domain.money import Money
-from tickex.domain.promo_code import DiscountKind, PromoCode
+from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
 
@@ -38,7 +30,7 @@ def _venue_json(v: Venue) -> dict[str, Any]:
 def _venue(d: dict[str, Any]) -> Venue:
     geo = d.get("geo")
     point = None if geo is None else GeoPoint(float(geo["latitude"]), float(geo["longitude"]))
-    return Venue(d["name"], d["address"], d.get("city", ""), d.get("country", ""), point)
+    return from_mapping(Venue, d, geo=point)
 
 
 def _settings_json(st: EventSettings) -> dict[str, Any]:
@@ -59,20 +51,8 @@ def _settings_json(st: EventSettings) -> dict[str, Any]:
 
 
 def _settings(d: dict[str, Any]) -> EventSettings:
-    rp = d["refund_policy"]
-    return EventSettings(
-        currency=d["currency"],
-        tax_rate_bp=int(d["tax_rate_bp"]),
-        tax_mode=TaxMode(d["tax_mode"]),
-        fee_policy=FeePolicy(d["fee_policy"]),
-        hold_minutes=int(d["hold_minutes"]),
-        max_tickets_per_order=int(d["max_tickets_per_order"]),
-        refund_policy=RefundPolicy(
-            bool(rp["allowed"]),
-            int(rp["deadline_hours_before_start"]),
-            bool(rp["refund_platform_fee"]),
-        ),
-    )
+    refund_policy = from_mapping(RefundPolicy, d["refund_policy"])
+    return from_mapping(EventSettings, d, refund_policy=refund_policy)
 
 
 def event_row(e: Event) -> dict[str, Any]:
@@ -80,13 +60,7 @@ def event_row(e: Event) -> dict[str, Any]:
 
 
 def event_from_row(r: AnyRow) -> Event:
-    return from_row(
-        Event,
-        r,
-        venue=_venue(r.venue),
-        settings=_settings(r.settings),
-        status=EventStatus(r.status),
-    )
+    return from_row(Event, r, venue=_venue(r.venue), settings=_settings(r.settings))
 
 
 def ticket_type_row(t: TicketType) -> dict[str, Any]:
@@ -106,5 +80,4 @@ def promo_code_row(p: PromoCode) -> dict[str, Any]:
 
 
 def promo_code_from_row(r: AnyRow) -> PromoCode:
-    fixed = money(r.fixed_minor, r.fixed_currency)
-    return from_row(PromoCode, r, kind=DiscountKind(r.kind), fixed=fixed)
+    return from_row(PromoCode, r, fixed=money(r.fixed_minor, r.fixed_currency))

@@ -1,19 +1,21 @@
 """What every area's mapping uses: same-named columns copied both ways, money, roles.
 
 Most columns carry the field of the same name, so :func:`to_row` and :func:`from_row`
-copy those and the area modules spell out only what is stored differently: money as
-``*_minor`` + ``*_currency`` columns (or ``{"amount_minor", "currency"}`` inside JSON),
-value objects as JSON, enums rebuilt from their values. Datetimes need nothing here: the
-``UtcDateTime`` column type (``schema.py``) stores and returns aware UTC values.
+copy those (an enum is stored as its value and rebuilt from it, by the field's type) and
+the area modules spell out only what is stored differently: money as ``*_minor`` +
+``*_currency`` columns (or ``{"amount_minor", "currency"}`` inside JSON), value objects as
+JSON. Datetimes need nothing here: the ``UtcDateTime`` column type (``schema.py``) stores
+and returns aware UTC values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import fields
 from enum import Enum
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from types import UnionType
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, get_args, get_type_hints
 
 from sqlalchemy import Row, Table
 
@@ -48,14 +50,24 @@ def to_row(table: Table, obj: object, omit: Collection[str] = (), **special: Any
 
 
 def from_row(cls: type[D], row: AnyRow, **special: Any) -> D:
-    """``cls`` from ``row``: every field from the column of its name (a JSON list as a
-    tuple), unless ``special`` gives the field; fields without a column (the pending
-    domain events) keep their defaults."""
-    data = row._asdict()
+    """``cls`` from ``row``: every field from the column of its name (see
+    :func:`from_mapping`)."""
+    return from_mapping(cls, row._asdict(), **special)
+
+
+def from_mapping(cls: type[D], data: Mapping[str, Any], **special: Any) -> D:
+    """``cls`` from ``data`` (a row's columns, or a JSON object): every field from the
+    entry of its name (a JSON list as a tuple, an enum's value as the enum), unless
+    ``special`` gives the field; fields without an entry (the pending domain events of a
+    row) keep their defaults."""
     values = {name: data[name] for name in _field_names(cls) if name in data}
     for name, value in values.items():
         if isinstance(value, list):
             values[name] = tuple(value)
+    for name, enum in _enum_fields(cls):
+        value = values.get(name)
+        if value is not None and name not in special:
+            values[name] = enum(value)
     values.update(special)
     return cls(**values)
 
@@ -78,6 +90,20 @@ def _column_names(table: Table) -> tuple[str, ...]:
 @cache
 def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.init)
+
+
+@cache
+def _enum_fields(cls: type[DataclassInstance]) -> tuple[tuple[str, type[Enum]], ...]:
+    """The fields typed as an enum (or an enum or None), and the enum."""
+    hints = get_type_hints(cls)
+    found = []
+    for name in _field_names(cls):
+        hint = hints[name]
+        options = get_args(hint) if isinstance(hint, UnionType) else (hint,)
+        enums = [o for o in options if isinstance(o, type) and issubclass(o, Enum)]
+        if len(enums) == 1:
+            found.append((name, enums[0]))
+    return tuple(found)
 
 
 def money(minor: int | None, currency: str | None) -> Money | None:

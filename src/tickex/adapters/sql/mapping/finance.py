@@ -7,7 +7,7 @@ from typing import Any
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping.common import AnyRow, from_row, to_row
-from tickex.domain.ledger import Entry, LedgerTransaction, TransactionKind
+from tickex.domain.ledger import Entry, LedgerTransaction
 from tickex.domain.money import Money
 
 
@@ -34,5 +34,4 @@ def entry_from_row(r: AnyRow) -> Entry:
 
 
 def transaction_from_row(r: AnyRow, entries: Sequence[Entry]) -> LedgerTransaction:
-    kind = TransactionKind(r.kind)
-    return from_row(LedgerTransaction, r, kind=kind, entries=tuple(entries))
+    return from_row(LedgerTransaction, r, entries=tuple(entries))

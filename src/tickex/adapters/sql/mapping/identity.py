@@ -18,9 +18,7 @@ from tickex.domain.identity import (
     ApiKey,
     OneTimeToken,
     RefreshSession,
-    TokenPurpose,
     User,
-    UserStatus,
 )
 
 
@@ -30,17 +28,12 @@ def user_row(u: User) -> dict[str, Any]:
 
 
 def user_from_row(r: AnyRow) -> User:
-    return from_row(User, r, roles=roles(r.roles), status=UserStatus(r.status))
+    return from_row(User, r, roles=roles(r.roles))
 
 
 session_row = plain_row(s.refresh_sessions)
 session_from_row = plain_object(RefreshSession)
 one_time_token_row = plain_row(s.one_time_tokens)
-
-
-def one_time_token_from_row(r: AnyRow) -> OneTimeToken:
-    return from_row(OneTimeToken, r, purpose=TokenPurpose(r.purpose))
-
-
+one_time_token_from_row = plain_object(OneTimeToken)
 api_key_row = plain_row(s.api_keys)
 api_key_from_row = plain_object(ApiKey)

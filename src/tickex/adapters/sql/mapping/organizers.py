@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from tickex.adapters.sql import schema as s
-from tickex.adapters.sql.mapping.common import AnyRow, from_row, plain_object, plain_row
+from tickex.adapters.sql.mapping.common import plain_object, plain_row
 from tickex.domain.organizer import Organizer
-from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
+from tickex.domain.organizer_request import OrganizerRequest
 
 organizer_row = plain_row(s.organizers)
 organizer_from_row = plain_object(Organizer)
 organizer_request_row = plain_row(s.organizer_requests)
-
-
-def organizer_request_from_row(r: AnyRow) -> OrganizerRequest:
-    return from_row(OrganizerRequest, r, status=OrganizerRequestStatus(r.status))
+organizer_request_from_row = plain_object(OrganizerRequest)

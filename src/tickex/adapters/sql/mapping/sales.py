@@ -14,11 +14,11 @@ from tickex.adapters.sql.mapping.common import (
     money_json,
     to_row,
 )
-from tickex.domain.hold import Hold, HoldItem, HoldStatus
+from tickex.domain.hold import Hold, HoldItem
 from tickex.domain.money import Money
-from tickex.domain.order import Order, OrderStatus
+from tickex.domain.order import Order
 from tickex.domain.pricing import OrderLine, OrderTotals
-from tickex.domain.ticket import Ticket, TicketStatus
+from tickex.domain.ticket import Ticket
 
 _TOTAL_FIELDS = ("subtotal", "discount", "tax", "platform_fee", "total")
 
@@ -48,7 +48,7 @@ def hold_row(h: Hold) -> dict[str, Any]:
 
 def hold_from_row(r: AnyRow) -> Hold:
     items = tuple(HoldItem(i["quota_id"], int(i["quantity"])) for i in r.items)
-    return from_row(Hold, r, items=items, status=HoldStatus(r.status))
+    return from_row(Hold, r, items=items)
 
 
 def order_row(o: Order) -> dict[str, Any]:
@@ -72,7 +72,6 @@ def order_from_row(r: AnyRow) -> Order:
         r,
         lines=tuple(_line(x) for x in r.lines),
         totals=OrderTotals(*(money_from_json(r.totals[name]) for name in _TOTAL_FIELDS)),
-        status=OrderStatus(r.status),
         refunded=money(r.refunded_minor, r.refunded_currency),
         fee_refunded=money(r.fee_refunded_minor, r.fee_refunded_currency),
     )
@@ -84,4 +83,4 @@ def ticket_row(t: Ticket) -> dict[str, Any]:
 
 def ticket_from_row(r: AnyRow) -> Ticket:
     price = Money(int(r.price_minor), r.price_currency)
-    return from_row(Ticket, r, price_paid=price, status=TicketStatus(r.status))
+    return from_row(Ticket, r, price_paid=price)

@@ -78,29 +78,6 @@ def update_versioned(table: Table) -> Executable:
     )
 
 
-def stamp(
-    table: Table,
-    column: str,
-    by: str = "id",
-    unless_set: Sequence[str] = (),
-    before: str | None = None,
-) -> Executable:
-    """``UPDATE t SET <column> = :b_now WHERE <by> = :b_value AND <each of unless_set> IS
-    NULL [AND <before> > :b_now]``: one conditional statement, whose row count says how
-    many rows it changed (a racing second caller finds the condition false)."""
-
-    def build() -> Executable:
-        c = table.c
-        now = bindparam("b_now", type_=s.UtcDateTime())
-        where = [c[by] == bindparam("b_value"), *(c[name].is_(None) for name in unless_set)]
-        if before is not None:
-            where.append(c[before] > now)
-        return update(table).where(*where).values({column: now})
-
-    variant = ":".join((column, by, ",".join(unless_set), before or ""))
-    return _prebuilt("stamp", variant, table, build)
-
-
 class SqlRepository(Generic[T]):
     """One table (the aggregate's own) read and written through the unit of work.
 
@@ -184,8 +161,21 @@ class SqlRepository(Generic[T]):
         unless_set: Sequence[str] = (),
         before: str | None = None,
     ) -> int:
-        """One UPDATE (see :func:`stamp`); how many rows it changed."""
-        stmt = stamp(self.table, column, by, unless_set, before)
+        """``UPDATE t SET <column> = :b_now WHERE <by> = :b_value AND <each of unless_set> IS
+        NULL [AND <before> > :b_now]`` (prebuilt): one conditional statement; how many rows
+        it changed (a racing second caller finds the condition false)."""
+        table = self.table
+
+        def build() -> Executable:
+            c = table.c
+            at = bindparam("b_now", type_=s.UtcDateTime())
+            where = [c[by] == bindparam("b_value"), *(c[name].is_(None) for name in unless_set)]
+            if before is not None:
+                where.append(c[before] > at)
+            return update(table).where(*where).values({column: at})
+
+        variant = ":".join((column, by, ",".join(unless_set), before or ""))
+        stmt = _prebuilt("stamp", variant, table, build)
         return self._uow.write(stmt, {"b_value": key, "b_now": now}).rowcount
 
 

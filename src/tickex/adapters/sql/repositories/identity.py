@@ -3,7 +3,7 @@
 revoked one at a time (staff credentials use both too, from ``door``).
 
 Using or revoking a credential is one conditional UPDATE (a stamp, see
-``base.stamp``): of two racing callers the second finds the condition false.
+``SqlRepository._stamp``): of two racing callers the second finds the condition false.
 """
 
 from __future__ import annotations
