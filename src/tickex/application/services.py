@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tickex.domain.errors import ConcurrencyConflict, NotFound
 from tickex.domain.event import Event
@@ -68,6 +68,51 @@ class CatalogPorts:
     """Events: where their images are stored."""
 
     media: MediaStore
+
+
+class Core(Protocol):
+    """What a use case asks for when it needs no area's ports: units of work on
+    ``storage``, the clock, ids and secrets, the ticket signer. ``Services`` is every view;
+    a use case that needs an area's ports asks for that area's view (``NeedsSales``...),
+    or for several (``class _Needs(NeedsDelivery, NeedsSales, Protocol)``), so that mypy
+    holds it to what it declared."""
+
+    @property
+    def storage(self) -> Storage: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def ids(self) -> IdGenerator: ...
+    @property
+    def secrets(self) -> SecretGenerator: ...
+    @property
+    def signer(self) -> TicketSigner: ...
+    def transaction(self, work: Callable[[UnitOfWork], T], attempts: int = ...) -> T: ...
+    def read(self, query: Callable[[UnitOfWork], T]) -> T: ...
+
+
+class NeedsSales(Core, Protocol):
+    @property
+    def sales(self) -> SalesPorts: ...
+
+
+class NeedsDelivery(Core, Protocol):
+    @property
+    def delivery(self) -> DeliveryPorts: ...
+
+
+class NeedsIdentity(Core, Protocol):
+    @property
+    def identity(self) -> IdentityPorts: ...
+
+
+class NeedsCatalog(Core, Protocol):
+    @property
+    def catalog(self) -> CatalogPorts: ...
+
+
+class NeedsIdentityDelivery(NeedsIdentity, NeedsDelivery, Protocol):
+    """Identity use cases that email the user (verification, reset, sign-up)."""
 
 
 @dataclass(frozen=True, slots=True)

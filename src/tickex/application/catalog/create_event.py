@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.event_input import EventDetails
 from tickex.application.command import OrganizerCommand
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.event import Event
 from tickex.domain.quota import Quota
@@ -15,7 +15,7 @@ class CreateEvent(EventDetails, OrganizerCommand):
     """A draft event of the organizer's."""
 
 
-def create_event(services: Services, command: CreateEvent) -> Event:
+def create_event(services: Core, command: CreateEvent) -> Event:
     now = services.clock.now()
     event_id = services.ids.new_id()
     capacity_quota = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.promo_code_input import PromoCodeDetails
 from tickex.application.command import EventCommand
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.errors import NotFound
 from tickex.domain.money import Money
 from tickex.domain.promo_code import PromoCode
@@ -15,7 +15,7 @@ class CreatePromoCode(PromoCodeDetails, EventCommand):
     """A promo code for one of the organizer's events."""
 
 
-def create_promo_code(services: Services, command: CreatePromoCode) -> PromoCode:
+def create_promo_code(services: Core, command: CreatePromoCode) -> PromoCode:
     def work(uow: UnitOfWork) -> PromoCode:
         event = owned_event(uow, command.event_id, command.organizer_id)
         for type_id in command.ticket_type_ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.ticket_type_input import Quantity
 from tickex.application.command import Command, EventCommand, Id, Name
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.quota import Quota
 from tickex.ports.unit_of_work import UnitOfWork
@@ -21,7 +21,7 @@ class ResizeQuota(Command):
     size: Quantity
 
 
-def create_quota(services: Services, command: CreateQuota) -> Quota:
+def create_quota(services: Core, command: CreateQuota) -> Quota:
     def work(uow: UnitOfWork) -> Quota:
         event = owned_event(uow, command.event_id, command.organizer_id)
         quota = Quota(
@@ -33,7 +33,7 @@ def create_quota(services: Services, command: CreateQuota) -> Quota:
     return services.transaction(work)
 
 
-def resize_quota(services: Services, command: ResizeQuota) -> Quota:
+def resize_quota(services: Core, command: ResizeQuota) -> Quota:
     def work(uow: UnitOfWork) -> Quota:
         quota = uow.quotas.get(command.quota_id)
         if quota is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.ticket_type_input import TicketTypeDetails
 from tickex.application.command import EventCommand
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.errors import InvalidTransition, NotFound
 from tickex.domain.event import EventStatus
 from tickex.domain.money import Money
@@ -22,7 +22,7 @@ class CreateTicketType(TicketTypeDetails, EventCommand):
 _NOT_AS_GIVEN = {"organizer_id", "event_id", "price_minor", "quantity_total", "shared_quota_ids"}
 
 
-def create_ticket_type(services: Services, command: CreateTicketType) -> TicketType:
+def create_ticket_type(services: Core, command: CreateTicketType) -> TicketType:
     def work(uow: UnitOfWork) -> TicketType:
         event = owned_event(uow, command.event_id, command.organizer_id)
         if event.status in (EventStatus.CANCELLED, EventStatus.ENDED):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tickex.application.command import Command, Slug
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.event import Event, EventStatus
 from tickex.domain.quota import Availability, combined_availability
@@ -33,7 +33,7 @@ class EventPage:
     ticket_types: tuple[TicketTypeOffer, ...]
 
 
-def get_event(services: Services, command: GetEvent) -> EventPage:
+def get_event(services: Core, command: GetEvent) -> EventPage:
     def work(uow: UnitOfWork) -> EventPage:
         event = uow.events.get_by_slug(command.slug)
         if event is None or event.status is EventStatus.DRAFT:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tickex.application.command import Command
 from tickex.application.paging import Limit, Offset, Page, fetch_page
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -18,7 +18,7 @@ class ListEvents(Command):
 EventList = Page[Event]
 
 
-def list_events(services: Services, command: ListEvents) -> EventList:
+def list_events(services: Core, command: ListEvents) -> EventList:
     def work(uow: UnitOfWork) -> EventList:
         now = services.clock.now()
         return fetch_page(

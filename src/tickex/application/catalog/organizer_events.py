@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tickex.application.command import Command, EventCommand, Id
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.errors import NotFound
 from tickex.domain.event import Event
 from tickex.domain.promo_code import PromoCode
@@ -32,7 +32,7 @@ class OrganizerEvent:
     promo_codes: tuple[PromoCode, ...]
 
 
-def list_organizer_events(services: Services, command: ListOrganizerEvents) -> tuple[Event, ...]:
+def list_organizer_events(services: Core, command: ListOrganizerEvents) -> tuple[Event, ...]:
     def work(uow: UnitOfWork) -> tuple[Event, ...]:
         if uow.organizers.get(command.organizer_id) is None:
             raise NotFound("organizer not found")
@@ -41,7 +41,7 @@ def list_organizer_events(services: Services, command: ListOrganizerEvents) -> t
     return services.read(work)
 
 
-def get_organizer_event(services: Services, command: GetOrganizerEvent) -> OrganizerEvent:
+def get_organizer_event(services: Core, command: GetOrganizerEvent) -> OrganizerEvent:
     def work(uow: UnitOfWork) -> OrganizerEvent:
         event = owned_event(uow, command.event_id, command.organizer_id)
         return OrganizerEvent(

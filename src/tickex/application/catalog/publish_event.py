@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tickex.application.command import EventCommand
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.errors import InvalidTransition
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
@@ -13,7 +13,7 @@ class PublishEvent(EventCommand):
     """Put the draft event on sale."""
 
 
-def publish_event(services: Services, command: PublishEvent) -> Event:
+def publish_event(services: Core, command: PublishEvent) -> Event:
     def work(uow: UnitOfWork) -> Event:
         event = owned_event(uow, command.event_id, command.organizer_id)
         if not uow.ticket_types.list_by_event(event.id):

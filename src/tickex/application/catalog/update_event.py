@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.event_input import EventChanges
 from tickex.application.command import EventCommand
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.errors import InvalidTransition
 from tickex.domain.event import Event
 from tickex.ports.unit_of_work import UnitOfWork
@@ -14,7 +14,7 @@ class UpdateEvent(EventChanges, EventCommand):
     """Changes to one of the organizer's events."""
 
 
-def update_event(services: Services, command: UpdateEvent) -> Event:
+def update_event(services: Core, command: UpdateEvent) -> Event:
     def work(uow: UnitOfWork) -> Event:
         event = owned_event(uow, command.event_id, command.organizer_id)
         if (

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from tickex.application.catalog.ticket_type_input import TicketTypeChanges
 from tickex.application.command import Id, OrganizerCommand
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.money import Money
 from tickex.domain.ticket_type import TicketType
@@ -26,7 +26,7 @@ class UpdateTicketType(TicketTypeChanges, _TicketTypeCommand):
     """Changes to one of the organizer's ticket types."""
 
 
-def update_ticket_type(services: Services, command: UpdateTicketType) -> TicketType:
+def update_ticket_type(services: Core, command: UpdateTicketType) -> TicketType:
     def work(uow: UnitOfWork) -> TicketType:
         current = uow.ticket_types.get(command.ticket_type_id)
         event = uow.events.get(current.event_id) if current is not None else None

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Id
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.outbox import OutboxMessage
 from tickex.ports.unit_of_work import UnitOfWork
@@ -38,11 +38,11 @@ class RetryDeadMessages(Command):
         return self
 
 
-def list_dead_messages(services: Services, command: ListDeadMessages) -> tuple[OutboxMessage, ...]:
+def list_dead_messages(services: Core, command: ListDeadMessages) -> tuple[OutboxMessage, ...]:
     return tuple(services.read(lambda uow: uow.outbox.dead(command.limit)))
 
 
-def retry_dead_messages(services: Services, command: RetryDeadMessages) -> int:
+def retry_dead_messages(services: Core, command: RetryDeadMessages) -> int:
     """How many messages were revived. An unknown id is ``NotFound``; one that is not dead
     (sent, or already pending again) is ``InvalidTransition``; nothing changes then."""
 

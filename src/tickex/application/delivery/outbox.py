@@ -8,7 +8,7 @@ event is handled once: the list is emptied after it was read."""
 
 from __future__ import annotations
 
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.events import OrderPaid, OrderRefunded
 from tickex.domain.order import Order
 from tickex.domain.outbox import MessageKind, OutboxMessage
@@ -16,7 +16,7 @@ from tickex.ports.unit_of_work import UnitOfWork
 
 
 def enqueue(
-    services: Services, uow: UnitOfWork, kind: MessageKind, key: str, payload: dict[str, object]
+    services: Core, uow: UnitOfWork, kind: MessageKind, key: str, payload: dict[str, object]
 ) -> None:
     now = services.clock.now()
     uow.outbox.add(
@@ -31,14 +31,14 @@ def enqueue(
     )
 
 
-def notify(services: Services, uow: UnitOfWork, key: str, to: str, subject: str, text: str) -> None:
+def notify(services: Core, uow: UnitOfWork, key: str, to: str, subject: str, text: str) -> None:
     """A plain-text email to ``to`` through the outbox (``NOTIFY_CUSTOMER``), once per
     ``key``."""
     enqueue(services, uow, MessageKind.NOTIFY_CUSTOMER, key,
             {"to": to, "subject": subject, "text": text})  # fmt: skip
 
 
-def queue_order_messages(services: Services, uow: UnitOfWork, order: Order) -> None:
+def queue_order_messages(services: Core, uow: UnitOfWork, order: Order) -> None:
     """The outbox messages the order's new events call for (call it after the ledger is
     posted: a refund message is keyed by the order's count of ledger transactions)."""
     for event in order.events:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import Field
 
 from tickex.application.command import Command
 from tickex.application.delivery.ticket_email import ticket_email
-from tickex.application.services import Services
+from tickex.application.services import NeedsDelivery, NeedsSales
 from tickex.domain.errors import DomainError
 from tickex.domain.money import Money
 from tickex.domain.outbox import MessageKind, OutboxMessage, OutboxStatus
@@ -22,6 +22,10 @@ from tickex.ports.qr import QrCodeTooLong
 from tickex.ports.unit_of_work import UnitOfWork
 
 LEASE = timedelta(minutes=5)
+
+
+class _NeedsDeliverySales(NeedsDelivery, NeedsSales, Protocol):
+    """The ports this module's use cases need: delivery and sales."""
 
 
 class ProcessOutbox(Command):
@@ -39,7 +43,7 @@ class _Permanent(Exception):
     """A failure that retrying cannot fix."""
 
 
-def process_outbox(services: Services, command: ProcessOutbox) -> OutboxRun:
+def process_outbox(services: _NeedsDeliverySales, command: ProcessOutbox) -> OutboxRun:
     def claim(uow: UnitOfWork) -> list[OutboxMessage]:
         now = services.clock.now()
         messages = uow.outbox.due(now, command.limit)
@@ -81,7 +85,7 @@ def process_outbox(services: Services, command: ProcessOutbox) -> OutboxRun:
     return OutboxRun(sent, retried, dead)
 
 
-def _perform(services: Services, message: OutboxMessage) -> None:
+def _perform(services: _NeedsDeliverySales, message: OutboxMessage) -> None:
     payload = message.payload
     if message.kind is MessageKind.REFUND_PAYMENT:
         reference = str(payload["payment_reference"])

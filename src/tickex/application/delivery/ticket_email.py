@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from html import escape
 
-from tickex.application.services import Services
+from tickex.application.services import NeedsDelivery
 from tickex.domain.errors import NotFound
 from tickex.domain.event import Event
 from tickex.domain.order import Order
@@ -36,7 +36,7 @@ class _TicketLine:
     token: str
 
 
-def ticket_email(services: Services, order_id: str, message: OutboxMessage) -> EmailMessage:
+def ticket_email(services: NeedsDelivery, order_id: str, message: OutboxMessage) -> EmailMessage:
     """The tickets of a paid order: a text part (each ticket's signed token as a line, for
     mail programs that hide images), an HTML part showing each ticket's QR code inline, and
     the codes as PNG attachments -- the first ``MAX_QR_CODES_PER_EMAIL`` of them; the order

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from tickex.application.command import Command, Secret
 from tickex.application.identity.secrets import active_credential, digest_of
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.identity import Principal
 from tickex.ports.identity import SecretPurpose
 from tickex.ports.unit_of_work import UnitOfWork
@@ -17,7 +17,7 @@ class AuthenticateStaff(Command):
     token: Secret = Field(repr=False)
 
 
-def authenticate_staff(services: Services, command: AuthenticateStaff) -> Principal:
+def authenticate_staff(services: Core, command: AuthenticateStaff) -> Principal:
     digest = digest_of(command.token, SecretPurpose.STAFF_CREDENTIAL, "not a staff credential")
 
     def work(uow: UnitOfWork) -> Principal:

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from tickex.application.command import Command, Id
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.check_in import (
     CheckIn,
     CheckInDecision,
@@ -49,7 +49,7 @@ class ScanResult:
     replayed: bool  # this nonce was seen before; the first answer is repeated
 
 
-def check_in(services: Services, command: CheckInTicket) -> ScanResult:
+def check_in(services: Core, command: CheckInTicket) -> ScanResult:
     now = services.clock.now()
     scanned_at = require_aware(command.scanned_at, "scanned_at") if command.scanned_at else now
     if scanned_at > now + MAX_CLOCK_SKEW:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tickex.application.command import EventCommand, Name
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.identity import StaffCredential
 from tickex.ports.identity import SecretPurpose, SecretToken
 from tickex.ports.unit_of_work import UnitOfWork
@@ -22,9 +22,7 @@ class IssuedStaffCredential:
     token: str = field(repr=False)  # shown once, never stored
 
 
-def issue_staff_credential(
-    services: Services, command: IssueStaffCredential
-) -> IssuedStaffCredential:
+def issue_staff_credential(services: Core, command: IssueStaffCredential) -> IssuedStaffCredential:
     secret = SecretToken.generate(SecretPurpose.STAFF_CREDENTIAL)
 
     def work(uow: UnitOfWork) -> IssuedStaffCredential:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tickex.application.command import EventCommand
-from tickex.application.services import Services, owned_event
+from tickex.application.services import Core, owned_event
 from tickex.domain.identity import StaffCredential
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -13,7 +13,7 @@ class ListStaffCredentials(EventCommand):
 
 
 def list_staff_credentials(
-    services: Services, command: ListStaffCredentials
+    services: Core, command: ListStaffCredentials
 ) -> tuple[StaffCredential, ...]:
     def query(uow: UnitOfWork) -> tuple[StaffCredential, ...]:
         event = owned_event(uow, command.event_id, command.organizer_id)

@@ -4,7 +4,7 @@ organizer's credential is indistinguishable from an unknown one."""
 from __future__ import annotations
 
 from tickex.application.command import Command, Id
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.identity import StaffCredential
 from tickex.ports.unit_of_work import UnitOfWork
@@ -15,7 +15,7 @@ class RevokeStaffCredential(Command):
     credential_id: Id
 
 
-def revoke_staff_credential(services: Services, command: RevokeStaffCredential) -> StaffCredential:
+def revoke_staff_credential(services: Core, command: RevokeStaffCredential) -> StaffCredential:
     def work(uow: UnitOfWork) -> StaffCredential:
         found = uow.staff_credentials.get(command.credential_id)
         if found is None or found.organizer_id != command.organizer_id:

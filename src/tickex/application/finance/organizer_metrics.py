@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tickex.application.command import Command, Id
 from tickex.application.finance.balances import MoneyMetrics, payable_accounts
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.event import EventStatus
 from tickex.domain.money import Money
@@ -49,7 +49,7 @@ class OrganizerMetrics:
     money: tuple[MoneyMetrics, ...]
 
 
-def organizer_metrics(services: Services, command: GetOrganizerMetrics) -> OrganizerMetrics:
+def organizer_metrics(services: Core, command: GetOrganizerMetrics) -> OrganizerMetrics:
     def work(uow: UnitOfWork) -> OrganizerMetrics:
         if uow.organizers.get(command.organizer_id) is None:
             raise NotFound("organizer not found")

@@ -10,7 +10,7 @@ from pydantic import Field
 from tickex.application.command import Command, Currency, Id
 from tickex.application.finance.balances import payable_balance
 from tickex.application.finance.bookkeeping import post_payout
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.money import Money
 from tickex.ports.unit_of_work import UnitOfWork
@@ -23,7 +23,7 @@ class RecordPayout(Command):
     reference: Annotated[str, Field(min_length=1, max_length=255)]
 
 
-def record_payout(services: Services, command: RecordPayout) -> bool:
+def record_payout(services: Core, command: RecordPayout) -> bool:
     """True when recorded, False when this reference was recorded before."""
 
     def work(uow: UnitOfWork) -> bool:

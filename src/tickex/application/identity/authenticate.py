@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from tickex.application.command import Command, Id, Result
-from tickex.application.services import Services
+from tickex.application.services import Core, NeedsIdentity
 from tickex.domain.identity import Principal, Role, User
 from tickex.ports.identity import InvalidToken
 
@@ -42,7 +42,7 @@ class Account(Result):
         return cls.model_validate(user, from_attributes=True)  # the user's fields of the same name
 
 
-def authenticate(services: Services, command: Authenticate) -> Principal:
+def authenticate(services: NeedsIdentity, command: Authenticate) -> Principal:
     claims = services.identity.access_tokens.verify(
         command.access_token
     )  # InvalidToken, TokenExpired
@@ -52,7 +52,7 @@ def authenticate(services: Services, command: Authenticate) -> Principal:
     return Principal(user_id=user.id, roles=user.roles, organizer_id=user.organizer_id)
 
 
-def get_account(services: Services, command: GetAccount) -> Account:
+def get_account(services: Core, command: GetAccount) -> Account:
     user = services.read(lambda uow: uow.users.get(command.user_id))
     if user is None:
         raise InvalidToken("ended", "the session has ended; log in again")

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from tickex.application.command import Command, Secret
 from tickex.application.identity.secrets import active_credential, digest_of
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.identity import ApiKey, Principal, Role
 from tickex.ports.identity import InvalidToken, SecretPurpose, secret_matches
 from tickex.ports.unit_of_work import UnitOfWork
@@ -25,7 +25,7 @@ class AuthenticateApiKey(Command):
     key: Secret = Field(repr=False)
 
 
-def authenticate_api_key(services: Services, command: AuthenticateApiKey) -> Principal:
+def authenticate_api_key(services: Core, command: AuthenticateApiKey) -> Principal:
     digest = digest_of(command.key, SecretPurpose.API_KEY, "not an API key")
 
     def query(uow: UnitOfWork) -> ApiKey:

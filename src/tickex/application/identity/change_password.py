@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tickex.application.command import Command, Id, Password, PresentedPassword
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentity
 from tickex.domain.errors import InvalidCredentials, NotFound
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -17,7 +17,7 @@ class ChangePassword(Command):
     new_password: Password = Field(repr=False)
 
 
-def change_password(services: Services, command: ChangePassword) -> None:
+def change_password(services: NeedsIdentity, command: ChangePassword) -> None:
     user = services.read(lambda uow: uow.users.get(command.user_id))
     if user is None:
         raise NotFound("user not found", user_id=command.user_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tickex.application.command import Command, Email, Name, Password
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentity
 from tickex.domain.errors import Conflict
 from tickex.domain.identity import Role, User
 from tickex.ports.unit_of_work import UnitOfWork
@@ -22,7 +22,7 @@ class CreateAdmin(Command):
     password: Password = Field(repr=False)
 
 
-def create_admin(services: Services, command: CreateAdmin) -> User:
+def create_admin(services: NeedsIdentity, command: CreateAdmin) -> User:
     password_hash = services.identity.passwords.hash(command.password)  # slow: outside the unit
     email = command.email.lower()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tickex.application.command import Command, Id
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import Forbidden, NotFound
 from tickex.domain.identity import Principal, Role, User
 from tickex.ports.unit_of_work import UnitOfWork
@@ -14,7 +14,7 @@ class DisableUser(Command):
     user_id: Id
 
 
-def disable_user(services: Services, command: DisableUser) -> User:
+def disable_user(services: Core, command: DisableUser) -> User:
     if Role.ADMIN not in command.actor.roles:
         raise Forbidden("only an admin may disable accounts")
 

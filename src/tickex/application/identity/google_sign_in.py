@@ -28,7 +28,7 @@ from pydantic import Field, StringConstraints
 from tickex.application.command import Command, Result
 from tickex.application.identity.mailed_token import enqueue_verification_email
 from tickex.application.identity.session import TokenPair, start_session
-from tickex.application.services import Services
+from tickex.application.services import NeedsDelivery, NeedsIdentity, NeedsIdentityDelivery
 from tickex.domain.errors import (
     AccountDisabled,
     ConcurrencyConflict,
@@ -73,7 +73,7 @@ FlowToken = Annotated[str, StringConstraints(min_length=1, max_length=4096, stri
 
 
 class StartGoogleSignIn(Command):
-    redirect_uri: RedirectUri  # one of ``Services.google_redirect_uris``, exactly
+    redirect_uri: RedirectUri  # one of ``IdentityPorts.google_redirect_uris``, exactly
 
 
 class CompleteGoogleSignIn(Command):
@@ -91,7 +91,7 @@ class GoogleSignInStarted(Result):
     expires_at: datetime
 
 
-def _google(services: Services) -> tuple[OidcClient, SecretBox]:
+def _google(services: NeedsIdentity) -> tuple[OidcClient, SecretBox]:
     if services.identity.oidc is None or services.identity.secret_box is None:
         raise GoogleSignInDisabled("Google sign-in is not configured on this server")
     return services.identity.oidc, services.identity.secret_box
@@ -132,7 +132,9 @@ def open_flow(box: SecretBox, token: str) -> OidcAuthorization:
     )
 
 
-def start_google_sign_in(services: Services, command: StartGoogleSignIn) -> GoogleSignInStarted:
+def start_google_sign_in(
+    services: NeedsIdentity, command: StartGoogleSignIn
+) -> GoogleSignInStarted:
     oidc, box = _google(services)
     if command.redirect_uri not in services.identity.google_redirect_uris:
         raise ValidationFailed("this redirect_uri is not allowed", field="redirect_uri")
@@ -144,7 +146,9 @@ def start_google_sign_in(services: Services, command: StartGoogleSignIn) -> Goog
     )
 
 
-def complete_google_sign_in(services: Services, command: CompleteGoogleSignIn) -> TokenPair:
+def complete_google_sign_in(
+    services: NeedsIdentityDelivery, command: CompleteGoogleSignIn
+) -> TokenPair:
     oidc, box = _google(services)
     pending = open_flow(box, command.flow_token)
     # state first, then the deadline, then the code exchange and the id_token: all before
@@ -175,7 +179,7 @@ def google_is_authoritative(identity: OidcIdentity, email: str) -> bool:
 
 
 def _link_or_open(
-    services: Services, uow: UnitOfWork, identity: OidcIdentity, email: str, now: datetime
+    services: NeedsDelivery, uow: UnitOfWork, identity: OidcIdentity, email: str, now: datetime
 ) -> User:
     user = uow.users.get_by_email(email)
     authoritative = google_is_authoritative(identity, email)

@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from tickex.application.command import Command, Id
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import Conflict, NotFound
 from tickex.domain.identity import ApiKey, ApiScope
 from tickex.ports.identity import SecretPurpose, SecretToken
@@ -42,7 +42,7 @@ class IssuedApiKey:
     secret: str = field(repr=False)  # shown once, never stored
 
 
-def issue_api_key(services: Services, command: IssueApiKey) -> IssuedApiKey:
+def issue_api_key(services: Core, command: IssueApiKey) -> IssuedApiKey:
     secret = SecretToken.generate(SecretPurpose.API_KEY)
 
     def work(uow: UnitOfWork) -> IssuedApiKey:

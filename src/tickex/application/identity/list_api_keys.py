@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tickex.application.command import Command, Id, Result
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.identity import ApiKey, ApiScope
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -39,7 +39,7 @@ class ApiKeyView(Result):
         )  # fmt: skip
 
 
-def list_api_keys(services: Services, command: ListApiKeys) -> tuple[ApiKeyView, ...]:
+def list_api_keys(services: Core, command: ListApiKeys) -> tuple[ApiKeyView, ...]:
     def query(uow: UnitOfWork) -> tuple[ApiKeyView, ...]:
         return tuple(ApiKeyView.of(k) for k in uow.api_keys.list_by_organizer(command.organizer_id))
 

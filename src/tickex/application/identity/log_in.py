@@ -17,7 +17,7 @@ from pydantic import Field
 from tickex.application.command import Command, Email, PresentedPassword
 from tickex.application.identity.session import TokenPair, start_session
 from tickex.application.identity.throttle import refusal
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentity
 from tickex.domain.errors import AccountDisabled, InvalidCredentials, TooManyAttempts
 from tickex.domain.identity import User
 from tickex.ports.identity import PasswordHasher
@@ -51,7 +51,7 @@ def account_key(email: str) -> str:
     return f"login-account:{email.lower()}"
 
 
-def _throttle(services: Services, email: str) -> None:
+def _throttle(services: NeedsIdentity, email: str) -> None:
     decision = refusal(services, account_key(email), LOGIN_ATTEMPTS, LOGIN_WINDOW_SECONDS)
     if decision is not None:
         raise TooManyAttempts(
@@ -60,12 +60,12 @@ def _throttle(services: Services, email: str) -> None:
         )
 
 
-def _forget_attempts(services: Services, email: str) -> None:
+def _forget_attempts(services: NeedsIdentity, email: str) -> None:
     with contextlib.suppress(RateLimiterUnavailable):
         services.identity.rate_limiter.reset(account_key(email))
 
 
-def log_in(services: Services, command: LogIn) -> TokenPair:
+def log_in(services: NeedsIdentity, command: LogIn) -> TokenPair:
     email = command.email.lower()
     _throttle(services, email)
     user = services.read(lambda uow: uow.users.get_by_email(email))

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from tickex.application.command import Command, Id
 from tickex.application.identity.session import PresentedToken, refresh_digest
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -20,7 +20,7 @@ class LogOutEverywhere(Command):
     user_id: Id
 
 
-def log_out(services: Services, command: LogOut) -> None:
+def log_out(services: Core, command: LogOut) -> None:
     """Idempotent, and silent about tokens it does not know (no oracle)."""
     digest = refresh_digest(command.refresh_token)
     if digest is None:
@@ -34,7 +34,7 @@ def log_out(services: Services, command: LogOut) -> None:
     services.transaction(work)
 
 
-def end_all_sessions(services: Services, uow: UnitOfWork, user_id: str) -> None:
+def end_all_sessions(services: Core, uow: UnitOfWork, user_id: str) -> None:
     """Revoke every refresh session of the user and stamp ``sessions_valid_after``: the
     access tokens issued until now stop working too (``authenticate`` checks it)."""
     user = uow.users.get(user_id)
@@ -46,5 +46,5 @@ def end_all_sessions(services: Services, uow: UnitOfWork, user_id: str) -> None:
     uow.sessions.revoke_user(user_id, now)
 
 
-def log_out_everywhere(services: Services, command: LogOutEverywhere) -> None:
+def log_out_everywhere(services: Core, command: LogOutEverywhere) -> None:
     services.transaction(lambda uow: end_all_sessions(services, uow, command.user_id))

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from tickex.application.delivery.outbox import notify
 from tickex.application.identity.secrets import digest_of
-from tickex.application.services import Services
+from tickex.application.services import Core, NeedsDelivery
 from tickex.domain.identity import OneTimeToken, TokenPurpose, User
 from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken
 from tickex.ports.links import Links
@@ -31,7 +31,7 @@ INVALID_LINK = "the link is not valid or has expired; ask for a new one"
 
 
 def issue(
-    services: Services, uow: UnitOfWork, user: User, purpose: TokenPurpose, ttl: timedelta
+    services: Core, uow: UnitOfWork, user: User, purpose: TokenPurpose, ttl: timedelta
 ) -> tuple[str, str]:
     """Store a new token's digest; its id and the token itself (for the email only)."""
     secret = SecretToken.generate(_SECRET[purpose])
@@ -77,7 +77,7 @@ _RESET = _Mail(
 )  # fmt: skip
 
 
-def _enqueue(services: Services, uow: UnitOfWork, user: User, mail: _Mail) -> None:
+def _enqueue(services: NeedsDelivery, uow: UnitOfWork, user: User, mail: _Mail) -> None:
     """A token and the email that carries it, in the caller's unit of work."""
     token_id, value = issue(services, uow, user, mail.purpose, mail.ttl)
     link = mail.link(services.delivery.links, value)
@@ -85,17 +85,17 @@ def _enqueue(services: Services, uow: UnitOfWork, user: User, mail: _Mail) -> No
            f"Hello {user.name},\n\n{mail.opening}\n\n{link}\n\n{mail.closing}")  # fmt: skip
 
 
-def enqueue_verification_email(services: Services, uow: UnitOfWork, user: User) -> None:
+def enqueue_verification_email(services: NeedsDelivery, uow: UnitOfWork, user: User) -> None:
     """A verification token and the email that carries it, in the caller's unit of work."""
     _enqueue(services, uow, user, _VERIFY)
 
 
-def enqueue_reset_email(services: Services, uow: UnitOfWork, user: User) -> None:
+def enqueue_reset_email(services: NeedsDelivery, uow: UnitOfWork, user: User) -> None:
     """A password-reset token and the email that carries it, in the caller's unit of work."""
     _enqueue(services, uow, user, _RESET)
 
 
-def redeem(uow: UnitOfWork, services: Services, presented: str, purpose: TokenPurpose) -> User:
+def redeem(uow: UnitOfWork, services: Core, presented: str, purpose: TokenPurpose) -> User:
     """Use the token once and return its user; ``InvalidToken`` when it is unknown, of
     another purpose, used, expired, or its user is gone (one answer for all of them)."""
     token = uow.one_time_tokens.get_by_hash(digest_of(presented, _SECRET[purpose], INVALID_LINK))

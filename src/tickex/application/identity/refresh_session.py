@@ -16,7 +16,7 @@ from tickex.application.identity.session import (
     refresh_digest,
     start_session,
 )
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentity
 from tickex.ports.identity import InvalidToken
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -25,7 +25,7 @@ class RefreshAccess(Command):
     refresh_token: PresentedToken = Field(repr=False)
 
 
-def refresh_session(services: Services, command: RefreshAccess) -> TokenPair:
+def refresh_session(services: NeedsIdentity, command: RefreshAccess) -> TokenPair:
     digest = refresh_digest(command.refresh_token)
     if digest is None:
         raise InvalidToken("malformed")

@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Email, Name, Password
 from tickex.application.identity.mailed_token import enqueue_verification_email
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentityDelivery
 from tickex.domain.errors import Conflict, Forbidden
 from tickex.domain.identity import Role, User
 from tickex.domain.organizer import Organizer
@@ -28,7 +28,7 @@ class RegisterUser(Command):
         return self
 
 
-def register_user(services: Services, command: RegisterUser) -> User:
+def register_user(services: NeedsIdentityDelivery, command: RegisterUser) -> User:
     if command.as_organizer and not services.identity.organizer_self_serve:
         raise Forbidden("organizer accounts are granted by an admin")
     password_hash = services.identity.passwords.hash(command.password)  # slow: outside the unit

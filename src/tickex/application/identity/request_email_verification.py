@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tickex.application.command import Command, Id
 from tickex.application.identity.mailed_token import enqueue_verification_email
-from tickex.application.services import Services
+from tickex.application.services import NeedsDelivery
 from tickex.domain.errors import NotFound
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -14,7 +14,7 @@ class RequestEmailVerification(Command):
     user_id: Id
 
 
-def request_email_verification(services: Services, command: RequestEmailVerification) -> None:
+def request_email_verification(services: NeedsDelivery, command: RequestEmailVerification) -> None:
     def work(uow: UnitOfWork) -> None:
         user = uow.users.get(command.user_id)
         if user is None:

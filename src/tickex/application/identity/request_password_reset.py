@@ -11,7 +11,7 @@ from __future__ import annotations
 from tickex.application.command import Command, Email
 from tickex.application.identity.mailed_token import enqueue_reset_email
 from tickex.application.identity.throttle import refusal
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentityDelivery
 from tickex.ports.unit_of_work import UnitOfWork
 
 RESET_REQUESTS = 3
@@ -26,7 +26,7 @@ def reset_key(email: str) -> str:
     return f"password-reset:{email.lower()}"
 
 
-def request_password_reset(services: Services, command: RequestPasswordReset) -> None:
+def request_password_reset(services: NeedsIdentityDelivery, command: RequestPasswordReset) -> None:
     email = command.email.lower()
     if refusal(services, reset_key(email), RESET_REQUESTS, RESET_WINDOW_SECONDS) is not None:
         return  # silently: the answer never tells whether the account exists

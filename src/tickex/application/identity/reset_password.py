@@ -10,7 +10,7 @@ from pydantic import Field
 from tickex.application.command import Command, Password
 from tickex.application.identity.mailed_token import INVALID_LINK, redeem
 from tickex.application.identity.session import PresentedToken
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentity
 from tickex.domain.identity import TokenPurpose
 from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken
 from tickex.ports.unit_of_work import UnitOfWork
@@ -21,7 +21,7 @@ class ResetPassword(Command):
     new_password: Password = Field(repr=False)
 
 
-def reset_password(services: Services, command: ResetPassword) -> None:
+def reset_password(services: NeedsIdentity, command: ResetPassword) -> None:
     if SecretToken.purpose_of(command.token) is not SecretPurpose.RESET_PASSWORD:
         raise InvalidToken("malformed", INVALID_LINK)  # before the slow hash
     new_hash = services.identity.passwords.hash(command.new_password)  # slow: outside the unit

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tickex.application.command import Command, Id
 from tickex.application.identity.list_api_keys import ApiKeyView
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -15,7 +15,7 @@ class RevokeApiKey(Command):
     key_id: Id
 
 
-def revoke_api_key(services: Services, command: RevokeApiKey) -> ApiKeyView:
+def revoke_api_key(services: Core, command: RevokeApiKey) -> ApiKeyView:
     def work(uow: UnitOfWork) -> ApiKeyView:
         now = services.clock.now()
         found = next(

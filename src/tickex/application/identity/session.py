@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from tickex.application.command import Result
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentity
 from tickex.domain.identity import RefreshSession, User
 from tickex.ports.identity import SecretPurpose, SecretToken
 from tickex.ports.unit_of_work import UnitOfWork
@@ -41,7 +41,11 @@ class TokenPair(Result):
 
 
 def start_session(
-    services: Services, uow: UnitOfWork, user: User, now: datetime, family_id: str | None = None
+    services: NeedsIdentity,
+    uow: UnitOfWork,
+    user: User,
+    now: datetime,
+    family_id: str | None = None,
 ) -> TokenPair:
     """Store a new refresh session for ``user`` (in a new family unless ``family_id``) and
     issue the access token that goes with it. Call inside the unit of work."""

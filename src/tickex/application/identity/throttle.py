@@ -5,12 +5,12 @@ by a Redis outage."""
 
 from __future__ import annotations
 
-from tickex.application.services import Services
+from tickex.application.services import NeedsIdentity
 from tickex.ports.rate_limit import RateLimitDecision, RateLimiterUnavailable
 
 
 def refusal(
-    services: Services, key: str, limit: int, window_seconds: int
+    services: NeedsIdentity, key: str, limit: int, window_seconds: int
 ) -> RateLimitDecision | None:
     """Count a hit for ``key``: the refusing decision when ``limit`` hits were used up in
     the last ``window_seconds``, None when allowed or when the limiter is unavailable."""

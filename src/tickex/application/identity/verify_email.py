@@ -9,7 +9,7 @@ from tickex.application.command import Command
 from tickex.application.identity.authenticate import Account
 from tickex.application.identity.mailed_token import redeem
 from tickex.application.identity.session import PresentedToken
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.identity import TokenPurpose
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -18,7 +18,7 @@ class VerifyEmail(Command):
     token: PresentedToken = Field(repr=False)
 
 
-def verify_email(services: Services, command: VerifyEmail) -> Account:
+def verify_email(services: Core, command: VerifyEmail) -> Account:
     def work(uow: UnitOfWork) -> Account:
         user = redeem(uow, services, command.token, TokenPurpose.VERIFY_EMAIL)
         user.verify_email()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tickex.application.organizers.decision import RequestDecision, decide
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
-from tickex.application.services import Services
+from tickex.application.services import NeedsDelivery
 from tickex.domain.errors import Conflict, InvalidTransition
 from tickex.domain.identity import Role, User
 from tickex.domain.organizer import Organizer
@@ -24,7 +24,7 @@ class ApproveOrganizerRequest(RequestDecision):
 
 
 def approve_organizer_request(
-    services: Services, command: ApproveOrganizerRequest
+    services: NeedsDelivery, command: ApproveOrganizerRequest
 ) -> OrganizerRequestView:
     def approve(uow: UnitOfWork, request: OrganizerRequest, admin_id: str) -> User:
         if not request.is_pending:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tickex.application.command import Command, Email, Name
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.organizer import Organizer
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -14,7 +14,7 @@ class CreateOrganizer(Command):
     payment_account_id: str | None = None
 
 
-def create_organizer(services: Services, command: CreateOrganizer) -> Organizer:
+def create_organizer(services: Core, command: CreateOrganizer) -> Organizer:
     organizer = Organizer(
         id=services.ids.new_id(),
         name=command.name,

@@ -11,7 +11,7 @@ from tickex.application.command import Command, Id
 from tickex.application.delivery.outbox import notify
 from tickex.application.identity.admin import require_admin
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView, view_with
-from tickex.application.services import Services
+from tickex.application.services import NeedsDelivery
 from tickex.domain.errors import NotFound
 from tickex.domain.identity import Principal, User
 from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
@@ -31,7 +31,7 @@ Decide = Callable[[UnitOfWork, OrganizerRequest, str], User | None]
 
 
 def decide(
-    services: Services, command: RequestDecision, verb: str, decision: Decide
+    services: NeedsDelivery, command: RequestDecision, verb: str, decision: Decide
 ) -> OrganizerRequestView:
     """Run ``decision`` on the request (``verb``: what a non-admin is told they may not do
     to organizer requests) and tell the applicant; ``NotFound`` for an unknown request."""
@@ -49,7 +49,7 @@ def decide(
     return services.transaction(work)
 
 
-def _tell(services: Services, uow: UnitOfWork, request: OrganizerRequest, user: User) -> None:
+def _tell(services: NeedsDelivery, uow: UnitOfWork, request: OrganizerRequest, user: User) -> None:
     """The applicant's email about the decision, once per request and outcome."""
     if request.status is OrganizerRequestStatus.APPROVED:
         subject = "You can run events on TickEx now"

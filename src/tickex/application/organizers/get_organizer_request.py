@@ -4,7 +4,7 @@ decided (``NotFound`` if they never asked)."""
 from __future__ import annotations
 
 from tickex.application.command import Command
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import Forbidden, NotFound
 from tickex.domain.identity import Principal
 from tickex.domain.organizer_request import OrganizerRequest
@@ -15,7 +15,7 @@ class GetOrganizerRequest(Command):
     actor: Principal
 
 
-def get_organizer_request(services: Services, command: GetOrganizerRequest) -> OrganizerRequest:
+def get_organizer_request(services: Core, command: GetOrganizerRequest) -> OrganizerRequest:
     user_id = command.actor.user_id
     if user_id is None:
         raise Forbidden("this needs a user's access token")

@@ -7,7 +7,7 @@ from tickex.application.command import Command
 from tickex.application.identity.admin import require_admin
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView, view_of
 from tickex.application.paging import Limit, Offset, Page, fetch_page
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.identity import Principal
 from tickex.domain.organizer_request import OrganizerRequestStatus
 from tickex.ports.unit_of_work import UnitOfWork
@@ -23,9 +23,7 @@ class ListOrganizerRequests(Command):
 OrganizerRequestList = Page[OrganizerRequestView]
 
 
-def list_organizer_requests(
-    services: Services, command: ListOrganizerRequests
-) -> OrganizerRequestList:
+def list_organizer_requests(services: Core, command: ListOrganizerRequests) -> OrganizerRequestList:
     require_admin(command.actor, "review organizer requests")
 
     def query(uow: UnitOfWork) -> OrganizerRequestList:

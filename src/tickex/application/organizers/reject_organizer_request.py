@@ -10,7 +10,7 @@ from pydantic import StringConstraints
 
 from tickex.application.organizers.decision import RequestDecision, decide
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
-from tickex.application.services import Services
+from tickex.application.services import NeedsDelivery
 from tickex.domain.identity import User
 from tickex.domain.organizer_request import MAX_REASON, OrganizerRequest
 from tickex.ports.unit_of_work import UnitOfWork
@@ -25,7 +25,7 @@ class RejectOrganizerRequest(RequestDecision):
 
 
 def reject_organizer_request(
-    services: Services, command: RejectOrganizerRequest
+    services: NeedsDelivery, command: RejectOrganizerRequest
 ) -> OrganizerRequestView:
     def reject(uow: UnitOfWork, request: OrganizerRequest, admin_id: str) -> User | None:
         request.reject(admin_id, command.reason, services.clock.now())  # only when pending

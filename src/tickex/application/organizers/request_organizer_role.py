@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from tickex.application.command import Command, Name
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import Conflict, Forbidden
 from tickex.domain.identity import Principal, Role
 from tickex.domain.organizer_request import MAX_NOTE, OrganizerRequest
@@ -27,7 +27,7 @@ class RequestOrganizerRole(Command):
     note: Note | None = None  # what the user tells the admins
 
 
-def request_organizer_role(services: Services, command: RequestOrganizerRole) -> OrganizerRequest:
+def request_organizer_role(services: Core, command: RequestOrganizerRole) -> OrganizerRequest:
     user_id = command.actor.user_id
     if user_id is None:  # a staff device or an API key: not an account
         raise Forbidden("this needs a user's access token")

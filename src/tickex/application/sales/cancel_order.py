@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Email, Id
 from tickex.application.sales.inventory import release_hold
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.order import Order
 from tickex.ports.unit_of_work import UnitOfWork
@@ -40,7 +40,7 @@ def authorized_order(
     return order
 
 
-def cancel_order(services: Services, command: CancelOrder) -> Order:
+def cancel_order(services: Core, command: CancelOrder) -> Order:
     def work(uow: UnitOfWork) -> Order:
         order = authorized_order(uow, command.order_id, command.organizer_id,
                                  command.customer_email)  # fmt: skip

@@ -19,7 +19,7 @@ from tickex.application.delivery.outbox import enqueue
 from tickex.application.finance.bookkeeping import post_refund, post_sale
 from tickex.application.sales.fulfilment import fulfil
 from tickex.application.sales.inventory import convert_hold, reacquire, release_hold
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import ConcurrencyConflict, NotFound
 from tickex.domain.event import EventStatus
 from tickex.domain.hold import HoldStatus
@@ -75,7 +75,7 @@ def _find(uow: UnitOfWork, command: ConfirmPayment) -> Order:
     return order
 
 
-def confirm_payment(services: Services, command: ConfirmPayment) -> PaymentConfirmation:
+def confirm_payment(services: Core, command: ConfirmPayment) -> PaymentConfirmation:
     def work(uow: UnitOfWork) -> PaymentConfirmation:
         now = services.clock.now()
         order = _find(uow, command)
@@ -125,9 +125,7 @@ _EXPLANATIONS = {
 }
 
 
-def _refund_at_once(
-    services: Services, uow: UnitOfWork, order: Order, fee: Money, reason: str
-) -> None:
+def _refund_at_once(services: Core, uow: UnitOfWork, order: Order, fee: Money, reason: str) -> None:
     """Book the sale and its full refund (no platform fee is kept), return the money
     through the outbox and tell the buyer why."""
     now = services.clock.now()

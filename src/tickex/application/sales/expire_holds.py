@@ -13,7 +13,7 @@ from pydantic import Field
 
 from tickex.application.command import Command
 from tickex.application.sales.inventory import release_hold
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.order import OrderStatus
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -28,7 +28,7 @@ class ExpiredHolds:
     orders_expired: int
 
 
-def expire_holds(services: Services, command: ExpireHolds) -> ExpiredHolds:
+def expire_holds(services: Core, command: ExpireHolds) -> ExpiredHolds:
     now = services.clock.now()
     due = services.read(lambda uow: uow.holds.list_expired(now, command.limit))
     released = expired = 0

@@ -7,14 +7,14 @@ from datetime import datetime
 
 from tickex.application.delivery.outbox import queue_order_messages
 from tickex.application.finance.bookkeeping import post_sale
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.money import Money
 from tickex.domain.order import Order
 from tickex.domain.ticket import Ticket
 from tickex.ports.unit_of_work import UnitOfWork
 
 
-def issue_tickets(services: Services, uow: UnitOfWork, order: Order, now: datetime) -> list[str]:
+def issue_tickets(services: Core, uow: UnitOfWork, order: Order, now: datetime) -> list[str]:
     if uow.tickets.list_by_order(order.id):  # issued exactly once
         raise AssertionError(f"tickets for order {order.id} were already issued")
     ids = []
@@ -36,7 +36,7 @@ def issue_tickets(services: Services, uow: UnitOfWork, order: Order, now: dateti
 
 
 def fulfil(
-    services: Services, uow: UnitOfWork, order: Order, now: datetime, processor_fee: Money
+    services: Core, uow: UnitOfWork, order: Order, now: datetime, processor_fee: Money
 ) -> list[str]:
     """The order was just marked paid: issue its tickets, book the sale, queue delivery."""
     ticket_ids = issue_tickets(services, uow, order, now)

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from tickex.application.command import Command
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.money import Money
 from tickex.domain.order import OrderStatus
@@ -31,7 +31,7 @@ class CheckoutView:
     status: OrderStatus
 
 
-def get_checkout(services: Services, command: GetCheckout) -> CheckoutView:
+def get_checkout(services: Core, command: GetCheckout) -> CheckoutView:
     def work(uow: UnitOfWork) -> CheckoutView:
         order = uow.orders.get_by_payment_reference(command.payment_reference)
         event = uow.events.get(order.event_id) if order else None

@@ -8,7 +8,7 @@ from pydantic import model_validator
 
 from tickex.application.command import Command, Email, Id
 from tickex.application.sales.cancel_order import authorized_order
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.order import Order
 from tickex.domain.ticket import Ticket
 from tickex.ports.signer import TicketClaims
@@ -34,7 +34,7 @@ class OrderDetails:
     tokens: dict[str, str]  # ticket id -> signed token for its QR code
 
 
-def get_order(services: Services, command: GetOrder) -> OrderDetails:
+def get_order(services: Core, command: GetOrder) -> OrderDetails:
     def work(uow: UnitOfWork) -> OrderDetails:
         order = authorized_order(uow, command.order_id, command.organizer_id,
                                  command.customer_email)  # fmt: skip

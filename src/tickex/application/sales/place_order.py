@@ -13,7 +13,7 @@ from tickex.application.command import Command, Email, Id, MinorUnits, Slug
 from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
 from tickex.application.sales.fulfilment import fulfil
 from tickex.application.sales.inventory import convert_hold, quota_demand, release_hold, reserve
-from tickex.application.services import Services
+from tickex.application.services import NeedsSales
 from tickex.domain.errors import (
     DomainError,
     NotFound,
@@ -141,7 +141,7 @@ def _check_request(
     return event, types, promo
 
 
-def place_order(services: Services, command: PlaceOrder) -> PlacedOrder:
+def place_order(services: NeedsSales, command: PlaceOrder) -> PlacedOrder:
     try:
         placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
     except (SoldOut, PromoCodeExhausted):
@@ -155,7 +155,7 @@ def place_order(services: Services, command: PlaceOrder) -> PlacedOrder:
 
 
 def _place(
-    services: Services, uow: UnitOfWork, command: PlaceOrder
+    services: NeedsSales, uow: UnitOfWork, command: PlaceOrder
 ) -> tuple[PlacedOrder, CheckoutRequest | None]:
     now = services.clock.now()
     event, types, promo = _check_request(uow, command, now)
@@ -218,7 +218,7 @@ def _place(
 
 
 def _start_payment(
-    services: Services, placed: PlacedOrder, checkout: CheckoutRequest
+    services: NeedsSales, placed: PlacedOrder, checkout: CheckoutRequest
 ) -> PlacedOrder:
     order_id = placed.order_id
     try:

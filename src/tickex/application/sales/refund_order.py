@@ -15,7 +15,7 @@ from tickex.application.command import Command, Id, MinorUnits
 from tickex.application.delivery.outbox import queue_order_messages
 from tickex.application.finance.bookkeeping import post_refund
 from tickex.application.sales.inventory import return_to_sale
-from tickex.application.services import Services
+from tickex.application.services import Core
 from tickex.domain.errors import NotFound, RefundNotAllowed
 from tickex.domain.money import Money
 from tickex.domain.order import Order
@@ -37,7 +37,7 @@ class RefundOrder(Command):
         return self
 
 
-def refund_order(services: Services, command: RefundOrder) -> Order:
+def refund_order(services: Core, command: RefundOrder) -> Order:
     def work(uow: UnitOfWork) -> Order:
         now = services.clock.now()
         order = uow.orders.get(command.order_id)
