@@ -24,14 +24,14 @@ from tickex.domain.errors import (
     SoldOut,
     TotalChanged,
 )
-from tickex.domain.event import Event, EventStatus
+from tickex.domain.event import Event, EventStatus, FeePolicy, TaxMode
 from tickex.domain.hold import Hold
 from tickex.domain.money import Money
 from tickex.domain.order import PAID_STATES, Order, OrderStatus
 from tickex.domain.pricing import OrderTotals, compute_totals, price_lines
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.ticket_type import TicketType
-from tickex.ports.payment import CheckoutRequest, PaymentError
+from tickex.ports.payment import CheckoutLine, CheckoutRequest, PaymentError
 from tickex.ports.unit_of_work import UnitOfWork
 
 
@@ -204,6 +204,7 @@ def _place(
         ticket_ids = fulfil(services, uow, order, now, Money.zero(order.currency))
         return replace(placed, ticket_ids=tuple(ticket_ids)), None
     organizer = uow.organizers.get(event.organizer_id)
+    links = services.delivery.links
     checkout = CheckoutRequest(
         order_id=order.id,
         order_code=order.code,
@@ -213,8 +214,27 @@ def _place(
         customer_email=order.customer_email,
         expires_at=expires_at,
         organizer_account_id=organizer.payment_account_id if organizer else None,
+        lines=checkout_lines(order, event, types),
+        success_url=links.payment_succeeded(order.id, order.customer_email),
+        cancel_url=links.payment_cancelled(order.id, order.customer_email),
     )
     return placed, checkout
+
+
+def checkout_lines(
+    order: Order, event: Event, types: dict[str, TicketType]
+) -> tuple[CheckoutLine, ...]:
+    """What the buyer sees on the provider's page: a line per ticket type (its discount
+    taken off), then the tax and the service fee when they come on top of the tickets.
+    The lines add up to the order's total (``compute_totals``)."""
+    lines = [CheckoutLine(types[line.ticket_type_id].name, line.quantity, line.net,
+                          discount=line.discount) for line in order.lines]  # fmt: skip
+    totals = order.totals
+    if event.settings.tax_mode is TaxMode.EXCLUSIVE and not totals.tax.is_zero:
+        lines.append(CheckoutLine("Tax", 1, totals.tax))
+    if event.settings.fee_policy is FeePolicy.PASS_ON and not totals.platform_fee.is_zero:
+        lines.append(CheckoutLine("Service fee", 1, totals.platform_fee))
+    return tuple(lines)
 
 
 def _start_payment(
