@@ -441,3 +441,16 @@ def test_the_hosted_page_pays_and_sends_the_buyer_back(
     assert paid.headers["location"] == f"https://shop.example/ok?s={session['id']}"
     assert fake.session(session["id"])["payment_status"] == "paid"
     assert "complete" in httpx.get(session["url"]).text
+
+
+def test_a_live_key_makes_live_objects_and_events(clock: FixedClock) -> None:
+    key = "sk_live_fake_0123456789"
+    with (
+        FakeStripe(secret_key=key, clock=clock) as live,
+        httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {key}"}) as client,
+    ):
+        session = create(client).json()
+        live.pay(session["id"])
+        assert session["livemode"] is True
+        assert {e["livemode"] for e in live.events_of()} == {True}
+        assert {e["data"]["object"]["livemode"] for e in live.events_of()} == {True}

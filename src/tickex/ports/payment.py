@@ -132,16 +132,14 @@ class PaymentGateway(ABC):
     def refund(self, request: RefundRequest) -> RefundReceipt:
         """Idempotent by ``request.idempotency_key``."""
 
-    def expire_checkout(self, reference: str) -> None:  # noqa: ARG002 (a default)
+    def expire_checkout(self, reference: str) -> None:
         """Close an open session so nobody can pay it any more (a session that is no
-        longer open is left as it is). Idempotent."""
-        raise PaymentError(f"{self.name} cannot expire checkout sessions", retryable=False)
+        longer open is left as it is). Idempotent. A provider whose sessions cannot be
+        closed does nothing: a payment that still arrives is a late payment."""
+        del reference
 
-    def parse_webhook(
-        self,
-        payload: bytes,  # noqa: ARG002 (a default)
-        signature: str | None,  # noqa: ARG002
-    ) -> PaymentNotification:
+    def parse_webhook(self, payload: bytes, signature: str | None) -> PaymentNotification:
         """Verify a webhook request (raw body, signature header) and read it; raises
         ``WebhookRejected``. Providers without webhooks reject every request."""
+        del payload, signature
         raise WebhookRejected(f"{self.name} sends no webhooks")

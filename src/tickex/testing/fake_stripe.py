@@ -284,8 +284,9 @@ class FakeStripe(LoopbackServer):
 
     def _from_fixture(self, kind: str, **values: Any) -> Json:
         obj = copy.deepcopy(self.fixtures[kind])
+        if "livemode" in obj:  # the mode of the key, on the objects that carry one
+            obj["livemode"] = self.livemode
         obj.update(values)
-        obj.setdefault("livemode", self.livemode)
         return obj
 
     # -- steering --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from tickex.application.catalog.create_ticket_type import CreateTicketType
 from tickex.application.catalog.event_input import SettingsInput, VenueInput
 from tickex.application.catalog.publish_event import PublishEvent
 from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.sales.cancel_order import CancelOrder
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 from tickex.ports.unit_of_work import Storage
@@ -451,3 +452,46 @@ def test_a_paid_session_that_is_not_the_orders_checkout_is_flagged(
     assert stripe.outcomes() == ["flagged", "ignored"]
     assert len([r for r in caplog.records if r.name == "tickex.payments"]) == 1
     assert order(client, placed)["status"] == "pending"
+
+
+# -- holds that end before the session -------------------------------------------------------
+def test_a_session_still_open_when_its_hold_ends_is_expired_at_stripe_first(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe, clock: FixedClock
+) -> None:
+    swept, cancelled = place(client, shop), place(client, shop, email="ben@example.com")
+    tickex.cancel_order(CancelOrder(order_id=cancelled["order_id"],
+                                    customer_email="ben@example.com"))  # fmt: skip
+    clock.advance(timedelta(minutes=16))  # the hold (15 min) ends, the session (31) would not
+    assert tickex.expire_holds().released == 1
+    for placed in (swept, cancelled):
+        assert stripe.fake.session(session_of(placed))["status"] == "expired"
+    assert [r[1] for r in stripe.fake.requests if r[0] == "POST"][-2:] == [
+        f"/v1/checkout/sessions/{session_of(p)}/expire" for p in (cancelled, swept)]  # fmt: skip
+    stripe.fake.deliver()
+    assert stripe.outcomes() == ["ignored", "ignored"]  # the orders had already ended
+    assert seats_left(client, shop) == 5
+
+
+def test_a_payment_after_the_hold_ended_and_the_seats_were_sold_is_refunded_through_stripe(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe, clock: FixedClock
+) -> None:
+    late = place(client, shop, quantity=5)
+    clock.advance(timedelta(minutes=16))
+    stripe.fake.fail_next(503)  # Stripe is down while the sweeper runs: the session stays open
+    assert tickex.expire_holds().released == 1
+    other = place(client, shop, quantity=5, email="ben@example.com")
+    stripe.fake.pay(session_of(other))
+    stripe.fake.pay(session_of(late))  # within the session's 31 minutes
+    stripe.fake.deliver()
+    assert stripe.outcomes("checkout.session.completed") == ["paid", "late_refunded"]
+    assert seats_left(client, shop) == 0
+    assert order(client, late)["status"] == "refunded"
+    assert order(client, late)["tickets"] == []
+    assert tickex.process_outbox().dead == 0
+    (refund,) = stripe.fake.objects["refund"].values()
+    intent = stripe.fake.session(session_of(late))["payment_intent"]
+    assert (refund["payment_intent"], refund["amount"]) == (intent, 12875)  # all of it
+    assert stripe.fake.refund_options[refund["id"]]["idempotency_key"] == (
+        f"refund:{late['order_id']}:at-once")  # fmt: skip
+    assert len(order(client, other, "ben@example.com")["tickets"]) == 5
+    assert_ledger_balanced(tickex)
