@@ -230,7 +230,7 @@ def test_an_order_is_paid_on_stripe_checkout_and_the_webhook_issues_its_tickets(
     assert order(client, placed)["status"] == "pending"  # until Stripe says so
     stripe.fake.deliver()
 
-    assert all(a["status"] == 200 for a in stripe.answers)
+    assert all(a["status"] == 200 and a["received"] is True for a in stripe.answers)
     assert stripe.outcomes() == ["ignored", "ignored", "paid"]  # charge, intent, session
     got = order(client, placed)
     assert got["status"] == "paid"

@@ -27,9 +27,9 @@ class StripeWebhookController(Controller):
     cache_control = NO_STORE
 
     @post("/", operation_id="receiveStripeWebhook", status_code=200)
-    async def receive(self, request: Request[Any, Any, Any], tickex: App) -> dict[str, str]:
+    async def receive(self, request: Request[Any, Any, Any], tickex: App) -> dict[str, str | bool]:
         command = ReceivePaymentWebhook(
             payload=await request.body(), signature=request.headers.get("stripe-signature")
         )
         receipt = await anyio.to_thread.run_sync(tickex.receive_payment_webhook, command)
-        return {"received": "true", "event_id": receipt.event_id, "outcome": receipt.outcome}
+        return {"received": True, "event_id": receipt.event_id, "outcome": str(receipt.outcome)}
