@@ -69,9 +69,44 @@ def build_platform_fee(settings: Settings) -> PlatformFee:
     return PlatformFee(settings.platform_fee_percent_bp, settings.platform_fee_fixed_minor)
 
 
-def build_payments(settings: Settings) -> PaymentGateway:
-    base_url = settings.public_url.rstrip("/") + "/pay"
-    return InMemoryPaymentGateway(base_url, random_references=settings.environment != "test")
+def build_payments(settings: Settings, clock: Clock) -> PaymentGateway:
+    """The local provider (the embedded default), Stripe (``tickex[stripe]``), or Stripe's
+    local fake started in this process (``stripe-fake``: development, offline)."""
+    if settings.payment_provider == "local":
+        base_url = settings.public_url.rstrip("/") + "/pay"
+        return InMemoryPaymentGateway(base_url, random_references=settings.environment != "test")
+    from tickex.adapters.stripe_payments import StripePaymentGateway
+
+    if settings.payment_provider == "stripe-fake":
+        return start_fake_stripe(settings, clock)
+    assert settings.stripe_secret_key is not None, "settings require the key for stripe"
+    return StripePaymentGateway(
+        settings.stripe_secret_key.get_secret_value(),
+        webhook_secrets=settings.stripe_webhook_secrets(),
+        clock=clock,
+        base_url=settings.stripe_base_url,
+    )
+
+
+#: the fake's signing secret unless TICKEX_STRIPE_WEBHOOK_SECRET says otherwise: the same
+#: in every process, so any API worker verifies what the fake sends (development only)
+FAKE_STRIPE_WEBHOOK_SECRET = "whsec_tickex_fake_stripe_development_only"
+
+
+def start_fake_stripe(settings: Settings, clock: Clock) -> PaymentGateway:
+    """Start ``tickex.testing.fake_stripe`` in this process (a thread on 127.0.0.1), send
+    its webhooks to this API's ``/webhooks/stripe``, and return the Stripe gateway pointed
+    at it: ``make run`` shows the whole Stripe flow without a network."""
+    from tickex.adapters.stripe_payments import StripePaymentGateway
+    from tickex.entrypoints.http.links import STRIPE_WEBHOOK_PATH
+    from tickex.testing.fake_stripe import FakeStripe
+
+    secret = (settings.stripe_webhook_secrets() or (FAKE_STRIPE_WEBHOOK_SECRET,))[-1]
+    fake = FakeStripe(clock=clock, auto_deliver=True, delivery_delay=0.5).start()
+    fake.add_endpoint(settings.public_url.rstrip("/") + STRIPE_WEBHOOK_PATH, secret)
+    return StripePaymentGateway(
+        fake.secret_key, webhook_secrets=[secret], clock=clock, base_url=fake.url
+    )
 
 
 def build_mailer(settings: Settings, clock: Clock) -> Mailer:
@@ -185,7 +220,7 @@ class Container(containers.DeclarativeContainer):
     secrets = providers.Singleton(SystemSecretGenerator)
     signer = providers.Singleton(build_signer, settings)
     storage = providers.Singleton(build_storage, settings)
-    payments = providers.Singleton(build_payments, settings)
+    payments = providers.Singleton(build_payments, settings, clock)
     mailer = providers.Singleton(build_mailer, settings, clock)
     messenger = providers.Singleton(InMemoryMessenger)
     media = providers.Singleton(InMemoryMediaStore)

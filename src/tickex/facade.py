@@ -65,6 +65,7 @@ from tickex.application.sales.expire_holds import ExpiredHolds, ExpireHolds, exp
 from tickex.application.sales.get_checkout import get_checkout
 from tickex.application.sales.get_order import get_order
 from tickex.application.sales.place_order import place_order
+from tickex.application.sales.receive_payment_webhook import receive_payment_webhook
 from tickex.application.sales.refund_order import refund_order
 from tickex.application.services import Services
 from tickex.bootstrap import (
@@ -239,6 +240,7 @@ class TickEx:
     # -- buyer side -----------------------------------------------------------------------
     place_order = UseCase(place_order)
     confirm_payment = UseCase(confirm_payment)
+    receive_payment_webhook = UseCase(receive_payment_webhook)  # what /webhooks/stripe calls
     cancel_order = UseCase(cancel_order)
     get_order = UseCase(get_order)
     get_event = UseCase(get_event)

@@ -138,7 +138,12 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/tickex.db"
     public_url: str = "http://127.0.0.1:8000"
-    payment_provider: Literal["local"] = "local"
+    payment_provider: Literal["local", "stripe", "stripe-fake"] = Field(
+        default="local",
+        description="local: checkout sessions kept in-process (the embedded default); "
+        "stripe: Stripe Checkout with TICKEX_STRIPE_SECRET_KEY; stripe-fake: a local fake "
+        "of Stripe started in-process (development: the whole Stripe flow offline)",
+    )
     signing_key: SecretStr | None = Field(
         default=None, description="base64url Ed25519 seed (32 bytes) for ticket QR codes"
     )
@@ -195,6 +200,20 @@ class Settings(BaseSettings):
         default=(),
         description="comma-separated front-end URLs the provider may send the browser back "
         "to (exactly as registered with Google); startGoogleSignIn refuses any other",
+    )
+    # Stripe (docs/adapters/payments.md)
+    stripe_secret_key: SecretStr | None = Field(
+        default=None, description="Stripe secret key (sk_live_..., sk_test_... or rk_...)"
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="the webhook endpoint's signing secret(s), whsec_..., comma-separated "
+        "while one is being rolled",
+    )
+    stripe_base_url: str | None = Field(
+        default=None,
+        description="Stripe's API (https; http only on loopback, for a local fake); unset: "
+        "Stripe's own",
     )
     platform_fee_percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 300
     platform_fee_fixed_minor: Annotated[int, Field(ge=0, le=1_000_000)] = 0
@@ -365,6 +384,49 @@ class Settings(BaseSettings):
         if value is not None and len(decode_seed(value)) != 32:
             raise ValueError("expected 32 bytes, base64url-encoded")
         return value
+
+    @field_validator("stripe_base_url")
+    @classmethod
+    def _stripe_base_url(cls, value: str | None) -> str | None:
+        return None if value is None else cls._base_url(value)
+
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _stripe_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("sk_", "rk_")):
+            raise ValueError("expected a secret key, sk_... (or a restricted key, rk_...)")
+        return value
+
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _webhook_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = value.get_secret_value().split(",")
+            if not all(part.strip().startswith("whsec_") for part in parts):
+                raise ValueError("expected signing secrets whsec_..., comma-separated")
+        return value
+
+    @model_validator(mode="after")
+    def _stripe_complete(self) -> Settings:
+        if self.payment_provider == "stripe":
+            needed = (("TICKEX_STRIPE_SECRET_KEY", self.stripe_secret_key),
+                      ("TICKEX_STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret))  # fmt: skip
+            missing = [name for name, value in needed if value is None]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} required when "
+                                 "TICKEX_PAYMENT_PROVIDER=stripe")  # fmt: skip
+        if self.payment_provider == "stripe-fake" and self.environment == "production":
+            raise ValueError(
+                "TICKEX_PAYMENT_PROVIDER=stripe-fake takes no money: not in production"
+            )
+        return self
+
+    def stripe_webhook_secrets(self) -> tuple[str, ...]:
+        """``TICKEX_STRIPE_WEBHOOK_SECRET`` split at its commas (none when unset)."""
+        if self.stripe_webhook_secret is None:
+            return ()
+        parts = self.stripe_webhook_secret.get_secret_value().split(",")
+        return tuple(part.strip() for part in parts if part.strip())
 
     @model_validator(mode="after")
     def _production_needs_keys(self) -> Settings:

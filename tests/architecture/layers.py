@@ -66,7 +66,7 @@ ROUTE_BLIND = ("tickex.domain", "tickex.ports", "tickex.application")
 #: the first path segment of every route the HTTP app serves when the checker is run
 #: as a script; the test passes the live app's roots
 DEFAULT_ROUTE_ROOTS = frozenset(
-    {"account", "docs", "healthz", "metrics", "pay", "readyz", "schema", "static", "v1"}
+    {"account", "docs", "healthz", "metrics", "pay", "readyz", "schema", "static", "v1", "webhooks"}
 )
 
 

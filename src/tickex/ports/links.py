@@ -28,3 +28,13 @@ class Links(ABC):
     @abstractmethod
     def reset_password(self, token: str) -> str:
         """The page that takes a password-reset token and a new password."""
+
+    # Where a payment provider's hosted checkout sends the buyer back. Not abstract, so a
+    # host's own ``Links`` keeps working: both default to the order page.
+    def payment_succeeded(self, order_id: str, customer_email: str) -> str:
+        """After paying (the tickets follow by email once the provider confirms)."""
+        return self.order_page(order_id, customer_email)
+
+    def payment_cancelled(self, order_id: str, customer_email: str) -> str:
+        """After giving up on the provider's page (the order stays held until it expires)."""
+        return self.order_page(order_id, customer_email)

@@ -1,13 +1,32 @@
-"""PaymentGateway: the payment provider (Stripe Checkout + Connect, or the local one)."""
+"""PaymentGateway: the payment provider (Stripe Checkout + Connect, or the local one).
+
+Besides sessions and refunds, a provider that reports payments by webhook turns a request
+it sent into a provider-neutral ``PaymentNotification`` (``parse_webhook``): the
+signature is checked on the raw body first, and what the notification says is read from
+the object the provider sent (its state), never from the order events arrive in.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from tickex.domain.money import Money
 from tickex.ports.provider import ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    """One line the buyer sees on the provider's page: a ticket type with its quantity,
+    or the tax or service fee added to the tickets. ``amount`` is the line's total, after
+    its ``discount``; the lines of a request add up to its ``amount``."""
+
+    name: str
+    quantity: int
+    amount: Money
+    discount: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +39,9 @@ class CheckoutRequest:
     customer_email: str
     expires_at: datetime
     organizer_account_id: str | None = None
+    lines: tuple[CheckoutLine, ...] = ()  # none: one line of ``description``
+    success_url: str | None = None  # where the provider sends the buyer after paying ...
+    cancel_url: str | None = None  # ... or after giving up
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +56,10 @@ class RefundRequest:
     amount: Money
     idempotency_key: str
     reason: str = ""
+    # Connect (destination charges): take the refund back from the organizer's transfer,
+    # and return the platform's fee in proportion; None leaves the provider's default
+    reverse_transfer: bool | None = None
+    refund_application_fee: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +67,59 @@ class RefundReceipt:
     reference: str
 
 
+class CheckoutStatus(StrEnum):
+    OPEN = "open"  # the buyer may still pay
+    COMPLETE = "complete"  # the buyer finished (paid, or a delayed payment is under way)
+    EXPIRED = "expired"  # nobody can pay any more
+
+
+class PaymentStatus(StrEnum):
+    PAID = "paid"
+    UNPAID = "unpaid"  # not yet, or a delayed payment method has not settled (or failed)
+    NO_PAYMENT_REQUIRED = "no_payment_required"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutState:
+    """A checkout session as the provider holds it, in the provider's words."""
+
+    reference: str  # the session id (the order's payment_reference)
+    order_id: str | None  # the order the session was made for, as the provider recorded it
+    status: CheckoutStatus
+    payment_status: PaymentStatus
+    amount: Money | None  # what the buyer pays (None: the provider did not say)
+    payment_id: str | None = None  # the provider's payment (Stripe: the PaymentIntent)
+
+
+class NotificationKind(StrEnum):
+    CHECKOUT_COMPLETED = "checkout_completed"
+    ASYNC_PAYMENT_SUCCEEDED = "async_payment_succeeded"
+    ASYNC_PAYMENT_FAILED = "async_payment_failed"
+    CHECKOUT_EXPIRED = "checkout_expired"
+    OTHER = "other"  # a type TickEx does not act on: acknowledged and ignored
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentNotification:
+    """A verified webhook event. ``event_id`` is the provider's id, by which handling is
+    idempotent; ``event_type`` is the provider's own name for it (for logs)."""
+
+    provider: str
+    event_id: str
+    event_type: str
+    kind: NotificationKind
+    occurred_at: datetime
+    checkout: CheckoutState | None = None  # the session the event is about, as it was sent
+
+
 class PaymentError(ProviderError):
     """The payment provider refused or could not be reached."""
+
+
+class WebhookRejected(Exception):
+    """A webhook request that is not the provider's, or not for this account: missing,
+    malformed, stale or foreign signature, an unreadable body, the other mode (test vs
+    live). The message says which, and never repeats a secret."""
 
 
 class PaymentGateway(ABC):
@@ -54,3 +131,15 @@ class PaymentGateway(ABC):
     @abstractmethod
     def refund(self, request: RefundRequest) -> RefundReceipt:
         """Idempotent by ``request.idempotency_key``."""
+
+    def expire_checkout(self, reference: str) -> None:
+        """Close an open session so nobody can pay it any more (a session that is no
+        longer open is left as it is). Idempotent. A provider whose sessions cannot be
+        closed does nothing: a payment that still arrives is a late payment."""
+        del reference
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> PaymentNotification:
+        """Verify a webhook request (raw body, signature header) and read it; raises
+        ``WebhookRejected``. Providers without webhooks reject every request."""
+        del payload, signature
+        raise WebhookRejected(f"{self.name} sends no webhooks")

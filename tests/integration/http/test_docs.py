@@ -33,7 +33,7 @@ PUBLIC_OPERATIONS = {
     "approveOrganizerRequest", "rejectOrganizerRequest",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {
-    "showCheckout", "confirmLocalPayment", "showDocs", "getMetrics",
+    "showCheckout", "confirmLocalPayment", "receiveStripeWebhook", "showDocs", "getMetrics",
     "showVerifyEmailPage", "verifyEmailPage", "showResetPasswordPage", "resetPasswordPage",
 }  # fmt: skip
 

@@ -22,6 +22,7 @@ class LocalSession:
     request: CheckoutRequest
     session: CheckoutSession
     paid: bool = False
+    expired: bool = False
 
 
 class InMemoryPaymentGateway(PaymentGateway):
@@ -64,6 +65,12 @@ class InMemoryPaymentGateway(PaymentGateway):
             receipt = RefundReceipt(reference=f"re_local_{len(self.refunds) + 1:06d}")
             self.refunds[request.idempotency_key] = (request, receipt)
             return receipt
+
+    def expire_checkout(self, reference: str) -> None:
+        with self._lock:
+            known = self.sessions.get(reference)
+            if known is not None and not known.paid:
+                known.expired = True
 
     def refunded_total(self, payment_reference: str) -> int:
         return sum(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tickex.application.command import EventCommand
 from tickex.application.sales.cancel_order import CancelOrder, cancel_order
 from tickex.application.sales.refund_order import RefundOrder, refund_order
-from tickex.application.services import Core, owned_event
+from tickex.application.services import NeedsSales, owned_event
 from tickex.domain.errors import DomainError
 from tickex.domain.event import Event
 from tickex.domain.order import PAID_STATES, OrderStatus
@@ -27,7 +27,7 @@ class CancelledEvent:
     failures: tuple[str, ...]  # order ids that need a human (e.g. checked-in tickets)
 
 
-def cancel_event(services: Core, command: CancelEvent) -> CancelledEvent:
+def cancel_event(services: NeedsSales, command: CancelEvent) -> CancelledEvent:
     def work(uow: UnitOfWork) -> tuple[Event, list[tuple[str, OrderStatus]]]:
         event = owned_event(uow, command.event_id, command.organizer_id)
         event.cancel()

@@ -1,5 +1,6 @@
-"""cancel_order: the buyer or the organizer abandons a pending order; its hold is
-released at once. (Paid orders are refunded instead: see refund_order.)"""
+"""cancel_order: the buyer or the organizer abandons a pending order; its checkout session
+is closed at the provider and its hold released at once. (Paid orders are refunded
+instead: see refund_order.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Email, Id
 from tickex.application.sales.inventory import release_hold
-from tickex.application.services import Core
+from tickex.application.sales.payment_session import close_checkout
+from tickex.application.services import NeedsSales
 from tickex.domain.errors import NotFound
 from tickex.domain.order import Order
 from tickex.ports.unit_of_work import UnitOfWork
@@ -40,10 +42,15 @@ def authorized_order(
     return order
 
 
-def cancel_order(services: Core, command: CancelOrder) -> Order:
+def cancel_order(services: NeedsSales, command: CancelOrder) -> Order:
+    def find(uow: UnitOfWork) -> Order:
+        return authorized_order(uow, command.order_id, command.organizer_id,
+                                command.customer_email)  # fmt: skip
+
+    close_checkout(services, services.read(find))
+
     def work(uow: UnitOfWork) -> Order:
-        order = authorized_order(uow, command.order_id, command.organizer_id,
-                                 command.customer_email)  # fmt: skip
+        order = find(uow)
         order.cancel(command.reason)
         hold = uow.holds.get(order.hold_id or "")
         if hold is not None:

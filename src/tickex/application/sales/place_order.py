@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import Field, model_validator
 
@@ -13,7 +13,7 @@ from tickex.application.command import Command, Email, Id, MinorUnits, Slug
 from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
 from tickex.application.sales.fulfilment import fulfil
 from tickex.application.sales.inventory import convert_hold, quota_demand, release_hold, reserve
-from tickex.application.services import NeedsSales
+from tickex.application.services import NeedsDelivery, NeedsSales
 from tickex.domain.errors import (
     DomainError,
     NotFound,
@@ -24,15 +24,19 @@ from tickex.domain.errors import (
     SoldOut,
     TotalChanged,
 )
-from tickex.domain.event import Event, EventStatus
+from tickex.domain.event import Event, EventStatus, FeePolicy, TaxMode
 from tickex.domain.hold import Hold
 from tickex.domain.money import Money
 from tickex.domain.order import PAID_STATES, Order, OrderStatus
 from tickex.domain.pricing import OrderTotals, compute_totals, price_lines
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.ticket_type import TicketType
-from tickex.ports.payment import CheckoutRequest, PaymentError
+from tickex.ports.payment import CheckoutLine, CheckoutRequest, PaymentError
 from tickex.ports.unit_of_work import UnitOfWork
+
+
+class _NeedsSalesDelivery(NeedsSales, NeedsDelivery, Protocol):
+    """The payment provider, and the pages its checkout returns the buyer to."""
 
 
 class PaymentUnavailable(DomainError):
@@ -141,7 +145,7 @@ def _check_request(
     return event, types, promo
 
 
-def place_order(services: NeedsSales, command: PlaceOrder) -> PlacedOrder:
+def place_order(services: _NeedsSalesDelivery, command: PlaceOrder) -> PlacedOrder:
     try:
         placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
     except (SoldOut, PromoCodeExhausted):
@@ -155,7 +159,7 @@ def place_order(services: NeedsSales, command: PlaceOrder) -> PlacedOrder:
 
 
 def _place(
-    services: NeedsSales, uow: UnitOfWork, command: PlaceOrder
+    services: _NeedsSalesDelivery, uow: UnitOfWork, command: PlaceOrder
 ) -> tuple[PlacedOrder, CheckoutRequest | None]:
     now = services.clock.now()
     event, types, promo = _check_request(uow, command, now)
@@ -204,6 +208,7 @@ def _place(
         ticket_ids = fulfil(services, uow, order, now, Money.zero(order.currency))
         return replace(placed, ticket_ids=tuple(ticket_ids)), None
     organizer = uow.organizers.get(event.organizer_id)
+    links = services.delivery.links
     checkout = CheckoutRequest(
         order_id=order.id,
         order_code=order.code,
@@ -213,12 +218,31 @@ def _place(
         customer_email=order.customer_email,
         expires_at=expires_at,
         organizer_account_id=organizer.payment_account_id if organizer else None,
+        lines=checkout_lines(order, event, types),
+        success_url=links.payment_succeeded(order.id, order.customer_email),
+        cancel_url=links.payment_cancelled(order.id, order.customer_email),
     )
     return placed, checkout
 
 
+def checkout_lines(
+    order: Order, event: Event, types: dict[str, TicketType]
+) -> tuple[CheckoutLine, ...]:
+    """What the buyer sees on the provider's page: a line per ticket type (its discount
+    taken off), then the tax and the service fee when they come on top of the tickets.
+    The lines add up to the order's total (``compute_totals``)."""
+    lines = [CheckoutLine(types[line.ticket_type_id].name, line.quantity, line.net,
+                          discount=line.discount) for line in order.lines]  # fmt: skip
+    totals = order.totals
+    if event.settings.tax_mode is TaxMode.EXCLUSIVE and not totals.tax.is_zero:
+        lines.append(CheckoutLine("Tax", 1, totals.tax))
+    if event.settings.fee_policy is FeePolicy.PASS_ON and not totals.platform_fee.is_zero:
+        lines.append(CheckoutLine("Service fee", 1, totals.platform_fee))
+    return tuple(lines)
+
+
 def _start_payment(
-    services: NeedsSales, placed: PlacedOrder, checkout: CheckoutRequest
+    services: _NeedsSalesDelivery, placed: PlacedOrder, checkout: CheckoutRequest
 ) -> PlacedOrder:
     order_id = placed.order_id
     try:

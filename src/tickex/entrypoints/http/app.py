@@ -59,6 +59,7 @@ from tickex.entrypoints.http.rate_limit import (
 from tickex.entrypoints.http.sales.checkout import CheckoutController
 from tickex.entrypoints.http.sales.orders import OrderController
 from tickex.entrypoints.http.sales.refunds import OrganizerRefundController
+from tickex.entrypoints.http.sales.stripe_webhook import StripeWebhookController
 from tickex.entrypoints.http.schemas import Input
 from tickex.entrypoints.http.worker import in_process_worker
 from tickex.facade import TickEx
@@ -102,6 +103,7 @@ def create_app(
             EventController,
             OrderController,
             CheckoutController,
+            StripeWebhookController,
             AccountPagesController,
             # the organizer's routes, one controller an area, in the document's order
             OrganizerEventController,

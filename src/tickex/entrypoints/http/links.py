@@ -10,6 +10,10 @@ from urllib.parse import quote
 
 from tickex.ports.links import Links
 
+#: where Stripe posts its events (``sales/stripe_webhook.py``); the fake Stripe that
+#: ``TICKEX_PAYMENT_PROVIDER=stripe-fake`` starts is pointed here too
+STRIPE_WEBHOOK_PATH = "/webhooks/stripe"
+
 
 class HttpLinks(Links):
     def __init__(self, public_url: str) -> None:

@@ -63,6 +63,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "order_limit_exceeded": 422,
     "promo_code_invalid": 422,
     "payment_unavailable": 503,
+    "webhook_rejected": 400,  # a payment webhook whose signature (or mode) does not verify
     "ledger_unbalanced": 500,  # an invariant broke: a bug, not the buyer's doing
 }
 TITLES: Mapping[str, str] = {
@@ -95,6 +96,7 @@ TITLES: Mapping[str, str] = {
     "order_limit_exceeded": "Order limit exceeded",
     "promo_code_invalid": "Invalid promo code",
     "payment_unavailable": "Payment provider unavailable",
+    "webhook_rejected": "Webhook rejected",
     "ledger_unbalanced": "Internal error",
 }
 _CODE_BY_HTTP_STATUS: Mapping[int, str] = {

@@ -4,7 +4,8 @@ Each server worker process builds its own application from the environment
 (``app_from_environment`` is the server's factory), with ``TICKEX_HOST``, ``TICKEX_PORT``,
 ``TICKEX_CORS_ORIGINS`` and ``TICKEX_WORKER_INTERVAL`` from :mod:`tickex.settings`.
 
-The in-memory storage lives inside one process, so with it ``--workers`` must stay 1.
+The in-memory storage lives inside one process, so with it ``--workers`` must stay 1; so
+does the fake Stripe of ``TICKEX_PAYMENT_PROVIDER=stripe-fake``.
 Outside production the schema is migrated before the server starts.
 """
 
@@ -99,6 +100,9 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
             "the in-memory storage lives in one process: use --workers 1, or a database",
             file=sys.stderr,
         )
+        return 2
+    if workers > 1 and settings.payment_provider == "stripe-fake":
+        print("the fake Stripe lives in one process: use --workers 1", file=sys.stderr)
         return 2
     if workers > 1 and settings.redis_url is None:
         print(

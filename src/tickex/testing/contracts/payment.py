@@ -2,7 +2,10 @@
 
 A subclass provides ``gateway`` and two read-backs, as the provider reports them (its API,
 or the fake's records): ``checkout_seen(gateway, reference)``, the checkout request the
-session was made from, and ``refunds_seen(gateway)``, every refund the provider made.
+session was made from, and ``refunds_seen(gateway)``, every refund the provider made. A
+provider that refunds only what was paid also says how a buyer pays a session
+(``settle(gateway, reference)``), and one that needs a payee for the platform fee names
+it (``organizer_account``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from tickex.testing import builders as b
 
 
 class PaymentGatewayContract:
+    organizer_account: str | None = None  # the payee of the sessions' platform fee
+
     @pytest.fixture
     def gateway(self) -> PaymentGateway:
         raise NotImplementedError
@@ -29,12 +34,17 @@ class PaymentGatewayContract:
         """Every refund the provider made, once each."""
         raise NotImplementedError("read the refunds back from the provider")
 
+    def settle(self, gateway: PaymentGateway, reference: str) -> None:
+        """The buyer pays the session (nothing to do for a provider that refunds unpaid
+        sessions' references, as the local one does)."""
+
     def _request(self, order_id: str, amount: int = 5150, fee: int = 150) -> CheckoutRequest:
         return CheckoutRequest(order_id=order_id, order_code="ABCD2345",
                                amount=Money(amount, "EUR"), platform_fee=Money(fee, "EUR"),
                                description="Show - order ABCD2345",
                                customer_email="buyer@example.com",
-                               expires_at=b.T0 + timedelta(minutes=30))  # fmt: skip
+                               expires_at=b.T0 + timedelta(minutes=30),
+                               organizer_account_id=self.organizer_account)  # fmt: skip
 
     def test_each_checkout_gets_its_own_session(self, gateway: PaymentGateway) -> None:
         first = gateway.create_checkout(self._request("o1"))
@@ -55,6 +65,7 @@ class PaymentGatewayContract:
 
     def test_refunds_are_idempotent_by_key(self, gateway: PaymentGateway) -> None:
         session = gateway.create_checkout(self._request("o3"))
+        self.settle(gateway, session.reference)
         request = RefundRequest(session.reference, Money(1000, "EUR"), "refund:o3:1")
         assert gateway.refund(request) == gateway.refund(request)
         (made,) = self.refunds_seen(gateway)  # the repeat refunded nothing
@@ -64,6 +75,7 @@ class PaymentGatewayContract:
 
     def test_each_refund_key_refunds_its_own_amount(self, gateway: PaymentGateway) -> None:
         session = gateway.create_checkout(self._request("o4"))
+        self.settle(gateway, session.reference)
         first = gateway.refund(RefundRequest(session.reference, Money(1000, "EUR"), "r:o4:1"))
         second = gateway.refund(RefundRequest(session.reference, Money(250, "EUR"), "r:o4:2"))
         assert first.reference != second.reference

@@ -1,2 +1,3 @@
 """Sales over HTTP: a buyer's orders (``/v1/orders``), the local provider's checkout page
-(``/pay``) and the organizer's refunds (``/v1/organizer/orders/.../refund``)."""
+(``/pay``), Stripe's webhook (``/webhooks/stripe``) and the organizer's refunds
+(``/v1/organizer/orders/.../refund``)."""

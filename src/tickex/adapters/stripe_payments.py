@@ -1,0 +1,353 @@
+"""``StripePaymentGateway``: Stripe Checkout (with Connect destination charges), refunds
+and webhooks, through the official SDK's ``StripeClient``.
+
+- **Checkout**: a Session in ``payment`` mode with one line per ticket type (its
+  discount taken off the line, and said in the line's description), plus the tax and
+  service fee when the buyer pays them on top; the lines add up to the order's total.
+  ``client_reference_id`` and ``metadata`` carry the order id (and its code);
+  ``customer_email`` is prefilled; ``success_url`` / ``cancel_url`` come from the request.
+  When the organizer's connected account is known, the charge is a destination charge:
+  ``payment_intent_data[transfer_data][destination]`` is the account and
+  ``payment_intent_data[application_fee_amount]`` the platform fee (Stripe refuses an
+  application fee without a destination, so without one the platform simply keeps the
+  whole charge and the ledger's fee is booked as usual).
+- **Expiry**: Stripe takes ``expires_at`` only from 30 minutes to 24 hours after the
+  session is created. A hold longer than a day is cut to the day. A hold *shorter* than
+  30 minutes (TickEx's default is 15) cannot be matched: the session is made to expire at
+  the earliest Stripe allows (30 minutes and a minute's margin for clock skew), so for
+  that window the buyer can still pay after the hold ended. Such a payment is a late
+  payment (``confirm_payment``: the seats are taken again if they are still free, else
+  the payment is refunded at once); and ``expire_checkout`` closes a session as soon as
+  its hold is released, where the caller does it.
+- **Idempotency**: every POST carries an ``Idempotency-Key``: ``tickex:checkout:<order
+  id>`` (a retried ``create_checkout`` for one order answers the same session),
+  ``tickex:expire:<session id>``, and the refund request's own key.
+- **Refunds**: of the session's PaymentIntent, for the amount asked, with
+  ``reverse_transfer`` and ``refund_application_fee`` when the request says so.
+- **Webhooks** (``parse_webhook``): ``Stripe-Signature: t=...,v1=...`` is checked on the
+  raw body with every configured endpoint secret (rotation: any of them, any of the
+  ``v1`` signatures), within 300 s of the clock's time either way; then the event's
+  ``livemode`` must match the secret key's mode. The event is read into a
+  ``PaymentNotification``; types TickEx does not act on come back as ``OTHER``.
+- **Errors**: connection failures, 409 (a concurrent request with the same key), 429 and
+  5xx are retryable; every other refusal is not. Messages name Stripe's error type, code
+  and parameter, never the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import stripe
+
+from tickex.adapters.loopback import is_loopback
+from tickex.domain.money import Money
+from tickex.ports.clock import Clock
+from tickex.ports.payment import (
+    CheckoutLine,
+    CheckoutRequest,
+    CheckoutSession,
+    CheckoutState,
+    CheckoutStatus,
+    NotificationKind,
+    PaymentError,
+    PaymentGateway,
+    PaymentNotification,
+    PaymentStatus,
+    RefundReceipt,
+    RefundRequest,
+    WebhookRejected,
+)
+
+TOLERANCE_SECONDS = 300
+MIN_EXPIRY = timedelta(minutes=30)  # Stripe's bounds for a Checkout Session's expires_at
+MAX_EXPIRY = timedelta(hours=24)
+EXPIRY_MARGIN = timedelta(minutes=1)  # our clock and Stripe's may differ a little
+MAX_SIGNATURE_HEADER = 4096
+_KINDS = {
+    "checkout.session.completed": NotificationKind.CHECKOUT_COMPLETED,
+    "checkout.session.async_payment_succeeded": NotificationKind.ASYNC_PAYMENT_SUCCEEDED,
+    "checkout.session.async_payment_failed": NotificationKind.ASYNC_PAYMENT_FAILED,
+    "checkout.session.expired": NotificationKind.CHECKOUT_EXPIRED,
+}
+_RETRYABLE_STATUSES = frozenset({409, 429})
+_REFUND_REASON = "requested_by_customer"
+
+
+def live_key(secret_key: str) -> bool:
+    """Whether a secret (or restricted) key is a live-mode key."""
+    return secret_key.startswith(("sk_live_", "rk_live_"))
+
+
+class StripePaymentGateway(PaymentGateway):
+    name = "stripe"
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        webhook_secrets: Sequence[str],
+        clock: Clock,
+        base_url: str | None = None,
+        max_network_retries: int = 2,
+        http_client: stripe.HTTPClient | None = None,
+    ) -> None:
+        if not secret_key.startswith(("sk_", "rk_")):
+            raise ValueError("a Stripe secret key starts with sk_ (or rk_ for a restricted key)")
+        secrets_ = tuple(s for s in webhook_secrets if s.strip())
+        if not secrets_:
+            raise ValueError("at least one webhook signing secret (whsec_...) is required")
+        if base_url is not None:
+            parts = urlsplit(base_url)
+            loopback = parts.hostname is not None and is_loopback(parts.hostname)
+            if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+                raise ValueError("the base URL must be https (http only on loopback, for tests)")
+        self.livemode = live_key(secret_key)
+        self._webhook_secrets = secrets_
+        self._clock = clock
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": base_url.rstrip("/")} if base_url else None,
+            max_network_retries=max_network_retries,
+            http_client=http_client or stripe.RequestsClient(timeout=20),
+        )
+
+    def __repr__(self) -> str:  # never the key
+        return f"StripePaymentGateway(livemode={self.livemode})"
+
+    # -- checkout -------------------------------------------------------------------------
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        params = self.checkout_params(request)
+        try:
+            session = self._client.v1.checkout.sessions.create(
+                params,  # type: ignore[arg-type]  # the SDK's TypedDict of every option
+                {"idempotency_key": f"tickex:checkout:{request.order_id}"},
+            )
+        except stripe.StripeError as exc:
+            _raise(exc, "creating a checkout session")
+        if not session.url:
+            raise PaymentError("Stripe answered a checkout session without a URL")
+        return CheckoutSession(reference=session.id, url=session.url)
+
+    def checkout_params(self, request: CheckoutRequest) -> dict[str, Any]:
+        """The Checkout Session ``request`` asks for, as Stripe takes it."""
+        currency = request.amount.currency.lower()
+        lines = request.lines or (CheckoutLine(request.description, 1, request.amount),)
+        if Money.sum((line.amount for line in lines), request.amount.currency) != request.amount:
+            raise PaymentError("the checkout lines do not add up to the amount", retryable=False)
+        metadata = {"order_id": request.order_id, "order_code": request.order_code}
+        intent: dict[str, Any] = {"description": request.description, "metadata": metadata}
+        if request.organizer_account_id:
+            intent["transfer_data"] = {"destination": request.organizer_account_id}
+            if request.platform_fee.amount_minor > 0:
+                intent["application_fee_amount"] = request.platform_fee.amount_minor
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [_line_item(line, currency) for line in lines],
+            "client_reference_id": request.order_id,
+            "metadata": metadata,
+            "customer_email": request.customer_email,
+            "expires_at": int(self.session_expiry(request.expires_at).timestamp()),
+            "payment_intent_data": intent,
+        }
+        if request.success_url:
+            params["success_url"] = request.success_url
+        if request.cancel_url:
+            params["cancel_url"] = request.cancel_url
+        return params
+
+    def session_expiry(self, hold_expires_at: datetime) -> datetime:
+        """The hold's end, within what Stripe takes (see the module's notes)."""
+        now = self._clock.now()
+        earliest = now + MIN_EXPIRY + EXPIRY_MARGIN
+        latest = now + MAX_EXPIRY - EXPIRY_MARGIN
+        return min(max(hold_expires_at, earliest), latest)
+
+    def expire_checkout(self, reference: str) -> None:
+        try:
+            self._client.v1.checkout.sessions.expire(
+                reference, options={"idempotency_key": f"tickex:expire:{reference}"}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 400 and self.checkout_state(reference).status is not (
+                CheckoutStatus.OPEN
+            ):
+                return  # already complete or expired: nothing to close
+            _raise(exc, "expiring a checkout session")
+        except stripe.StripeError as exc:
+            _raise(exc, "expiring a checkout session")
+
+    def checkout_state(self, reference: str) -> CheckoutState:
+        """The session as Stripe holds it now."""
+        try:
+            session = self._client.v1.checkout.sessions.retrieve(reference)
+        except stripe.StripeError as exc:
+            _raise(exc, "reading a checkout session")
+        return checkout_state(session.to_dict())
+
+    # -- refunds ----------------------------------------------------------------------------
+    def refund(self, request: RefundRequest) -> RefundReceipt:
+        state = self.checkout_state(request.payment_reference)
+        if state.payment_id is None or state.payment_status is not PaymentStatus.PAID:
+            raise PaymentError("the checkout session has no payment to refund", retryable=False)
+        params: dict[str, Any] = {
+            "payment_intent": state.payment_id,
+            "amount": request.amount.amount_minor,
+            "reason": _REFUND_REASON,
+            "metadata": {"reason": request.reason[:500]} if request.reason else {},
+        }
+        if request.reverse_transfer is not None:
+            params["reverse_transfer"] = request.reverse_transfer
+        if request.refund_application_fee is not None:
+            params["refund_application_fee"] = request.refund_application_fee
+        try:
+            refund = self._client.v1.refunds.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            _raise(exc, "refunding")
+        return RefundReceipt(reference=refund.id)
+
+    # -- webhooks ---------------------------------------------------------------------------
+    def parse_webhook(self, payload: bytes, signature: str | None) -> PaymentNotification:
+        self.verify_signature(payload, signature)
+        try:
+            event = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            raise WebhookRejected("the body is not JSON") from None
+        if not isinstance(event, dict) or event.get("object") != "event":
+            raise WebhookRejected("the body is not a Stripe event")
+        if event.get("livemode") is not self.livemode:
+            mode = "live" if event.get("livemode") else "test"
+            raise WebhookRejected(f"a {mode}-mode event for a {_mode(self.livemode)}-mode key")
+        return notification(event)
+
+    def verify_signature(self, payload: bytes, signature: str | None) -> None:
+        """Stripe's scheme: HMAC-SHA256 of ``"<t>.<raw body>"`` with an endpoint secret,
+        hex, in a ``v1`` element; ``t`` within the tolerance of the clock's time."""
+        if not signature:
+            raise WebhookRejected("no Stripe-Signature header")
+        if len(signature) > MAX_SIGNATURE_HEADER:
+            raise WebhookRejected("the Stripe-Signature header is too long")
+        timestamps, candidates = [], []
+        for element in signature.split(","):
+            name, _, value = element.strip().partition("=")
+            if name == "t":
+                timestamps.append(value)
+            elif name == "v1":
+                candidates.append(value.encode("ascii", "replace"))
+        if len(timestamps) != 1 or not timestamps[0].isdigit() or len(timestamps[0]) > 12:
+            raise WebhookRejected("the Stripe-Signature header has no valid timestamp")
+        if not candidates:
+            raise WebhookRejected("the Stripe-Signature header has no v1 signature")
+        signed = timestamps[0].encode() + b"." + payload
+        expected = [hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode()
+                    for secret in self._webhook_secrets]  # fmt: skip
+        if not any(hmac.compare_digest(e, c) for e in expected for c in candidates):
+            raise WebhookRejected("no signature matches the body with this endpoint's secrets")
+        age = self._clock.now().timestamp() - int(timestamps[0])
+        if abs(age) > TOLERANCE_SECONDS:
+            raise WebhookRejected(f"the signature's timestamp is {int(age)} s from now")
+
+
+# -- reading Stripe's objects ----------------------------------------------------------------
+def notification(event: Mapping[str, Any]) -> PaymentNotification:
+    """A Stripe event (a dict, as sent) as a ``PaymentNotification``."""
+    event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+        raise WebhookRejected("the event has no id or type")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise WebhookRejected("the event has no creation time")
+    kind = _KINDS.get(event_type, NotificationKind.OTHER)
+    checkout = None
+    if kind is not NotificationKind.OTHER:
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict) or obj.get("object") != "checkout.session":
+            raise WebhookRejected(f"a {event_type} event without its checkout session")
+        checkout = checkout_state(obj)
+    return PaymentNotification(
+        provider=StripePaymentGateway.name, event_id=event_id, event_type=event_type,
+        kind=kind, occurred_at=datetime.fromtimestamp(created, UTC), checkout=checkout,
+    )  # fmt: skip
+
+
+def checkout_state(session: Mapping[str, Any]) -> CheckoutState:
+    """A ``checkout.session`` object as a ``CheckoutState``."""
+    try:
+        status = CheckoutStatus(str(session.get("status")))
+        payment_status = PaymentStatus(str(session.get("payment_status")))
+    except ValueError:
+        raise WebhookRejected("a checkout session with an unknown status") from None
+    session_id = session.get("id")
+    if not isinstance(session_id, str) or not session_id:
+        raise WebhookRejected("a checkout session without an id")
+    metadata = session.get("metadata") or {}
+    order_id = session.get("client_reference_id") or metadata.get("order_id")
+    total, currency = session.get("amount_total"), session.get("currency")
+    amount = None
+    if isinstance(total, int) and isinstance(currency, str) and len(currency) == 3:
+        amount = Money(total, currency.upper())
+    intent = session.get("payment_intent")
+    if isinstance(intent, Mapping):  # expanded
+        intent = intent.get("id")
+    return CheckoutState(
+        reference=session_id, order_id=order_id if isinstance(order_id, str) else None,
+        status=status, payment_status=payment_status, amount=amount,
+        payment_id=intent if isinstance(intent, str) else None,
+    )  # fmt: skip
+
+
+def refund_receipt(refund: Mapping[str, Any]) -> RefundReceipt:
+    """A ``refund`` object as the port's receipt."""
+    refund_id = refund.get("id")
+    if refund.get("object") != "refund" or not isinstance(refund_id, str):
+        raise PaymentError("Stripe answered something other than a refund", retryable=False)
+    return RefundReceipt(reference=refund_id)
+
+
+def _line_item(line: CheckoutLine, currency: str) -> dict[str, Any]:
+    """A line as Stripe's ``price_data``: ``quantity`` units of one price when the line's
+    amount divides evenly, else one unit of the whole line (named with its quantity)."""
+    product: dict[str, Any] = {"name": line.name}
+    if line.discount is not None and line.discount.amount_minor > 0:
+        product["description"] = f"Includes a discount of {line.discount}"
+    quantity, unit = line.quantity, line.amount.amount_minor
+    if quantity > 1 and unit % quantity == 0:
+        unit //= quantity
+    elif quantity > 1:
+        product["name"] = f"{line.name} x {quantity}"
+        quantity = 1
+    return {
+        "quantity": quantity,
+        "price_data": {"currency": currency, "unit_amount": unit, "product_data": product},
+    }
+
+
+def _mode(live: bool) -> str:
+    return "live" if live else "test"
+
+
+def _raise(exc: stripe.StripeError, doing: str) -> NoReturn:
+    """Stripe's refusal as a ``PaymentError``: retryable when waiting may help. The
+    message names Stripe's status, error type, code and parameter (never the key)."""
+    status = exc.http_status
+    retryable = (
+        isinstance(exc, stripe.APIConnectionError)
+        or status is None
+        or status in _RETRYABLE_STATUSES
+        or status >= 500
+    )
+    if status is None:
+        raise PaymentError(f"Stripe did not answer {doing}", retryable=retryable) from None
+    error = exc.error
+    details = [getattr(error, name, None) for name in ("type", "code", "param")]
+    said = " ".join([str(status), *(str(d)[:100] for d in details if d)])
+    raise PaymentError(f"Stripe refused {doing} ({said})", retryable=retryable) from None

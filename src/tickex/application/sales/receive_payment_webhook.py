@@ -1,0 +1,206 @@
+"""receive_payment_webhook: the payment provider reports what became of a checkout.
+
+The provider's gateway verifies the request first (the signature on the raw body, its
+age, the account's mode); a request it rejects is refused (``webhook_rejected``) before
+anything is read or written. A verified event is then handled by the *state* of the
+checkout session it carries, not by its type nor by the order in which events arrive:
+
+- complete and paid: the order is paid through ``confirm_payment`` (tickets, ledger,
+  delivery), with the provider's event id recorded in the same unit of work as the effect,
+  so a redelivered or concurrent duplicate does nothing; a second event for an order
+  already paid does nothing either;
+- complete, unpaid, and the event says the delayed payment failed: the pending order fails,
+  its hold is released and the buyer is told;
+- complete and unpaid otherwise: a delayed payment method is under way; nothing yet (the
+  hold keeps running: a payment that settles after it ended is a late payment);
+- expired: a pending order expires and its hold is released; a paid order is left as it is;
+- open, or a session TickEx did not make: nothing.
+
+A paid session whose amount, currency or order does not match the order is not fulfilled:
+it is logged for review (``tickex.payments``, with ids and amounts, never a secret or an
+email) and acknowledged, so the provider stops sending it. Event types TickEx does not act
+on are acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from tickex.application.command import Command
+from tickex.application.delivery.outbox import notify
+from tickex.application.sales.confirm_payment import ConfirmPayment, Outcome, confirm_payment
+from tickex.application.sales.inventory import release_hold
+from tickex.application.sales.place_order import PaymentUnavailable
+from tickex.application.services import Core, NeedsSales
+from tickex.domain.errors import DomainError
+from tickex.domain.order import Order, OrderStatus
+from tickex.ports.payment import (
+    CheckoutState,
+    CheckoutStatus,
+    NotificationKind,
+    PaymentError,
+    PaymentNotification,
+    PaymentStatus,
+    WebhookRejected,
+)
+from tickex.ports.unit_of_work import UnitOfWork
+
+logger = logging.getLogger("tickex.payments")
+
+MAX_PAYLOAD = 1024 * 1024
+
+
+class InvalidWebhook(DomainError):
+    """Not the provider's request, or not for this account (the reason is in ``detail``)."""
+
+    code = "webhook_rejected"
+
+
+class ReceivePaymentWebhook(Command):
+    payload: Annotated[bytes, Field(max_length=MAX_PAYLOAD, repr=False)]  # exactly as sent
+    signature: Annotated[str, Field(max_length=MAX_PAYLOAD)] | None = Field(None, repr=False)
+
+
+class WebhookOutcome(StrEnum):
+    PAID = "paid"
+    LATE_PAID = "late_paid"
+    LATE_REFUNDED = "late_refunded"
+    ALREADY_PAID = "already_paid"
+    DUPLICATE = "duplicate"  # this very event was handled before
+    AWAITING_PAYMENT = "awaiting_payment"  # a delayed payment method has not settled
+    PAYMENT_FAILED = "payment_failed"
+    EXPIRED = "expired"
+    FLAGGED = "flagged"  # paid, but not as the order says: left for review
+    IGNORED = "ignored"  # nothing to do (another type, another session, a settled order)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReceipt:
+    event_id: str
+    event_type: str
+    outcome: WebhookOutcome
+    order_id: str | None = None
+
+
+_CONFIRMED = {
+    Outcome.PAID: WebhookOutcome.PAID,
+    Outcome.LATE_PAID: WebhookOutcome.LATE_PAID,
+    Outcome.LATE_REFUNDED: WebhookOutcome.LATE_REFUNDED,
+    Outcome.ALREADY_PAID: WebhookOutcome.ALREADY_PAID,
+    Outcome.DUPLICATE: WebhookOutcome.DUPLICATE,
+}
+
+
+def receive_payment_webhook(services: NeedsSales, command: ReceivePaymentWebhook) -> WebhookReceipt:
+    try:
+        event = services.sales.payments.parse_webhook(command.payload, command.signature)
+    except WebhookRejected as exc:
+        raise InvalidWebhook(f"webhook rejected: {exc}") from None
+    except PaymentError as exc:  # the provider was asked something and did not answer
+        raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
+    state = event.checkout
+    if event.kind is NotificationKind.OTHER or state is None:
+        return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED)
+    order = services.read(lambda uow: uow.orders.get_by_payment_reference(state.reference))
+    if order is None:
+        return _not_ours(services, event, state)
+    receipt = _handle(services, event, state, order)
+    return WebhookReceipt(event.event_id, event.event_type, receipt, order.id)
+
+
+def _handle(
+    services: Core, event: PaymentNotification, state: CheckoutState, order: Order
+) -> WebhookOutcome:
+    if state.status is CheckoutStatus.EXPIRED:
+        return _close(services, event, order.id, failed=False)
+    if state.status is not CheckoutStatus.COMPLETE:
+        return WebhookOutcome.IGNORED
+    if state.payment_status is PaymentStatus.UNPAID:
+        if event.kind is NotificationKind.ASYNC_PAYMENT_FAILED:
+            return _close(services, event, order.id, failed=True)
+        return WebhookOutcome.AWAITING_PAYMENT
+    problem = _mismatch(state, order)
+    if problem is not None:
+        _flag(event, order.id, problem)
+        return WebhookOutcome.FLAGGED
+    assert state.amount is not None  # _mismatch refuses a session without one
+    confirmed = confirm_payment(
+        services,
+        ConfirmPayment(
+            provider=event.provider,
+            provider_event_id=event.event_id,
+            order_id=order.id,
+            amount_minor=state.amount.amount_minor,
+            currency=state.amount.currency,
+        ),
+    )
+    return _CONFIRMED[confirmed.outcome]
+
+
+def _mismatch(state: CheckoutState, order: Order) -> str | None:
+    """Why a paid session cannot pay this order, or None when it can."""
+    if state.order_id is not None and state.order_id != order.id:
+        return f"the session names order {state.order_id}"
+    if state.amount is None:
+        return "the session says no amount"
+    if state.amount.currency != order.currency:
+        return f"paid in {state.amount.currency}, the order is in {order.currency}"
+    if state.amount != order.total:
+        return f"paid {state.amount}, the order's total is {order.total}"
+    return None
+
+
+def _flag(event: PaymentNotification, order_id: str | None, problem: str) -> None:
+    logger.warning(
+        "payment flagged for review, not fulfilled: %s event %s (%s) for order %s: %s",
+        event.provider, event.event_id, event.event_type, order_id or "-", problem,
+    )  # fmt: skip
+
+
+def _not_ours(services: Core, event: PaymentNotification, state: CheckoutState) -> WebhookReceipt:
+    """A session no order holds: another integration's, or a paid one that claims one of
+    our orders (flagged: someone paid, and nothing was issued)."""
+    claimed = state.order_id
+    paid = state.payment_status is PaymentStatus.PAID
+    if paid and claimed and services.read(lambda uow: uow.orders.get(claimed)) is not None:
+        _flag(event, claimed, f"paid session {state.reference} is not the order's checkout")
+        return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.FLAGGED, claimed)
+    return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED)
+
+
+def _close(
+    services: Core, event: PaymentNotification, order_id: str, *, failed: bool
+) -> WebhookOutcome:
+    """The session can no longer be paid: a pending order fails (its delayed payment
+    failed) or expires, and gives its hold back. Anything else is left as it is."""
+
+    def work(uow: UnitOfWork) -> WebhookOutcome:
+        now = services.clock.now()
+        order = uow.orders.get(order_id)
+        assert order is not None  # orders are never deleted
+        if not uow.processed_events.record(event.provider, event.event_id, now):
+            return WebhookOutcome.DUPLICATE
+        if order.status is not OrderStatus.PENDING:
+            return WebhookOutcome.IGNORED  # paid, or already expired or cancelled
+        hold = uow.holds.get(order.hold_id or "")
+        if hold is not None:  # rows in the one order: the hold, its quotas, then the order
+            release_hold(uow, hold)
+        if failed:
+            order.fail("the payment failed")
+            notify(
+                services, uow, f"notify:{order.id}:payment-failed", order.customer_email,
+                f"Order {order.code}: your payment did not go through",
+                f"Your payment for order {order.code} did not go through, so the tickets "
+                "are released. Nothing was charged; you are welcome to order again.",
+            )  # fmt: skip
+        else:
+            order.expire()
+        uow.orders.save(order)
+        return WebhookOutcome.PAYMENT_FAILED if failed else WebhookOutcome.EXPIRED
+
+    return services.transaction(work)

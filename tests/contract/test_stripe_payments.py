@@ -1,0 +1,477 @@
+"""``StripePaymentGateway`` over real HTTP against the local fake of Stripe
+(``tickex.testing.fake_stripe``): the payment contract, the Checkout Session as Stripe
+takes it, idempotency keys, which failures are retryable, webhook signatures with the real
+algorithm, and every Stripe fixture the adapter reads (Stripe's own published examples)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+
+from tickex.adapters.memory.clock import FixedClock
+from tickex.adapters.stripe_payments import (
+    StripePaymentGateway,
+    checkout_state,
+    notification,
+    refund_receipt,
+)
+from tickex.domain.money import Money
+from tickex.ports.payment import (
+    CheckoutLine,
+    CheckoutRequest,
+    CheckoutStatus,
+    NotificationKind,
+    PaymentError,
+    PaymentGateway,
+    PaymentStatus,
+    RefundReceipt,
+    RefundRequest,
+    WebhookRejected,
+)
+from tickex.testing import builders as b
+from tickex.testing.contracts import PaymentGatewayContract
+from tickex.testing.fake_stripe import FakeStripe, fixtures, signature_header
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "stripe" / "fixtures3.json"
+SECRET = "whsec_test_endpoint_secret"
+ACCOUNT = "acct_1Organizer"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(b.T0)
+
+
+@pytest.fixture
+def fake(clock: FixedClock) -> Iterator[FakeStripe]:
+    with FakeStripe(clock=clock) as server:
+        yield server
+
+
+def gateway_for(fake: FakeStripe, clock: FixedClock, **options: Any) -> StripePaymentGateway:
+    settings: dict[str, Any] = {
+        "webhook_secrets": [SECRET], "clock": clock, "base_url": fake.url,
+        "max_network_retries": 0, **options,
+    }  # fmt: skip
+    return StripePaymentGateway(fake.secret_key, **settings)
+
+
+@pytest.fixture
+def gateway(fake: FakeStripe, clock: FixedClock) -> StripePaymentGateway:
+    return gateway_for(fake, clock)
+
+
+def seen_request(fake: FakeStripe, reference: str) -> CheckoutRequest:
+    """The checkout request a session was made of, read back from what Stripe holds."""
+    session, made = fake.session(reference), fake.created_with[reference]
+    intent = made.get("payment_intent_data", {})
+    currency = session["currency"].upper()
+    return CheckoutRequest(
+        order_id=session["client_reference_id"], order_code=session["metadata"]["order_code"],
+        amount=Money(session["amount_total"], currency),
+        platform_fee=Money(int(intent.get("application_fee_amount", 0)), currency),
+        description=intent["description"], customer_email=session["customer_email"],
+        expires_at=datetime.fromtimestamp(session["expires_at"], UTC),
+        organizer_account_id=intent.get("transfer_data", {}).get("destination"),
+    )  # fmt: skip
+
+
+def seen_refunds(fake: FakeStripe) -> list[RefundRequest]:
+    by_intent = {s["payment_intent"]: s["id"] for s in fake.objects["checkout.session"].values()}
+    return [RefundRequest(by_intent[r["payment_intent"]], Money(r["amount"], r["currency"].upper()),
+                          fake.refund_options[r["id"]]["idempotency_key"])
+            for r in fake.objects["refund"].values()]  # fmt: skip
+
+
+class TestStripePaymentGateway(PaymentGatewayContract):
+    organizer_account = ACCOUNT
+
+    @pytest.fixture
+    def gateway(self, fake: FakeStripe, clock: FixedClock) -> PaymentGateway:
+        self.fake = fake
+        return gateway_for(fake, clock)
+
+    def checkout_seen(self, gateway: PaymentGateway, reference: str) -> CheckoutRequest:
+        return seen_request(self.fake, reference)
+
+    def refunds_seen(self, gateway: PaymentGateway) -> list[RefundRequest]:
+        return seen_refunds(self.fake)
+
+    def settle(self, gateway: PaymentGateway, reference: str) -> None:
+        self.fake.pay(reference)
+
+
+def request(order_id: str = "o1", **fields: Any) -> CheckoutRequest:
+    values: dict[str, Any] = {
+        "order_id": order_id, "order_code": "ABCD2345", "amount": Money(5150, "EUR"),
+        "platform_fee": Money(150, "EUR"), "description": "Nightjar - order ABCD2345",
+        "customer_email": "ana@example.com", "expires_at": b.T0 + timedelta(minutes=15),
+        "organizer_account_id": ACCOUNT, **fields,
+    }  # fmt: skip
+    return CheckoutRequest(**values)
+
+
+# -- the Checkout Session -------------------------------------------------------------------
+def test_a_session_has_a_line_per_ticket_type_with_its_discount_and_the_fee_on_top(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    lines = (
+        CheckoutLine("General admission", 2, Money(4500, "EUR"), discount=Money(500, "EUR")),
+        CheckoutLine("VIP", 3, Money(10000, "EUR")),  # 3 into 100.00 does not go: one line
+        CheckoutLine("Service fee", 1, Money(435, "EUR")),
+    )
+    session = gateway.create_checkout(request(amount=Money(14935, "EUR"), platform_fee=Money(
+        435, "EUR"), lines=lines, success_url="https://shop.example/ok?s={CHECKOUT_SESSION_ID}",
+        cancel_url="https://shop.example/cancelled"))  # fmt: skip
+    made = fake.created_with[session.reference]
+    assert [(item["quantity"], item["price_data"]) for item in made["line_items"]] == [
+        ("2", {"currency": "eur", "unit_amount": "2250", "product_data": {
+            "name": "General admission", "description": "Includes a discount of 5.00 EUR"}}),
+        ("1", {"currency": "eur", "unit_amount": "10000", "product_data": {"name": "VIP x 3"}}),
+        ("1", {"currency": "eur", "unit_amount": "435", "product_data": {"name": "Service fee"}}),
+    ]  # fmt: skip
+    stored = fake.session(session.reference)
+    assert stored["amount_total"] == 14935
+    assert (stored["client_reference_id"], stored["metadata"]) == (
+        "o1", {"order_id": "o1", "order_code": "ABCD2345"})  # fmt: skip
+    assert stored["customer_email"] == "ana@example.com"
+    assert stored["success_url"] == "https://shop.example/ok?s={CHECKOUT_SESSION_ID}"
+    assert stored["cancel_url"] == "https://shop.example/cancelled"
+    assert made["payment_intent_data"]["application_fee_amount"] == "435"
+    assert made["payment_intent_data"]["transfer_data"] == {"destination": ACCOUNT}
+    assert session.url == stored["url"]
+
+
+def test_without_a_connected_account_no_application_fee_is_asked(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    session = gateway.create_checkout(request(organizer_account_id=None))
+    intent = fake.created_with[session.reference]["payment_intent_data"]
+    assert "application_fee_amount" not in intent  # Stripe refuses a fee without a payee
+    assert "transfer_data" not in intent
+    assert seen_request(fake, session.reference).amount == Money(5150, "EUR")
+
+
+def test_lines_that_do_not_add_up_to_the_amount_are_refused_before_stripe_is_asked(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    with pytest.raises(PaymentError, match="add up") as refused:
+        gateway.create_checkout(request(lines=(CheckoutLine("GA", 2, Money(5000, "EUR")),)))
+    assert not refused.value.retryable
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("hold", "expected"),
+    [(timedelta(minutes=15), timedelta(minutes=31)),  # shorter than Stripe allows
+     (timedelta(hours=2), timedelta(hours=2)),  # as held
+     (timedelta(days=2), timedelta(hours=24) - timedelta(minutes=1))],  # at most a day
+)  # fmt: skip
+def test_the_session_expires_with_the_hold_within_stripes_bounds(
+    fake: FakeStripe, gateway: StripePaymentGateway, hold: timedelta, expected: timedelta
+) -> None:
+    session = gateway.create_checkout(request(expires_at=b.T0 + hold))
+    assert fake.session(session.reference)["expires_at"] == int((b.T0 + expected).timestamp())
+
+
+def test_the_fake_refuses_an_expiry_outside_stripes_bounds(
+    fake: FakeStripe, clock: FixedClock
+) -> None:
+    late = gateway_for(fake, FixedClock(b.T0 - timedelta(minutes=5)))  # our clock is behind
+    with pytest.raises(PaymentError, match=r"400 invalid_request_error .* expires_at") as exc:
+        late.create_checkout(request())
+    assert not exc.value.retryable
+
+
+def test_every_post_carries_an_idempotency_key_and_a_retry_makes_no_second_session(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    first = gateway.create_checkout(request("o7"))
+    again = gateway.create_checkout(request("o7"))
+    assert first == again
+    assert len(fake.objects["checkout.session"]) == 1
+    fake.pay(first.reference)
+    gateway.refund(RefundRequest(first.reference, Money(100, "EUR"), "refund:o7:1"))
+    gateway.expire_checkout(first.reference)
+    posts = [(path, key) for method, path, _, key in fake.requests if method == "POST"]
+    assert posts == [
+        ("/v1/checkout/sessions", "tickex:checkout:o7"),
+        ("/v1/checkout/sessions", "tickex:checkout:o7"),
+        ("/v1/refunds", "refund:o7:1"),
+        (f"/v1/checkout/sessions/{first.reference}/expire", f"tickex:expire:{first.reference}"),
+    ]
+
+
+# -- refunds and expiry ---------------------------------------------------------------------
+def test_a_refund_returns_part_of_the_payment_with_the_connect_options_asked(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    session = gateway.create_checkout(request())
+    fake.pay(session.reference)
+    receipt = gateway.refund(RefundRequest(session.reference, Money(2000, "EUR"), "r:1",
+                                           reason="goodwill", reverse_transfer=True,
+                                           refund_application_fee=False))  # fmt: skip
+    (refund,) = fake.objects["refund"].values()
+    assert receipt == RefundReceipt(refund["id"])
+    assert (refund["amount"], refund["metadata"]) == (2000, {"reason": "goodwill"})
+    assert fake.refund_options[refund["id"]] == {
+        "reverse_transfer": True,
+        "refund_application_fee": False,
+        "idempotency_key": "r:1",
+    }
+    charge = fake.objects["charge"][fake.objects["payment_intent"][refund["payment_intent"]][
+        "latest_charge"]]  # fmt: skip
+    assert (charge["amount_refunded"], charge["refunded"]) == (2000, False)
+
+
+def test_an_unpaid_session_or_too_large_a_refund_is_refused_for_good(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    session = gateway.create_checkout(request())
+    with pytest.raises(PaymentError, match="no payment") as unpaid:
+        gateway.refund(RefundRequest(session.reference, Money(100, "EUR"), "r:unpaid"))
+    fake.pay(session.reference)
+    with pytest.raises(PaymentError, match="400 invalid_request_error amount_too_large") as big:
+        gateway.refund(RefundRequest(session.reference, Money(5151, "EUR"), "r:big"))
+    assert not unpaid.value.retryable
+    assert not big.value.retryable
+    assert fake.objects["refund"] == {}
+
+
+def test_expiring_closes_an_open_session_and_leaves_a_finished_one(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    open_one = gateway.create_checkout(request("o1"))
+    paid = gateway.create_checkout(request("o2"))
+    fake.pay(paid.reference)
+    gateway.expire_checkout(open_one.reference)
+    gateway.expire_checkout(open_one.reference)  # again: nothing more
+    gateway.expire_checkout(paid.reference)
+    assert fake.session(open_one.reference)["status"] == "expired"
+    assert fake.session(paid.reference)["status"] == "complete"
+    assert len(fake.events_of("checkout.session.expired")) == 1
+    assert gateway.checkout_state(open_one.reference).status is CheckoutStatus.EXPIRED
+
+
+# -- failures --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (429, True),
+                                                   (409, True), (400, False), (402, False),
+                                                   (404, False)])  # fmt: skip
+def test_which_refusals_the_outbox_may_retry(
+    fake: FakeStripe, gateway: StripePaymentGateway, status: int, retryable: bool
+) -> None:
+    fake.fail_next(status)
+    with pytest.raises(PaymentError) as failed:
+        gateway.create_checkout(request())
+    assert failed.value.retryable is retryable
+    assert str(status) in str(failed.value)
+
+
+def test_a_wrong_key_is_refused_for_good_and_never_said(
+    fake: FakeStripe, clock: FixedClock
+) -> None:
+    key = "sk_test_wrong_key_Z9y8X7w6"
+    wrong = StripePaymentGateway(key, webhook_secrets=[SECRET], clock=clock, base_url=fake.url,
+                                 max_network_retries=0)  # fmt: skip
+    with pytest.raises(PaymentError, match="401") as refused:
+        wrong.create_checkout(request())
+    assert not refused.value.retryable
+    assert key not in str(refused.value)
+    assert key not in repr(wrong)
+    assert "Z9y8X7w6" not in str(refused.value)
+
+
+def test_an_unreachable_stripe_is_retryable(clock: FixedClock) -> None:
+    with FakeStripe(clock=clock) as gone:
+        url = gone.url
+    unreachable = StripePaymentGateway("sk_test_x", webhook_secrets=[SECRET], clock=clock,
+                                       base_url=url, max_network_retries=0)  # fmt: skip
+    with pytest.raises(PaymentError, match="did not answer") as failed:
+        unreachable.create_checkout(request())
+    assert failed.value.retryable
+
+
+def test_the_sdk_retries_a_failure_with_the_same_key_and_makes_one_session(
+    fake: FakeStripe, clock: FixedClock
+) -> None:
+    patient = gateway_for(fake, clock, max_network_retries=2)
+    fake.fail_next(503)
+    session = patient.create_checkout(request())
+    assert len(fake.objects["checkout.session"]) == 1
+    assert [key for _, _, _, key in fake.requests] == ["tickex:checkout:o1"] * 2
+    assert session.reference in fake.objects["checkout.session"]
+
+
+@pytest.mark.parametrize("base_url", ["http://stripe.example", "ftp://127.0.0.1"])
+def test_plain_http_is_only_for_a_local_fake(clock: FixedClock, base_url: str) -> None:
+    with pytest.raises(ValueError, match="https"):
+        StripePaymentGateway("sk_test_x", webhook_secrets=[SECRET], clock=clock, base_url=base_url)
+
+
+def test_a_key_and_a_webhook_secret_are_required(clock: FixedClock) -> None:
+    with pytest.raises(ValueError, match="sk_"):
+        StripePaymentGateway("pk_test_x", webhook_secrets=[SECRET], clock=clock)
+    with pytest.raises(ValueError, match="webhook"):
+        StripePaymentGateway("sk_test_x", webhook_secrets=[" "], clock=clock)
+
+
+# -- webhook signatures ------------------------------------------------------------------------
+def signed_event(fake: FakeStripe, gateway: StripePaymentGateway) -> bytes:
+    session = gateway.create_checkout(request())
+    fake.pay(session.reference)
+    (event,) = fake.events_of("checkout.session.completed")
+    return json.dumps(event, indent=2).encode()
+
+
+def header(payload: bytes, *secrets: str, at: datetime = b.T0) -> str:
+    return signature_header(payload, secrets or (SECRET,), int(at.timestamp()))
+
+
+def test_a_signed_event_is_read_and_stripes_own_sdk_agrees_with_the_signature(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    payload = signed_event(fake, gateway)
+    signature = header(payload, at=datetime.now(UTC))  # the SDK checks against the real time
+    assert stripe.WebhookSignature.verify_header(payload, signature, SECRET, tolerance=300)
+    got = gateway_for(fake, FixedClock(datetime.now(UTC))).parse_webhook(payload, signature)
+    assert got.kind is NotificationKind.CHECKOUT_COMPLETED
+    assert got.checkout is not None
+    assert got.checkout.payment_status is PaymentStatus.PAID
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [(lambda p: None, "no Stripe-Signature"),
+     (lambda p: "", "no Stripe-Signature"),
+     (lambda p: "garbage", "no valid timestamp"),
+     (lambda p: f"t={int(b.T0.timestamp())}", "no v1"),
+     (lambda p: header(p).replace("v1=", "v0="), "no v1"),
+     (lambda p: header(p, "whsec_someone_else"), "no signature matches"),
+     (lambda p: header(p + b" "), "no signature matches"),  # signed another body
+     (lambda p: header(p, at=b.T0 - timedelta(seconds=301)), "-?301 s from now"),
+     (lambda p: header(p, at=b.T0 + timedelta(seconds=301)), "301 s from now"),
+     (lambda p: header(p) + ",t=1", "no valid timestamp"),
+     (lambda p: "x" * 5000, "too long")],
+)  # fmt: skip
+def test_a_missing_malformed_foreign_or_stale_signature_is_rejected(
+    fake: FakeStripe, gateway: StripePaymentGateway, forge: Any, reason: str
+) -> None:
+    payload = signed_event(fake, gateway)
+    with pytest.raises(WebhookRejected, match=reason) as rejected:
+        gateway.parse_webhook(payload, forge(payload))
+    assert SECRET not in str(rejected.value)
+
+
+def test_any_v1_signature_and_any_configured_secret_may_match(
+    fake: FakeStripe, clock: FixedClock
+) -> None:
+    rotating = gateway_for(fake, clock, webhook_secrets=["whsec_new", SECRET])
+    payload = signed_event(fake, rotating)
+    for signature in (
+        header(payload, "whsec_unknown", SECRET),  # Stripe rolling its secret
+        header(payload, "whsec_new"),  # the new secret alone
+        header(payload, SECRET),  # the old one, still configured
+        header(payload, at=b.T0 - timedelta(seconds=300)),
+    ):  # at the limit
+        assert rotating.parse_webhook(payload, signature).event_id  # fmt: skip
+
+
+def test_an_event_of_the_other_mode_or_not_an_event_is_rejected(
+    fake: FakeStripe, gateway: StripePaymentGateway, clock: FixedClock
+) -> None:
+    event = json.loads(signed_event(fake, gateway))
+    live = json.dumps({**event, "livemode": True}).encode()
+    with pytest.raises(WebhookRejected, match="live-mode event for a test-mode key"):
+        gateway.parse_webhook(live, header(live))
+    live_gateway = StripePaymentGateway("sk_live_x", webhook_secrets=[SECRET], clock=clock)
+    test_mode = json.dumps(event).encode()
+    with pytest.raises(WebhookRejected, match="test-mode event for a live-mode key"):
+        live_gateway.parse_webhook(test_mode, header(test_mode))
+    for body, reason in ((b"not json", "not JSON"), (b"[1]", "not a Stripe event"),
+                         (b"\xff\xfe", "not JSON")):  # fmt: skip
+        with pytest.raises(WebhookRejected, match=reason):
+            gateway.parse_webhook(body, header(body))
+
+
+# -- Stripe's own example objects ------------------------------------------------------------
+def published() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(FIXTURES.read_text())["resources"]
+    return loaded
+
+
+def test_the_fakes_objects_are_stripes_published_examples_unchanged() -> None:
+    full = published()
+    assert fixtures() == {kind: full[kind] for kind in fixtures()}
+
+
+def wrap(obj: dict[str, Any], event_type: str) -> bytes:
+    event = copy.deepcopy(published()["event"])
+    event.update(type=event_type, data={"object": obj})
+    return json.dumps(event).encode()
+
+
+@pytest.mark.parametrize(
+    ("event_type", "kind"),
+    [("checkout.session.completed", NotificationKind.CHECKOUT_COMPLETED),
+     ("checkout.session.async_payment_succeeded", NotificationKind.ASYNC_PAYMENT_SUCCEEDED),
+     ("checkout.session.async_payment_failed", NotificationKind.ASYNC_PAYMENT_FAILED),
+     ("checkout.session.expired", NotificationKind.CHECKOUT_EXPIRED)],
+)  # fmt: skip
+def test_the_published_checkout_session_in_each_handled_event(
+    gateway: StripePaymentGateway, event_type: str, kind: NotificationKind
+) -> None:
+    session = published()["checkout.session"]
+    payload = wrap(session, event_type)
+    got = gateway.parse_webhook(payload, header(payload))
+    assert (got.provider, got.event_id, got.event_type, got.kind) == (
+        "stripe", published()["event"]["id"], event_type, kind)  # fmt: skip
+    assert got.occurred_at == datetime.fromtimestamp(published()["event"]["created"], UTC)
+    assert got.checkout == checkout_state(session)
+    assert got.checkout is not None
+    assert (got.checkout.reference, got.checkout.status, got.checkout.payment_status) == (
+        session["id"], CheckoutStatus.OPEN, PaymentStatus.UNPAID)  # fmt: skip
+    assert got.checkout.amount is None  # the example has no amount_total
+    assert got.checkout.payment_id == session["payment_intent"]
+    assert got.checkout.order_id is None  # nor a client_reference_id
+
+
+@pytest.mark.parametrize(
+    ("resource", "event_type"),
+    [("event", "plan.created"), ("payment_intent", "payment_intent.succeeded"),
+     ("charge", "charge.refunded"), ("refund", "refund.created"),
+     ("balance_transaction", "balance.available"), ("dispute", "charge.dispute.created"),
+     ("account", "account.updated"), ("payout", "payout.paid")],
+)  # fmt: skip
+def test_every_other_published_object_is_acknowledged_as_an_event_tickex_does_not_act_on(
+    gateway: StripePaymentGateway, resource: str, event_type: str
+) -> None:
+    payload = (json.dumps(published()["event"]).encode() if resource == "event"
+               else wrap(published()[resource], event_type))  # fmt: skip
+    got = gateway.parse_webhook(payload, header(payload))
+    assert (got.kind, got.event_type, got.checkout) == (NotificationKind.OTHER, event_type, None)
+
+
+def test_the_published_refund_is_a_receipt_and_an_amount_is_read_in_the_ports_currency() -> None:
+    refund = published()["refund"]
+    assert refund_receipt(refund) == RefundReceipt(refund["id"])
+    with pytest.raises(PaymentError):
+        refund_receipt(published()["charge"])
+    session = {**published()["checkout.session"], "amount_total": 5150, "currency": "eur",
+               "client_reference_id": "o1", "status": "complete", "payment_status": "paid",
+               "payment_intent": {"id": "pi_expanded", "object": "payment_intent"}}  # fmt: skip
+    state = checkout_state(session)
+    assert (state.amount, state.order_id, state.payment_id) == (Money(5150, "EUR"), "o1",
+                                                                "pi_expanded")  # fmt: skip
+
+
+def test_a_handled_event_without_its_session_is_rejected() -> None:
+    event = {**published()["event"], "type": "checkout.session.completed"}  # a plan inside
+    with pytest.raises(WebhookRejected, match="without its checkout session"):
+        notification(event)

@@ -1,0 +1,141 @@
+"""Stripe's webhooks in any order: a random history of orders (paid at once, by a delayed
+method that settles or fails, expired, or left open) makes its events at the fake Stripe;
+they are delivered shuffled, duplicated, some lost in transit and redelivered, and the
+final state is the one the history says, as if they had come in order. The ledger
+balances and no seat is sold twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tickex.adapters.memory.clock import FixedClock
+from tickex.adapters.stripe_payments import StripePaymentGateway
+from tickex.application.catalog.create_event import CreateEvent
+from tickex.application.catalog.create_ticket_type import CreateTicketType
+from tickex.application.catalog.event_input import VenueInput
+from tickex.application.catalog.publish_event import PublishEvent
+from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.sales.get_order import GetOrder
+from tickex.application.sales.place_order import OrderItem, PlaceOrder
+from tickex.application.sales.receive_payment_webhook import InvalidWebhook, ReceivePaymentWebhook
+from tickex.facade import TickEx
+from tickex.testing import builders as b
+from tickex.testing.fake_stripe import FakeStripe
+
+SEATS = 10
+FATES = ("paid", "settled", "failed", "expired", "open")
+FINAL = {
+    "paid": "paid",
+    "settled": "paid",
+    "failed": "failed",
+    "expired": "expired",
+    "open": "pending",
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fates=st.lists(st.sampled_from(FATES), min_size=1, max_size=5),
+    seed=st.integers(0, 2**32 - 1),
+    times=st.integers(1, 3),
+    lost=st.integers(0, 4),
+)
+def test_webhooks_shuffled_duplicated_and_redelivered_end_as_the_history_says(
+    fates: list[str], seed: int, times: int, lost: int
+) -> None:
+    clock = FixedClock(b.T0)
+    with FakeStripe(clock=clock) as stripe:
+        endpoint = stripe.add_endpoint(lambda body, headers: 500)
+        gateway = StripePaymentGateway(
+            stripe.secret_key,
+            webhook_secrets=[endpoint.secret],
+            clock=clock,
+            base_url=stripe.url,
+            max_network_retries=0,
+        )
+        app = TickEx.in_memory(clock=clock, payments=gateway)
+
+        def receive(body: bytes, headers: Mapping[str, str]) -> int:
+            command = ReceivePaymentWebhook(payload=body, signature=headers["Stripe-Signature"])
+            try:
+                app.receive_payment_webhook(command)
+            except InvalidWebhook:
+                return 400
+            return 200
+
+        endpoint.target = receive
+        event_id, ga = shop(app)
+        placed = []
+        for i, fate in enumerate(fates):
+            order = app.place_order(
+                PlaceOrder(
+                    event_id=event_id,
+                    customer_email=f"buyer{i}@example.com",
+                    items=[OrderItem(ticket_type_id=ga, quantity=2)],
+                )
+            )
+            session = order.payment_url.rsplit("/", 1)[1] if order.payment_url else ""
+            if fate == "paid":
+                stripe.pay(session)
+            elif fate in ("settled", "failed"):
+                stripe.pay(session, outcome="processing")
+                stripe.settle(session, succeeded=fate == "settled")
+            elif fate == "expired":
+                gateway.expire_checkout(session)
+            placed.append((order.order_id, f"buyer{i}@example.com", fate))
+        stripe.drop_next(lost)
+        stripe.deliver(order="shuffle", seed=seed, times=times)
+        while endpoint.queue:  # Stripe redelivers what did not arrive
+            stripe.deliver(order="shuffle", seed=seed + 1)
+
+        sold = 0
+        for order_id, email, fate in placed:
+            details = app.get_order(GetOrder(order_id=order_id, customer_email=email))
+            assert str(details.order.status) == FINAL[fate], (fate, details.order.status)
+            tickets = len(details.tickets)
+            assert tickets == (2 if FINAL[fate] == "paid" else 0)
+            sold += tickets
+        held = 2 * sum(FINAL[f] == "pending" for f in fates)
+        quota = app.services.read(lambda uow: uow.quotas.list_by_event(event_id))
+        assert [(q.sold, q.held) for q in quota] == [(sold, held)]
+        sales = [t for t in app.ledger_transactions() if t.kind == "sale"]
+        assert len(sales) == sold // 2
+        for transaction in app.ledger_transactions():
+            per_currency: dict[str, int] = {}
+            for entry in transaction.entries:
+                per_currency[entry.amount.currency] = (
+                    per_currency.get(entry.amount.currency, 0) + entry.amount.amount_minor
+                )
+            assert set(per_currency.values()) == {0}
+
+
+def shop(app: TickEx) -> tuple[str, str]:
+    now = app.clock.now()
+    org = app.create_organizer(
+        CreateOrganizer(name="N", email="n@example.com", payment_account_id="acct_1N")
+    )
+    event = app.create_event(
+        CreateEvent(
+            organizer_id=org.id,
+            title="Show",
+            slug="show",
+            starts_at=now + timedelta(days=9),
+            ends_at=now + timedelta(days=9, hours=2),
+            venue=VenueInput(name="H", address="A"),
+        )
+    )
+    ga = app.create_ticket_type(
+        CreateTicketType(
+            organizer_id=org.id,
+            event_id=event.id,
+            name="GA",
+            price_minor=2500,
+            quantity_total=SEATS,
+        )
+    )
+    app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
+    return event.id, ga.id
