@@ -140,7 +140,7 @@ def test_a_session_has_a_line_per_ticket_type_with_its_discount_and_the_fee_on_t
     stored = fake.session(session.reference)
     assert stored["amount_total"] == 14935
     assert (stored["client_reference_id"], stored["metadata"]) == (
-        "o1", {"order_id": "o1", "order_code": "ABCD2345"})  # fmt: skip
+        "o1", {"order_id": "o1", "order_code": "ABCD2345", "destination": ACCOUNT})  # fmt: skip
     assert stored["customer_email"] == "ana@example.com"
     assert stored["success_url"] == "https://shop.example/ok?s={CHECKOUT_SESSION_ID}"
     assert stored["cancel_url"] == "https://shop.example/cancelled"
@@ -229,6 +229,23 @@ def test_a_refund_returns_part_of_the_payment_with_the_connect_options_asked(
     charge = fake.objects["charge"][fake.objects["payment_intent"][refund["payment_intent"]][
         "latest_charge"]]  # fmt: skip
     assert (charge["amount_refunded"], charge["refunded"]) == (2000, False)
+
+
+def test_a_payment_to_no_organizer_account_is_refunded_by_the_platform_without_connect(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    """The refund outbox always asks for the ledger's split (reverse the organizer's
+    transfer, return the fee share); a platform charge has no transfer, and Stripe refuses
+    ``reverse_transfer`` on it, so the adapter leaves the options out."""
+    session = gateway.create_checkout(request(organizer_account_id=None))
+    assert "destination" not in fake.session(session.reference)["metadata"]
+    fake.pay(session.reference)
+    gateway.refund(RefundRequest(session.reference, Money(500, "EUR"), "r:platform",
+                                 reverse_transfer=True, refund_application_fee=True))  # fmt: skip
+    (sent,) = [params for method, path, params, _ in fake.requests if path == "/v1/refunds"]
+    assert "reverse_transfer" not in sent
+    assert "refund_application_fee" not in sent
+    assert len(fake.objects["refund"]) == 1
 
 
 def test_an_unpaid_session_or_too_large_a_refund_is_refused_for_good(

@@ -142,6 +142,8 @@ class StripePaymentGateway(PaymentGateway):
         if Money.sum((line.amount for line in lines), request.amount.currency) != request.amount:
             raise PaymentError("the checkout lines do not add up to the amount", retryable=False)
         metadata = {"order_id": request.order_id, "order_code": request.order_code}
+        if request.organizer_account_id:  # read back by refunds (``checkout_state``)
+            metadata["destination"] = request.organizer_account_id
         intent: dict[str, Any] = {"description": request.description, "metadata": metadata}
         if request.organizer_account_id:
             intent["transfer_data"] = {"destination": request.organizer_account_id}
@@ -202,9 +204,11 @@ class StripePaymentGateway(PaymentGateway):
             "reason": _REFUND_REASON,
             "metadata": {"reason": request.reason[:500]} if request.reason else {},
         }
-        if request.reverse_transfer is not None:
+        # Connect's options apply to a destination charge only (Stripe refuses
+        # reverse_transfer on any other): a platform charge is refunded from the platform
+        if state.destination is not None and request.reverse_transfer is not None:
             params["reverse_transfer"] = request.reverse_transfer
-        if request.refund_application_fee is not None:
+        if state.destination is not None and request.refund_application_fee is not None:
             params["refund_application_fee"] = request.refund_application_fee
         try:
             refund = self._client.v1.refunds.create(
@@ -298,10 +302,12 @@ def checkout_state(session: Mapping[str, Any]) -> CheckoutState:
     intent = session.get("payment_intent")
     if isinstance(intent, Mapping):  # expanded
         intent = intent.get("id")
+    destination = metadata.get("destination")
     return CheckoutState(
         reference=session_id, order_id=order_id if isinstance(order_id, str) else None,
         status=status, payment_status=payment_status, amount=amount,
         payment_id=intent if isinstance(intent, str) else None,
+        destination=destination if isinstance(destination, str) else None,
     )  # fmt: skip
 
 

@@ -30,3 +30,4 @@ class OrderRefunded(DomainEvent):
     order_id: str
     amount_minor: int
     currency: str
+    fee_minor: int = 0  # the platform fee returned with it (the event's refund policy)

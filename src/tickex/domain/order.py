@@ -212,6 +212,7 @@ class Order:
                 order_id=self.id,
                 amount_minor=amount.amount_minor,
                 currency=self.currency,
+                fee_minor=fee_part.amount_minor,
                 occurred_at=now,
             )
         )

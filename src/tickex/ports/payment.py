@@ -58,6 +58,7 @@ class RefundRequest:
     reason: str = ""
     # Connect (destination charges): take the refund back from the organizer's transfer,
     # and return the platform's fee in proportion; None leaves the provider's default
+    # (a provider ignores both for a payment that paid no organizer's account)
     reverse_transfer: bool | None = None
     refund_application_fee: bool | None = None
 
@@ -89,6 +90,7 @@ class CheckoutState:
     payment_status: PaymentStatus
     amount: Money | None  # what the buyer pays (None: the provider did not say)
     payment_id: str | None = None  # the provider's payment (Stripe: the PaymentIntent)
+    destination: str | None = None  # the organizer's account the payment went to, if any
 
 
 class NotificationKind(StrEnum):

@@ -32,6 +32,7 @@ from tickex.application.catalog.event_input import SettingsInput, VenueInput
 from tickex.application.catalog.publish_event import PublishEvent
 from tickex.application.organizers.create_organizer import CreateOrganizer
 from tickex.application.sales.cancel_order import CancelOrder
+from tickex.application.sales.refund_order import RefundOrder
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 from tickex.ports.unit_of_work import Storage
@@ -119,6 +120,7 @@ def stripe(fake: FakeStripe, endpoint: WebhookEndpoint, client: TestClient[Lites
 class Shop:
     slug: str
     ga: str  # 25.00 EUR, 5 seats; the buyer pays the 3 % fee on top
+    organizer: str
 
 
 @pytest.fixture
@@ -135,7 +137,7 @@ def shop(tickex: TickEx) -> Shop:
         organizer_id=org.id, event_id=event.id, name="General admission", price_minor=2500,
         quantity_total=5))  # fmt: skip
     tickex.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
-    return Shop("nightjar-live", ga.id)
+    return Shop("nightjar-live", ga.id, org.id)
 
 
 def place(client: TestClient[Litestar], shop: Shop, quantity: int = 2,
@@ -216,7 +218,8 @@ def test_an_order_is_paid_on_stripe_checkout_and_the_webhook_issues_its_tickets(
     assert made["payment_intent_data"]["transfer_data"] == {"destination": ACCOUNT}
     assert session["client_reference_id"] == placed["order_id"]
     assert session["metadata"] == {"order_id": placed["order_id"],
-                                   "order_code": placed["order_code"]}  # fmt: skip
+                                   "order_code": placed["order_code"],
+                                   "destination": ACCOUNT}  # fmt: skip
     assert session["customer_email"] == EMAIL
     assert session["expires_at"] == int((b.T0 + timedelta(minutes=31)).timestamp())
     assert session["success_url"] == (f"http://127.0.0.1:8000/v1/orders/{placed['order_id']}"
@@ -452,6 +455,29 @@ def test_a_paid_session_that_is_not_the_orders_checkout_is_flagged(
     assert stripe.outcomes() == ["flagged", "ignored"]
     assert len([r for r in caplog.records if r.name == "tickex.payments"]) == 1
     assert order(client, placed)["status"] == "pending"
+
+
+# -- refunds ---------------------------------------------------------------------------------
+def test_an_organizer_refund_takes_the_organizers_share_back_from_their_transfer(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    """As the ledger books it: a refund leaves the organizer's payable and the platform
+    returns its share of the fee (the event's policy), so Stripe reverses the organizer's
+    transfer and refunds the application fee in proportion, never from the platform's own
+    balance."""
+    placed = place(client, shop)
+    stripe.fake.pay(session_of(placed))
+    stripe.fake.deliver()
+    ticket = order(client, placed)["tickets"][0]["id"]
+    refunded = tickex.refund_order(RefundOrder(organizer_id=shop.organizer,
+                                               order_id=placed["order_id"],
+                                               ticket_ids=[ticket]))  # fmt: skip
+    assert tickex.process_outbox().dead == 0
+    (refund,) = stripe.fake.objects["refund"].values()
+    assert refund["amount"] == refunded.refunded_amount.amount_minor == 2575  # 25.00 + 3 %
+    options = stripe.fake.refund_options[refund["id"]]
+    assert (options["reverse_transfer"], options["refund_application_fee"]) == (True, True)
+    assert_ledger_balanced(tickex)
 
 
 # -- holds that end before the session -------------------------------------------------------

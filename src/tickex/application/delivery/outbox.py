@@ -51,6 +51,6 @@ def queue_order_messages(services: Core, uow: UnitOfWork, order: Order) -> None:
                 services, uow, MessageKind.REFUND_PAYMENT, f"refund:{order.id}:{n}",
                 {"order_id": order.id, "payment_reference": order.payment_reference or "",
                  "amount_minor": event.amount_minor, "currency": event.currency,
-                 "reason": order.status_reason},
+                 "fee_minor": event.fee_minor, "reason": order.status_reason},
             )  # fmt: skip
     order.events.clear()

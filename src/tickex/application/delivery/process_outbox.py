@@ -97,6 +97,14 @@ def _perform(services: _NeedsDeliverySales, message: OutboxMessage) -> None:
                 amount=Money(int(payload["amount_minor"]), str(payload["currency"])),
                 idempotency_key=message.idempotency_key,
                 reason=str(payload.get("reason", "")),
+                # as the ledger books it (finance/bookkeeping.post_refund): the organizer's
+                # share comes back from their transfer, and the platform returns its fee
+                # only when the refund returned a part of it (a message queued before
+                # ``fee_minor`` existed leaves the provider's default)
+                reverse_transfer=True,
+                refund_application_fee=(
+                    int(payload["fee_minor"]) > 0 if "fee_minor" in payload else None
+                ),
             )
         )
     elif message.kind is MessageKind.NOTIFY_CUSTOMER:

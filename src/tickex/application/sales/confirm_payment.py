@@ -137,7 +137,8 @@ def _refund_at_once(services: Core, uow: UnitOfWork, order: Order, fee: Money, r
     enqueue(
         services, uow, MessageKind.REFUND_PAYMENT, f"refund:{order.id}:at-once",
         {"order_id": order.id, "payment_reference": order.payment_reference or "",
-         "amount_minor": amount.amount_minor, "currency": amount.currency, "reason": reason},
+         "amount_minor": amount.amount_minor, "currency": amount.currency,
+         "fee_minor": fee_part.amount_minor, "reason": reason},
     )  # fmt: skip
     enqueue(
         services, uow, MessageKind.NOTIFY_CUSTOMER, f"notify:{order.id}:refunded-at-once",
