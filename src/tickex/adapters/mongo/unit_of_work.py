@@ -142,10 +142,13 @@ class Work:
             raise RuntimeError("use the unit of work as a context manager: `with uow: ...`")
 
     def collection(self, name: str, *, outside: bool = False) -> Collection[Document]:
-        """``name``; ``outside`` a transaction, writes to it wait for a majority of the
-        replica set, as the transaction's own do."""
+        """``name``; ``outside`` a transaction, on the primary with writes acknowledged by
+        a majority, as in the transaction (whatever the URL's ``readPreference`` and
+        ``w``)."""
         if outside and self.transactional:
-            return self.db.get_collection(name, write_concern=_MAJORITY)
+            return self.db.get_collection(
+                name, write_concern=_MAJORITY, read_preference=ReadPreference.PRIMARY
+            )
         return self.db[name]
 
     def compensates(self, outside: bool = False) -> bool:
