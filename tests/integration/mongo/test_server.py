@@ -35,14 +35,47 @@ def test_the_server_runs_transactions(transactional_storage: MongoStorage) -> No
 def test_uncommitted_writes_are_invisible_to_other_units(
     transactional_storage: MongoStorage,
 ) -> None:
-    q = b.quota(size=5)
-    in_uow(transactional_storage, lambda uow: uow.quotas.add(q))
+    hold, order = b.hold(), b.order()
     with transactional_storage.unit_of_work() as uow:
+        uow.holds.add(hold)
+        uow.orders.add(order)
+        assert in_uow(transactional_storage, lambda other: other.holds.get(hold.id)) is None
+        assert in_uow(transactional_storage, lambda other: other.orders.get(order.id)) is None
+    assert in_uow(transactional_storage, lambda uow: uow.holds.get(hold.id)) is None
+
+
+def _held(storage: MongoStorage, quota_id: str) -> int:
+    quota = in_uow(storage, lambda uow: uow.quotas.get(quota_id))
+    assert quota is not None
+    return quota.held
+
+
+def test_a_reservation_is_outside_the_transaction_and_given_back_on_rollback(
+    server_storage: MongoStorage,
+) -> None:
+    """ADR 0018: counters are outside any transaction (in both modes), so other units see
+    a seat taken at once (never more available than there is) and back when the unit
+    fails."""
+    q = b.quota(size=5)
+    in_uow(server_storage, lambda uow: uow.quotas.add(q))
+    with server_storage.unit_of_work() as uow:
+        uow.holds.add(b.hold())
         assert uow.quotas.reserve(q.id, 3)
-        outside = in_uow(transactional_storage, lambda other: other.quotas.get(q.id))
-        assert outside is not None
-        assert outside.held == 0
-    assert in_uow(transactional_storage, lambda uow: uow.quotas.get(q.id)).held == 0  # type: ignore[union-attr]
+        assert _held(server_storage, q.id) == 3
+    assert _held(server_storage, q.id) == 0
+
+
+def test_a_release_is_applied_when_its_unit_commits(server_storage: MongoStorage) -> None:
+    q = b.quota(size=5, held=2)
+    in_uow(server_storage, lambda uow: uow.quotas.add(q))
+    for commit in (False, True):
+        with server_storage.unit_of_work() as uow:
+            uow.quotas.release(q.id, 2)
+            assert uow.quotas.get(q.id).held == 0  # type: ignore[union-attr]  # its own view
+            assert _held(server_storage, q.id) == 2  # the others' until it commits
+            if commit:
+                uow.commit()
+        assert _held(server_storage, q.id) == (0 if commit else 2)
 
 
 def test_a_failing_second_guard_rolls_the_first_back(server_storage: MongoStorage) -> None:

@@ -60,7 +60,7 @@ class FakeClient:
         return self.session
 
 
-def work(client: FakeClient, patience: float = 2.0) -> Work:
+def work(client: FakeClient, patience: float = 2.0, commit_patience: float = 2.0) -> Work:
     db: Any = mongomock.MongoClient().get_database("policy")
     w = Work(
         client,
@@ -68,7 +68,7 @@ def work(client: FakeClient, patience: float = 2.0) -> Work:
         transactional=True,
         lock=None,
         conflict_patience=patience,
-        commit_patience=2.0,
+        commit_patience=commit_patience,
     )
     w.enter()
     return w
@@ -168,3 +168,80 @@ def test_exit_aborts_an_open_transaction_and_ends_the_session() -> None:
     assert client.session.ended
     with pytest.raises(RuntimeError, match="context manager"):
         w.write(failing(0, transient))
+
+
+# -- counter documents outside the transaction (ADR 0018) ---------------------------------
+def take_outside(w: Work) -> Callable[[], int]:
+    """One guard-like ``$inc`` outside the transaction, journalled with its inverse as
+    the hot repositories do; returns how to read the counter back."""
+    counters = w.collection("quotas", outside=True)
+    counters.insert_one({"_id": "q", "held": 0})
+
+    def take(session: Any) -> None:
+        assert session is None  # never in the transaction
+        counters.update_one({"_id": "q"}, {"$inc": {"held": 1}})
+
+    def give_back() -> bool:
+        return counters.update_one({"_id": "q"}, {"$inc": {"held": -1}}).matched_count == 1
+
+    w.write(take, outside=True)
+    w.remember("held += 1", give_back, outside=True)
+    assert counters.write_concern.document == {"w": "majority"}
+    return lambda: int(counters.find_one({"_id": "q"})["held"])  # type: ignore[index]
+
+
+def test_a_counter_taken_outside_is_kept_when_the_transaction_commits() -> None:
+    client = FakeClient()
+    w = work(client)
+    held = take_outside(w)
+    w.write(failing(0, transient))
+    w.commit()
+    w.exit()
+    assert held() == 1
+    assert client.session.log == ["start", "commit"]
+
+
+def test_a_counter_taken_outside_is_given_back_when_the_transaction_aborts() -> None:
+    client = FakeClient(commit_errors=[transient()])
+    w = work(client)
+    held = take_outside(w)
+    w.write(failing(0, transient))
+    assert held() == 1  # visible at once: counters are outside the transaction
+    with pytest.raises(ConcurrencyConflict):
+        w.commit()
+    w.exit()
+    assert held() == 0
+    assert w.unrestored == []
+
+
+def test_a_counter_is_kept_when_the_commit_outcome_stays_unknown() -> None:
+    """The transaction may have committed: giving the seat back could oversell it."""
+    client = FakeClient(commit_errors=[PyMongoError("net", [UNKNOWN_COMMIT])])
+    w = work(client, commit_patience=0.0)
+    held = take_outside(w)
+    w.write(failing(0, transient))
+    with pytest.raises(PyMongoError, match="net"):
+        w.commit()
+    w.exit()
+    assert held() == 1
+
+
+def test_a_free_is_applied_after_the_transaction_commits() -> None:
+    client = FakeClient()
+    w = work(client)
+    w.write(failing(0, transient))
+    w.defer("quotas", "q", {"held": -1}, lambda: client.session.log.append("free"))
+    assert w.overlay("quotas", {"_id": "q", "held": 1}) == {"_id": "q", "held": 0}
+    w.commit()
+    assert client.session.log == ["start", "commit", "free"]
+
+
+def test_a_free_is_never_applied_when_the_transaction_aborts() -> None:
+    client = FakeClient(commit_errors=[transient()])
+    w = work(client)
+    w.write(failing(0, transient))
+    w.defer("quotas", "q", {"held": -1}, lambda: client.session.log.append("free"))
+    with pytest.raises(ConcurrencyConflict):
+        w.commit()
+    w.exit()
+    assert client.session.log == ["start", "commit"]

@@ -3,20 +3,31 @@ transaction and journal behind it: how a unit makes its writes all-or-nothing, i
 
 Transactional (replica sets and sharded clusters; Atlas always): every read and write of
 the unit runs in one multi-document transaction on one ``ClientSession`` (snapshot read
-concern, majority write concern, primary). MongoDB transactions *fail* on a write
-conflict instead of waiting for the other writer, so:
+concern, majority write concern, primary) -- except those of the *counter documents*
+(quotas and promo codes, see below). MongoDB transactions *fail* on a write conflict
+instead of waiting for the other writer, so:
 
 - a ``TransientTransactionError`` on the unit's *first* write (nothing of this unit has
   been written yet, so nothing is lost) aborts and restarts the transaction and retries
-  that write with jittered back-off, for up to ``conflict_patience`` seconds. A contended
-  guard then behaves like a row lock in SQL: it waits for the other buyer to commit and
-  sees the counters as they are. Reads made before that write came from the older
+  that write with jittered back-off, for up to ``conflict_patience`` seconds: a document
+  another unit is writing (an order being paid and cancelled at once) is then waited for,
+  as a row lock would be in SQL. Reads made before that write came from the older
   snapshot; every decision they fed is re-checked by a guard or a versioned save.
 - a transient error on any later write, on a read or on commit surfaces as
   ``ConcurrencyConflict``: the application's ``Services.transaction`` retries the unit.
 - a commit whose outcome is unknown (``UnknownTransactionCommitResult``) is retried (the
   server deduplicates it) until it succeeds, fails definitely, or ``commit_patience``
-  runs out.
+  runs out (then the unit's counter changes are kept: see below).
+
+Counter documents (ADR 0018): a quota or a promo code is one document every buyer of an
+on-sale writes, so inside transactions buyers would abort each other on it. Their
+repositories are ``hot``: even in the transactional mode their reads and writes run outside
+the transaction, each one atomic conditional single-document operation (majority write
+concern), compensated exactly as in the compensating mode below -- journalled and undone
+if the transaction aborts, frees applied once it has committed. A unit's transaction then
+writes only documents of its own order, and buyers no longer conflict. When a commit's
+outcome stays unknown the counters are kept as they are: giving a seat back for a unit
+that did commit could oversell it, keeping it at worst leaves it unsold.
 
 Compensating (standalone servers, and mongomock in tests): writes are applied at once and
 journalled with their inverse; ``rollback`` (no commit, or an exception) applies the
@@ -31,7 +42,8 @@ undoing. The unit itself sees its pending frees (:meth:`Work.overlay`).
 
 What this mode cannot give is isolation and crash safety: other units see writes before
 commit, and a process that dies between two writes leaves the earlier ones in place. See
-``docs/adr/0004-mongo-unit-of-work.md``.
+``docs/adr/0004-mongo-unit-of-work.md``; for the counter documents in both modes,
+``docs/adr/0018-mongo-hot-documents.md``.
 """
 
 from __future__ import annotations
@@ -67,6 +79,7 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = "TransientTransactionError"
 UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
+_MAJORITY = WriteConcern("majority")
 
 
 @dataclass(eq=False)
@@ -128,8 +141,20 @@ class Work:
         if not self._entered:
             raise RuntimeError("use the unit of work as a context manager: `with uow: ...`")
 
-    def collection(self, name: str) -> Collection[Document]:
+    def collection(self, name: str, *, outside: bool = False) -> Collection[Document]:
+        """``name``; ``outside`` a transaction, on the primary with writes acknowledged by
+        a majority, as in the transaction (whatever the URL's ``readPreference`` and
+        ``w``)."""
+        if outside and self.transactional:
+            return self.db.get_collection(
+                name, write_concern=_MAJORITY, read_preference=ReadPreference.PRIMARY
+            )
         return self.db[name]
+
+    def compensates(self, outside: bool = False) -> bool:
+        """Whether writes (``outside`` the transaction, or all of them in the compensating
+        mode) are applied at once and undone by the journal rather than by an abort."""
+        return outside or not self.transactional
 
     # -- transactions ---------------------------------------------------------------------
     def _transaction(self) -> ClientSession | None:
@@ -139,7 +164,7 @@ class Work:
         if not session.in_transaction:
             session.start_transaction(
                 read_concern=ReadConcern("snapshot"),
-                write_concern=WriteConcern("majority"),
+                write_concern=_MAJORITY,
                 read_preference=ReadPreference.PRIMARY,
             )
             self._writes, self._aborted = 0, False
@@ -154,8 +179,11 @@ class Work:
                 log.debug("abort_transaction failed", exc_info=True)
         self._writes, self._aborted = 0, False
 
-    def read(self, op: Operation[R]) -> R:
+    def read(self, op: Operation[R], *, outside: bool = False) -> R:
+        """Run one read, in the unit's transaction unless ``outside`` it."""
         self.check_entered()
+        if outside:
+            return op(None)
         try:
             return op(self._transaction())
         except PyMongoError as exc:
@@ -163,11 +191,14 @@ class Work:
                 raise ConcurrencyConflict("the transaction conflicted; retry the unit") from exc
             raise
 
-    def write(self, op: Operation[R]) -> R:
-        """Run one write; see the module docstring for what happens on a conflict."""
+    def write(self, op: Operation[R], *, outside: bool = False) -> R:
+        """Run one write, in the unit's transaction unless ``outside`` it (then the caller
+        journals its inverse); see the module docstring for what happens on a conflict."""
         self.check_entered()
         if self.read_only:
             raise ReadOnlyUnitOfWork("write in a read-only unit of work")
+        if outside:
+            return op(None)
         deadline: float | None = None
         backoff = 0.002
         while True:
@@ -193,20 +224,23 @@ class Work:
             self._writes += 1
             return result
 
-    def remember(self, description: str, undo: Callable[[], bool]) -> None:
-        """Journal the inverse of a write that just succeeded (compensating mode only).
+    def remember(
+        self, description: str, undo: Callable[[], bool], *, outside: bool = False
+    ) -> None:
+        """Journal the inverse of a write that just succeeded, if the write was applied at
+        once (:meth:`compensates`); a write in the transaction is undone by its abort.
 
         ``undo`` returns False when it could not be applied because the document changed
         since; rollback then logs it rather than forcing the document back.
         """
-        if not self.transactional:
+        if self.compensates(outside):
             self._journal.append((description, undo))
 
     def defer(
         self, collection: str, key: Any, deltas: dict[str, int], apply: Callable[[], None]
     ) -> None:
-        """Apply a free at commit (compensating mode); until then the unit's own reads see
-        ``deltas`` through :meth:`overlay`."""
+        """Apply a free at commit (after the transaction's, in the transactional mode);
+        until then the unit's own reads see ``deltas`` through :meth:`overlay`."""
         pending = self._pending.setdefault((collection, key), {})
         for counter, delta in deltas.items():
             pending[counter] = pending.get(counter, 0) + delta
@@ -231,34 +265,56 @@ class Work:
     def commit(self) -> None:
         self.check_entered()
         deferred, self._deferred = self._deferred, []
-        for apply in deferred:  # raises (and the unit rolls back) if a free became invalid
-            apply()
-        session = self._session
-        if session is not None and session.in_transaction:
-            if self._aborted:
-                self._abort()
-                raise ConcurrencyConflict("a write failed, so the transaction was aborted")
-            deadline = time.monotonic() + self.commit_patience
-            while True:
-                try:
-                    session.commit_transaction()
-                    break
-                except PyMongoError as exc:
-                    if exc.has_error_label(UNKNOWN_COMMIT) and time.monotonic() < deadline:
-                        continue  # committing again is safe: the server deduplicates it
-                    if exc.has_error_label(TRANSIENT):
-                        raise ConcurrencyConflict("the commit conflicted; retry the unit") from exc
-                    raise
-            self._writes = 0
+        if not self.transactional:
+            for apply in deferred:  # raises (and the unit rolls back) if a free became invalid
+                apply()
+            self._forget()
+            return
+        self._commit_transaction()
+        # Committed: what the unit took stays taken, and what it freed is freed now. A free
+        # checked when called cannot fail here unless the counters were broken elsewhere.
+        self._journal.clear()
+        for apply in deferred:
+            try:
+                apply()
+            except Exception:  # the unit is committed: report, and free the rest
+                log.exception("a free could not be applied after the commit")
         self._forget()
+
+    def _commit_transaction(self) -> None:
+        session = self._session
+        if session is None or not session.in_transaction:
+            return
+        if self._aborted:
+            self._abort()
+            raise ConcurrencyConflict("a write failed, so the transaction was aborted")
+        deadline = time.monotonic() + self.commit_patience
+        while True:
+            try:
+                session.commit_transaction()
+                break
+            except PyMongoError as exc:
+                if exc.has_error_label(TRANSIENT):  # aborted: rollback gives back the takes
+                    raise ConcurrencyConflict("the commit conflicted; retry the unit") from exc
+                if exc.has_error_label(UNKNOWN_COMMIT) and time.monotonic() < deadline:
+                    continue  # committing again is safe: the server deduplicates it
+                # Maybe committed: giving the counters back could oversell, keeping them
+                # at worst leaves seats unsold. Keep them, and say so.
+                if self._journal:
+                    log.error(
+                        "the commit may have happened (%s): kept the unit's %d counter "
+                        "change(s)", type(exc).__name__, len(self._journal),
+                    )  # fmt: skip
+                self._forget()
+                raise
+        self._writes = 0
 
     def rollback(self) -> None:
         self.unrestored = []
         journal = list(self._journal)
         self._forget()
         if self.transactional:
-            self._abort()
-            return
+            self._abort()  # then give back what the unit changed outside the transaction
         for description, undo in reversed(journal):
             try:
                 restored, reason = undo(), "it changed since"

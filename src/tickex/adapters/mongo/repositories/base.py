@@ -4,6 +4,10 @@ journal of inverses in compensating mode), inserts that turn a duplicate key int
 ``Conflict``, conditional updates that return the document before the change, and the
 versioned save (``{_id, version}`` -> ``$set`` + ``$inc``).
 
+A ``hot`` repository (quotas and promo codes: documents every buyer of an on-sale writes)
+keeps out of the unit's transaction: its reads and writes run outside it and its writes are
+journalled and undone on rollback in both modes (ADR 0018).
+
 Over it, as in the SQL adapter, the collection of one aggregate mapped by its ``spec`` (an
 :class:`~tickex.adapters.mongo.mapping.common.Aggregate`): :class:`Insertable` (``add``),
 :class:`Gettable` (``get`` by id, too) and :class:`Versioned` (``save``, too); a repository
@@ -28,6 +32,7 @@ if TYPE_CHECKING:  # the unit of work imports the repositories
     from tickex.adapters.mongo.unit_of_work import Work
 
 T = TypeVar("T")
+R = TypeVar("R")  # what one operation returns
 Sort = list[tuple[str, int]]
 Session = ClientSession | None
 
@@ -62,6 +67,9 @@ class _Repo(Generic[T]):
     #: the callers' name for an id (the port's), in the message that refuses one, when it
     #: is not ``<kind>_id``
     id_name: ClassVar[str | None] = None
+    #: documents every buyer writes (counters): read and written outside the transaction,
+    #: each write compensated (ADR 0018)
+    hot: ClassVar[bool] = False
 
     def __init__(self, work: Callable[[], Work]) -> None:
         # The unit of work's Work exists only between __enter__ and __exit__.
@@ -73,7 +81,21 @@ class _Repo(Generic[T]):
 
     @property
     def _c(self) -> Collection[Document]:
-        return self._w.collection(self.name)
+        return self._w.collection(self.name, outside=self.hot)
+
+    @property
+    def _compensated(self) -> bool:
+        """Whether this repository's writes are applied at once and journalled."""
+        return self._w.compensates(self.hot)
+
+    def _read(self, op: Callable[[Session], R]) -> R:
+        return self._w.read(op, outside=self.hot)
+
+    def _write(self, op: Callable[[Session], R]) -> R:
+        return self._w.write(op, outside=self.hot)
+
+    def _remember(self, description: str, undo: Callable[[], bool]) -> None:
+        self._w.remember(description, undo, outside=self.hot)
 
     @property
     def _id_name(self) -> str:
@@ -81,13 +103,13 @@ class _Repo(Generic[T]):
 
     # -- reads ----------------------------------------------------------------------------
     def _one(self, query: Document) -> Document | None:
-        return self._w.read(lambda s: self._c.find_one(query, session=s))
+        return self._read(lambda s: self._c.find_one(query, session=s))
 
     def _many(self, query: Document, sort: Sort, limit: int = 0, skip: int = 0) -> list[Document]:
         def run(s: Session) -> list[Document]:
             return list(self._c.find(query, sort=sort, skip=skip, limit=max(limit, 0), session=s))
 
-        return self._w.read(run)
+        return self._read(run)
 
     def _load(self, doc: Mapping[str, Any]) -> T:
         """A stored document as the domain object, as this unit sees it (with its deferred
@@ -121,7 +143,7 @@ class _Repo(Generic[T]):
         return self._list(query, sort, limit, skip)
 
     def _found(self, query: Document) -> bool:
-        found = self._w.read(lambda s: self._c.find_one(query, {"_id": 1}, session=s))
+        found = self._read(lambda s: self._c.find_one(query, {"_id": 1}, session=s))
         return found is not None
 
     def _exists(self, key: str) -> bool:
@@ -130,11 +152,11 @@ class _Repo(Generic[T]):
     # -- writes ---------------------------------------------------------------------------
     def _insert(self, doc: Document, conflict: Callable[[DuplicateKeyError], Conflict]) -> None:
         try:
-            self._w.write(lambda s: self._c.insert_one(doc, session=s))
+            self._write(lambda s: self._c.insert_one(doc, session=s))
         except DuplicateKeyError as exc:
             raise conflict(exc) from exc
         key, collection = doc["_id"], self._c
-        self._w.remember(
+        self._remember(
             f"insert into {self.name} {key!r}",
             lambda: collection.delete_one({"_id": key}).deleted_count == 1,
         )
@@ -152,7 +174,7 @@ class _Repo(Generic[T]):
 
     def _update(self, query: Document, change: Document) -> Document | None:
         """One conditional update; returns the document *before* it (None: no match)."""
-        return self._w.write(
+        return self._write(
             lambda s: self._c.find_one_and_update(
                 query, change, return_document=ReturnDocument.BEFORE, session=s
             )
@@ -161,9 +183,7 @@ class _Repo(Generic[T]):
     def _undo(self, description: str, query: Document, change: Document) -> None:
         """Journal a conditional inverse update (applied only if ``query`` still matches)."""
         collection = self._c
-        self._w.remember(
-            description, lambda: collection.update_one(query, change).matched_count == 1
-        )
+        self._remember(description, lambda: collection.update_one(query, change).matched_count == 1)
 
     def _save_versioned(self, obj: _Versioned, doc: Document) -> None:
         key, version = text(obj.id, "id"), obj.version
@@ -176,7 +196,7 @@ class _Repo(Generic[T]):
                 raise ConcurrencyConflict(f"{self.name} {key} does not exist")
             raise ConcurrencyConflict(f"{self.name} {key} was changed concurrently")
         collection = self._c
-        self._w.remember(
+        self._remember(
             f"save of {self.name} {key!r}",
             lambda: (
                 collection.replace_one({"_id": key, "version": version + 1}, before).matched_count

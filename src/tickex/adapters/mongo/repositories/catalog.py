@@ -1,4 +1,9 @@
-"""Events, ticket types, quotas (the inventory guards) and promo codes on MongoDB."""
+"""Events, ticket types, quotas (the inventory guards) and promo codes on MongoDB.
+
+Quotas and promo codes are the counter documents every buyer of an on-sale writes: their
+repositories are ``hot`` (ADR 0018), outside the unit's transaction in every mode, each
+guard one conditional single-document update whose inverse is journalled, each free
+checked when called and applied once the unit has committed."""
 
 from __future__ import annotations
 
@@ -70,6 +75,7 @@ class MongoQuotaRepository(Gettable[Quota], QuotaRepository):
     name = Collections.QUOTAS
     kind = "quota"
     spec = m.QUOTA
+    hot = True
 
     def list_by_event(self, event_id: str) -> list[Quota]:
         return self._list_by("event_id", event_id, [("_id", 1)])
@@ -112,14 +118,15 @@ class MongoQuotaRepository(Gettable[Quota], QuotaRepository):
     def _free(self, quota_id: str, quantity: int, deltas: dict[str, int]) -> None:
         """Decrement (for ``convert``: move) counters, never below zero.
 
-        In compensating mode a decrement is checked now (as the reference does) and
-        applied at commit: undoing a free would take capacity back, which can fail once
+        Where writes are compensated (outside the transaction: always, for this hot
+        collection) a decrement is checked now (as the reference does) and applied once
+        the unit commits: undoing a free would take capacity back, which can fail once
         somebody bought the freed seat. ``convert`` changes no availability either way, so
         it applies at once."""
         key = text(quota_id, "quota_id")
         n = count(quantity, "quantity")
         inc = {field: d * n for field, d in deltas.items()}
-        if self._w.transactional or sum(inc.values()) == 0:
+        if not self._compensated or sum(inc.values()) == 0:
             self._apply_free(key, inc)
             return
         doc = self._one({"_id": key})
@@ -186,6 +193,7 @@ class MongoPromoCodeRepository(Gettable[PromoCode], PromoCodeRepository):
     spec = m.PROMO_CODE
     id_name = "promo_id"
     taken = Taken("the code {code!r} exists for this event", field="code")
+    hot = True
 
     def get_by_code(self, event_id: str, code: str) -> PromoCode | None:
         wanted = normalize_code(text(code, "code"))
@@ -211,9 +219,9 @@ class MongoPromoCodeRepository(Gettable[PromoCode], PromoCodeRepository):
         return True
 
     def release_use(self, promo_id: str) -> None:
-        """Checked now, applied at commit in compensating mode (see ``_free`` on quotas)."""
+        """Checked now, applied once the unit commits (see ``_free`` on quotas)."""
         key = text(promo_id, "promo_id")
-        if self._w.transactional:
+        if not self._compensated:
             self._apply_release(key)
             return
         doc = self._one({"_id": key})

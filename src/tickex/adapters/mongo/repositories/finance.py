@@ -32,7 +32,8 @@ class MongoLedgerRepository(_Repo[LedgerTransaction], LedgerRepository):
 
     def _next_sequence(self) -> int:
         self._w.check_entered()
-        counter = self._w.collection(Collections.COUNTERS).find_one_and_update(
+        counters = self._w.collection(Collections.COUNTERS, outside=True)
+        counter = counters.find_one_and_update(
             {"_id": LEDGER_COUNTER_ID},
             {"$inc": {"value": 1}},
             upsert=True,
