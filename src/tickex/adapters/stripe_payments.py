@@ -29,6 +29,12 @@ and webhooks, through the official SDK's ``StripeClient``.
   ``v1`` signatures), within 300 s of the clock's time either way; then the event's
   ``livemode`` must match the secret key's mode. The event is read into a
   ``PaymentNotification``; types TickEx does not act on come back as ``OTHER``.
+- **Connect onboarding**: an Express account per organizer (``tickex:account:<organizer
+  id>`` as its key, the organizer's id in its metadata), asking for the ``card_payments``
+  and ``transfers`` capabilities; an ``account_onboarding`` Account Link for it; and the
+  account read back. ``account.updated`` events come back as ``ACCOUNT_UPDATED`` with the
+  account's state as sent (``charges_enabled``, ``payouts_enabled``,
+  ``requirements.currently_due`` and ``requirements.disabled_reason``).
 - **Errors**: connection failures, 409 (a concurrent request with the same key), 429 and
   5xx are retryable; every other refusal is not. Messages name Stripe's error type, code
   and parameter, never the key.
@@ -55,7 +61,10 @@ from tickex.ports.payment import (
     CheckoutSession,
     CheckoutState,
     CheckoutStatus,
+    ConnectedAccountRequest,
+    ConnectedAccountState,
     NotificationKind,
+    OnboardingLink,
     PaymentError,
     PaymentGateway,
     PaymentNotification,
@@ -75,6 +84,7 @@ _KINDS = {
     "checkout.session.async_payment_succeeded": NotificationKind.ASYNC_PAYMENT_SUCCEEDED,
     "checkout.session.async_payment_failed": NotificationKind.ASYNC_PAYMENT_FAILED,
     "checkout.session.expired": NotificationKind.CHECKOUT_EXPIRED,
+    "account.updated": NotificationKind.ACCOUNT_UPDATED,
 }
 _RETRYABLE_STATUSES = frozenset({409, 429})
 _REFUND_REASON = "requested_by_customer"
@@ -87,6 +97,7 @@ def live_key(secret_key: str) -> bool:
 
 class StripePaymentGateway(PaymentGateway):
     name = "stripe"
+    connected_accounts = True
 
     def __init__(
         self,
@@ -219,6 +230,46 @@ class StripePaymentGateway(PaymentGateway):
             _raise(exc, "refunding")
         return RefundReceipt(reference=refund.id)
 
+    # -- Connect ----------------------------------------------------------------------------
+    def create_connected_account(self, request: ConnectedAccountRequest) -> ConnectedAccountState:
+        params: dict[str, Any] = {
+            "type": "express",
+            "email": request.email,
+            "business_profile": {"name": request.name[:200]} if request.name else {},
+            "capabilities": {"card_payments": {"requested": True},
+                             "transfers": {"requested": True}},
+            "metadata": {"organizer_id": request.organizer_id},
+        }  # fmt: skip
+        try:
+            account = self._client.v1.accounts.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            _raise(exc, "creating a connected account")
+        return account_state(account.to_dict())
+
+    def connected_account(self, account_id: str) -> ConnectedAccountState:
+        try:
+            account = self._client.v1.accounts.retrieve(account_id)
+        except stripe.StripeError as exc:
+            _raise(exc, "reading a connected account")
+        return account_state(account.to_dict())
+
+    def onboarding_link(
+        self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> OnboardingLink:
+        params = {"account": account_id, "type": "account_onboarding",
+                  "refresh_url": refresh_url, "return_url": return_url}  # fmt: skip
+        try:
+            link = self._client.v1.account_links.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            _raise(exc, "creating an account link")
+        return OnboardingLink(url=link.url, expires_at=datetime.fromtimestamp(link.expires_at, UTC))
+
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, payload: bytes, signature: str | None) -> PaymentNotification:
         self.verify_signature(payload, signature)
@@ -270,16 +321,23 @@ def notification(event: Mapping[str, Any]) -> PaymentNotification:
     if not isinstance(created, int) or isinstance(created, bool):
         raise WebhookRejected("the event has no creation time")
     kind = _KINDS.get(event_type, NotificationKind.OTHER)
-    checkout = None
+    checkout = account = None
     if kind is not NotificationKind.OTHER:
         data = event.get("data")
         obj = data.get("object") if isinstance(data, dict) else None
-        if not isinstance(obj, dict) or obj.get("object") != "checkout.session":
-            raise WebhookRejected(f"a {event_type} event without its checkout session")
-        checkout = checkout_state(obj)
+        account_event = kind is NotificationKind.ACCOUNT_UPDATED
+        expected = "account" if account_event else "checkout.session"
+        if not isinstance(obj, dict) or obj.get("object") != expected:
+            said = "account" if account_event else "checkout session"
+            raise WebhookRejected(f"a {event_type} event without its {said}")
+        if account_event:
+            account = account_state(obj)
+        else:
+            checkout = checkout_state(obj)
     return PaymentNotification(
         provider=StripePaymentGateway.name, event_id=event_id, event_type=event_type,
         kind=kind, occurred_at=datetime.fromtimestamp(created, UTC), checkout=checkout,
+        account=account,
     )  # fmt: skip
 
 
@@ -309,6 +367,24 @@ def checkout_state(session: Mapping[str, Any]) -> CheckoutState:
         payment_id=intent if isinstance(intent, str) else None,
         destination=destination if isinstance(destination, str) else None,
     )  # fmt: skip
+
+
+def account_state(account: Mapping[str, Any]) -> ConnectedAccountState:
+    """An ``account`` object as a ``ConnectedAccountState``."""
+    account_id = account.get("id")
+    if account.get("object") != "account" or not isinstance(account_id, str) or not account_id:
+        raise WebhookRejected("an account without an id")
+    requirements = account.get("requirements")
+    requirements = requirements if isinstance(requirements, Mapping) else {}
+    due = requirements.get("currently_due")
+    reason = requirements.get("disabled_reason")
+    return ConnectedAccountState(
+        account_id=account_id,
+        charges_enabled=account.get("charges_enabled") is True,
+        payouts_enabled=account.get("payouts_enabled") is True,
+        requirements_due=tuple(str(d) for d in due) if isinstance(due, list) else (),
+        disabled_reason=str(reason) if isinstance(reason, str) and reason else None,
+    )
 
 
 def refund_receipt(refund: Mapping[str, Any]) -> RefundReceipt:
