@@ -165,11 +165,9 @@ def require_charges_enabled(payments: PaymentGateway, organizer: Organizer | Non
             "the organizer has no payment account yet: start the payment onboarding"
         )
     if not organizer.charges_enabled:
-        raise PaymentsNotEnabled(
-            "the organizer's payment account cannot take charges yet",
-            disabled_reason=organizer.disabled_reason,
-            requirements_due=list(organizer.requirements_due),
-        )
+        # what the provider still needs is the organizer's to read (GET payment-account),
+        # not a buyer's: the error says no more than this
+        raise PaymentsNotEnabled("the organizer's payment account cannot take charges yet")
 
 
 def _organizer(uow: UnitOfWork, organizer_id: str) -> Organizer:
