@@ -21,6 +21,7 @@ from tickex.application.catalog.create_ticket_type import CreateTicketType
 from tickex.application.catalog.event_input import SettingsInput, VenueInput
 from tickex.application.catalog.publish_event import PublishEvent
 from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.organizers.payment_account import StartPaymentOnboarding
 from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.bootstrap import FAKE_STRIPE_WEBHOOK_SECRET, build_payments
 from tickex.domain.event import FeePolicy, TaxMode
@@ -91,6 +92,8 @@ def shop(app: TickEx, **settings: Any) -> tuple[str, str, str]:
         quantity_total=20)).id for name, price in (("GA", 2500), ("VIP", 3333)))  # fmt: skip
     app.create_promo_code(CreatePromoCode(organizer_id=org.id, event_id=event.id, code="TEN",
                                           kind=DiscountKind.PERCENT, percent_bp=1000))  # fmt: skip
+    if app.services.sales.payments.connected_accounts:  # the fake's accounts open enabled
+        app.start_payment_onboarding(StartPaymentOnboarding(organizer_id=org.id))
     app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
     return event.id, ga, vip
 

@@ -45,9 +45,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import stripe
@@ -74,6 +74,7 @@ from tickex.ports.payment import (
     WebhookRejected,
 )
 
+T = TypeVar("T")
 TOLERANCE_SECONDS = 300
 MIN_EXPIRY = timedelta(minutes=30)  # Stripe's bounds for a Checkout Session's expires_at
 MAX_EXPIRY = timedelta(hours=24)
@@ -134,14 +135,10 @@ class StripePaymentGateway(PaymentGateway):
 
     # -- checkout -------------------------------------------------------------------------
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
-        params = self.checkout_params(request)
-        try:
-            session = self._client.v1.checkout.sessions.create(
-                params,  # type: ignore[arg-type]  # the SDK's TypedDict of every option
-                {"idempotency_key": f"tickex:checkout:{request.order_id}"},
-            )
-        except stripe.StripeError as exc:
-            _raise(exc, "creating a checkout session")
+        session = self._post(
+            self._client.v1.checkout.sessions.create, self.checkout_params(request),
+            f"tickex:checkout:{request.order_id}", "creating a checkout session",
+        )  # fmt: skip
         if not session.url:
             raise PaymentError("Stripe answered a checkout session without a URL")
         return CheckoutSession(reference=session.id, url=session.url)
@@ -221,13 +218,9 @@ class StripePaymentGateway(PaymentGateway):
             params["reverse_transfer"] = request.reverse_transfer
         if state.destination is not None and request.refund_application_fee is not None:
             params["refund_application_fee"] = request.refund_application_fee
-        try:
-            refund = self._client.v1.refunds.create(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": request.idempotency_key},
-            )
-        except stripe.StripeError as exc:
-            _raise(exc, "refunding")
+        refund = self._post(
+            self._client.v1.refunds.create, params, request.idempotency_key, "refunding"
+        )
         return RefundReceipt(reference=refund.id)
 
     # -- Connect ----------------------------------------------------------------------------
@@ -240,35 +233,38 @@ class StripePaymentGateway(PaymentGateway):
                              "transfers": {"requested": True}},
             "metadata": {"organizer_id": request.organizer_id},
         }  # fmt: skip
-        try:
-            account = self._client.v1.accounts.create(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": request.idempotency_key},
-            )
-        except stripe.StripeError as exc:
-            _raise(exc, "creating a connected account")
-        return account_state(account.to_dict())
+        account = self._post(
+            self._client.v1.accounts.create, params, request.idempotency_key,
+            "creating a connected account",
+        )  # fmt: skip
+        return _answered_account(account.to_dict())
 
     def connected_account(self, account_id: str) -> ConnectedAccountState:
         try:
             account = self._client.v1.accounts.retrieve(account_id)
         except stripe.StripeError as exc:
             _raise(exc, "reading a connected account")
-        return account_state(account.to_dict())
+        return _answered_account(account.to_dict())
 
     def onboarding_link(
         self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
     ) -> OnboardingLink:
         params = {"account": account_id, "type": "account_onboarding",
                   "refresh_url": refresh_url, "return_url": return_url}  # fmt: skip
-        try:
-            link = self._client.v1.account_links.create(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key},
-            )
-        except stripe.StripeError as exc:
-            _raise(exc, "creating an account link")
+        link = self._post(
+            self._client.v1.account_links.create, params, idempotency_key,
+            "creating an account link",
+        )  # fmt: skip
         return OnboardingLink(url=link.url, expires_at=datetime.fromtimestamp(link.expires_at, UTC))
+
+    def _post(self, create: Callable[..., T], params: Mapping[str, Any], key: str, doing: str) -> T:
+        """A POST to Stripe (an SDK service's ``create``), always with an idempotency key;
+        Stripe's refusal as a ``PaymentError``. ``params`` is the SDK's TypedDict of every
+        option, built as a plain dict."""
+        try:
+            return create(params, {"idempotency_key": key})
+        except stripe.StripeError as exc:
+            _raise(exc, doing)
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, payload: bytes, signature: str | None) -> PaymentNotification:
@@ -385,6 +381,15 @@ def account_state(account: Mapping[str, Any]) -> ConnectedAccountState:
         requirements_due=tuple(str(d) for d in due) if isinstance(due, list) else (),
         disabled_reason=str(reason) if isinstance(reason, str) and reason else None,
     )
+
+
+def _answered_account(account: Mapping[str, Any]) -> ConnectedAccountState:
+    """An account Stripe answered (not a webhook's): a malformed one is Stripe's fault."""
+    try:
+        return account_state(account)
+    except WebhookRejected:
+        raise PaymentError("Stripe answered something other than an account",
+                           retryable=False) from None  # fmt: skip
 
 
 def refund_receipt(refund: Mapping[str, Any]) -> RefundReceipt:

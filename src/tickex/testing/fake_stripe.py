@@ -45,8 +45,9 @@ HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>``, one ``v1`` per active
 while a secret is being rolled (``endpoint.roll_secret()``). An event a delivery did not
 reach, or that the endpoint answered with anything but 2xx, stays queued for the next
 ``deliver()``, as Stripe retries. ``auto_deliver=True`` delivers each event from a
-background thread as it happens (``delivery_delay`` seconds later): what an offline
-``make run`` needs.
+background thread as it happens (``delivery_delay`` seconds later), and
+``instant_onboarding=True`` opens connected accounts that can take charges at once: what
+an offline ``make run`` needs.
 """
 
 from __future__ import annotations
@@ -255,6 +256,7 @@ class FakeStripe(LoopbackServer):
         fee_fixed_minor: int = 25,  # ... + 25 minor units (European cards)
         auto_deliver: bool = False,
         delivery_delay: float = 0.0,
+        instant_onboarding: bool = False,  # new accounts can charge and be paid out at once
     ) -> None:
         super().__init__(_Handler, name="fake-stripe")
         self.secret_key = secret_key
@@ -262,6 +264,7 @@ class FakeStripe(LoopbackServer):
         self.clock = clock
         self.fee_percent_bp, self.fee_fixed_minor = fee_percent_bp, fee_fixed_minor
         self.auto_deliver, self.delivery_delay = auto_deliver, delivery_delay
+        self.instant_onboarding = instant_onboarding
         self.api_version: str | None = None  # the last Stripe-Version a client sent
         self.fixtures = fixtures()
         self.objects: dict[str, dict[str, Json]] = {
@@ -802,7 +805,13 @@ class FakeStripe(LoopbackServer):
         if account_type not in ("express", "standard", "custom"):
             raise invalid("type", "Invalid type: must be one of express, standard or custom.",
                           "parameter_invalid_empty")  # fmt: skip
-        return copy.deepcopy(self._new_account(self.new_id("acct"), params))
+        account = self._new_account(self.new_id("acct"), params)
+        if self.instant_onboarding:  # offline runs: no onboarding page to go through
+            self._change_account(
+                account, charges_enabled=True, payouts_enabled=True, details_submitted=True,
+                currently_due=[], disabled_reason=None,
+            )  # fmt: skip
+        return copy.deepcopy(account)
 
     def _new_account(self, account_id: str, params: Json) -> Json:
         """An account as Stripe makes it: nothing submitted yet, so neither charges nor
