@@ -20,6 +20,7 @@ nothing twice. Endpoints::
     POST /v1/account_links                     an onboarding (or update) link for one
     GET  /v1/{payment_intents,charges,refunds,balance_transactions,events,accounts}/{id}
     GET  /checkout/{id}, POST /checkout/{id}   the hosted page a buyer pays on (offline runs)
+    GET  /connect/{account}/{link}, POST ...   the onboarding page of an account link
 
 Paying a session (``pay``, or the hosted page) makes what Stripe makes: a PaymentIntent,
 its Charge and the Charge's BalanceTransaction (with Stripe's fee), and the events. The
@@ -93,6 +94,10 @@ ERROR_TYPES = {
     409: "idempotency_error",
     429: "invalid_request_error",
 }
+#: an account whose holder gave Stripe everything: it takes charges and is paid out
+ONBOARDED: dict[str, Any] = {"charges_enabled": True, "payouts_enabled": True,
+                             "details_submitted": True, "currently_due": (),
+                             "disabled_reason": None}  # fmt: skip
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
@@ -360,7 +365,7 @@ class FakeStripe(LoopbackServer):
         charges_enabled: bool | None = None,
         payouts_enabled: bool | None = None,
         details_submitted: bool | None = None,
-        currently_due: list[str] | None = None,
+        currently_due: Iterable[str] | None = None,
         disabled_reason: str | None = "",  # "": as it is; None: no reason any more
     ) -> None:
         changes = {"charges_enabled": charges_enabled, "payouts_enabled": payouts_enabled,
@@ -807,10 +812,7 @@ class FakeStripe(LoopbackServer):
                           "parameter_invalid_empty")  # fmt: skip
         account = self._new_account(self.new_id("acct"), params)
         if self.instant_onboarding:  # offline runs: no onboarding page to go through
-            self._change_account(
-                account, charges_enabled=True, payouts_enabled=True, details_submitted=True,
-                currently_due=[], disabled_reason=None,
-            )  # fmt: skip
+            self._change_account(account, **ONBOARDED)
         return copy.deepcopy(account)
 
     def _new_account(self, account_id: str, params: Json) -> Json:
@@ -947,6 +949,32 @@ class FakeStripe(LoopbackServer):
                 "later)</button></form><p>No money moves: TickEx's local fake of Stripe.</p>"
             )
 
+    def onboarding_page(self, path: str) -> tuple[int, str]:
+        with self._lock:
+            link = self._link(path)
+            if link is None:
+                return 404, "<h1>This onboarding link is not valid</h1>"
+            return 200, (
+                "<h1>Fake Stripe Connect onboarding</h1>"
+                f"<p>Account {html.escape(link['account'])}</p>"
+                '<form method="post"><button>Complete onboarding</button></form>'
+                "<p>No account is verified: TickEx's local fake of Stripe.</p>"
+            )
+
+    def onboard_from_page(self, path: str) -> str | None:
+        """The page's button: the account can take charges and be paid out
+        (``account.updated``), and the browser goes to the link's ``return_url``."""
+        with self._lock:
+            link = self._link(path)
+            if link is None:
+                return None
+            self.update_account(link["account"], **ONBOARDED)
+            return str(link["return_url"])
+
+    def _link(self, path: str) -> Json | None:
+        return next((link for link in self.account_links
+                     if urlsplit(link["url"]).path == path), None)  # fmt: skip
+
     def pay_from_page(self, session_id: str, form: Json) -> str | None:
         """The page's button: pay, and answer where the browser goes next."""
         outcome: Literal["paid", "processing"] = (
@@ -995,6 +1023,9 @@ class _Handler(LoopbackHandler):
         if parts.path.startswith("/checkout/"):
             self._page(method, parts.path.removeprefix("/checkout/"), raw)
             return
+        if parts.path.startswith("/connect/"):
+            self._onboarding(method, parts.path)
+            return
         headers = {name: value for name, value in self.headers.items()}
         status, body, extra = self.fake.handle(method, parts.path, parts.query, headers, raw)
         self._send(status, json.dumps(body, indent=2).encode(), "application/json", extra)
@@ -1006,6 +1037,16 @@ class _Handler(LoopbackHandler):
                 self._send(303, b"", "text/plain", {"Location": target})
                 return
         status, text = self.fake.page(session_id)
+        page = f"<!doctype html><meta charset=utf-8><title>Fake Stripe</title>{text}"
+        self._send(status, page.encode(), "text/html; charset=utf-8", {})
+
+    def _onboarding(self, method: str, path: str) -> None:
+        if method == "POST":
+            target = self.fake.onboard_from_page(path)
+            if target is not None:
+                self._send(303, b"", "text/plain", {"Location": target})
+                return
+        status, text = self.fake.onboarding_page(path)
         page = f"<!doctype html><meta charset=utf-8><title>Fake Stripe</title>{text}"
         self._send(status, page.encode(), "text/html; charset=utf-8", {})
 
