@@ -102,7 +102,9 @@ def start_fake_stripe(settings: Settings, clock: Clock) -> PaymentGateway:
     from tickex.testing.fake_stripe import FakeStripe
 
     secret = (settings.stripe_webhook_secrets() or (FAKE_STRIPE_WEBHOOK_SECRET,))[-1]
-    fake = FakeStripe(clock=clock, auto_deliver=True, delivery_delay=0.5).start()
+    fake = FakeStripe(
+        clock=clock, auto_deliver=True, delivery_delay=0.5, instant_onboarding=True
+    ).start()
     fake.add_endpoint(settings.public_url.rstrip("/") + STRIPE_WEBHOOK_PATH, secret)
     return StripePaymentGateway(
         fake.secret_key, webhook_secrets=[secret], clock=clock, base_url=fake.url

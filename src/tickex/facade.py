@@ -57,6 +57,10 @@ from tickex.application.organizers.approve_organizer_request import approve_orga
 from tickex.application.organizers.create_organizer import create_organizer
 from tickex.application.organizers.get_organizer_request import get_organizer_request
 from tickex.application.organizers.list_organizer_requests import list_organizer_requests
+from tickex.application.organizers.payment_account import (
+    get_payment_account,
+    start_payment_onboarding,
+)
 from tickex.application.organizers.reject_organizer_request import reject_organizer_request
 from tickex.application.organizers.request_organizer_role import request_organizer_role
 from tickex.application.sales.cancel_order import cancel_order
@@ -213,6 +217,8 @@ class TickEx:
 
     # -- organizer side -------------------------------------------------------------------
     create_organizer = UseCase(create_organizer)
+    start_payment_onboarding = UseCase(start_payment_onboarding)
+    get_payment_account = UseCase(get_payment_account)
     create_event = UseCase(create_event)
     update_event = UseCase(update_event)
     publish_event = UseCase(publish_event)

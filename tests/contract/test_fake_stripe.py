@@ -454,3 +454,45 @@ def test_a_live_key_makes_live_objects_and_events(clock: FixedClock) -> None:
         assert session["livemode"] is True
         assert {e["livemode"] for e in live.events_of()} == {True}
         assert {e["data"]["object"]["livemode"] for e in live.events_of()} == {True}
+
+
+def test_an_account_links_page_completes_the_onboarding_and_says_so_by_webhook(
+    fake: FakeStripe, http: httpx.Client
+) -> None:
+    seen: list[dict[str, Any]] = []
+    fake.add_endpoint(lambda body, headers: seen.append(json.loads(body)) or 200)
+    account = http.post("/v1/accounts", data={"type": "express"}).json()
+    assert (account["charges_enabled"], account["requirements"]["disabled_reason"]) == (
+        False, "requirements.past_due")  # fmt: skip
+    link = http.post("/v1/account_links", data={
+        "account": account["id"], "type": "account_onboarding",
+        "refresh_url": "http://t.example/again", "return_url": "http://t.example/done",
+    }).json()  # fmt: skip
+    assert link["object"] == "account_link"
+    path = link["url"].removeprefix(fake.url)
+    assert "Complete onboarding" in httpx.get(link["url"]).text
+    done = httpx.post(link["url"])
+    assert (done.status_code, done.headers["location"]) == (303, "http://t.example/done")
+    fake.deliver()
+    (event,) = seen
+    assert event["type"] == "account.updated"
+    state = event["data"]["object"]
+    assert (state["charges_enabled"], state["payouts_enabled"]) == (True, True)
+    assert state["requirements"]["currently_due"] == []
+    assert http.get(f"/v1/accounts/{account['id']}").json() == state
+    assert httpx.get(f"{fake.url}/connect/{account['id']}/forged").status_code == 404
+    assert path.startswith(f"/connect/{account['id']}/")
+
+
+def test_an_account_link_needs_a_known_account_and_both_urls(http: httpx.Client) -> None:
+    account = http.post("/v1/accounts", data={"type": "express"}).json()
+    unknown = http.post("/v1/account_links", data={"account": "acct_nobody",
+                        "type": "account_onboarding", "refresh_url": "http://a.example",
+                        "return_url": "http://b.example"})  # fmt: skip
+    assert error_of(unknown, 404)["code"] == "resource_missing"
+    no_url = http.post("/v1/account_links", data={
+        "account": account["id"], "type": "account_onboarding",
+        "refresh_url": "http://a.example",
+    })  # fmt: skip
+    assert error_of(no_url, 400)["param"] == "return_url"
+    assert error_of(http.post("/v1/accounts", data={"type": "other"}), 400)["param"] == "type"

@@ -27,6 +27,8 @@ from tickex.ports.payment import (
     CheckoutLine,
     CheckoutRequest,
     CheckoutStatus,
+    ConnectedAccountRequest,
+    ConnectedAccountState,
     NotificationKind,
     PaymentError,
     PaymentGateway,
@@ -464,7 +466,7 @@ def test_the_published_checkout_session_in_each_handled_event(
     [("event", "plan.created"), ("payment_intent", "payment_intent.succeeded"),
      ("charge", "charge.refunded"), ("refund", "refund.created"),
      ("balance_transaction", "balance.available"), ("dispute", "charge.dispute.created"),
-     ("account", "account.updated"), ("payout", "payout.paid")],
+     ("payout", "payout.paid")],
 )  # fmt: skip
 def test_every_other_published_object_is_acknowledged_as_an_event_tickex_does_not_act_on(
     gateway: StripePaymentGateway, resource: str, event_type: str
@@ -473,6 +475,76 @@ def test_every_other_published_object_is_acknowledged_as_an_event_tickex_does_no
                else wrap(published()[resource], event_type))  # fmt: skip
     got = gateway.parse_webhook(payload, header(payload))
     assert (got.kind, got.event_type, got.checkout) == (NotificationKind.OTHER, event_type, None)
+
+
+def test_the_published_account_in_account_updated_is_its_state_as_sent() -> None:
+    account = published()["account"]
+    got = notification(json.loads(wrap(account, "account.updated")))
+    assert (got.kind, got.checkout) == (NotificationKind.ACCOUNT_UPDATED, None)
+    assert got.account == ConnectedAccountState(
+        account_id=account["id"], charges_enabled=False, payouts_enabled=False,
+        requirements_due=tuple(account["requirements"]["currently_due"]),
+        disabled_reason="requirements.past_due",
+    )  # fmt: skip
+    enabled = {**account, "charges_enabled": True, "payouts_enabled": True,
+               "requirements": {**account["requirements"], "currently_due": [],
+                                "disabled_reason": None}}  # fmt: skip
+    state = notification(json.loads(wrap(enabled, "account.updated"))).account
+    assert state == ConnectedAccountState(account["id"], True, True)
+
+
+def test_an_account_updated_event_without_its_account_is_rejected() -> None:
+    with pytest.raises(WebhookRejected, match="without its account"):
+        notification(json.loads(wrap(published()["charge"], "account.updated")))
+
+
+def test_an_express_account_is_opened_once_per_key_and_linked_to_its_onboarding(
+    fake: FakeStripe, gateway: StripePaymentGateway
+) -> None:
+    asked = ConnectedAccountRequest(
+        "org1", "hi@nightjar.example", "Nightjar", "tickex:account:org1"
+    )
+    first = gateway.create_connected_account(asked)
+    again = gateway.create_connected_account(asked)  # a retry: the same account
+    assert first == again
+    assert (first.charges_enabled, first.payouts_enabled) == (False, False)
+    assert first.requirements_due  # the published account's requirements are due
+    account = fake.account(first.account_id)
+    assert (account["type"], account["email"], account["metadata"]) == (
+        "express", "hi@nightjar.example", {"organizer_id": "org1"})  # fmt: skip
+    assert set(account["capabilities"]) == {"card_payments", "transfers"}
+    posts = [r for r in fake.requests if r[:2] == ("POST", "/v1/accounts")]
+    assert [r[3] for r in posts] == ["tickex:account:org1"] * 2
+    assert len(fake.objects["account"]) == 1
+    link = gateway.onboarding_link(
+        first.account_id, refresh_url="http://t.example/again",
+        return_url="http://t.example/done", idempotency_key="k1",
+    )  # fmt: skip
+    assert link.url.startswith(fake.url)
+    assert link.expires_at > b.T0
+    (made,) = fake.account_links
+    assert (made["account"], made["type"], made["refresh_url"], made["return_url"]) == (
+        first.account_id,
+        "account_onboarding",
+        "http://t.example/again",
+        "http://t.example/done",
+    )
+    fake.update_account(first.account_id, charges_enabled=True, currently_due=[],
+                        disabled_reason=None)  # fmt: skip
+    assert gateway.connected_account(first.account_id) == ConnectedAccountState(
+        first.account_id, charges_enabled=True, payouts_enabled=False
+    )
+
+
+def test_an_unknown_account_or_a_link_for_it_is_refused_for_good(
+    gateway: StripePaymentGateway,
+) -> None:
+    with pytest.raises(PaymentError, match="404") as caught:
+        gateway.connected_account("acct_nobody")
+    assert not caught.value.retryable
+    with pytest.raises(PaymentError, match="404"):
+        gateway.onboarding_link("acct_nobody", refresh_url="http://t.example/a",
+                                return_url="http://t.example/b", idempotency_key="k2")  # fmt: skip
 
 
 def test_the_published_refund_is_a_receipt_and_an_amount_is_read_in_the_ports_currency() -> None:

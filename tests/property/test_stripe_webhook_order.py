@@ -19,6 +19,7 @@ from tickex.application.catalog.create_ticket_type import CreateTicketType
 from tickex.application.catalog.event_input import VenueInput
 from tickex.application.catalog.publish_event import PublishEvent
 from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.organizers.payment_account import StartPaymentOnboarding
 from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.application.sales.receive_payment_webhook import InvalidWebhook, ReceivePaymentWebhook
@@ -68,7 +69,7 @@ def test_webhooks_shuffled_duplicated_and_redelivered_end_as_the_history_says(
             return 200
 
         endpoint.target = receive
-        event_id, ga = shop(app)
+        event_id, ga = shop(app, stripe)
         placed = []
         for i, fate in enumerate(fates):
             order = app.place_order(
@@ -113,11 +114,13 @@ def test_webhooks_shuffled_duplicated_and_redelivered_end_as_the_history_says(
             assert set(per_currency.values()) == {0}
 
 
-def shop(app: TickEx) -> tuple[str, str]:
+def shop(app: TickEx, stripe: FakeStripe) -> tuple[str, str]:
     now = app.clock.now()
     org = app.create_organizer(
         CreateOrganizer(name="N", email="n@example.com", payment_account_id="acct_1N")
     )
+    stripe.add_account("acct_1N", charges_enabled=True, currently_due=[], disabled_reason=None)
+    app.start_payment_onboarding(StartPaymentOnboarding(organizer_id=org.id))  # reads it back
     event = app.create_event(
         CreateEvent(
             organizer_id=org.id,

@@ -19,13 +19,16 @@ from tickex.application.catalog.create_event import CreateEvent
 from tickex.application.catalog.create_promo_code import CreatePromoCode
 from tickex.application.catalog.create_ticket_type import CreateTicketType
 from tickex.application.catalog.event_input import SettingsInput, VenueInput
+from tickex.application.catalog.get_event import GetEvent
 from tickex.application.catalog.publish_event import PublishEvent
 from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.organizers.payment_account import StartPaymentOnboarding
 from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.bootstrap import FAKE_STRIPE_WEBHOOK_SECRET, build_payments
 from tickex.domain.event import FeePolicy, TaxMode
 from tickex.domain.money import Money
 from tickex.domain.promo_code import DiscountKind
+from tickex.entrypoints.demo import seed_demo
 from tickex.facade import TickEx
 from tickex.ports.payment import CheckoutLine
 from tickex.settings import Settings, SettingsError
@@ -91,6 +94,8 @@ def shop(app: TickEx, **settings: Any) -> tuple[str, str, str]:
         quantity_total=20)).id for name, price in (("GA", 2500), ("VIP", 3333)))  # fmt: skip
     app.create_promo_code(CreatePromoCode(organizer_id=org.id, event_id=event.id, code="TEN",
                                           kind=DiscountKind.PERCENT, percent_bp=1000))  # fmt: skip
+    if app.services.sales.payments.connected_accounts:  # the fake's accounts open enabled
+        app.start_payment_onboarding(StartPaymentOnboarding(organizer_id=org.id))
     app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
     return event.id, ga, vip
 
@@ -151,3 +156,12 @@ def test_the_fake_stripe_refuses_several_server_workers(
     monkeypatch.setenv("TICKEX_PAYMENT_PROVIDER", "stripe-fake")
     assert serve(workers=2) == 2
     assert "fake Stripe lives in one process" in capsys.readouterr().err
+
+
+def test_seed_demo_under_stripe_fake_onboards_its_organizer_and_publishes(
+    fake_stripe_app: TickEx,
+) -> None:
+    app = TickEx(fake_stripe_app.services.with_ports(organizer_self_serve=True))
+    slug, created = seed_demo(app)
+    assert created
+    assert str(app.get_event(GetEvent(slug=slug)).event.status) == "published"

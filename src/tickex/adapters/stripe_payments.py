@@ -29,6 +29,12 @@ and webhooks, through the official SDK's ``StripeClient``.
   ``v1`` signatures), within 300 s of the clock's time either way; then the event's
   ``livemode`` must match the secret key's mode. The event is read into a
   ``PaymentNotification``; types TickEx does not act on come back as ``OTHER``.
+- **Connect onboarding**: an Express account per organizer (``tickex:account:<organizer
+  id>`` as its key, the organizer's id in its metadata), asking for the ``card_payments``
+  and ``transfers`` capabilities; an ``account_onboarding`` Account Link for it; and the
+  account read back. ``account.updated`` events come back as ``ACCOUNT_UPDATED`` with the
+  account's state as sent (``charges_enabled``, ``payouts_enabled``,
+  ``requirements.currently_due`` and ``requirements.disabled_reason``).
 - **Errors**: connection failures, 409 (a concurrent request with the same key), 429 and
   5xx are retryable; every other refusal is not. Messages name Stripe's error type, code
   and parameter, never the key.
@@ -39,9 +45,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import stripe
@@ -55,7 +61,10 @@ from tickex.ports.payment import (
     CheckoutSession,
     CheckoutState,
     CheckoutStatus,
+    ConnectedAccountRequest,
+    ConnectedAccountState,
     NotificationKind,
+    OnboardingLink,
     PaymentError,
     PaymentGateway,
     PaymentNotification,
@@ -65,6 +74,7 @@ from tickex.ports.payment import (
     WebhookRejected,
 )
 
+T = TypeVar("T")
 TOLERANCE_SECONDS = 300
 MIN_EXPIRY = timedelta(minutes=30)  # Stripe's bounds for a Checkout Session's expires_at
 MAX_EXPIRY = timedelta(hours=24)
@@ -75,6 +85,7 @@ _KINDS = {
     "checkout.session.async_payment_succeeded": NotificationKind.ASYNC_PAYMENT_SUCCEEDED,
     "checkout.session.async_payment_failed": NotificationKind.ASYNC_PAYMENT_FAILED,
     "checkout.session.expired": NotificationKind.CHECKOUT_EXPIRED,
+    "account.updated": NotificationKind.ACCOUNT_UPDATED,
 }
 _RETRYABLE_STATUSES = frozenset({409, 429})
 _REFUND_REASON = "requested_by_customer"
@@ -87,6 +98,7 @@ def live_key(secret_key: str) -> bool:
 
 class StripePaymentGateway(PaymentGateway):
     name = "stripe"
+    connected_accounts = True
 
     def __init__(
         self,
@@ -123,14 +135,10 @@ class StripePaymentGateway(PaymentGateway):
 
     # -- checkout -------------------------------------------------------------------------
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
-        params = self.checkout_params(request)
-        try:
-            session = self._client.v1.checkout.sessions.create(
-                params,  # type: ignore[arg-type]  # the SDK's TypedDict of every option
-                {"idempotency_key": f"tickex:checkout:{request.order_id}"},
-            )
-        except stripe.StripeError as exc:
-            _raise(exc, "creating a checkout session")
+        session = self._post(
+            self._client.v1.checkout.sessions.create, self.checkout_params(request),
+            f"tickex:checkout:{request.order_id}", "creating a checkout session",
+        )  # fmt: skip
         if not session.url:
             raise PaymentError("Stripe answered a checkout session without a URL")
         return CheckoutSession(reference=session.id, url=session.url)
@@ -210,14 +218,53 @@ class StripePaymentGateway(PaymentGateway):
             params["reverse_transfer"] = request.reverse_transfer
         if state.destination is not None and request.refund_application_fee is not None:
             params["refund_application_fee"] = request.refund_application_fee
-        try:
-            refund = self._client.v1.refunds.create(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": request.idempotency_key},
-            )
-        except stripe.StripeError as exc:
-            _raise(exc, "refunding")
+        refund = self._post(
+            self._client.v1.refunds.create, params, request.idempotency_key, "refunding"
+        )
         return RefundReceipt(reference=refund.id)
+
+    # -- Connect ----------------------------------------------------------------------------
+    def create_connected_account(self, request: ConnectedAccountRequest) -> ConnectedAccountState:
+        params: dict[str, Any] = {
+            "type": "express",
+            "email": request.email,
+            "business_profile": {"name": request.name[:200]} if request.name else {},
+            "capabilities": {"card_payments": {"requested": True},
+                             "transfers": {"requested": True}},
+            "metadata": {"organizer_id": request.organizer_id},
+        }  # fmt: skip
+        account = self._post(
+            self._client.v1.accounts.create, params, request.idempotency_key,
+            "creating a connected account",
+        )  # fmt: skip
+        return _answered_account(account.to_dict())
+
+    def connected_account(self, account_id: str) -> ConnectedAccountState:
+        try:
+            account = self._client.v1.accounts.retrieve(account_id)
+        except stripe.StripeError as exc:
+            _raise(exc, "reading a connected account")
+        return _answered_account(account.to_dict())
+
+    def onboarding_link(
+        self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> OnboardingLink:
+        params = {"account": account_id, "type": "account_onboarding",
+                  "refresh_url": refresh_url, "return_url": return_url}  # fmt: skip
+        link = self._post(
+            self._client.v1.account_links.create, params, idempotency_key,
+            "creating an account link",
+        )  # fmt: skip
+        return OnboardingLink(url=link.url, expires_at=datetime.fromtimestamp(link.expires_at, UTC))
+
+    def _post(self, create: Callable[..., T], params: Mapping[str, Any], key: str, doing: str) -> T:
+        """A POST to Stripe (an SDK service's ``create``), always with an idempotency key;
+        Stripe's refusal as a ``PaymentError``. ``params`` is the SDK's TypedDict of every
+        option, built as a plain dict."""
+        try:
+            return create(params, {"idempotency_key": key})
+        except stripe.StripeError as exc:
+            _raise(exc, doing)
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, payload: bytes, signature: str | None) -> PaymentNotification:
@@ -270,16 +317,23 @@ def notification(event: Mapping[str, Any]) -> PaymentNotification:
     if not isinstance(created, int) or isinstance(created, bool):
         raise WebhookRejected("the event has no creation time")
     kind = _KINDS.get(event_type, NotificationKind.OTHER)
-    checkout = None
+    checkout = account = None
     if kind is not NotificationKind.OTHER:
         data = event.get("data")
         obj = data.get("object") if isinstance(data, dict) else None
-        if not isinstance(obj, dict) or obj.get("object") != "checkout.session":
-            raise WebhookRejected(f"a {event_type} event without its checkout session")
-        checkout = checkout_state(obj)
+        account_event = kind is NotificationKind.ACCOUNT_UPDATED
+        expected = "account" if account_event else "checkout.session"
+        if not isinstance(obj, dict) or obj.get("object") != expected:
+            said = "account" if account_event else "checkout session"
+            raise WebhookRejected(f"a {event_type} event without its {said}")
+        if account_event:
+            account = account_state(obj)
+        else:
+            checkout = checkout_state(obj)
     return PaymentNotification(
         provider=StripePaymentGateway.name, event_id=event_id, event_type=event_type,
         kind=kind, occurred_at=datetime.fromtimestamp(created, UTC), checkout=checkout,
+        account=account,
     )  # fmt: skip
 
 
@@ -309,6 +363,33 @@ def checkout_state(session: Mapping[str, Any]) -> CheckoutState:
         payment_id=intent if isinstance(intent, str) else None,
         destination=destination if isinstance(destination, str) else None,
     )  # fmt: skip
+
+
+def account_state(account: Mapping[str, Any]) -> ConnectedAccountState:
+    """An ``account`` object as a ``ConnectedAccountState``."""
+    account_id = account.get("id")
+    if account.get("object") != "account" or not isinstance(account_id, str) or not account_id:
+        raise WebhookRejected("an account without an id")
+    requirements = account.get("requirements")
+    requirements = requirements if isinstance(requirements, Mapping) else {}
+    due = requirements.get("currently_due")
+    reason = requirements.get("disabled_reason")
+    return ConnectedAccountState(
+        account_id=account_id,
+        charges_enabled=account.get("charges_enabled") is True,
+        payouts_enabled=account.get("payouts_enabled") is True,
+        requirements_due=tuple(str(d) for d in due) if isinstance(due, list) else (),
+        disabled_reason=str(reason) if isinstance(reason, str) and reason else None,
+    )
+
+
+def _answered_account(account: Mapping[str, Any]) -> ConnectedAccountState:
+    """An account Stripe answered (not a webhook's): a malformed one is Stripe's fault."""
+    try:
+        return account_state(account)
+    except WebhookRejected:
+        raise PaymentError("Stripe answered something other than an account",
+                           retryable=False) from None  # fmt: skip
 
 
 def refund_receipt(refund: Mapping[str, Any]) -> RefundReceipt:

@@ -38,3 +38,13 @@ class Links(ABC):
     def payment_cancelled(self, order_id: str, customer_email: str) -> str:
         """After giving up on the provider's page (the order stays held until it expires)."""
         return self.order_page(order_id, customer_email)
+
+    # Where the provider's onboarding of an organizer's payment account sends them back
+    # (not abstract either: both default to where they sign in).
+    def payment_onboarding_return(self) -> str:
+        """After the organizer finished (or left) the onboarding."""
+        return self.home()
+
+    def payment_onboarding_refresh(self) -> str:
+        """When the onboarding link expired or was used: start the onboarding again."""
+        return self.home()

@@ -93,11 +93,43 @@ class CheckoutState:
     destination: str | None = None  # the organizer's account the payment went to, if any
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectedAccountRequest:
+    """An organizer's account at the provider, to be paid through (Stripe: an Express
+    connected account). Idempotent by ``idempotency_key`` (one per organizer)."""
+
+    organizer_id: str
+    email: str
+    name: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedAccountState:
+    """A connected account as the provider holds it: whether it may take charges and be
+    paid out, and what the provider still needs from its holder."""
+
+    account_id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    requirements_due: tuple[str, ...] = ()  # Stripe: requirements.currently_due
+    disabled_reason: str | None = None  # why charges or payouts are off, in its words
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingLink:
+    """Where the account's holder goes to give the provider what it needs (single use)."""
+
+    url: str
+    expires_at: datetime
+
+
 class NotificationKind(StrEnum):
     CHECKOUT_COMPLETED = "checkout_completed"
     ASYNC_PAYMENT_SUCCEEDED = "async_payment_succeeded"
     ASYNC_PAYMENT_FAILED = "async_payment_failed"
     CHECKOUT_EXPIRED = "checkout_expired"
+    ACCOUNT_UPDATED = "account_updated"  # a connected account changed (``account``)
     OTHER = "other"  # a type TickEx does not act on: acknowledged and ignored
 
 
@@ -112,6 +144,7 @@ class PaymentNotification:
     kind: NotificationKind
     occurred_at: datetime
     checkout: CheckoutState | None = None  # the session the event is about, as it was sent
+    account: ConnectedAccountState | None = None  # the account, as it was sent
 
 
 class PaymentError(ProviderError):
@@ -126,6 +159,10 @@ class WebhookRejected(Exception):
 
 class PaymentGateway(ABC):
     name: str = "payments"
+    #: whether organizers are paid through an account at the provider that must be able to
+    #: take charges before they sell (Stripe Connect). The local provider pays nobody, so
+    #: its organizers are always enabled and the methods below are never called.
+    connected_accounts: bool = False
 
     @abstractmethod
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
@@ -145,3 +182,21 @@ class PaymentGateway(ABC):
         ``WebhookRejected``. Providers without webhooks reject every request."""
         del payload, signature
         raise WebhookRejected(f"{self.name} sends no webhooks")
+
+    def create_connected_account(self, request: ConnectedAccountRequest) -> ConnectedAccountState:
+        """Open an account for the organizer (idempotent by the request's key)."""
+        del request
+        raise PaymentError(f"{self.name} has no connected accounts", retryable=False)
+
+    def connected_account(self, account_id: str) -> ConnectedAccountState:
+        """The account as the provider holds it now."""
+        del account_id
+        raise PaymentError(f"{self.name} has no connected accounts", retryable=False)
+
+    def onboarding_link(
+        self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> OnboardingLink:
+        """A single-use link to the provider's onboarding for the account: ``return_url``
+        when the holder is done (or leaves), ``refresh_url`` when the link expired."""
+        del account_id, refresh_url, return_url, idempotency_key
+        raise PaymentError(f"{self.name} has no connected accounts", retryable=False)

@@ -51,6 +51,10 @@ class MutableRepository(Repository[T]):
 
 
 class OrganizerRepository(MutableRepository[Organizer]):
+    @abstractmethod
+    def get_by_payment_account(self, account_id: str) -> Organizer | None:
+        """The organizer paid through this provider account (a webhook names only it)."""
+
     """Organizers: who sells, and where their money goes."""
 
 

@@ -16,8 +16,11 @@ nothing twice. Endpoints::
     GET  /v1/checkout/sessions/{id}            retrieve (expand[] of id fields)
     POST /v1/checkout/sessions/{id}/expire     expire an open session
     POST /v1/refunds                           refund a payment intent or a charge
-    GET  /v1/{payment_intents,charges,refunds,balance_transactions,events}/{id}
+    POST /v1/accounts                          create a connected account (Connect)
+    POST /v1/account_links                     an onboarding (or update) link for one
+    GET  /v1/{payment_intents,charges,refunds,balance_transactions,events,accounts}/{id}
     GET  /checkout/{id}, POST /checkout/{id}   the hosted page a buyer pays on (offline runs)
+    GET  /connect/{account}/{link}, POST ...   the onboarding page of an account link
 
 Paying a session (``pay``, or the hosted page) makes what Stripe makes: a PaymentIntent,
 its Charge and the Charge's BalanceTransaction (with Stripe's fee), and the events. The
@@ -34,14 +37,18 @@ test side steers the rest::
         stripe.drop_next(1)                          # the next delivery is lost in transit
         stripe.send(event, times=5)                  # one event, again and again
         stripe.fail_next(500)                        # the next API request fails
+        stripe.add_account("acct_1", charges_enabled=True)  # an account made elsewhere
+        stripe.update_account(account_id, charges_enabled=True, currently_due=[])
+                                                     # onboarding done: account.updated
 
 Webhooks are signed as Stripe signs them: ``Stripe-Signature: t=<unix time>,v1=<hex
 HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>``, one ``v1`` per active secret
 while a secret is being rolled (``endpoint.roll_secret()``). An event a delivery did not
 reach, or that the endpoint answered with anything but 2xx, stays queued for the next
 ``deliver()``, as Stripe retries. ``auto_deliver=True`` delivers each event from a
-background thread as it happens (``delivery_delay`` seconds later): what an offline
-``make run`` needs.
+background thread as it happens (``delivery_delay`` seconds later), and
+``instant_onboarding=True`` opens connected accounts that can take charges at once: what
+an offline ``make run`` needs.
 """
 
 from __future__ import annotations
@@ -87,6 +94,10 @@ ERROR_TYPES = {
     409: "idempotency_error",
     429: "invalid_request_error",
 }
+#: an account whose holder gave Stripe everything: it takes charges and is paid out
+ONBOARDED: dict[str, Any] = {"charges_enabled": True, "payouts_enabled": True,
+                             "details_submitted": True, "currently_due": (),
+                             "disabled_reason": None}  # fmt: skip
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
@@ -250,6 +261,7 @@ class FakeStripe(LoopbackServer):
         fee_fixed_minor: int = 25,  # ... + 25 minor units (European cards)
         auto_deliver: bool = False,
         delivery_delay: float = 0.0,
+        instant_onboarding: bool = False,  # new accounts can charge and be paid out at once
     ) -> None:
         super().__init__(_Handler, name="fake-stripe")
         self.secret_key = secret_key
@@ -257,12 +269,14 @@ class FakeStripe(LoopbackServer):
         self.clock = clock
         self.fee_percent_bp, self.fee_fixed_minor = fee_percent_bp, fee_fixed_minor
         self.auto_deliver, self.delivery_delay = auto_deliver, delivery_delay
+        self.instant_onboarding = instant_onboarding
         self.api_version: str | None = None  # the last Stripe-Version a client sent
         self.fixtures = fixtures()
         self.objects: dict[str, dict[str, Json]] = {
             kind: {} for kind in ("checkout.session", "payment_intent", "charge", "refund",
-                                  "balance_transaction", "event")
+                                  "balance_transaction", "event", "account")
         }  # fmt: skip
+        self.account_links: list[Json] = []  # every link made, with the account it is for
         self.created_with: dict[str, Json] = {}  # session id -> the parameters it was made of
         self.refund_options: dict[str, Json] = {}  # refund id -> its options and key
         self.requests: list[tuple[str, str, Json, str | None]] = []  # method, path, params, key
@@ -314,6 +328,55 @@ class FakeStripe(LoopbackServer):
             if found is None:
                 raise missing("checkout.session", session_id)
             return copy.deepcopy(found)
+
+    def account(self, account_id: str) -> Json:
+        with self._lock:
+            found = self.objects["account"].get(account_id)
+            if found is None:
+                raise missing("account", account_id, "account")
+            return copy.deepcopy(found)
+
+    def add_account(self, account_id: str | None = None, **changes: Any) -> Json:
+        """A connected account that exists at Stripe already (made outside TickEx, or
+        before TickEx is told its id), with ``changes`` as ``update_account`` takes them,
+        and no event."""
+        with self._lock:
+            account = self._new_account(account_id or self.new_id("acct"), {})
+            self._change_account(account, **changes)
+            return copy.deepcopy(account)
+
+    def update_account(self, account_id: str, **changes: Any) -> Json:
+        """What the account holder (or Stripe's review) changed (``charges_enabled``,
+        ``payouts_enabled``, ``details_submitted``, ``currently_due``,
+        ``disabled_reason``): the account takes the values given, and an
+        ``account.updated`` event is queued for the endpoints (sent, signed, by
+        ``deliver()``). Returns the event."""
+        with self._lock:
+            account = self.objects["account"].get(account_id)
+            if account is None:
+                raise missing("account", account_id, "account")
+            self._change_account(account, **changes)
+            return copy.deepcopy(self._emit("account.updated", account))
+
+    @staticmethod
+    def _change_account(
+        account: Json,
+        *,
+        charges_enabled: bool | None = None,
+        payouts_enabled: bool | None = None,
+        details_submitted: bool | None = None,
+        currently_due: Iterable[str] | None = None,
+        disabled_reason: str | None = "",  # "": as it is; None: no reason any more
+    ) -> None:
+        changes = {"charges_enabled": charges_enabled, "payouts_enabled": payouts_enabled,
+                   "details_submitted": details_submitted}  # fmt: skip
+        account.update({name: value for name, value in changes.items() if value is not None})
+        requirements = account["requirements"]
+        if currently_due is not None:
+            requirements["currently_due"] = list(currently_due)
+            requirements["eventually_due"] = list(currently_due)
+        if disabled_reason != "":
+            requirements["disabled_reason"] = disabled_reason
 
     def events_of(self, event_type: str | None = None) -> list[Json]:
         with self._lock:
@@ -611,6 +674,10 @@ class FakeStripe(LoopbackServer):
                     return 200, self._expire_session(parts[3], key), True
                 if method == "POST" and parts == ["v1", "refunds"]:
                     return 200, self._create_refund(params, key), True
+                if method == "POST" and parts == ["v1", "accounts"]:
+                    return 200, self._create_account(params), True
+                if method == "POST" and parts == ["v1", "account_links"]:
+                    return 200, self._create_account_link(params), True
                 if method == "GET":
                     return 200, self._retrieve(parts, params), False
         except StripeFailure as exc:
@@ -625,6 +692,7 @@ class FakeStripe(LoopbackServer):
         ("refunds",): "refund",
         ("balance_transactions",): "balance_transaction",
         ("events",): "event",
+        ("accounts",): "account",
     }
 
     def _retrieve(self, parts: list[str], params: Json) -> Json:
@@ -737,6 +805,58 @@ class FakeStripe(LoopbackServer):
         self.created_with[session_id] = params
         return copy.deepcopy(session)
 
+    def _create_account(self, params: Json) -> Json:
+        account_type = params.get("type")
+        if account_type not in ("express", "standard", "custom"):
+            raise invalid("type", "Invalid type: must be one of express, standard or custom.",
+                          "parameter_invalid_empty")  # fmt: skip
+        account = self._new_account(self.new_id("acct"), params)
+        if self.instant_onboarding:  # offline runs: no onboarding page to go through
+            self._change_account(account, **ONBOARDED)
+        return copy.deepcopy(account)
+
+    def _new_account(self, account_id: str, params: Json) -> Json:
+        """An account as Stripe makes it: nothing submitted yet, so neither charges nor
+        payouts, and the fixture's requirements currently due."""
+        fixture = self.fixtures["account"]
+        requested = params.get("capabilities") or {}
+        capabilities = {name: "inactive" for name in requested} if isinstance(
+            requested, dict) else {}  # fmt: skip
+        account = self._from_fixture(
+            "account", id=account_id, created=self.now(), type=params.get("type", "express"),
+            email=params.get("email"), country=params.get("country", fixture["country"]),
+            metadata=_metadata(params), charges_enabled=False, payouts_enabled=False,
+            details_submitted=False, capabilities=capabilities or fixture["capabilities"],
+            requirements=copy.deepcopy(fixture["requirements"]),
+            external_accounts={**fixture["external_accounts"],
+                               "url": f"/v1/accounts/{account_id}/external_accounts"},
+        )  # fmt: skip
+        self.objects["account"][account_id] = account
+        return account
+
+    def _create_account_link(self, params: Json) -> Json:
+        account_id = params.get("account")
+        if not isinstance(account_id, str) or not account_id:
+            raise invalid("account", "Missing required param: account.", "parameter_missing")
+        if account_id not in self.objects["account"]:
+            raise missing("account", account_id, "account")
+        if params.get("type") not in ("account_onboarding", "account_update"):
+            raise invalid("type", "Invalid type: must be account_onboarding or "
+                          "account_update.")  # fmt: skip
+        for name in ("refresh_url", "return_url"):
+            url = params.get(name)
+            if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+                raise invalid(name, f"Not a valid URL: {name}.", "url_invalid")
+        now = self.now()
+        link = self._from_fixture(
+            "account_link", created=now, expires_at=now + 300,
+            url=f"{self.url}/connect/{account_id}/{secrets.token_urlsafe(12)}",
+        )  # fmt: skip
+        self.account_links.append({**link, "account": account_id, "type": params["type"],
+                                   "refresh_url": params["refresh_url"],
+                                   "return_url": params["return_url"]})  # fmt: skip
+        return link
+
     def _expire_session(self, session_id: str, key: str | None) -> Json:
         session = self.objects["checkout.session"].get(session_id)
         if session is None:
@@ -829,6 +949,32 @@ class FakeStripe(LoopbackServer):
                 "later)</button></form><p>No money moves: TickEx's local fake of Stripe.</p>"
             )
 
+    def onboarding_page(self, path: str) -> tuple[int, str]:
+        with self._lock:
+            link = self._link(path)
+            if link is None:
+                return 404, "<h1>This onboarding link is not valid</h1>"
+            return 200, (
+                "<h1>Fake Stripe Connect onboarding</h1>"
+                f"<p>Account {html.escape(link['account'])}</p>"
+                '<form method="post"><button>Complete onboarding</button></form>'
+                "<p>No account is verified: TickEx's local fake of Stripe.</p>"
+            )
+
+    def onboard_from_page(self, path: str) -> str | None:
+        """The page's button: the account can take charges and be paid out
+        (``account.updated``), and the browser goes to the link's ``return_url``."""
+        with self._lock:
+            link = self._link(path)
+            if link is None:
+                return None
+            self.update_account(link["account"], **ONBOARDED)
+            return str(link["return_url"])
+
+    def _link(self, path: str) -> Json | None:
+        return next((link for link in self.account_links
+                     if urlsplit(link["url"]).path == path), None)  # fmt: skip
+
     def pay_from_page(self, session_id: str, form: Json) -> str | None:
         """The page's button: pay, and answer where the browser goes next."""
         outcome: Literal["paid", "processing"] = (
@@ -877,6 +1023,9 @@ class _Handler(LoopbackHandler):
         if parts.path.startswith("/checkout/"):
             self._page(method, parts.path.removeprefix("/checkout/"), raw)
             return
+        if parts.path.startswith("/connect/"):
+            self._onboarding(method, parts.path)
+            return
         headers = {name: value for name, value in self.headers.items()}
         status, body, extra = self.fake.handle(method, parts.path, parts.query, headers, raw)
         self._send(status, json.dumps(body, indent=2).encode(), "application/json", extra)
@@ -888,6 +1037,16 @@ class _Handler(LoopbackHandler):
                 self._send(303, b"", "text/plain", {"Location": target})
                 return
         status, text = self.fake.page(session_id)
+        page = f"<!doctype html><meta charset=utf-8><title>Fake Stripe</title>{text}"
+        self._send(status, page.encode(), "text/html; charset=utf-8", {})
+
+    def _onboarding(self, method: str, path: str) -> None:
+        if method == "POST":
+            target = self.fake.onboard_from_page(path)
+            if target is not None:
+                self._send(303, b"", "text/plain", {"Location": target})
+                return
+        status, text = self.fake.onboarding_page(path)
         page = f"<!doctype html><meta charset=utf-8><title>Fake Stripe</title>{text}"
         self._send(status, page.encode(), "text/html; charset=utf-8", {})
 

@@ -24,7 +24,7 @@ PUBLIC_OPERATIONS = {
     "changePassword", "getMe", "disableUser",
     "createEvent", "listOrganizerEvents", "getOrganizerEvent", "updateEvent", "publishEvent",
     "cancelEvent", "createTicketType", "updateTicketType", "createQuota", "createPromoCode",
-    "refundOrder", "getOrganizerMetrics",
+    "refundOrder", "getOrganizerMetrics", "startPaymentOnboarding", "getPaymentAccount",
     "issueStaffCredential", "listStaffCredentials", "revokeStaffCredential", "scanTicket",
     "createApiKey", "listApiKeys", "revokeApiKey",
     "requestEmailVerification", "verifyEmail", "requestPasswordReset", "resetPassword",

@@ -31,6 +31,7 @@ from tickex.application.catalog.create_ticket_type import CreateTicketType
 from tickex.application.catalog.event_input import SettingsInput, VenueInput
 from tickex.application.catalog.publish_event import PublishEvent
 from tickex.application.organizers.create_organizer import CreateOrganizer
+from tickex.application.organizers.payment_account import StartPaymentOnboarding
 from tickex.application.sales.cancel_order import CancelOrder
 from tickex.application.sales.refund_order import RefundOrder
 from tickex.entrypoints.http import create_app
@@ -123,11 +124,20 @@ class Shop:
     organizer: str
 
 
+def enabled_account(fake: FakeStripe, tickex: TickEx, organizer_id: str) -> None:
+    """The organizer's account (``ACCOUNT``) at the fake can take charges, and TickEx has
+    read it back (the onboarding of an organizer whose account exists)."""
+    fake.add_account(ACCOUNT, charges_enabled=True, payouts_enabled=True, currently_due=[],
+                     disabled_reason=None)  # fmt: skip
+    tickex.start_payment_onboarding(StartPaymentOnboarding(organizer_id=organizer_id))
+
+
 @pytest.fixture
-def shop(tickex: TickEx) -> Shop:
+def shop(tickex: TickEx, fake: FakeStripe) -> Shop:
     now = tickex.clock.now()
     org = tickex.create_organizer(CreateOrganizer(name="Nightjar", email="hi@nightjar.example",
                                                   payment_account_id=ACCOUNT))  # fmt: skip
+    enabled_account(fake, tickex, org.id)
     event = tickex.create_event(CreateEvent(
         organizer_id=org.id, title="Nightjar Live", slug="nightjar-live",
         starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=30, hours=3),

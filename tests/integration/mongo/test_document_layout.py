@@ -59,8 +59,9 @@ def number(*names: str) -> dict[str, str]:
 
 CREDENTIAL = at("created_at", "last_used_at", "revoked_at")
 LAYOUT: dict[str, dict[str, Any]] = {
-    C.ORGANIZERS: ID | text("name", "email", "payment_account_id") | number("version")
-    | at("created_at"),
+    C.ORGANIZERS: ID | text("name", "email", "payment_account_id", "disabled_reason")
+    | {"charges_enabled": "bool", "payouts_enabled": "bool", "requirements_due": ["str"]}
+    | number("version") | at("created_at", "payment_account_as_of"),
     C.EVENTS: ID | text("organizer_id", "title", "slug", "description", "capacity_quota_id")
     | {
         "venue": text("name", "address", "city", "country")
@@ -141,7 +142,10 @@ def stored(storage: MongoStorage) -> dict[str, Any]:
 
 def everything(uow: UnitOfWork) -> None:
     """One of each aggregate, every optional field set."""
-    uow.organizers.add(b.organizer(payment_account_id="acct"))
+    uow.organizers.add(b.organizer(
+        payment_account_id="acct", charges_enabled=True, payouts_enabled=True,
+        requirements_due=("external_account",), disabled_reason="requirements.past_due",
+        payment_account_as_of=T))  # fmt: skip
     venue = Venue("Hall", "1 St", "Berlin", "DE", GeoPoint(52.5, 13.4))
     settings = EventSettings("USD", 1900, TaxMode.EXCLUSIVE, FeePolicy.ABSORB, 20, 8,
                              RefundPolicy(False, 48, False))  # fmt: skip

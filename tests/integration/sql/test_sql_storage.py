@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 import pytest
-from sqlalchemy import MetaData, UniqueConstraint, insert, inspect, select, text
+from sqlalchemy import MetaData, Table, UniqueConstraint, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.integration.sql.harness import hold_and_die
@@ -57,7 +57,7 @@ def test_migrate_records_every_version_and_is_idempotent(storage: SqlStorage) ->
         versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
         names = set(inspect(conn).get_table_names())
         conn.rollback()
-    assert sorted(versions) == list(range(1, LATEST_VERSION + 1))
+    assert sorted(versions) == [m.version for m in migrations.MIGRATIONS]
     assert set(s.metadata.tables) <= names
 
 
@@ -115,7 +115,7 @@ def test_a_database_at_version_3_upgrades_to_the_identity_tables(
             uow.organizers.add(org)
             uow.commit()
 
-        assert run_migrations(storage.engine) == [4, 5]
+        assert run_migrations(storage.engine) == [m.version for m in migrations.MIGRATIONS[3:]]
         assert run_migrations(storage.engine) == []
         with storage.engine.connect() as conn:
             assert current_version(conn) == LATEST_VERSION
@@ -157,7 +157,7 @@ def test_a_database_at_version_4_upgrades_to_organizer_requests(
             uow.users.add(user)
             uow.commit()
 
-        assert run_migrations(storage.engine) == [5]
+        assert run_migrations(storage.engine) == [m.version for m in migrations.MIGRATIONS[4:]]
         assert run_migrations(storage.engine) == []
         with storage.engine.connect() as conn:
             assert current_version(conn) == LATEST_VERSION
@@ -170,6 +170,56 @@ def test_a_database_at_version_4_upgrades_to_organizer_requests(
             uow.commit()
         with pytest.raises(Conflict), storage.unit_of_work() as uow:  # the index is there
             uow.organizer_requests.add(b.organizer_request(user_id=user.id))
+
+
+def _version_5_metadata() -> MetaData:
+    """What ``schema.py`` described when version 5 shipped: organizers without their payment
+    account's state (nor its index)."""
+    md = s.build_metadata()
+    old = md.tables["organizers"]
+    md.remove(old)
+    kept = [c._copy() for c in old.columns if c.name not in s.PAYMENT_ACCOUNT_COLUMNS]
+    Table("organizers", md, *kept)
+    return md
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_database_at_version_5_upgrades_to_the_organizers_payment_account_state(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = b.organizer(payment_account_id="acct_old")
+    with _unmigrated(engine, tmp_path) as storage:
+        with monkeypatch.context() as m:  # the runner as version 5 shipped it
+            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
+            m.setattr(migrations, "build_metadata", _version_5_metadata)
+            storage.migrate()
+        with storage.engine.begin() as conn:  # a row as version 5 wrote it
+            assert "charges_enabled" not in {c["name"] for c in inspect(conn).get_columns(
+                "organizers")}  # fmt: skip
+            conn.execute(insert(_version_5_metadata().tables["organizers"]).values(
+                id=org.id, name=org.name, email=org.email, created_at=org.created_at,
+                payment_account_id="acct_old", version=0))  # fmt: skip
+
+        assert run_migrations(storage.engine) == [7]
+        assert run_migrations(storage.engine) == []
+        with storage.engine.connect() as conn:
+            indexes = {i["name"] for i in inspect(conn).get_indexes("organizers")}
+            assert "ix_organizers_payment_account" in indexes
+            conn.rollback()
+        with storage.unit_of_work() as uow:
+            found = uow.organizers.get_by_payment_account("acct_old")
+            assert found == org  # disabled, nothing due, never reported
+            assert found is not None
+            assert found.update_payment_account(
+                "acct_old", charges_enabled=True, payouts_enabled=False,
+                requirements_due=("external_account",), disabled_reason=None, as_of=b.T0,
+            )  # fmt: skip
+            uow.organizers.save(found)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            again = uow.organizers.get(org.id)
+            assert again is not None
+            assert (again.charges_enabled, again.requirements_due) == (True, ("external_account",))
 
 
 def test_a_second_pending_organizer_request_is_refused_by_the_database_itself(

@@ -133,6 +133,7 @@ INDEXES: tuple[Index, ...] = (
     # one pending organizer request per user: decided ones leave the index
     _unique(C.ORGANIZER_REQUESTS, "pending_user_unique", "user_id", where={"status": "pending"}),
     # the repositories' queries: equality fields, then sort fields
+    Index(C.ORGANIZERS, "payment_account", ("payment_account_id", "_id")),
     Index(C.EVENTS, "organizer_starts", ("organizer_id", *_t("starts_at"), "_id")),
     Index(C.EVENTS, "catalogue", ("status", *_t("starts_at"), "_id")),
     Index(C.TICKET_TYPES, "event_position", ("event_id", "position", "_id")),

@@ -22,12 +22,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, MetaData, insert, inspect, select, text
+from sqlalchemy import Connection, DefaultClause, Engine, MetaData, insert, inspect, select, text
+from sqlalchemy.sql.elements import TextClause
 
 from tickex.adapters.sql.schema import (
     IDENTITY_TABLES,
     LEDGER_TABLES,
     ORGANIZER_REQUEST_TABLES,
+    PAYMENT_ACCOUNT_COLUMNS,
     build_metadata,
     schema_version,
 )
@@ -110,6 +112,29 @@ def _organizer_requests(conn: Connection, md: MetaData) -> None:
     _create_with_indexes(conn, md, ORGANIZER_REQUEST_TABLES)
 
 
+def _organizer_payment_accounts(conn: Connection, md: MetaData) -> None:
+    """The connected account's state on each organizer (charges and payouts enabled, the
+    requirements due, why it is disabled, as of when) and the index a webhook finds the
+    organizer by. Existing organizers start disabled until their provider reports (a
+    local-provider deployment never looks at these columns). Idempotent: a column or
+    index that exists is left as it is."""
+    table = md.tables["organizers"]
+    have = {column["name"] for column in inspect(conn).get_columns("organizers")}
+    for name in PAYMENT_ACCOUNT_COLUMNS:
+        if name in have:
+            continue
+        column = table.c[name]
+        ddl = f"ALTER TABLE organizers ADD COLUMN {name} {column.type.compile(conn.dialect)}"
+        default = column.server_default
+        if isinstance(default, DefaultClause) and isinstance(default.arg, TextClause):
+            ddl += f" DEFAULT {default.arg.text}"
+        if not column.nullable:
+            ddl += " NOT NULL"
+        conn.execute(text(ddl))
+    for index in table.indexes:
+        index.create(conn, checkfirst=True)
+
+
 def _create_with_indexes(conn: Connection, md: MetaData, names: Sequence[str]) -> None:
     for name in names:
         table = md.tables[name]
@@ -124,6 +149,7 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(3, "index for the public catalogue of events", _catalogue_index),
     Migration(4, "identity: users, sessions, one-time tokens, API keys, staff", _identity_tables),
     Migration(5, "organizer requests (one pending per user)", _organizer_requests),
+    Migration(7, "organizers: the payment account's state", _organizer_payment_accounts),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -97,7 +97,14 @@ def build_metadata() -> MetaData:
         Column("email", String(320), nullable=False),
         Column("created_at", UtcDateTime(), nullable=False),
         Column("payment_account_id", String(255)),
+        # the connected account's state as the provider last reported it (migration 7)
+        Column("charges_enabled", Boolean, nullable=False, server_default=text("false")),
+        Column("payouts_enabled", Boolean, nullable=False, server_default=text("false")),
+        Column("requirements_due", _JSON, nullable=False, server_default=text("'[]'")),
+        Column("disabled_reason", String(100)),
+        Column("payment_account_as_of", UtcDateTime()),
         Column("version", Integer, nullable=False),
+        Index("ix_organizers_payment_account", "payment_account_id"),
     )  # fmt: skip
 
     Table(
@@ -456,3 +463,6 @@ LEDGER_TABLES = ("ledger_transactions", "ledger_entries")
 IDENTITY_TABLES = ("users", "refresh_sessions", "one_time_tokens", "api_keys", "staff_credentials")
 #: Added by migration 5.
 ORGANIZER_REQUEST_TABLES = ("organizer_requests",)
+#: the organizers' columns migration 7 adds
+PAYMENT_ACCOUNT_COLUMNS = ("charges_enabled", "payouts_enabled", "requirements_due",
+                           "disabled_reason", "payment_account_as_of")  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Annotated, Protocol
 from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Email, Id, MinorUnits, Slug
+from tickex.application.organizers.payment_account import require_charges_enabled
 from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
 from tickex.application.sales.fulfilment import fulfil
 from tickex.application.sales.inventory import convert_hold, quota_demand, release_hold, reserve
@@ -208,6 +209,7 @@ def _place(
         ticket_ids = fulfil(services, uow, order, now, Money.zero(order.currency))
         return replace(placed, ticket_ids=tuple(ticket_ids)), None
     organizer = uow.organizers.get(event.organizer_id)
+    require_charges_enabled(services.sales.payments, organizer)
     links = services.delivery.links
     checkout = CheckoutRequest(
         order_id=order.id,

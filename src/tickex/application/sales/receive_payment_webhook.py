@@ -16,6 +16,9 @@ checkout session it carries, not by its type nor by the order in which events ar
 - expired: a pending order expires and its hold is released; a paid order is left as it is;
 - open, or a session TickEx did not make: nothing.
 
+``account.updated`` (an organizer's connected account changed) keeps the account's state
+on the organizer (``record_account_update``: newer states only, the event id recorded).
+
 A paid session whose amount, currency or order does not match the order is not fulfilled:
 it is logged for review (``tickex.payments``, with ids and amounts, never a secret or an
 email) and acknowledged, so the provider stops sending it. Event types TickEx does not act
@@ -33,6 +36,7 @@ from pydantic import Field
 
 from tickex.application.command import Command
 from tickex.application.delivery.outbox import notify
+from tickex.application.organizers.payment_account import AccountUpdate, record_account_update
 from tickex.application.sales.confirm_payment import ConfirmPayment, Outcome, confirm_payment
 from tickex.application.sales.inventory import release_hold
 from tickex.application.sales.place_order import PaymentUnavailable
@@ -77,6 +81,8 @@ class WebhookOutcome(StrEnum):
     EXPIRED = "expired"
     FLAGGED = "flagged"  # paid, but not as the order says: left for review
     IGNORED = "ignored"  # nothing to do (another type, another session, a settled order)
+    ACCOUNT_UPDATED = "account_updated"  # an organizer's payment account state was kept
+    STALE = "stale"  # an account's state older than the one kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,14 @@ _CONFIRMED = {
 }
 
 
+_ACCOUNT = {
+    AccountUpdate.KEPT: WebhookOutcome.ACCOUNT_UPDATED,
+    AccountUpdate.DUPLICATE: WebhookOutcome.DUPLICATE,
+    AccountUpdate.STALE: WebhookOutcome.STALE,
+    AccountUpdate.UNKNOWN: WebhookOutcome.IGNORED,
+}
+
+
 def receive_payment_webhook(services: NeedsSales, command: ReceivePaymentWebhook) -> WebhookReceipt:
     try:
         event = services.sales.payments.parse_webhook(command.payload, command.signature)
@@ -103,6 +117,9 @@ def receive_payment_webhook(services: NeedsSales, command: ReceivePaymentWebhook
         raise InvalidWebhook(f"webhook rejected: {exc}") from None
     except PaymentError as exc:  # the provider was asked something and did not answer
         raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
+    if event.kind is NotificationKind.ACCOUNT_UPDATED and event.account is not None:
+        update = record_account_update(services, event, event.account)
+        return WebhookReceipt(event.event_id, event.event_type, _ACCOUNT[update])
     state = event.checkout
     if event.kind is NotificationKind.OTHER or state is None:
         return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED)

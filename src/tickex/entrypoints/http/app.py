@@ -45,6 +45,7 @@ from tickex.entrypoints.http.observability import (
     response_hook,
 )
 from tickex.entrypoints.http.operations import OperationsController
+from tickex.entrypoints.http.organizers.payment_account import OrganizerPaymentAccountController
 from tickex.entrypoints.http.organizers.requests import (
     AdminOrganizerRequestController,
     MyOrganizerRequestController,
@@ -110,6 +111,7 @@ def create_app(
             StaffCredentialController,
             OrganizerRefundController,
             OrganizerMetricsController,
+            OrganizerPaymentAccountController,
             ApiKeyController,
             ScanController,
             OperationsController,

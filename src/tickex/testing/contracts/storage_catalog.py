@@ -106,6 +106,23 @@ class CatalogStorageContract(StorageFixture):
         in_uow(storage, lambda uow: uow.organizers.save(loaded))
         assert stored(storage, lambda uow: uow.organizers.get(org.id)).name == "Renamed"
 
+    def test_an_organizer_is_found_by_its_payment_account_with_its_state(
+        self, storage: Storage
+    ) -> None:
+        org, other = b.organizer(payment_account_id="acct_1"), b.organizer()
+        in_uow(storage, lambda uow: (uow.organizers.add(org), uow.organizers.add(other)))
+        assert in_uow(storage, lambda uow: uow.organizers.get_by_payment_account("acct_9")) is None
+        loaded = stored(storage, lambda uow: uow.organizers.get_by_payment_account("acct_1"))
+        assert loaded == org
+        assert loaded.update_payment_account(
+            "acct_1", charges_enabled=True, payouts_enabled=True,
+            requirements_due=("external_account", "tos_acceptance.date"),
+            disabled_reason="requirements.past_due", as_of=b.T0 + timedelta(microseconds=7),
+        )  # fmt: skip
+        in_uow(storage, lambda uow: uow.organizers.save(loaded))
+        again = stored(storage, lambda uow: uow.organizers.get(org.id))
+        assert again == loaded  # saving counted its version up
+
     def test_event_round_trip_keeps_every_field(self, storage: Storage) -> None:
         evt = b.event(
             venue=Venue("Hall", "1 Quay", "Lisbon", "PT", GeoPoint(38.7, -9.1)),

@@ -14,6 +14,9 @@ from tickex.ports.repository import OrganizerRepository, OrganizerRequestReposit
 class _Organizers(_Versioned[Organizer], OrganizerRepository):
     table = "organizers"
 
+    def get_by_payment_account(self, account_id: str) -> Organizer | None:
+        return self._get_by("payment_account_id", account_id)
+
 
 class _OrganizerRequests(_Versioned[OrganizerRequest], OrganizerRequestRepository):
     table = "organizer_requests"

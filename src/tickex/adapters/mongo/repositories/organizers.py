@@ -17,6 +17,9 @@ class MongoOrganizerRepository(Versioned[Organizer], OrganizerRepository):
     kind = "organizer"
     spec = m.ORGANIZER
 
+    def get_by_payment_account(self, account_id: str) -> Organizer | None:
+        return self._by("payment_account_id", account_id, "account_id")
+
 
 class MongoOrganizerRequestRepository(Versioned[OrganizerRequest], OrganizerRequestRepository):
     """The partial unique index ``pending_user_unique`` (see :mod:`indexes`) refuses a

@@ -19,6 +19,9 @@ class Organizers(Versioned[Organizer], OrganizerRepository):
     dump = mapping.organizer_row
     conflict = "organizer {id} already exists"
 
+    def get_by_payment_account(self, account_id: str) -> Organizer | None:
+        return self._get_by("payment_account_id", account_id)
+
 
 class OrganizerRequests(Versioned[OrganizerRequest], OrganizerRequestRepository):
     table = s.organizer_requests

@@ -1,5 +1,6 @@
 """Transport schemas of the organizer-request routes (``/v1/me/organizer-request`` and
-``/v1/admin/organizer-requests``).
+``/v1/admin/organizer-requests``) and of the organizer's payment account
+(``/v1/organizer/payment-account``).
 
 The bodies are strict (unknown fields refused, lengths bounded, no coercion): a body that
 carries ``status``, ``organizer_id`` or ``user_id`` is refused before any use case runs.
@@ -17,6 +18,7 @@ from pydantic import Field, StringConstraints
 from tickex.application.command import Name
 from tickex.application.organizers.list_organizer_requests import OrganizerRequestList
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
+from tickex.application.organizers.payment_account import OnboardingStarted, PaymentAccountView
 from tickex.domain.organizer_request import MAX_NOTE, MAX_REASON, OrganizerRequest
 from tickex.entrypoints.http.schemas import Input, Output, next_offset
 
@@ -91,4 +93,38 @@ def organizer_request_list(found: OrganizerRequestList) -> OrganizerRequestListO
         limit=found.limit,
         offset=found.offset,
         next_offset=next_offset(found.offset, found.limit, found.has_more),
+    )
+
+
+# -- the organizer's payment account (``/v1/organizer/payment-account``) --------------------
+class PaymentAccountOut(Output):
+    provider: str = Field(description="the payment provider: stripe, or local")
+    required: bool = Field(description="whether this provider needs the organizer's account "
+                           "before paid tickets can be sold")  # fmt: skip
+    account_id: str | None = Field(description="the connected account at the provider")
+    charges_enabled: bool = Field(description="paid events can be published and sold")
+    payouts_enabled: bool = Field(description="the provider pays the account out")
+    requirements_due: list[str] = Field(description="what the provider needs now")
+    disabled_reason: str | None = Field(description="why charges or payouts are off")
+    as_of: datetime | None = Field(description="when the provider reported this state")
+
+
+class PaymentOnboardingOut(Output):
+    account: PaymentAccountOut
+    url: str = Field(description="the provider's onboarding page (single use)")
+    expires_at: datetime
+
+
+def payment_account(view: PaymentAccountView) -> PaymentAccountOut:
+    return PaymentAccountOut(
+        provider=view.provider, required=view.required, account_id=view.account_id,
+        charges_enabled=view.charges_enabled, payouts_enabled=view.payouts_enabled,
+        requirements_due=list(view.requirements_due), disabled_reason=view.disabled_reason,
+        as_of=view.as_of,
+    )  # fmt: skip
+
+
+def payment_onboarding(started: OnboardingStarted) -> PaymentOnboardingOut:
+    return PaymentOnboardingOut(
+        account=payment_account(started.account), url=started.url, expires_at=started.expires_at
     )
