@@ -10,7 +10,7 @@
   See docs/adapters/mongo.md for a one-line server.
 - ``TestMongomockIdentityStorage`` and ``TestMongoServerIdentityStorage`` run the identity
   contract (users, refresh sessions, one-time tokens, API keys, staff credentials) on the
-  same two fixtures.
+  same two fixtures, and the ``...IdempotencyStorage`` pair the idempotency-key contract.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ import pytest
 
 from tests.mongo_server import mark_departures, require_server
 from tickex.adapters.mongo import MongoStorage
-from tickex.testing.contracts import IdentityStorageContract, StorageContract
+from tickex.testing.contracts import (
+    IdempotencyStorageContract,
+    IdentityStorageContract,
+    StorageContract,
+)
 
 MONGOMOCK_CONCURRENCY = (
     "mongomock is not thread-safe, so this fixture serializes units of work with a lock; "
@@ -81,6 +85,22 @@ class TestMongomockIdentityStorage(IdentityStorageContract):
 
 
 class TestMongoServerIdentityStorage(IdentityStorageContract):
+    @pytest.fixture
+    def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
+        yield from server_storage(request)
+
+
+class TestMongomockIdempotencyStorage(IdempotencyStorageContract):
+    concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
+
+    @pytest.fixture
+    def storage(self) -> Iterator[MongoStorage]:
+        storage = mongomock_storage()
+        yield storage
+        storage.close()
+
+
+class TestMongoServerIdempotencyStorage(IdempotencyStorageContract):
     @pytest.fixture
     def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
         yield from server_storage(request)

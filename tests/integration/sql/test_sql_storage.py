@@ -91,9 +91,22 @@ def _version_3_metadata() -> MetaData:
 
 def _version_4_metadata() -> MetaData:
     """What ``schema.py`` described when version 4 shipped: no organizer requests yet."""
-    md = s.build_metadata()
+    md = _version_5_metadata()
     for name in s.ORGANIZER_REQUEST_TABLES:
         md.remove(md.tables[name])
+    return md
+
+
+def _version_5_metadata() -> MetaData:
+    """What ``schema.py`` described when version 5 shipped: no idempotency keys yet, and
+    organizers without their payment account's state (nor its index)."""
+    md = s.build_metadata()
+    for name in s.IDEMPOTENCY_TABLES:
+        md.remove(md.tables[name])
+    old = md.tables["organizers"]
+    md.remove(old)
+    kept = [c._copy() for c in old.columns if c.name not in s.PAYMENT_ACCOUNT_COLUMNS]
+    Table("organizers", md, *kept)
     return md
 
 
@@ -172,17 +185,6 @@ def test_a_database_at_version_4_upgrades_to_organizer_requests(
             uow.organizer_requests.add(b.organizer_request(user_id=user.id))
 
 
-def _version_5_metadata() -> MetaData:
-    """What ``schema.py`` described when version 5 shipped: organizers without their payment
-    account's state (nor its index)."""
-    md = s.build_metadata()
-    old = md.tables["organizers"]
-    md.remove(old)
-    kept = [c._copy() for c in old.columns if c.name not in s.PAYMENT_ACCOUNT_COLUMNS]
-    Table("organizers", md, *kept)
-    return md
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_database_at_version_5_upgrades_to_the_organizers_payment_account_state(
     engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -200,7 +202,7 @@ def test_a_database_at_version_5_upgrades_to_the_organizers_payment_account_stat
                 id=org.id, name=org.name, email=org.email, created_at=org.created_at,
                 payment_account_id="acct_old", version=0))  # fmt: skip
 
-        assert run_migrations(storage.engine) == [7]
+        assert run_migrations(storage.engine) == [m.version for m in migrations.MIGRATIONS[5:]]
         assert run_migrations(storage.engine) == []
         with storage.engine.connect() as conn:
             indexes = {i["name"] for i in inspect(conn).get_indexes("organizers")}
@@ -220,6 +222,41 @@ def test_a_database_at_version_5_upgrades_to_the_organizers_payment_account_stat
             again = uow.organizers.get(org.id)
             assert again is not None
             assert (again.charges_enabled, again.requirements_due) == (True, ("external_account",))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_database_at_version_5_upgrades_to_idempotency_keys(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = b.organizer_request()
+    with _unmigrated(engine, tmp_path) as storage:
+        with monkeypatch.context() as m:  # the runner as version 5 shipped it
+            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
+            m.setattr(migrations, "build_metadata", _version_5_metadata)
+            storage.migrate()
+        with storage.engine.connect() as conn:
+            assert current_version(conn) == 5
+            assert "idempotency_keys" not in inspect(conn).get_table_names()
+            conn.rollback()
+        with storage.unit_of_work() as uow:
+            uow.organizer_requests.add(request)
+            uow.commit()
+
+        assert run_migrations(storage.engine) == [m.version for m in migrations.MIGRATIONS[5:]]
+        assert run_migrations(storage.engine) == []
+        with storage.engine.connect() as conn:
+            found = inspect(conn)
+            uniques = {u["name"] for u in found.get_unique_constraints("idempotency_keys")}
+            indexes = {i["name"] for i in found.get_indexes("idempotency_keys")}
+            conn.rollback()
+        assert "uq_idempotency_keys_scope_key" in uniques
+        assert {i.name for i in s.idempotency_keys.indexes} <= indexes
+        record = b.idempotency_record()
+        with storage.unit_of_work() as uow:
+            assert uow.organizer_requests.get(request.id) == request
+            assert uow.idempotency.claim(record)
+            assert not uow.idempotency.claim(b.idempotency_record(key_digest=record.key_digest))
+            uow.commit()
 
 
 def test_a_second_pending_organizer_request_is_refused_by_the_database_itself(
