@@ -58,7 +58,7 @@ def server_storage(request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
     storage.close()
 
 
-class TestMongomockStorage(StorageContract):
+class _OnMongomock:
     concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
 
     @pytest.fixture
@@ -68,39 +68,31 @@ class TestMongomockStorage(StorageContract):
         storage.close()
 
 
-class TestMongoServerStorage(StorageContract):
+class _OnServer:
     @pytest.fixture
     def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
         yield from server_storage(request)
 
 
-class TestMongomockIdentityStorage(IdentityStorageContract):
-    concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
-
-    @pytest.fixture
-    def storage(self) -> Iterator[MongoStorage]:
-        storage = mongomock_storage()
-        yield storage
-        storage.close()
+class TestMongomockStorage(_OnMongomock, StorageContract):
+    pass
 
 
-class TestMongoServerIdentityStorage(IdentityStorageContract):
-    @pytest.fixture
-    def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
-        yield from server_storage(request)
+class TestMongoServerStorage(_OnServer, StorageContract):
+    pass
 
 
-class TestMongomockIdempotencyStorage(IdempotencyStorageContract):
-    concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
-
-    @pytest.fixture
-    def storage(self) -> Iterator[MongoStorage]:
-        storage = mongomock_storage()
-        yield storage
-        storage.close()
+class TestMongomockIdentityStorage(_OnMongomock, IdentityStorageContract):
+    pass
 
 
-class TestMongoServerIdempotencyStorage(IdempotencyStorageContract):
-    @pytest.fixture
-    def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
-        yield from server_storage(request)
+class TestMongoServerIdentityStorage(_OnServer, IdentityStorageContract):
+    pass
+
+
+class TestMongomockIdempotencyStorage(_OnMongomock, IdempotencyStorageContract):
+    pass
+
+
+class TestMongoServerIdempotencyStorage(_OnServer, IdempotencyStorageContract):
+    pass

@@ -4,9 +4,7 @@ own integrity rules, the append-only ledger, datetimes, URLs, and crash safety."
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 from sqlalchemy import MetaData, Table, UniqueConstraint, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.integration.sql.harness import hold_and_die
+from tests.integration.sql.harness import hold_and_die, kill_when_ready
 from tests.integration.sql.shop import TypeSpec, counters, database, open_shop, orders
 from tests.integration.sql.support import (
     POSTGRES_URL,
@@ -110,20 +108,32 @@ def _version_5_metadata() -> MetaData:
     return md
 
 
+def _migrate_as_shipped(
+    storage: SqlStorage,
+    monkeypatch: pytest.MonkeyPatch,
+    version: int,
+    metadata: Callable[[], MetaData],
+    missing: Sequence[str],
+) -> None:
+    """Migrate an empty database with the runner and schema as ``version`` shipped them,
+    and check that the tables the next steps add are not there yet."""
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version])
+        m.setattr(migrations, "build_metadata", metadata)
+        storage.migrate()
+    with storage.engine.connect() as conn:
+        assert current_version(conn) == version
+        assert not set(missing) & set(inspect(conn).get_table_names())
+        conn.rollback()
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_database_at_version_3_upgrades_to_the_identity_tables(
     engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org = b.organizer()
     with _unmigrated(engine, tmp_path) as storage:
-        with monkeypatch.context() as m:  # the runner as version 3 shipped it
-            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-            m.setattr(migrations, "build_metadata", _version_3_metadata)
-            storage.migrate()
-        with storage.engine.connect() as conn:
-            assert current_version(conn) == 3
-            assert not set(s.IDENTITY_TABLES) & set(inspect(conn).get_table_names())
-            conn.rollback()
+        _migrate_as_shipped(storage, monkeypatch, 3, _version_3_metadata, s.IDENTITY_TABLES)
         with storage.unit_of_work() as uow:
             uow.organizers.add(org)
             uow.commit()
@@ -158,14 +168,9 @@ def test_a_database_at_version_4_upgrades_to_organizer_requests(
 ) -> None:
     user = b.user()
     with _unmigrated(engine, tmp_path) as storage:
-        with monkeypatch.context() as m:  # the runner as version 4 shipped it
-            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
-            m.setattr(migrations, "build_metadata", _version_4_metadata)
-            storage.migrate()
-        with storage.engine.connect() as conn:
-            assert current_version(conn) == 4
-            assert "organizer_requests" not in inspect(conn).get_table_names()
-            conn.rollback()
+        _migrate_as_shipped(
+            storage, monkeypatch, 4, _version_4_metadata, s.ORGANIZER_REQUEST_TABLES
+        )
         with storage.unit_of_work() as uow:
             uow.users.add(user)
             uow.commit()
@@ -230,14 +235,7 @@ def test_a_database_at_version_5_upgrades_to_idempotency_keys(
 ) -> None:
     request = b.organizer_request()
     with _unmigrated(engine, tmp_path) as storage:
-        with monkeypatch.context() as m:  # the runner as version 5 shipped it
-            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
-            m.setattr(migrations, "build_metadata", _version_5_metadata)
-            storage.migrate()
-        with storage.engine.connect() as conn:
-            assert current_version(conn) == 5
-            assert "idempotency_keys" not in inspect(conn).get_table_names()
-            conn.rollback()
+        _migrate_as_shipped(storage, monkeypatch, 5, _version_5_metadata, s.IDEMPOTENCY_TABLES)
         with storage.unit_of_work() as uow:
             uow.organizer_requests.add(request)
             uow.commit()
@@ -492,14 +490,7 @@ def test_a_process_killed_inside_a_unit_of_work_leaves_no_partial_order(
         shop = open_shop(st, [TypeSpec("tt-kill", 5)])
         ready = ctx.Event()
         child = ctx.Process(target=hold_and_die, args=(db, shop.event_id, "tt-kill", ready))
-        child.start()
-        try:
-            assert ready.wait(60), "the child never reached the middle of its unit of work"
-            assert child.pid is not None
-            os.kill(child.pid, signal.SIGKILL)
-        finally:
-            child.join(30)
-        assert child.exitcode == -signal.SIGKILL
+        kill_when_ready(child, ready, "reached the middle of its unit of work")
         # Nothing of the killed unit of work is visible, and the lock it held is gone:
         # a new unit of work can take the same capacity at once.
         assert orders(st, shop.event_id) == []

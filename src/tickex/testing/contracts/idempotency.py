@@ -14,8 +14,16 @@ from tickex.testing import builders as b
 from tickex.testing.contracts.support import StorageFixture, in_uow, race, two_copies
 
 
-def _claimed(uow: UnitOfWork, record: IdempotencyRecord) -> None:
-    assert uow.idempotency.claim(record)
+def claimed_twice(storage: Storage) -> tuple[IdempotencyRecord, IdempotencyRecord]:
+    """A new record claimed, then read back twice: two copies of one version."""
+    record = b.idempotency_record()
+
+    def claim(uow: UnitOfWork) -> None:
+        assert uow.idempotency.claim(record)
+
+    return two_copies(
+        storage, claim, lambda uow: uow.idempotency.find(record.scope, record.key_digest)
+    )
 
 
 def stored(storage: Storage, scope: str, key_digest: str) -> IdempotencyRecord | None:
@@ -54,39 +62,31 @@ class IdempotencyStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.idempotency.claim(record))
 
     def test_saves_are_versioned(self, storage: Storage) -> None:
-        record = b.idempotency_record()
-        first, stale = two_copies(
-            storage,
-            lambda uow: _claimed(uow, record),
-            lambda uow: uow.idempotency.find(record.scope, record.key_digest),
-        )
+        first, stale = claimed_twice(storage)
+        read = first.version
         first.resource_id, first.response = "order-1", '{"order_id":"order-1"}'
         in_uow(storage, lambda uow: uow.idempotency.save(first))
-        assert first.version == record.version + 1
+        assert first.version == read + 1
         stale.lease_id = "lease-of-a-retry"
         with pytest.raises(ConcurrencyConflict):
             in_uow(storage, lambda uow: uow.idempotency.save(stale))
-        assert stored(storage, record.scope, record.key_digest) == first
+        assert stored(storage, first.scope, first.key_digest) == first
         gone = b.idempotency_record()
         with pytest.raises(ConcurrencyConflict):
             in_uow(storage, lambda uow: uow.idempotency.save(gone))
 
     def test_a_record_is_removed_only_at_the_version_read(self, storage: Storage) -> None:
-        record = b.idempotency_record()
-        current, stale = two_copies(
-            storage,
-            lambda uow: _claimed(uow, record),
-            lambda uow: uow.idempotency.find(record.scope, record.key_digest),
-        )
+        current, stale = claimed_twice(storage)
+        scope, digest = current.scope, current.key_digest
         in_uow(storage, lambda uow: uow.idempotency.save(current))
         assert not in_uow(storage, lambda uow: uow.idempotency.remove(stale))
         assert in_uow(storage, lambda uow: uow.idempotency.remove(current), commit=False)
-        assert stored(storage, record.scope, record.key_digest) == current  # rolled back
+        assert stored(storage, scope, digest) == current  # rolled back
         assert in_uow(storage, lambda uow: uow.idempotency.remove(current))
-        assert stored(storage, record.scope, record.key_digest) is None
+        assert stored(storage, scope, digest) is None
         assert not in_uow(storage, lambda uow: uow.idempotency.remove(current))
-        assert in_uow(storage, lambda uow: uow.idempotency.claim(b.idempotency_record(
-            key_digest=record.key_digest)))  # fmt: skip
+        again = b.idempotency_record(key_digest=digest)
+        assert in_uow(storage, lambda uow: uow.idempotency.claim(again))
 
     def test_expired_records_are_purged_oldest_first_up_to_the_limit(
         self, storage: Storage
