@@ -6,6 +6,7 @@ process: ``test_idempotency_storage.py``)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from tickex.application.idempotency import (
     IdempotencyRequestInFlight,
 )
 from tickex.entrypoints.http import create_app
+from tickex.entrypoints.logs import JsonFormatter
 from tickex.entrypoints.worker import worker_round
 from tickex.facade import TickEx
 
@@ -175,6 +177,7 @@ def test_a_malformed_key_is_refused_and_nothing_runs(
     response = client.post("/v1/orders", json=order_body(shop), headers={"Idempotency-Key": value})
     problem = assert_problem(response, 422, "validation_failed")
     assert problem["errors"][0]["source"] == "header"
+    assert not isinstance(value, str) or len(value) < 3 or value not in response.text
     assert orders_of(tickex, shop) == []
     assert held(tickex, shop) == 0
 
@@ -250,6 +253,19 @@ def test_a_process_killed_before_its_order_committed_leaves_the_retry_to_place_i
     slow = Claim("anonymous", digest, dead.lease_id, render=repr)
     with pytest.raises(IdempotencyRequestInFlight):
         tickex.services.transaction(lambda uow: slow.bind(uow, "an-order-of-the-slow-one"))
+
+
+def test_the_key_is_never_logged(
+    client: Client, shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        place(client, order_body(shop))
+        place(client, order_body(shop))  # replayed
+        place(client, order_body(shop, customer_name="Bo"))  # reused
+        client.post("/v1/orders", json=order_body(shop), headers={"Idempotency-Key": KEY[:15]})
+    assert len([r for r in caplog.records if r.name == "tickex.http.access"]) == 4
+    everything = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    assert KEY[:15] not in everything
 
 
 def test_without_a_key_nothing_changes(client: Client, shop: Shop, tickex: TickEx) -> None:
