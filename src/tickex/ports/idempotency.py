@@ -54,8 +54,10 @@ class IdempotencyRepository(ABC):
     @abstractmethod
     def claim(self, record: IdempotencyRecord) -> bool:
         """Insert ``record`` if no record holds its ``(scope, key_digest)`` (nor its id):
-        one atomic insert-if-absent. False when the key is taken; a racing claim of the same
-        key either wins or sees False, never both."""
+        one atomic insert-if-absent. False when the key is taken. Of racing claims of one
+        key exactly one wins; a loser sees False, or ``ConcurrencyConflict`` where the engine
+        cannot go on after the refused insert (a MongoDB transaction): the unit is retried
+        and then sees False."""
 
     @abstractmethod
     def find(self, scope: str, key_digest: str) -> IdempotencyRecord | None: ...

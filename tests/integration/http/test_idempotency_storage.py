@@ -1,6 +1,7 @@
-"""The ``Idempotency-Key`` of ``placeOrder`` on the SQL engines, SQLite and PostgreSQL,
-through the real app: ten identical requests in ten threads make one order and one hold
-(and, as the control, ten without a key make ten), and a process killed after its order
+"""The ``Idempotency-Key`` of ``placeOrder`` on the storage engines, through the real app:
+ten identical requests in ten threads make one order and one hold on SQLite, PostgreSQL
+and (when ``TICKEX_TEST_MONGODB_URI`` names one) a MongoDB wire server, while without a
+key they take every seat; and on the SQL engines a process killed after its order
 committed leaves that order to the retry. The key never reaches the database."""
 
 from __future__ import annotations
@@ -8,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing as mp
 import threading
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,16 +32,36 @@ from tests.integration.http.idempotency_support import (
 )
 from tests.integration.sql.harness import Db, kill_when_ready
 from tests.integration.sql.shop import database
+from tests.mongo_server import require_server
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.payment import InMemoryPaymentGateway
+from tickex.adapters.mongo import MongoStorage
 from tickex.adapters.system import SystemSecretGenerator, UuidIdGenerator
 from tickex.application.idempotency import LEASE
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 from tickex.ports.payment import CheckoutRequest, CheckoutSession
+from tickex.ports.unit_of_work import Storage
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
 RACERS = 10
+
+
+@contextmanager
+def storage_on(engine: str, tmp_path: Path) -> Iterator[Storage]:
+    """A fresh, migrated storage: the SQL ones of ``shop.database``, or a database of its
+    own on the MongoDB wire server (skipped without one)."""
+    if engine != "mongo":
+        with database(engine, tmp_path) as (_, storage):
+            yield storage
+        return
+    storage = MongoStorage.from_url(require_server(), f"tickex_test_{uuid.uuid4().hex[:16]}")
+    storage.migrate()
+    try:
+        yield storage
+    finally:
+        storage.client.drop_database(storage.database.name)
+        storage.close()
 
 
 def race(
@@ -74,11 +98,11 @@ def one_ticket(shop: Shop) -> dict[str, Any]:
     return order_body(shop, items=[{"ticket_type_id": shop.ga, "quantity": 1}])  # of 5
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", [*ENGINES, "mongo"])
 def test_ten_identical_requests_at_once_make_one_order_and_one_hold(
     engine: str, tmp_path: Path
 ) -> None:
-    with database(engine, tmp_path) as (_, storage):
+    with storage_on(engine, tmp_path) as storage:
         payments = GatedPayments()
         tickex = TickEx.in_memory(storage=storage, payments=payments)
         shop = open_shop(tickex)
@@ -96,20 +120,23 @@ def test_ten_identical_requests_at_once_make_one_order_and_one_hold(
         assert held(tickex, shop) == 1
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", [*ENGINES, "mongo"])
 def test_without_a_key_the_same_ten_requests_take_every_seat(engine: str, tmp_path: Path) -> None:
     """The control: the requests really run side by side, and the key is what keeps them
     to one order."""
-    with database(engine, tmp_path) as (_, storage):
+    with storage_on(engine, tmp_path) as storage:
         payments = GatedPayments()
         tickex = TickEx.in_memory(storage=storage, payments=payments)
         shop = open_shop(tickex)
         with TestClient(create_app(tickex, rate_policies={})) as client:
             answers = race(client, one_ticket(shop), None, payments, hold_back=0)
         outcomes = Counter((r.status_code, r.json().get("code")) for r in answers)
-        assert outcomes == {(201, None): 5, (409, "sold_out"): 5}
-        assert len(orders_of(tickex, shop)) == 5
-        assert held(tickex, shop) == 5
+        placed = outcomes.pop((201, None))
+        assert placed == len(orders_of(tickex, shop)) == held(tickex, shop)
+        # MongoDB transactions fail on a write conflict instead of waiting (ADR 0004): a
+        # buyer may be refused after the unit's last retry, and a seat stay free
+        assert placed == 5 if engine != "mongo" else placed > 1
+        assert set(outcomes) <= {(409, "sold_out"), (409, "concurrency_conflict")}
 
 
 class StalledPayments(InMemoryPaymentGateway):
