@@ -8,7 +8,7 @@ their caller's scope (``organizer:<id>``, ``customer:<id>``; ``anonymous`` for a
 without an account, whose key alone is the scope: hence 16 to 255 visible ASCII
 characters, a random UUID or better). Only the key's SHA-256 digest is stored.
 
-How (``docs/adr/0017-idempotency-keys.md``):
+How (``docs/adr/0019-idempotency-keys.md``):
 
 1. *Claim*: one atomic insert of the key's record (unique per scope and key), committed
    at once, holding a lease of :data:`LEASE`. A taken key is answered from its record:

@@ -6,7 +6,7 @@ itself is never stored). Claiming a key is one atomic insert that succeeds only 
 record holds that ``(scope, key_digest)`` (a unique index in every engine); every later
 change is a versioned save (``ConcurrencyConflict`` when somebody changed the record since
 it was read), so two attempts never both believe they hold one key. See
-``docs/adr/0017-idempotency-keys.md`` and ``tickex.application.idempotency``.
+``docs/adr/0019-idempotency-keys.md`` and ``tickex.application.idempotency``.
 """
 
 from __future__ import annotations
