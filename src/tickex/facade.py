@@ -36,6 +36,11 @@ from tickex.application.door.list_staff_credentials import list_staff_credential
 from tickex.application.door.revoke_staff_credential import revoke_staff_credential
 from tickex.application.finance.organizer_metrics import organizer_metrics
 from tickex.application.finance.record_payout import record_payout
+from tickex.application.idempotency import (
+    IdempotentAnswer,
+    PurgeIdempotencyKeys,
+    purge_idempotency_keys,
+)
 from tickex.application.identity.authenticate import authenticate, get_account
 from tickex.application.identity.authenticate_api_key import authenticate_api_key
 from tickex.application.identity.change_password import change_password
@@ -68,9 +73,18 @@ from tickex.application.sales.confirm_payment import confirm_payment
 from tickex.application.sales.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
 from tickex.application.sales.get_checkout import get_checkout
 from tickex.application.sales.get_order import get_order
-from tickex.application.sales.place_order import place_order
+from tickex.application.sales.place_order import (
+    PlacedOrder,
+    PlaceOrder,
+    place_order,
+    place_order_idempotently,
+)
 from tickex.application.sales.receive_payment_webhook import receive_payment_webhook
-from tickex.application.sales.refund_order import refund_order
+from tickex.application.sales.refund_order import (
+    RefundOrder,
+    refund_order,
+    refund_order_idempotently,
+)
 from tickex.application.services import Services
 from tickex.bootstrap import (
     NOT_ADAPTERS,
@@ -80,6 +94,7 @@ from tickex.bootstrap import (
     memory_access_tokens,
 )
 from tickex.domain.ledger import LedgerTransaction
+from tickex.domain.order import Order
 from tickex.domain.outbox import OutboxMessage
 from tickex.ports.clock import Clock
 from tickex.ports.mail import EmailMessage
@@ -229,6 +244,14 @@ class TickEx:
     resize_quota = UseCase(resize_quota)
     create_promo_code = UseCase(create_promo_code)
     refund_order = UseCase(refund_order)
+
+    def refund_order_idempotently(
+        self, command: RefundOrder, key: str, render: Callable[[Order], str]
+    ) -> IdempotentAnswer:
+        """``refund_order`` under the organizer's idempotency ``key``: the same answer
+        (``render``'s text) for the same request within 24 h, refunded once."""
+        return refund_order_idempotently(self.services, command, key, render)
+
     record_payout = UseCase(record_payout)
     organizer_metrics = UseCase(organizer_metrics)
     list_organizer_events = UseCase(list_organizer_events)
@@ -245,6 +268,14 @@ class TickEx:
 
     # -- buyer side -----------------------------------------------------------------------
     place_order = UseCase(place_order)
+
+    def place_order_idempotently(
+        self, command: PlaceOrder, key: str, render: Callable[[PlacedOrder], str]
+    ) -> IdempotentAnswer:
+        """``place_order`` under the caller's idempotency ``key``: the same answer
+        (``render``'s text) for the same request within 24 h, one order."""
+        return place_order_idempotently(self.services, command, key, render)
+
     confirm_payment = UseCase(confirm_payment)
     receive_payment_webhook = UseCase(receive_payment_webhook)  # what /webhooks/stripe calls
     cancel_order = UseCase(cancel_order)
@@ -266,6 +297,9 @@ class TickEx:
 
     def process_outbox(self, command: ProcessOutbox | None = None) -> OutboxRun:
         return process_outbox(self.services, command or ProcessOutbox())
+
+    def purge_idempotency_keys(self, command: PurgeIdempotencyKeys | None = None) -> int:
+        return purge_idempotency_keys(self.services, command or PurgeIdempotencyKeys())
 
     def list_dead_messages(
         self, command: ListDeadMessages | None = None

@@ -13,6 +13,7 @@ from tickex.adapters.system import SystemClock
 from tickex.ports.payment import CheckoutRequest, PaymentGateway, RefundRequest
 from tickex.testing.contracts import (
     ClockContract,
+    IdempotencyStorageContract,
     IdentityStorageContract,
     MailerContract,
     PaymentGatewayContract,
@@ -29,6 +30,12 @@ class TestInMemoryStorage(StorageContract):
 
 
 class TestInMemoryIdentityStorage(IdentityStorageContract):
+    @pytest.fixture
+    def storage(self) -> InMemoryStorage:
+        return InMemoryStorage()
+
+
+class TestInMemoryIdempotencyStorage(IdempotencyStorageContract):
     @pytest.fixture
     def storage(self) -> InMemoryStorage:
         return InMemoryStorage()

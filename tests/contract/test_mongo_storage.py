@@ -10,7 +10,7 @@
   See docs/adapters/mongo.md for a one-line server.
 - ``TestMongomockIdentityStorage`` and ``TestMongoServerIdentityStorage`` run the identity
   contract (users, refresh sessions, one-time tokens, API keys, staff credentials) on the
-  same two fixtures.
+  same two fixtures, and the ``...IdempotencyStorage`` pair the idempotency-key contract.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ import pytest
 
 from tests.mongo_server import mark_departures, require_server
 from tickex.adapters.mongo import MongoStorage
-from tickex.testing.contracts import IdentityStorageContract, StorageContract
+from tickex.testing.contracts import (
+    IdempotencyStorageContract,
+    IdentityStorageContract,
+    StorageContract,
+)
 
 MONGOMOCK_CONCURRENCY = (
     "mongomock is not thread-safe, so this fixture serializes units of work with a lock; "
@@ -54,7 +58,7 @@ def server_storage(request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
     storage.close()
 
 
-class TestMongomockStorage(StorageContract):
+class _OnMongomock:
     concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
 
     @pytest.fixture
@@ -64,23 +68,31 @@ class TestMongomockStorage(StorageContract):
         storage.close()
 
 
-class TestMongoServerStorage(StorageContract):
+class _OnServer:
     @pytest.fixture
     def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
         yield from server_storage(request)
 
 
-class TestMongomockIdentityStorage(IdentityStorageContract):
-    concurrency_skip_reason: ClassVar[str | None] = MONGOMOCK_CONCURRENCY
-
-    @pytest.fixture
-    def storage(self) -> Iterator[MongoStorage]:
-        storage = mongomock_storage()
-        yield storage
-        storage.close()
+class TestMongomockStorage(_OnMongomock, StorageContract):
+    pass
 
 
-class TestMongoServerIdentityStorage(IdentityStorageContract):
-    @pytest.fixture
-    def storage(self, request: pytest.FixtureRequest) -> Iterator[MongoStorage]:
-        yield from server_storage(request)
+class TestMongoServerStorage(_OnServer, StorageContract):
+    pass
+
+
+class TestMongomockIdentityStorage(_OnMongomock, IdentityStorageContract):
+    pass
+
+
+class TestMongoServerIdentityStorage(_OnServer, IdentityStorageContract):
+    pass
+
+
+class TestMongomockIdempotencyStorage(_OnMongomock, IdempotencyStorageContract):
+    pass
+
+
+class TestMongoServerIdempotencyStorage(_OnServer, IdempotencyStorageContract):
+    pass

@@ -11,7 +11,11 @@ import pytest
 
 from tests.integration.sql.support import postgres_storage, sqlite_storage
 from tickex.adapters.sql import SqlStorage
-from tickex.testing.contracts import IdentityStorageContract, StorageContract
+from tickex.testing.contracts import (
+    IdempotencyStorageContract,
+    IdentityStorageContract,
+    StorageContract,
+)
 
 
 class _OnSqlite:
@@ -43,4 +47,13 @@ class TestSqliteIdentityStorage(_OnSqlite, IdentityStorageContract):
 
 @pytest.mark.requires_postgres
 class TestPostgresIdentityStorage(_OnPostgres, IdentityStorageContract):
+    pass
+
+
+class TestSqliteIdempotencyStorage(_OnSqlite, IdempotencyStorageContract):
+    pass
+
+
+@pytest.mark.requires_postgres
+class TestPostgresIdempotencyStorage(_OnPostgres, IdempotencyStorageContract):
     pass

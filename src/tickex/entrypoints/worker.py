@@ -1,9 +1,10 @@
 """``tickex worker``: the worker as a process of its own (production), and the one round of
 work that it and the API's in-process worker share (``http/worker.py``).
 
-A round expires the holds whose time is up and delivers the due outbox messages (emails,
-refunds at the provider), each with its retries and idempotency key. Several workers may
-run at once: releasing a hold twice is a no-op and each message is claimed by one.
+A round expires the holds whose time is up, delivers the due outbox messages (emails,
+refunds at the provider), each with its retries and idempotency key, and purges the
+idempotency keys of requests older than a day. Several workers may run at once: releasing
+a hold twice is a no-op, each message is claimed by one, a key is purged once.
 
 SIGTERM or SIGINT stops the process gracefully: the round under way finishes (nothing is
 cut off halfway), then the process exits 0.
@@ -27,14 +28,14 @@ DEFAULT_INTERVAL = 5.0
 
 
 def worker_round(tickex: TickEx) -> None:
-    """Expire holds, then deliver the outbox; log what was done (nothing when idle)."""
+    """Expire holds, deliver the outbox, purge expired idempotency keys; log what was done
+    (nothing when idle)."""
     expired = tickex.expire_holds()
     run = tickex.process_outbox()
-    if expired.released or run.sent:
-        logger.info(
-            "worker round",
-            extra={"fields": {"holds_released": expired.released, "sent": run.sent}},
-        )
+    purged = tickex.purge_idempotency_keys()
+    if expired.released or run.sent or purged:
+        fields = {"holds_released": expired.released, "sent": run.sent, "keys_purged": purged}
+        logger.info("worker round", extra={"fields": fields})
 
 
 def run_worker(tickex: TickEx, interval: float, stop: threading.Event) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from types import TracebackType
 
+from tickex.ports.idempotency import IdempotencyRepository
 from tickex.ports.repository import (
     ApiKeyRepository,
     CheckInRepository,
@@ -51,6 +52,8 @@ class UnitOfWork(ABC):
     api_keys: ApiKeyRepository
     staff_credentials: StaffCredentialRepository
     organizer_requests: OrganizerRequestRepository
+    # requests made with an Idempotency-Key
+    idempotency: IdempotencyRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -29,6 +29,7 @@ from tickex.domain.promo_code import DiscountKind, PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket import Ticket
 from tickex.domain.ticket_type import TicketType
+from tickex.ports.idempotency import IdempotencyRecord
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 _counter = itertools.count(1)
@@ -182,3 +183,14 @@ def organizer_request(**kw: Any) -> OrganizerRequest:
                               "organizer_name": "Nightjar", "created_at": T0}  # fmt: skip
     values.update(kw)
     return OrganizerRequest(**values)
+
+
+def idempotency_record(**kw: Any) -> IdempotencyRecord:
+    """An in-flight record of a fresh key (a new digest each time), for a day."""
+    values: dict[str, Any] = {"id": new_id("idem"), "scope": "anonymous",
+                              "key_digest": new_id("digest"), "operation": "place_order",
+                              "fingerprint": "f" * 64, "created_at": T0,
+                              "expires_at": T0 + timedelta(hours=24), "lease_id": new_id("lease"),
+                              "locked_until": T0 + timedelta(minutes=1)}  # fmt: skip
+    values.update(kw)
+    return IdempotencyRecord(**values)

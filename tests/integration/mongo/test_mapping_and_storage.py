@@ -100,6 +100,7 @@ def test_every_document_carries_the_schema_version(storage: MongoStorage) -> Non
         uow.api_keys.add(b.api_key())
         uow.staff_credentials.add(b.staff_credential())
         uow.organizer_requests.add(b.organizer_request())
+        uow.idempotency.claim(b.idempotency_record())
 
     in_uow(storage, fill)
     for name in Collections.ALL:
@@ -127,6 +128,7 @@ def test_migrate_creates_every_index_and_is_idempotent(storage: MongoStorage) ->
         assert [k for k, _ in info[index.name]["key"]] == list(index.keys)
         assert bool(info[index.name].get("unique")) == index.unique
         assert info[index.name].get("partialFilterExpression") == index.partial
+        assert info[index.name].get("expireAfterSeconds") == index.expire_after
     uniques = {(i.collection, i.keys) for i in INDEXES if i.unique}
     assert uniques == {
         ("events", ("slug",)),
@@ -144,7 +146,10 @@ def test_migrate_creates_every_index_and_is_idempotent(storage: MongoStorage) ->
         ("api_keys", ("key_hash",)),
         ("staff_credentials", ("token_hash",)),
         ("organizer_requests", ("user_id",)),
+        ("idempotency_keys", ("scope", "key_digest")),
     }
+    ttl = {(i.collection, i.keys): i.expire_after for i in INDEXES if i.expire_after is not None}
+    assert ttl == {("idempotency_keys", ("expires_at",)): 0}
     partial = {(i.collection, i.name): i.partial for i in INDEXES if i.partial is not None}
     assert partial == {
         ("users", "google_subject_unique"): {"google_subject": {"$type": "string"}},

@@ -11,6 +11,8 @@ functions and picklable dataclasses only.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import traceback
 from collections.abc import Sequence
@@ -191,6 +193,19 @@ def race(
 def past_clock(minutes_ago: int) -> FixedClock:
     """A clock in the past, to place orders whose holds have already expired."""
     return FixedClock(datetime.now(UTC) - timedelta(minutes=minutes_ago))
+
+
+def kill_when_ready(child: Any, ready: Any, waiting_for: str) -> None:
+    """Start the (spawned) ``child``, SIGKILL it once it sets ``ready``, and check that it
+    died of that."""
+    child.start()
+    try:
+        assert ready.wait(120), f"the child never {waiting_for}"
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.join(30)
+    assert child.exitcode == -signal.SIGKILL
 
 
 def hold_and_die(db: Db, event_id: str, ticket_type_id: str, ready: Any) -> None:

@@ -4,9 +4,7 @@ own integrity rules, the append-only ledger, datetimes, URLs, and crash safety."
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 from sqlalchemy import MetaData, Table, UniqueConstraint, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.integration.sql.harness import hold_and_die
+from tests.integration.sql.harness import hold_and_die, kill_when_ready
 from tests.integration.sql.shop import TypeSpec, counters, database, open_shop, orders
 from tests.integration.sql.support import (
     POSTGRES_URL,
@@ -83,18 +81,51 @@ def _unmigrated(engine: str, tmp_path: Path) -> Iterator[SqlStorage]:
 
 def _version_3_metadata() -> MetaData:
     """What ``schema.py`` described when version 3 shipped: no identity tables yet."""
-    md = _version_4_metadata()
-    for name in s.IDENTITY_TABLES:
-        md.remove(md.tables[name])
-    return md
+    return _without(_version_4_metadata(), s.IDENTITY_TABLES)
 
 
 def _version_4_metadata() -> MetaData:
-    """What ``schema.py`` described when version 4 shipped: no organizer requests yet."""
-    md = s.build_metadata()
-    for name in s.ORGANIZER_REQUEST_TABLES:
+    """What ``schema.py`` described when version 4 shipped: no organizer requests, no
+    idempotency keys yet. (Organizers keep their payment columns, so that this version's
+    repositories can write them; version 5's test checks the step that adds them.)"""
+    md = _without(s.build_metadata(), s.IDEMPOTENCY_TABLES)
+    return _without(md, s.ORGANIZER_REQUEST_TABLES)
+
+
+def _without(md: MetaData, names: Sequence[str]) -> MetaData:
+    for name in names:
         md.remove(md.tables[name])
     return md
+
+
+def _version_5_metadata() -> MetaData:
+    """What ``schema.py`` described when version 5 shipped: no idempotency keys yet, and
+    organizers without their payment account's state (nor its index)."""
+    md = _without(s.build_metadata(), s.IDEMPOTENCY_TABLES)
+    old = md.tables["organizers"]
+    md.remove(old)
+    kept = [c._copy() for c in old.columns if c.name not in s.PAYMENT_ACCOUNT_COLUMNS]
+    Table("organizers", md, *kept)
+    return md
+
+
+def _migrate_as_shipped(
+    storage: SqlStorage,
+    monkeypatch: pytest.MonkeyPatch,
+    version: int,
+    metadata: Callable[[], MetaData],
+    missing: Sequence[str],
+) -> None:
+    """Migrate an empty database with the runner and schema as ``version`` shipped them,
+    and check that the tables the next steps add are not there yet."""
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version])
+        m.setattr(migrations, "build_metadata", metadata)
+        storage.migrate()
+    with storage.engine.connect() as conn:
+        assert current_version(conn) == version
+        assert not set(missing) & set(inspect(conn).get_table_names())
+        conn.rollback()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -103,14 +134,7 @@ def test_a_database_at_version_3_upgrades_to_the_identity_tables(
 ) -> None:
     org = b.organizer()
     with _unmigrated(engine, tmp_path) as storage:
-        with monkeypatch.context() as m:  # the runner as version 3 shipped it
-            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-            m.setattr(migrations, "build_metadata", _version_3_metadata)
-            storage.migrate()
-        with storage.engine.connect() as conn:
-            assert current_version(conn) == 3
-            assert not set(s.IDENTITY_TABLES) & set(inspect(conn).get_table_names())
-            conn.rollback()
+        _migrate_as_shipped(storage, monkeypatch, 3, _version_3_metadata, s.IDENTITY_TABLES)
         with storage.unit_of_work() as uow:
             uow.organizers.add(org)
             uow.commit()
@@ -145,14 +169,9 @@ def test_a_database_at_version_4_upgrades_to_organizer_requests(
 ) -> None:
     user = b.user()
     with _unmigrated(engine, tmp_path) as storage:
-        with monkeypatch.context() as m:  # the runner as version 4 shipped it
-            m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
-            m.setattr(migrations, "build_metadata", _version_4_metadata)
-            storage.migrate()
-        with storage.engine.connect() as conn:
-            assert current_version(conn) == 4
-            assert "organizer_requests" not in inspect(conn).get_table_names()
-            conn.rollback()
+        _migrate_as_shipped(
+            storage, monkeypatch, 4, _version_4_metadata, s.ORGANIZER_REQUEST_TABLES
+        )
         with storage.unit_of_work() as uow:
             uow.users.add(user)
             uow.commit()
@@ -172,17 +191,6 @@ def test_a_database_at_version_4_upgrades_to_organizer_requests(
             uow.organizer_requests.add(b.organizer_request(user_id=user.id))
 
 
-def _version_5_metadata() -> MetaData:
-    """What ``schema.py`` described when version 5 shipped: organizers without their payment
-    account's state (nor its index)."""
-    md = s.build_metadata()
-    old = md.tables["organizers"]
-    md.remove(old)
-    kept = [c._copy() for c in old.columns if c.name not in s.PAYMENT_ACCOUNT_COLUMNS]
-    Table("organizers", md, *kept)
-    return md
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_database_at_version_5_upgrades_to_the_organizers_payment_account_state(
     engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -200,7 +208,7 @@ def test_a_database_at_version_5_upgrades_to_the_organizers_payment_account_stat
                 id=org.id, name=org.name, email=org.email, created_at=org.created_at,
                 payment_account_id="acct_old", version=0))  # fmt: skip
 
-        assert run_migrations(storage.engine) == [7]
+        assert run_migrations(storage.engine) == [m.version for m in migrations.MIGRATIONS[5:]]
         assert run_migrations(storage.engine) == []
         with storage.engine.connect() as conn:
             indexes = {i["name"] for i in inspect(conn).get_indexes("organizers")}
@@ -220,6 +228,34 @@ def test_a_database_at_version_5_upgrades_to_the_organizers_payment_account_stat
             again = uow.organizers.get(org.id)
             assert again is not None
             assert (again.charges_enabled, again.requirements_due) == (True, ("external_account",))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_database_at_version_5_upgrades_to_idempotency_keys(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = b.organizer_request()
+    with _unmigrated(engine, tmp_path) as storage:
+        _migrate_as_shipped(storage, monkeypatch, 5, _version_5_metadata, s.IDEMPOTENCY_TABLES)
+        with storage.unit_of_work() as uow:
+            uow.organizer_requests.add(request)
+            uow.commit()
+
+        assert run_migrations(storage.engine) == [m.version for m in migrations.MIGRATIONS[5:]]
+        assert run_migrations(storage.engine) == []
+        with storage.engine.connect() as conn:
+            found = inspect(conn)
+            uniques = {u["name"] for u in found.get_unique_constraints("idempotency_keys")}
+            indexes = {i["name"] for i in found.get_indexes("idempotency_keys")}
+            conn.rollback()
+        assert "uq_idempotency_keys_scope_key" in uniques
+        assert {i.name for i in s.idempotency_keys.indexes} <= indexes
+        record = b.idempotency_record()
+        with storage.unit_of_work() as uow:
+            assert uow.organizer_requests.get(request.id) == request
+            assert uow.idempotency.claim(record)
+            assert not uow.idempotency.claim(b.idempotency_record(key_digest=record.key_digest))
+            uow.commit()
 
 
 def test_a_second_pending_organizer_request_is_refused_by_the_database_itself(
@@ -455,14 +491,7 @@ def test_a_process_killed_inside_a_unit_of_work_leaves_no_partial_order(
         shop = open_shop(st, [TypeSpec("tt-kill", 5)])
         ready = ctx.Event()
         child = ctx.Process(target=hold_and_die, args=(db, shop.event_id, "tt-kill", ready))
-        child.start()
-        try:
-            assert ready.wait(60), "the child never reached the middle of its unit of work"
-            assert child.pid is not None
-            os.kill(child.pid, signal.SIGKILL)
-        finally:
-            child.join(30)
-        assert child.exitcode == -signal.SIGKILL
+        kill_when_ready(child, ready, "reached the middle of its unit of work")
         # Nothing of the killed unit of work is visible, and the lock it held is gone:
         # a new unit of work can take the same capacity at once.
         assert orders(st, shop.event_id) == []

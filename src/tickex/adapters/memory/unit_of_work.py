@@ -82,6 +82,10 @@ class InMemoryUnitOfWork(UnitOfWork):
             raise ReadOnlyUnitOfWork(f"write to {table} in a read-only unit of work")
         self._pending[table][key] = value
 
+    def delete(self, table: str, key: str) -> None:
+        """Remove the row ``key`` at commit (reads in this unit no longer see it)."""
+        self.write(table, key, _DELETED)
+
     def scan(self, table: str) -> Iterator[Any]:
         self._check_entered()
         pending = self._pending.get(table, {})

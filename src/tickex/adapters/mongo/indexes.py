@@ -44,6 +44,7 @@ class Collections:
     API_KEYS = "api_keys"
     STAFF_CREDENTIALS = "staff_credentials"
     ORGANIZER_REQUESTS = "organizer_requests"
+    IDEMPOTENCY_KEYS = "idempotency_keys"
     COUNTERS = "counters"
 
     ALL: tuple[str, ...] = (
@@ -65,6 +66,7 @@ class Collections:
         API_KEYS,
         STAFF_CREDENTIALS,
         ORGANIZER_REQUESTS,
+        IDEMPOTENCY_KEYS,
         COUNTERS,
     )
 
@@ -80,11 +82,16 @@ class Index:
     unique: bool = False
     #: ``partialFilterExpression``: only documents matching it are indexed (and so unique)
     partial: Document | None = None
+    #: ``expireAfterSeconds``: the server deletes a document this long after the date in
+    #: the (single) key field
+    expire_after: int | None = None
 
     def options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"name": self.name, "unique": self.unique}
         if self.partial is not None:
             options["partialFilterExpression"] = self.partial
+        if self.expire_after is not None:
+            options["expireAfterSeconds"] = self.expire_after
         return options
 
     def spec(self) -> list[tuple[str, int]]:
@@ -132,6 +139,8 @@ INDEXES: tuple[Index, ...] = (
     _unique(C.STAFF_CREDENTIALS, "token_hash_unique", "token_hash"),
     # one pending organizer request per user: decided ones leave the index
     _unique(C.ORGANIZER_REQUESTS, "pending_user_unique", "user_id", where={"status": "pending"}),
+    # one record per caller and Idempotency-Key: claiming a key is an insert on this index
+    _unique(C.IDEMPOTENCY_KEYS, "scope_key_unique", "scope", "key_digest"),
     # the repositories' queries: equality fields, then sort fields
     Index(C.ORGANIZERS, "payment_account", ("payment_account_id", "_id")),
     Index(C.EVENTS, "organizer_starts", ("organizer_id", *_t("starts_at"), "_id")),
@@ -165,6 +174,8 @@ INDEXES: tuple[Index, ...] = (
     Index(C.STAFF_CREDENTIALS, "event_created", ("event_id", *_t("created_at"), "_id")),
     Index(C.ORGANIZER_REQUESTS, "user_created", ("user_id", *_t("created_at"), "_id")),
     Index(C.ORGANIZER_REQUESTS, "status_created", ("status", *_t("created_at"), "_id")),
+    # expired idempotency records: the server removes them (TTL), the purge finds the rest
+    Index(C.IDEMPOTENCY_KEYS, "expires_ttl", ("expires_at",), expire_after=0),
 )
 
 

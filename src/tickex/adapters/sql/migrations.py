@@ -26,6 +26,7 @@ from sqlalchemy import Connection, DefaultClause, Engine, MetaData, insert, insp
 from sqlalchemy.sql.elements import TextClause
 
 from tickex.adapters.sql.schema import (
+    IDEMPOTENCY_TABLES,
     IDENTITY_TABLES,
     LEDGER_TABLES,
     ORGANIZER_REQUEST_TABLES,
@@ -112,6 +113,12 @@ def _organizer_requests(conn: Connection, md: MetaData) -> None:
     _create_with_indexes(conn, md, ORGANIZER_REQUEST_TABLES)
 
 
+def _idempotency_keys(conn: Connection, md: MetaData) -> None:
+    """Requests made with an Idempotency-Key (the key as a digest, unique per caller) and
+    the index the purge of expired ones reads. Idempotent like step 4."""
+    _create_with_indexes(conn, md, IDEMPOTENCY_TABLES)
+
+
 def _organizer_payment_accounts(conn: Connection, md: MetaData) -> None:
     """The connected account's state on each organizer (charges and payouts enabled, the
     requirements due, why it is disabled, as of when) and the index a webhook finds the
@@ -149,6 +156,7 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(3, "index for the public catalogue of events", _catalogue_index),
     Migration(4, "identity: users, sessions, one-time tokens, API keys, staff", _identity_tables),
     Migration(5, "organizer requests (one pending per user)", _organizer_requests),
+    Migration(6, "idempotency keys (one record per caller and key)", _idempotency_keys),
     Migration(7, "organizers: the payment account's state", _organizer_payment_accounts),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -425,6 +425,26 @@ def build_metadata() -> MetaData:
         Index("ix_organizer_requests_status", "status", "created_at", "id"),
     )  # fmt: skip
 
+    # Requests made with an Idempotency-Key: the key only as a digest, one record per
+    # caller and key (the unique constraint is what claims a key atomically).
+    Table(
+        "idempotency_keys", md,
+        Column("id", _key(), primary_key=True),
+        Column("scope", _key(80), nullable=False),
+        Column("key_digest", _key(64), nullable=False),
+        Column("operation", String(40), nullable=False),
+        Column("fingerprint", _key(64), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("expires_at", UtcDateTime(), nullable=False),
+        Column("lease_id", _key(), nullable=False),
+        Column("locked_until", UtcDateTime(), nullable=False),
+        Column("resource_id", _key()),
+        Column("response", _TEXT),
+        Column("version", Integer, nullable=False),
+        UniqueConstraint("scope", "key_digest", name="uq_idempotency_keys_scope_key"),
+        Index("ix_idempotency_keys_expires", "expires_at", "id"),
+    )  # fmt: skip
+
     Table(
         "schema_version", md,
         Column("version", Integer, primary_key=True, autoincrement=False),
@@ -456,6 +476,7 @@ one_time_tokens = metadata.tables["one_time_tokens"]
 api_keys = metadata.tables["api_keys"]
 staff_credentials = metadata.tables["staff_credentials"]
 organizer_requests = metadata.tables["organizer_requests"]
+idempotency_keys = metadata.tables["idempotency_keys"]
 schema_version = metadata.tables["schema_version"]
 
 LEDGER_TABLES = ("ledger_transactions", "ledger_entries")
@@ -463,6 +484,8 @@ LEDGER_TABLES = ("ledger_transactions", "ledger_entries")
 IDENTITY_TABLES = ("users", "refresh_sessions", "one_time_tokens", "api_keys", "staff_credentials")
 #: Added by migration 5.
 ORGANIZER_REQUEST_TABLES = ("organizer_requests",)
+#: Added by migration 6.
+IDEMPOTENCY_TABLES = ("idempotency_keys",)
 #: the organizers' columns migration 7 adds
 PAYMENT_ACCOUNT_COLUMNS = ("charges_enabled", "payouts_enabled", "requirements_due",
                            "disabled_reason", "payment_account_as_of")  # fmt: skip

@@ -1,8 +1,14 @@
 """place_order: validate, price, hold inventory atomically, create the pending order, and
-ask the payment provider for a checkout session (outside the unit of work)."""
+ask the payment provider for a checkout session (outside the unit of work).
+
+``place_order_idempotently`` does the same under a caller's idempotency key
+(``application/idempotency.py``): the key is bound to the order in the order's own unit of
+work, so a retry after a crash finishes that order (its checkout) instead of placing
+another."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Protocol
@@ -10,6 +16,13 @@ from typing import Annotated, Protocol
 from pydantic import Field, model_validator
 
 from tickex.application.command import Command, Email, Id, MinorUnits, Slug
+from tickex.application.idempotency import (
+    Claim,
+    IdempotentAnswer,
+    Operation,
+    run_idempotently,
+    scope_of,
+)
 from tickex.application.organizers.payment_account import require_charges_enabled
 from tickex.application.sales.expire_holds import ExpireHolds, expire_holds
 from tickex.application.sales.fulfilment import fulfil
@@ -29,6 +42,7 @@ from tickex.domain.event import Event, EventStatus, FeePolicy, TaxMode
 from tickex.domain.hold import Hold
 from tickex.domain.money import Money
 from tickex.domain.order import PAID_STATES, Order, OrderStatus
+from tickex.domain.organizer import Organizer
 from tickex.domain.pricing import OrderTotals, compute_totals, price_lines
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.ticket_type import TicketType
@@ -147,20 +161,51 @@ def _check_request(
 
 
 def place_order(services: _NeedsSalesDelivery, command: PlaceOrder) -> PlacedOrder:
+    return _place_order(services, command, None)
+
+
+def place_order_idempotently(
+    services: _NeedsSalesDelivery,
+    command: PlaceOrder,
+    key: str,
+    render: Callable[[PlacedOrder], str],
+) -> IdempotentAnswer:
+    """``place_order`` under the caller's idempotency ``key`` (scoped to the signed-in
+    customer, or anonymous); ``render`` gives the answer stored and replayed."""
+    return run_idempotently(
+        services,
+        key,
+        Operation(
+            name="place_order",
+            scope=scope_of("customer", command.customer_id),
+            command=command,
+            run=lambda claim: _place_order(services, command, claim),
+            render=render,
+            resume=lambda order_id: _resume(services, order_id),
+        ),
+    )
+
+
+def _place_order(
+    services: _NeedsSalesDelivery, command: PlaceOrder, claim: Claim[PlacedOrder] | None
+) -> PlacedOrder:
     try:
-        placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
+        placed, checkout = services.transaction(lambda uow: _place(services, uow, command, claim))
     except (SoldOut, PromoCodeExhausted):
         # Holds expire by time; the sweeper may simply not have run yet. Tidy, then retry.
         if expire_holds(services, ExpireHolds(limit=500)).released == 0:
             raise
-        placed, checkout = services.transaction(lambda uow: _place(services, uow, command))
+        placed, checkout = services.transaction(lambda uow: _place(services, uow, command, claim))
     if checkout is None:
         return placed
     return _start_payment(services, placed, checkout)
 
 
 def _place(
-    services: _NeedsSalesDelivery, uow: UnitOfWork, command: PlaceOrder
+    services: _NeedsSalesDelivery,
+    uow: UnitOfWork,
+    command: PlaceOrder,
+    claim: Claim[PlacedOrder] | None,
 ) -> tuple[PlacedOrder, CheckoutRequest | None]:
     now = services.clock.now()
     event, types, promo = _check_request(uow, command, now)
@@ -201,30 +246,72 @@ def _place(
         order.mark_paid(now, totals.total)
     uow.holds.add(hold)
     uow.orders.add(order)
+    if claim is not None and not free:
+        claim.bind(uow, order.id)  # the recovery point: committed with the order, or not at all
     # The guards come last: a contended quota row stays locked only until the commit.
     reserve(uow, items, promo.id if promo else None)
     placed = PlacedOrder(order.id, order.code, order.status, totals, expires_at, None)
     if free:
         convert_hold(uow, hold)
         ticket_ids = fulfil(services, uow, order, now, Money.zero(order.currency))
-        return replace(placed, ticket_ids=tuple(ticket_ids)), None
+        placed = replace(placed, ticket_ids=tuple(ticket_ids))
+        if claim is not None:
+            claim.bind(uow, order.id, placed)  # complete already: the answer goes with it
+        return placed, None
     organizer = uow.organizers.get(event.organizer_id)
     require_charges_enabled(services.sales.payments, organizer)
+    return placed, _checkout_request(services, event, organizer, order, types)
+
+
+def _checkout_request(
+    services: _NeedsSalesDelivery,
+    event: Event,
+    organizer: Organizer | None,
+    order: Order,
+    types: dict[str, TicketType],
+) -> CheckoutRequest:
     links = services.delivery.links
-    checkout = CheckoutRequest(
+    return CheckoutRequest(
         order_id=order.id,
         order_code=order.code,
         amount=order.total,
         platform_fee=order.totals.platform_fee,
         description=f"{event.title} - order {order.code}",
         customer_email=order.customer_email,
-        expires_at=expires_at,
+        expires_at=order.expires_at,
         organizer_account_id=organizer.payment_account_id if organizer else None,
         lines=checkout_lines(order, event, types),
         success_url=links.payment_succeeded(order.id, order.customer_email),
         cancel_url=links.payment_cancelled(order.id, order.customer_email),
     )
-    return placed, checkout
+
+
+def _resume(services: _NeedsSalesDelivery, order_id: str) -> PlacedOrder:
+    """The answer for the order an interrupted attempt placed (its unit of work committed,
+    its answer was never stored): the order as it stands, once its checkout is started if
+    the attempt stopped before that. An order whose checkout failed answers as it did."""
+    now = services.clock.now()
+
+    def read(uow: UnitOfWork) -> tuple[PlacedOrder, CheckoutRequest | None]:
+        order = uow.orders.get(order_id)
+        assert order is not None  # bound to the key in the unit of work that added it
+        event = uow.events.get(order.event_id)
+        assert event is not None
+        tickets = tuple(t.id for t in uow.tickets.list_by_order(order.id))
+        placed = PlacedOrder(order.id, order.code, order.status, order.totals,
+                             order.expires_at, order.payment_url, tickets)  # fmt: skip
+        unstarted = order.status is OrderStatus.PENDING and order.payment_reference is None
+        if not unstarted or order.expires_at <= now:
+            return placed, None
+        types = {tt.id: tt for line in order.lines
+                 if (tt := uow.ticket_types.get(line.ticket_type_id))}  # fmt: skip
+        organizer = uow.organizers.get(event.organizer_id)
+        return placed, _checkout_request(services, event, organizer, order, types)
+
+    placed, checkout = services.read(read)
+    if placed.status is OrderStatus.FAILED:
+        raise PaymentUnavailable("the payment provider is unavailable, please retry")
+    return placed if checkout is None else _start_payment(services, placed, checkout)
 
 
 def checkout_lines(

@@ -3,10 +3,13 @@
 Refunded tickets are revoked and their capacity goes back on sale; the ledger records the
 refund (and the returned platform fee, per the event's policy) in the same unit of work,
 and the provider is asked to pay out through the outbox. Never more than what was paid.
+``refund_order_idempotently`` does it under the organizer's idempotency key
+(``application/idempotency.py``), storing the answer in the refund's own unit of work.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -14,6 +17,13 @@ from pydantic import Field, model_validator
 from tickex.application.command import Command, Id, MinorUnits
 from tickex.application.delivery.outbox import queue_order_messages
 from tickex.application.finance.bookkeeping import post_refund
+from tickex.application.idempotency import (
+    Claim,
+    IdempotentAnswer,
+    Operation,
+    run_idempotently,
+    scope_of,
+)
 from tickex.application.sales.inventory import return_to_sale
 from tickex.application.services import Core
 from tickex.domain.errors import NotFound, RefundNotAllowed
@@ -38,6 +48,28 @@ class RefundOrder(Command):
 
 
 def refund_order(services: Core, command: RefundOrder) -> Order:
+    return _refund_order(services, command, None)
+
+
+def refund_order_idempotently(
+    services: Core, command: RefundOrder, key: str, render: Callable[[Order], str]
+) -> IdempotentAnswer:
+    """``refund_order`` under the organizer's idempotency ``key``; ``render`` gives the
+    answer stored (with the refund) and replayed."""
+    return run_idempotently(
+        services,
+        key,
+        Operation(
+            name="refund_order",
+            scope=scope_of("organizer", command.organizer_id),
+            command=command,
+            run=lambda claim: _refund_order(services, command, claim),
+            render=render,
+        ),
+    )
+
+
+def _refund_order(services: Core, command: RefundOrder, claim: Claim[Order] | None) -> Order:
     def work(uow: UnitOfWork) -> Order:
         now = services.clock.now()
         order = uow.orders.get(command.order_id)
@@ -91,6 +123,8 @@ def refund_order(services: Core, command: RefundOrder) -> Order:
         post_refund(uow, services.ids, order, amount, fee_part, now)
         queue_order_messages(services, uow, order)  # OrderRefunded: tell the provider
         uow.orders.save(order)
+        if claim is not None:
+            claim.bind(uow, order.id, order)  # the answer commits with the refund
         return order
 
     return services.transaction(work)

@@ -33,6 +33,11 @@ from tickex.entrypoints.http.guards import (
     current_principal,
     document_api_key_scopes,
 )
+from tickex.entrypoints.http.idempotency import (
+    IDEMPOTENCY_KEY_HEADER,
+    REPLAYED_HEADER,
+    document_idempotency_key,
+)
 from tickex.entrypoints.http.identity.account_pages import AccountPagesController
 from tickex.entrypoints.http.identity.api_keys import ApiKeyController
 from tickex.entrypoints.http.identity.auth import AdminUserController, AuthController, MeController
@@ -135,8 +140,13 @@ def create_app(
         cors_config=CORSConfig(
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST", "PATCH"],
-            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
-            expose_headers=[REQUEST_ID_HEADER, *RATE_LIMIT_HEADERS],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                REQUEST_ID_HEADER,
+                IDEMPOTENCY_KEY_HEADER,
+            ],
+            expose_headers=[REQUEST_ID_HEADER, *RATE_LIMIT_HEADERS, REPLAYED_HEADER],
             max_age=600,
         )
         if cors_origins
@@ -176,6 +186,7 @@ def create_app(
     _document_strict_inputs(application)
     _document_body_limit(application)
     document_api_key_scopes(application)
+    document_idempotency_key(application)
     return application
 
 

@@ -67,6 +67,8 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "payment_onboarding_unavailable": 409,  # this payment provider needs no onboarding
     "webhook_rejected": 400,  # a payment webhook whose signature (or mode) does not verify
     "ledger_unbalanced": 500,  # an invariant broke: a bug, not the buyer's doing
+    "idempotency_key_reused": 422,  # the key was used for another request
+    "idempotency_request_in_flight": 409,  # the first request with the key still runs
 }
 TITLES: Mapping[str, str] = {
     "malformed_request": "The request could not be parsed",
@@ -102,6 +104,8 @@ TITLES: Mapping[str, str] = {
     "payment_onboarding_unavailable": "No payment onboarding with this provider",
     "webhook_rejected": "Webhook rejected",
     "ledger_unbalanced": "Internal error",
+    "idempotency_key_reused": "Idempotency key used for another request",
+    "idempotency_request_in_flight": "A request with this idempotency key is in progress",
 }
 _CODE_BY_HTTP_STATUS: Mapping[int, str] = {
     400: "malformed_request",

@@ -18,6 +18,7 @@ port (``storage``, ``identity``, ``payment``, ``mail``, ``primitives``); import 
 here.
 """
 
+from tickex.testing.contracts.idempotency import IdempotencyStorageContract
 from tickex.testing.contracts.identity import IdentityStorageContract
 from tickex.testing.contracts.mail import MailerContract
 from tickex.testing.contracts.payment import PaymentGatewayContract
@@ -31,6 +32,7 @@ from tickex.testing.contracts.support import in_uow
 
 __all__ = [
     "ClockContract",
+    "IdempotencyStorageContract",
     "IdentityStorageContract",
     "MailerContract",
     "PaymentGatewayContract",

@@ -34,12 +34,12 @@ from typing import Any
 from tickex.adapters.mongo.repositories.base import _Repo
 from tickex.adapters.mongo.repositories.identity import REVOCATION_FIELD
 
-from . import catalog, delivery, door, finance, identity, organizers, sales
+from . import catalog, delivery, door, finance, idempotency, identity, organizers, sales
 
 #: Every attribute of the unit of work (see ``ports.unit_of_work.UnitOfWork``), by area.
 REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     attribute: repository
-    for area in (catalog, organizers, sales, door, delivery, finance, identity)
+    for area in (catalog, organizers, sales, door, delivery, finance, identity, idempotency)
     for attribute, repository in area.REPOSITORIES.items()
 }
 

@@ -15,6 +15,7 @@ from tickex.adapters.sql.repositories.catalog import Events, PromoCodes, Quotas,
 from tickex.adapters.sql.repositories.delivery import Outbox
 from tickex.adapters.sql.repositories.door import CheckIns, StaffCredentials
 from tickex.adapters.sql.repositories.finance import Ledger
+from tickex.adapters.sql.repositories.idempotency import IdempotencyKeys
 from tickex.adapters.sql.repositories.identity import ApiKeys, OneTimeTokens, Sessions, Users
 from tickex.adapters.sql.repositories.organizers import OrganizerRequests, Organizers
 from tickex.adapters.sql.repositories.sales import Holds, Orders, ProcessedEvents, Tickets
@@ -38,6 +39,7 @@ REPOSITORIES: Mapping[str, type[SqlRepository[Any]]] = {
     "api_keys": ApiKeys,
     "staff_credentials": StaffCredentials,
     "organizer_requests": OrganizerRequests,
+    "idempotency": IdempotencyKeys,
 }
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "CheckIns",
     "Events",
     "Holds",
+    "IdempotencyKeys",
     "Ledger",
     "OneTimeTokens",
     "Orders",

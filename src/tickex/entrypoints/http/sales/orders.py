@@ -1,11 +1,12 @@
 """``/v1/orders``: a buyer places, reads and cancels an order (no account needed: the
-order id and the email it was placed with identify the buyer)."""
+order id and the email it was placed with identify the buyer). Placing takes an optional
+``Idempotency-Key`` (``http/idempotency.py``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, get_args
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, Parameter
 
 from tickex.application.command import Email
@@ -14,6 +15,7 @@ from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import PlaceOrder
 from tickex.entrypoints.http.dependencies import App, Metrics
 from tickex.entrypoints.http.guards import NO_STORE
+from tickex.entrypoints.http.idempotency import REPLAYED, IdempotencyKey, answered, json_text
 from tickex.entrypoints.http.routes import PathId, operation
 from tickex.entrypoints.http.sales import schemas
 
@@ -27,14 +29,23 @@ class OrderController(Controller):
 
     @operation(
         post, "/", "placeOrder", "Hold tickets and start the payment", 404, 409, 429, 503,
-        body=True, status_code=201,
+        body=True, status_code=201, response_headers=[REPLAYED],
     )  # fmt: skip
     def place_order(
-        self, data: JSONBody[schemas.PlaceOrderInput], tickex: App, metrics: Metrics
-    ) -> schemas.PlacedOrderOut:
-        placed = tickex.place_order(PlaceOrder(**data.model_dump()))
-        metrics.orders_placed.inc()
-        return schemas.placed_order(placed)
+        self, data: JSONBody[schemas.PlaceOrderInput], tickex: App, metrics: Metrics,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.PlacedOrderOut]:  # fmt: skip
+        command = PlaceOrder(**data.model_dump())
+        if idempotency_key is None:
+            placed = tickex.place_order(command)
+            metrics.orders_placed.inc()
+            return Response(schemas.placed_order(placed), status_code=201)
+        answer = tickex.place_order_idempotently(
+            command, idempotency_key, lambda placed: json_text(schemas.placed_order(placed))
+        )
+        if not answer.replayed:
+            metrics.orders_placed.inc()
+        return answered(answer, 201)
 
     @operation(
         get, "/{order_id:str}", "getOrder",
