@@ -258,6 +258,22 @@ def test_a_database_at_version_5_upgrades_to_idempotency_keys(
             uow.commit()
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_step_missing_below_the_latest_is_still_applied(engine: str, tmp_path: Path) -> None:
+    """Migration 7 (payment accounts) landed before 6 (idempotency keys): a database
+    migrated in between has 7 and not 6, and must still get 6."""
+    with _unmigrated(engine, tmp_path) as storage:
+        storage.migrate()
+        with storage.engine.begin() as conn:
+            s.idempotency_keys.drop(conn)
+            conn.execute(s.schema_version.delete().where(s.schema_version.c.version == 6))
+        assert run_migrations(storage.engine) == [6]
+        assert run_migrations(storage.engine) == []
+        with storage.unit_of_work() as uow:
+            assert uow.idempotency.claim(b.idempotency_record())
+            uow.commit()
+
+
 def test_a_second_pending_organizer_request_is_refused_by_the_database_itself(
     storage: SqlStorage,
 ) -> None:

@@ -181,16 +181,25 @@ def current_version(conn: Connection) -> int:
     return int(value) if value is not None else 0
 
 
+def applied_versions(conn: Connection) -> set[int]:
+    """Every version recorded in ``schema_version``."""
+    if not inspect(conn).has_table("schema_version"):
+        return set()
+    return {int(v) for v in conn.execute(select(schema_version.c.version)).scalars()}
+
+
 def migrate(engine: Engine) -> list[int]:
-    """Apply every pending migration in order; return the versions applied (empty when the
-    database is up to date, so running it twice is harmless)."""
+    """Apply every migration not recorded yet, in order; return the versions applied (empty
+    when the database is up to date, so running it twice is harmless). A step is skipped by
+    its record, not by the highest version: a database that took a later step first (two
+    branches numbered theirs 6 and 7, and 7 landed first) still gets the missing one."""
     md = build_metadata()
     applied: list[int] = []
     for migration in MIGRATIONS:
         with engine.begin() as conn:
             _lock(conn)
             md.tables["schema_version"].create(conn, checkfirst=True)
-            if current_version(conn) >= migration.version:
+            if migration.version in applied_versions(conn):
                 continue
             migration.apply(conn, md)
             conn.execute(
