@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from tickex.application.catalog.cancel_event import cancel_event
 from tickex.application.catalog.create_event import create_event
@@ -37,7 +37,6 @@ from tickex.application.door.revoke_staff_credential import revoke_staff_credent
 from tickex.application.finance.organizer_metrics import organizer_metrics
 from tickex.application.finance.record_payout import record_payout
 from tickex.application.idempotency import (
-    IdempotentAnswer,
     PurgeIdempotencyKeys,
     purge_idempotency_keys,
 )
@@ -74,14 +73,11 @@ from tickex.application.sales.expire_holds import ExpiredHolds, ExpireHolds, exp
 from tickex.application.sales.get_checkout import get_checkout
 from tickex.application.sales.get_order import get_order
 from tickex.application.sales.place_order import (
-    PlacedOrder,
-    PlaceOrder,
     place_order,
     place_order_idempotently,
 )
 from tickex.application.sales.receive_payment_webhook import receive_payment_webhook
 from tickex.application.sales.refund_order import (
-    RefundOrder,
     refund_order,
     refund_order_idempotently,
 )
@@ -94,31 +90,31 @@ from tickex.bootstrap import (
     memory_access_tokens,
 )
 from tickex.domain.ledger import LedgerTransaction
-from tickex.domain.order import Order
 from tickex.domain.outbox import OutboxMessage
 from tickex.ports.clock import Clock
 from tickex.ports.mail import EmailMessage
 from tickex.ports.rate_limit import RateLimiter
 from tickex.settings import Settings
 
-C = TypeVar("C")  # a use case's command
+P = ParamSpec("P")  # what a use case takes after the services (its command, ...)
 R = TypeVar("R")  # what it returns
 
 
-class UseCase(Generic[C, R]):
+class UseCase(Generic[P, R]):
     """A use case as a method of ``TickEx``: ``place_order = UseCase(place_order)`` makes
     ``app.place_order(command)`` run ``place_order(app.services, command)``, typed as the
-    use case is (``(PlaceOrder) -> PlacedOrder``)."""
+    use case is (``(PlaceOrder) -> PlacedOrder``; ``place_order_idempotently`` also takes
+    the key and the renderer of its answer)."""
 
-    def __init__(self, run: Callable[[Services, C], R]) -> None:
+    def __init__(self, run: Callable[Concatenate[Services, P], R]) -> None:
         self._run = run
         self.__doc__ = run.__doc__
 
     @overload
-    def __get__(self, app: None, owner: type[Any]) -> UseCase[C, R]: ...
+    def __get__(self, app: None, owner: type[Any]) -> UseCase[P, R]: ...
     @overload
-    def __get__(self, app: TickEx, owner: type[Any]) -> Callable[[C], R]: ...
-    def __get__(self, app: TickEx | None, owner: type[Any]) -> UseCase[C, R] | Callable[[C], R]:
+    def __get__(self, app: TickEx, owner: type[Any]) -> Callable[P, R]: ...
+    def __get__(self, app: TickEx | None, owner: type[Any]) -> UseCase[P, R] | Callable[P, R]:
         if app is None:
             return self
         return partial(self._run, app.services)
@@ -244,14 +240,7 @@ class TickEx:
     resize_quota = UseCase(resize_quota)
     create_promo_code = UseCase(create_promo_code)
     refund_order = UseCase(refund_order)
-
-    def refund_order_idempotently(
-        self, command: RefundOrder, key: str, render: Callable[[Order], str]
-    ) -> IdempotentAnswer:
-        """``refund_order`` under the organizer's idempotency ``key``: the same answer
-        (``render``'s text) for the same request within 24 h, refunded once."""
-        return refund_order_idempotently(self.services, command, key, render)
-
+    refund_order_idempotently = UseCase(refund_order_idempotently)
     record_payout = UseCase(record_payout)
     organizer_metrics = UseCase(organizer_metrics)
     list_organizer_events = UseCase(list_organizer_events)
@@ -268,14 +257,7 @@ class TickEx:
 
     # -- buyer side -----------------------------------------------------------------------
     place_order = UseCase(place_order)
-
-    def place_order_idempotently(
-        self, command: PlaceOrder, key: str, render: Callable[[PlacedOrder], str]
-    ) -> IdempotentAnswer:
-        """``place_order`` under the caller's idempotency ``key``: the same answer
-        (``render``'s text) for the same request within 24 h, one order."""
-        return place_order_idempotently(self.services, command, key, render)
-
+    place_order_idempotently = UseCase(place_order_idempotently)
     confirm_payment = UseCase(confirm_payment)
     receive_payment_webhook = UseCase(receive_payment_webhook)  # what /webhooks/stripe calls
     cancel_order = UseCase(cancel_order)
