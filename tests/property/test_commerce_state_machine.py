@@ -232,6 +232,34 @@ class CommerceMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
+    def refund_a_ticket_twice(self, data: st.DataObject) -> None:
+        """One ticket of a paid order refunded, then the same request at once again (a
+        double click): the second is refused and changes nothing, however many tickets the
+        order keeps (with three or more, only the refund's own check can refuse it)."""
+        order_id, who = data.draw(st.sampled_from(self.orders))
+        details = self.app.get_order(GetOrder(order_id=order_id, customer_email=who))
+        active = [t.id for t in details.tickets if t.status is TicketStatus.ACTIVE]
+        if len(active) < 2 or details.order.status not in PAID_STATES:
+            return
+        command = RefundOrder(organizer_id=self.org.id, order_id=order_id,
+                              ticket_ids=[data.draw(st.sampled_from(active))])  # fmt: skip
+        try:
+            first = self.app.refund_order(command)
+        except DomainError as exc:
+            refused("refund a ticket", exc)
+            return
+        self.refunded.append(command)
+        try:
+            self.app.refund_order(command)
+        except DomainError as exc:
+            refused("refund a ticket twice", exc)
+        else:
+            raise AssertionError(f"a ticket was refunded twice: {command}")
+        again = self.app.get_order(GetOrder(order_id=order_id, customer_email=who)).order
+        assert again.refunded_amount == first.refunded_amount
+
+    @precondition(lambda self: self.orders)
+    @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
         order_id, who = data.draw(st.sampled_from(self.orders))
         try:
