@@ -161,6 +161,22 @@ class _Repo(Generic[T]):
             lambda: collection.delete_one({"_id": key}).deleted_count == 1,
         )
 
+    def _insert_once(self, doc: Document, key: tuple[str, ...], what: str) -> bool:
+        """Insert ``doc`` unless a document with the same ``key`` fields exists; False when
+        one does. Looks first: in a transaction a duplicate-key error aborts the whole
+        transaction, and "already there" is the everyday answer (a webhook delivered twice,
+        a retried request). A concurrent unit that inserted it first makes a transactional
+        unit retry (``ConcurrencyConflict``), where the retry sees it."""
+        if self._found({name: doc[name] for name in key}):
+            return False
+        try:
+            self._insert(doc, lambda _: Conflict(f"{what} already recorded"))
+        except Conflict as exc:
+            if self._w.transactional:
+                raise ConcurrencyConflict(f"the {what} was recorded concurrently") from exc
+            return False
+        return True
+
     def _add(self, doc: Document, taken: Conflict | None = None) -> None:
         """Insert ``doc``: a duplicate ``_id`` is "<kind> <id> already exists", a duplicate
         on another unique index is ``taken``."""

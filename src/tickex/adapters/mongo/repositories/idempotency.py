@@ -23,7 +23,6 @@ from tickex.adapters.mongo.mapping.common import (
     with_times,
 )
 from tickex.adapters.mongo.repositories.base import _Repo
-from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.ports.idempotency import IdempotencyRecord, IdempotencyRepository
 
 _TIMES = ("created_at", "expires_at", "locked_until")
@@ -62,18 +61,7 @@ class MongoIdempotencyRepository(_Repo[IdempotencyRecord], IdempotencyRepository
     _load = staticmethod(record)
 
     def claim(self, record: IdempotencyRecord) -> bool:
-        doc = record_doc(record)
-        # Look first: in a transaction a duplicate key aborts the whole transaction, and a
-        # taken key is the everyday answer to a retried request.
-        if self._one({"scope": doc["scope"], "key_digest": doc["key_digest"]}) is not None:
-            return False
-        try:
-            self._insert(doc, lambda _: Conflict("this idempotency key is taken"))
-        except Conflict as exc:
-            if self._w.transactional:  # claimed by a concurrent unit: the retry sees it
-                raise ConcurrencyConflict("the idempotency key was claimed concurrently") from exc
-            return False
-        return True
+        return self._insert_once(record_doc(record), ("scope", "key_digest"), "idempotency key")
 
     def find(self, scope: str, key_digest: str) -> IdempotencyRecord | None:
         return self._first(

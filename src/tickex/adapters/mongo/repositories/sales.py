@@ -9,7 +9,6 @@ from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import sales as m
 from tickex.adapters.mongo.mapping.common import Document, split_time, text, time_sort
 from tickex.adapters.mongo.repositories.base import Gettable, Taken, Versioned, _Repo, by_creation
-from tickex.domain.errors import ConcurrencyConflict, Conflict
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
 from tickex.domain.ticket import Ticket, TicketStatus
@@ -103,17 +102,7 @@ class MongoProcessedEventRepository(_Repo[None], ProcessedEventRepository):
 
     def record(self, provider: str, event_id: str, now: datetime) -> bool:
         doc = m.processed_event_doc(provider, event_id, now)
-        # Look first: in a transaction a duplicate-key error aborts the whole transaction,
-        # and "already seen" is the normal answer to a webhook delivered twice.
-        if self._found({"provider": doc["provider"], "event_id": doc["event_id"]}):
-            return False
-        try:
-            self._insert(doc, lambda _: Conflict("provider event already recorded"))
-        except Conflict as exc:
-            if self._w.transactional:  # recorded by a concurrent unit: the retry sees it
-                raise ConcurrencyConflict("the provider event was recorded concurrently") from exc
-            return False
-        return True
+        return self._insert_once(doc, ("provider", "event_id"), "provider event")
 
 
 #: The unit of work's attributes this area fills, and their repositories.
