@@ -531,3 +531,25 @@ def test_a_payment_after_the_hold_ended_and_the_seats_were_sold_is_refunded_thro
         f"refund:{late['order_id']}:at-once")  # fmt: skip
     assert len(order(client, other, "ben@example.com")["tickets"]) == 5
     assert_ledger_balanced(tickex)
+
+
+def test_a_checkout_stripe_refuses_for_good_is_a_502_and_gives_the_seats_back(
+    client: TestClient[Litestar], shop: Shop, stripe: Stripe, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not an outage (503, try again) but a refusal: the same request would be refused
+    again, so the buyer is not told to retry, and the operator finds Stripe's reason in
+    the log."""
+    stripe.fake.fail_next(400, message="Invalid destination", code="account_invalid")
+    with caplog.at_level(logging.ERROR, logger="tickex.payments"):
+        response = client.post("/v1/orders", json={
+            "event_slug": shop.slug, "customer_email": EMAIL,
+            "items": [{"ticket_type_id": shop.ga, "quantity": 2}]})  # fmt: skip
+    assert_problem(response, 502, "payment_refused")
+    assert "account_invalid" not in response.text
+    assert [r.getMessage() for r in caplog.records if "account_invalid" in r.getMessage()]
+    assert seats_left(client, shop) == 5
+    stripe.fake.fail_next(503)
+    response = client.post("/v1/orders", json={
+        "event_slug": shop.slug, "customer_email": EMAIL,
+        "items": [{"ticket_type_id": shop.ga, "quantity": 2}]})  # fmt: skip
+    assert_problem(response, 503, "payment_unavailable")

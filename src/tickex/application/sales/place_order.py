@@ -8,6 +8,7 @@ another."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -49,6 +50,7 @@ from tickex.domain.ticket_type import TicketType
 from tickex.ports.payment import CheckoutLine, CheckoutRequest, PaymentError
 from tickex.ports.unit_of_work import UnitOfWork
 
+logger = logging.getLogger("tickex.payments")
 
 class _NeedsSalesDelivery(NeedsSales, NeedsDelivery, Protocol):
     """The payment provider, and the pages its checkout returns the buyer to."""
@@ -56,6 +58,14 @@ class _NeedsSalesDelivery(NeedsSales, NeedsDelivery, Protocol):
 
 class PaymentUnavailable(DomainError):
     code = "payment_unavailable"
+
+
+class PaymentRefused(DomainError):
+    """The provider refused to start the payment for good (not an outage: retrying the
+    same request is refused again). Logged with the provider's reason; the buyer is told
+    no more than that."""
+
+    code = "payment_refused"
 
 
 class OrderItem(Command):
@@ -350,6 +360,12 @@ def _start_payment(
             uow.orders.save(current)
 
         services.transaction(give_back)
+        if not exc.retryable:
+            logger.error("the payment provider refused a checkout for order %s: %s",
+                         order_id, problem)  # fmt: skip
+            raise PaymentRefused(
+                "the payment provider refused to start this payment: the order is not placed"
+            ) from exc
         raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
 
     def attach(uow: UnitOfWork) -> str | None:

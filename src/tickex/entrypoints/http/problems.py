@@ -63,6 +63,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "order_limit_exceeded": 422,
     "promo_code_invalid": 422,
     "payment_unavailable": 503,
+    "payment_refused": 502,  # the provider refused the checkout for good
     "payments_not_enabled": 409,  # the organizer's payment account cannot take charges yet
     "payment_onboarding_unavailable": 409,  # this payment provider needs no onboarding
     "webhook_rejected": 400,  # a payment webhook whose signature (or mode) does not verify
@@ -100,6 +101,7 @@ TITLES: Mapping[str, str] = {
     "order_limit_exceeded": "Order limit exceeded",
     "promo_code_invalid": "Invalid promo code",
     "payment_unavailable": "Payment provider unavailable",
+    "payment_refused": "Payment provider refused",
     "payments_not_enabled": "Payments not enabled for this organizer",
     "payment_onboarding_unavailable": "No payment onboarding with this provider",
     "webhook_rejected": "Webhook rejected",
