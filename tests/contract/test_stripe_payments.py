@@ -18,21 +18,27 @@ import stripe
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.stripe_payments import (
     StripePaymentGateway,
+    charge_state,
     checkout_state,
+    dispute_state,
     notification,
     refund_receipt,
 )
 from tickex.domain.money import Money
 from tickex.ports.payment import (
+    ChargeState,
     CheckoutLine,
     CheckoutRequest,
     CheckoutStatus,
     ConnectedAccountRequest,
     ConnectedAccountState,
+    DisputeOutcome,
+    DisputeState,
     NotificationKind,
     PaymentError,
     PaymentGateway,
     PaymentStatus,
+    PayoutState,
     RefundReceipt,
     RefundRequest,
     WebhookRejected,
@@ -464,9 +470,9 @@ def test_the_published_checkout_session_in_each_handled_event(
 @pytest.mark.parametrize(
     ("resource", "event_type"),
     [("event", "plan.created"), ("payment_intent", "payment_intent.succeeded"),
-     ("charge", "charge.refunded"), ("refund", "refund.created"),
-     ("balance_transaction", "balance.available"), ("dispute", "charge.dispute.created"),
-     ("payout", "payout.paid")],
+     ("charge", "charge.succeeded"), ("refund", "refund.created"),
+     ("balance_transaction", "balance.available"), ("payout", "payout.created"),
+     ("application_fee", "application_fee.created"), ("transfer", "transfer.created")],
 )  # fmt: skip
 def test_every_other_published_object_is_acknowledged_as_an_event_tickex_does_not_act_on(
     gateway: StripePaymentGateway, resource: str, event_type: str
@@ -564,3 +570,111 @@ def test_a_handled_event_without_its_session_is_rejected() -> None:
     event = {**published()["event"], "type": "checkout.session.completed"}  # a plan inside
     with pytest.raises(WebhookRejected, match="without its checkout session"):
         notification(event)
+
+
+# -- after the payment: charges, disputes, payouts ------------------------------------------
+@pytest.mark.parametrize("event_type", ["charge.refunded", "charge.updated"])
+def test_the_published_charge_is_read_with_its_refunds_fee_and_application_fee(
+    event_type: str,
+) -> None:
+    charge = published()["charge"]
+    got = notification(json.loads(wrap(charge, event_type)))
+    assert (got.kind, got.checkout) == (NotificationKind.CHARGE_CHANGED, None)
+    assert got.charge == ChargeState(
+        charge_id=charge["id"], payment_id=None, order_id=None, amount=Money(100, "USD"),
+        refunded=Money(0, "USD"),  # as sent: neither the fee nor an application fee
+    )  # fmt: skip
+    expanded = {**charge, "balance_transaction": published()["balance_transaction"],
+                "application_fee": {**published()["application_fee"], "amount_refunded": 40},
+                "amount_refunded": 60, "payment_intent": {"id": "pi_1", "object": "x"},
+                "metadata": {"order_id": "o1"}}  # fmt: skip
+    assert charge_state(expanded) == ChargeState(
+        charge_id=charge["id"], payment_id="pi_1", order_id="o1", amount=Money(100, "USD"),
+        refunded=Money(60, "USD"), processor_fee=Money(0, "USD"),
+        platform_fee=Money(100, "USD"), platform_fee_returned=Money(40, "USD"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    ["charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
+     "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"],
+)  # fmt: skip
+def test_the_published_dispute_is_read_with_its_balance_transactions(event_type: str) -> None:
+    dispute = published()["dispute"]
+    got = notification(json.loads(wrap(dispute, event_type)))
+    assert (got.kind, got.checkout, got.charge) == (NotificationKind.DISPUTE_CHANGED, None, None)
+    assert got.dispute == DisputeState(
+        dispute_id=dispute["id"], charge_id=dispute["charge"], amount=Money(1000, "USD"),
+        status="warning_needs_response", outcome=DisputeOutcome.OPEN,
+        withdrawn=Money(0, "USD"), fee=Money(0, "USD"),  # an inquiry: nothing withdrawn yet
+    )  # fmt: skip
+    txn = published()["balance_transaction"]
+    withdrawal = {**txn, "amount": -1000, "fee": 1500}
+    reinstated = {**txn, "amount": 1000, "fee": 0}
+    for status, outcome, moves, withdrawn in [
+        ("needs_response", DisputeOutcome.OPEN, [withdrawal], 1000),
+        ("won", DisputeOutcome.WON, [withdrawal, reinstated], 0),
+        ("warning_closed", DisputeOutcome.WON, [], 0),
+        ("lost", DisputeOutcome.LOST, [withdrawal], 1000),
+    ]:
+        state = dispute_state({**dispute, "status": status, "balance_transactions": moves})
+        assert (state.outcome, state.withdrawn, state.fee) == (
+            outcome, Money(withdrawn, "USD"), Money(1500 if moves else 0, "USD"))  # fmt: skip
+
+
+def test_the_published_payout_is_read_as_the_connected_accounts() -> None:
+    payout = published()["payout"]
+    event = {**json.loads(wrap(payout, "payout.paid")), "account": ACCOUNT}
+    got = notification(event)
+    assert (got.kind, got.payout) == (NotificationKind.PAYOUT_PAID, PayoutState(
+        payout["id"], ACCOUNT, Money(1100, "USD"), "in_transit"))  # fmt: skip
+    platform = notification(json.loads(wrap(payout, "payout.paid")))  # no account: our own
+    assert platform.payout is not None
+    assert platform.payout.account_id is None
+
+
+@pytest.mark.parametrize(
+    ("resource", "event_type", "said"),
+    [("payout", "charge.refunded", "charge"), ("charge", "charge.dispute.closed", "dispute"),
+     ("charge", "payout.paid", "payout")],
+)  # fmt: skip
+def test_an_event_without_the_object_it_is_about_is_rejected(
+    resource: str, event_type: str, said: str
+) -> None:
+    with pytest.raises(WebhookRejected, match=f"without its {said}"):
+        notification(json.loads(wrap(published()[resource], event_type)))
+
+
+def test_a_charge_and_its_dispute_are_read_back_from_stripe(
+    gateway: StripePaymentGateway, fake: FakeStripe
+) -> None:
+    fake.add_account(ACCOUNT, charges_enabled=True)
+    session = gateway.create_checkout(request())
+    fake.pay(session.reference)
+    intent = fake.session(session.reference)["payment_intent"]
+    charged = gateway.payment_charge(intent)
+    assert charged is not None
+    # Stripe's fee on 51.50 EUR: 1.5 % + 0.25; the application fee of 1.50 taken in full
+    assert (charged.amount, charged.processor_fee, charged.platform_fee) == (
+        Money(5150, "EUR"), Money(102, "EUR"), Money(150, "EUR"))  # fmt: skip
+    assert (charged.order_id, charged.payment_id) == ("o1", intent)
+    fake.refund_by_hand(session.reference, 2575, reverse_transfer=True,
+                        refund_application_fee=True)  # fmt: skip
+    again = gateway.charge(charged.charge_id)
+    assert (again.refunded, again.platform_fee_returned) == (Money(2575, "EUR"), Money(75, "EUR"))
+    dispute = fake.dispute(session.reference, amount=2575)
+    read = gateway.dispute(dispute["id"])
+    assert (read.charge_id, read.outcome, read.withdrawn, read.fee) == (
+        charged.charge_id, DisputeOutcome.OPEN, Money(2575, "EUR"), Money(1500, "EUR"))  # fmt: skip
+    fake.close_dispute(dispute["id"], won=True)
+    assert gateway.dispute(dispute["id"]).withdrawn == Money(0, "EUR")
+
+
+def test_reading_back_what_stripe_does_not_have_is_refused_for_good(
+    gateway: StripePaymentGateway,
+) -> None:
+    for read in (gateway.charge, gateway.dispute, gateway.payment_charge):
+        with pytest.raises(PaymentError, match="404") as caught:
+            read("xx_nothing")
+        assert not caught.value.retryable

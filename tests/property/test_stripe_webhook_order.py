@@ -1,5 +1,7 @@
 """Stripe's webhooks in any order: a random history of orders (paid at once, by a delayed
-method that settles or fails, expired, or left open) makes its events at the fake Stripe;
+method that settles or fails, expired, or left open; paid and then refunded in part in
+Stripe's dashboard, or disputed and the dispute won or lost) makes its events at the fake
+Stripe;
 they are delivered shuffled, duplicated, some lost in transit and redelivered, and the
 final state is the one the history says, as if they had come in order. The ledger
 balances and no seat is sold twice."""
@@ -28,13 +30,16 @@ from tickex.testing import builders as b
 from tickex.testing.fake_stripe import FakeStripe
 
 SEATS = 10
-FATES = ("paid", "settled", "failed", "expired", "open")
-FINAL = {
-    "paid": "paid",
-    "settled": "paid",
-    "failed": "failed",
-    "expired": "expired",
-    "open": "pending",
+FATES = ("paid", "settled", "failed", "expired", "open", "refunded", "won", "lost")
+FINAL = {  # fate -> the order's status and its tickets' statuses at the end
+    "paid": ("paid", ["active", "active"]),
+    "settled": ("paid", ["active", "active"]),
+    "failed": ("failed", []),
+    "expired": ("expired", []),
+    "open": ("pending", []),
+    "refunded": ("partially_refunded", ["active", "active"]),
+    "won": ("paid", ["active", "active"]),
+    "lost": ("paid", ["revoked", "revoked"]),
 }
 
 
@@ -80,8 +85,13 @@ def test_webhooks_shuffled_duplicated_and_redelivered_end_as_the_history_says(
                 )
             )
             session = order.payment_url.rsplit("/", 1)[1] if order.payment_url else ""
-            if fate == "paid":
+            if fate in ("paid", "refunded", "won", "lost"):
                 stripe.pay(session)
+                if fate == "refunded":
+                    stripe.refund_by_hand(session, 1000, reverse_transfer=True)
+                elif fate in ("won", "lost"):
+                    dispute = stripe.dispute(session)
+                    stripe.close_dispute(dispute["id"], won=fate == "won")
             elif fate in ("settled", "failed"):
                 stripe.pay(session, outcome="processing")
                 stripe.settle(session, succeeded=fate == "settled")
@@ -96,15 +106,15 @@ def test_webhooks_shuffled_duplicated_and_redelivered_end_as_the_history_says(
         sold = 0
         for order_id, email, fate in placed:
             details = app.get_order(GetOrder(order_id=order_id, customer_email=email))
-            assert str(details.order.status) == FINAL[fate], (fate, details.order.status)
-            tickets = len(details.tickets)
-            assert tickets == (2 if FINAL[fate] == "paid" else 0)
-            sold += tickets
-        held = 2 * sum(FINAL[f] == "pending" for f in fates)
+            status, tickets = FINAL[fate]
+            assert str(details.order.status) == status, (fate, details.order.status)
+            assert [str(t.status) for t in details.tickets] == tickets, fate
+            sold += tickets.count("active")
+        held = 2 * sum(FINAL[f][0] == "pending" for f in fates)
         quota = app.services.read(lambda uow: uow.quotas.list_by_event(event_id))
         assert [(q.sold, q.held) for q in quota] == [(sold, held)]
         sales = [t for t in app.ledger_transactions() if t.kind == "sale"]
-        assert len(sales) == sold // 2
+        assert len(sales) == sum(FINAL[f][0] != "pending" and bool(FINAL[f][1]) for f in fates)
         for transaction in app.ledger_transactions():
             per_currency: dict[str, int] = {}
             for entry in transaction.entries:

@@ -726,6 +726,39 @@ def test_revoked_ticket_cannot_be_checked_in_revoked_or_undone() -> None:
     assert_invalid_transition(t.undo_check_in)
 
 
+def test_a_disputed_ticket_is_frozen_then_reinstated_or_revoked() -> None:
+    t = ticket()
+    t.freeze()
+    assert t.status is TicketStatus.FROZEN
+    assert_invalid_transition(lambda: t.check_in(T0, "Dee"))
+    assert_invalid_transition(t.freeze)
+    t.reinstate()
+    assert t.status is TicketStatus.ACTIVE
+    assert_invalid_transition(t.reinstate)
+    t.freeze()
+    t.revoke()
+    assert t.status is TicketStatus.REVOKED
+    assert_invalid_transition(t.reinstate)
+
+
+def test_a_used_ticket_is_not_frozen() -> None:
+    t = ticket()
+    t.check_in(T0, "Dee")
+    assert_invalid_transition(t.freeze)
+
+
+def test_the_platform_fee_returned_is_the_providers_figure() -> None:
+    eur, fee = Money(5000, "EUR"), Money(150, "EUR")
+    o = builders.order(status=OrderStatus.PAID,
+                       totals=OrderTotals(eur, eur - eur, eur - eur, fee, eur + fee))  # fmt: skip
+    change = o.settle_fee_returned(Money(1, o.currency))
+    assert (change, o.fee_refunded) == (Money(1, o.currency), Money(1, o.currency))
+    assert o.settle_fee_returned(Money(0, o.currency)) == Money(-1, o.currency)
+    for wrong in (Money(-1, o.currency), fee + Money(1, o.currency), Money(1, "USD")):
+        with pytest.raises(ValidationFailed):
+            o.settle_fee_returned(wrong)
+
+
 # == decide_check_in ========================================================================
 
 
@@ -743,6 +776,8 @@ def scan(
         t.check_in(datetime(2030, 1, 1, 19, 5, tzinfo=UTC), checked_in_by)
     elif ticket_status is TicketStatus.REVOKED:
         t.revoke()
+    elif ticket_status is TicketStatus.FROZEN:
+        t.freeze()
     e = event(status=event_status)
     return decide_check_in(t, order(order_status), e, scan_event_id, direction)
 
@@ -765,6 +800,7 @@ REJECTIONS = {
     RejectionReason.WRONG_EVENT: {"scan_event_id": "evt-other"},
     RejectionReason.EVENT_CANCELLED: {"event_status": EventStatus.CANCELLED},
     RejectionReason.REVOKED: {"ticket_status": TicketStatus.REVOKED},
+    RejectionReason.DISPUTED: {"ticket_status": TicketStatus.FROZEN},
     RejectionReason.UNPAID: {"order_status": OrderStatus.PENDING},
     RejectionReason.ALREADY_CHECKED_IN: {"ticket_status": TicketStatus.CHECKED_IN},
     RejectionReason.NOT_CHECKED_IN: {"direction": ScanDirection.EXIT},

@@ -1576,8 +1576,11 @@ def test_outbox_asks_the_provider_to_refund(shop: Shop) -> None:
     placed = bought(shop, 2)
     refund(shop, placed.order_id, amount_minor=1000)
     run = shop.app.process_outbox()
-    assert run.sent == 2  # the tickets and the refund
+    assert run.sent == 3  # the tickets, the refund and the buyer's email of it
     assert shop.payments.refunded_total("cs_local_000001") == 1000
+    (told,) = [m for m in shop.mailer.sent if "refunded" in m.subject]
+    assert (told.to, told.subject) == (BUYER, f"Order {placed.order_code}: 10.00 EUR refunded")
+    assert "in part" in told.text
 
 
 def test_late_refund_is_paid_back_and_the_buyer_told() -> None:

@@ -56,6 +56,7 @@ from tickex.adapters.loopback import is_loopback
 from tickex.domain.money import Money
 from tickex.ports.clock import Clock
 from tickex.ports.payment import (
+    ChargeState,
     CheckoutLine,
     CheckoutRequest,
     CheckoutSession,
@@ -63,12 +64,15 @@ from tickex.ports.payment import (
     CheckoutStatus,
     ConnectedAccountRequest,
     ConnectedAccountState,
+    DisputeOutcome,
+    DisputeState,
     NotificationKind,
     OnboardingLink,
     PaymentError,
     PaymentGateway,
     PaymentNotification,
     PaymentStatus,
+    PayoutState,
     RefundReceipt,
     RefundRequest,
     WebhookRejected,
@@ -86,7 +90,25 @@ _KINDS = {
     "checkout.session.async_payment_failed": NotificationKind.ASYNC_PAYMENT_FAILED,
     "checkout.session.expired": NotificationKind.CHECKOUT_EXPIRED,
     "account.updated": NotificationKind.ACCOUNT_UPDATED,
+    "charge.refunded": NotificationKind.CHARGE_CHANGED,
+    "charge.updated": NotificationKind.CHARGE_CHANGED,  # e.g. its balance transaction came
+    "charge.dispute.created": NotificationKind.DISPUTE_CHANGED,
+    "charge.dispute.updated": NotificationKind.DISPUTE_CHANGED,
+    "charge.dispute.closed": NotificationKind.DISPUTE_CHANGED,
+    "charge.dispute.funds_withdrawn": NotificationKind.DISPUTE_CHANGED,
+    "charge.dispute.funds_reinstated": NotificationKind.DISPUTE_CHANGED,
+    "payout.paid": NotificationKind.PAYOUT_PAID,
 }
+_OBJECTS = {  # the object each kind of event carries, and how it is said in an error
+    NotificationKind.ACCOUNT_UPDATED: ("account", "account"),
+    NotificationKind.CHARGE_CHANGED: ("charge", "charge"),
+    NotificationKind.DISPUTE_CHANGED: ("dispute", "dispute"),
+    NotificationKind.PAYOUT_PAID: ("payout", "payout"),
+}
+_CHECKOUT = ("checkout.session", "checkout session")
+_WON = frozenset({"won", "warning_closed", "prevented"})  # Stripe's dispute statuses ...
+_LOST = frozenset({"lost"})  # ... the rest are open
+_CHARGE_EXPANSIONS = ["balance_transaction", "application_fee"]
 _RETRYABLE_STATUSES = frozenset({409, 429})
 _REFUND_REASON = "requested_by_customer"
 
@@ -194,12 +216,40 @@ class StripePaymentGateway(PaymentGateway):
             _raise(exc, "expiring a checkout session")
 
     def checkout_state(self, reference: str) -> CheckoutState:
-        """The session as Stripe holds it now."""
+        session = self._get(self._client.v1.checkout.sessions.retrieve, reference, None,
+                            "reading a checkout session")  # fmt: skip
+        return _answered(checkout_state, session, "a checkout session")
+
+    def charge(self, charge_id: str) -> ChargeState:
+        """With its balance transaction (Stripe's fee) and application fee expanded."""
+        charge = self._get(self._client.v1.charges.retrieve, charge_id,
+                           {"expand": _CHARGE_EXPANSIONS}, "reading a charge")  # fmt: skip
+        return _answered(charge_state, charge, "a charge")
+
+    def payment_charge(self, payment_id: str) -> ChargeState | None:
+        expand = [f"latest_charge.{name}" for name in _CHARGE_EXPANSIONS]
+        intent = self._get(self._client.v1.payment_intents.retrieve, payment_id,
+                           {"expand": expand}, "reading a payment")  # fmt: skip
+        latest = intent.get("latest_charge")
+        return _answered(charge_state, latest, "a charge") if isinstance(latest, dict) else None
+
+    def dispute(self, dispute_id: str) -> DisputeState:
+        dispute = self._get(self._client.v1.disputes.retrieve, dispute_id, None,
+                            "reading a dispute")  # fmt: skip
+        return _answered(dispute_state, dispute, "a dispute")
+
+    def _get(
+        self, retrieve: Callable[..., Any], object_id: str, params: Mapping[str, Any] | None,
+        doing: str,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A GET of one object (an SDK service's ``retrieve``), as the plain dict Stripe
+        sent; Stripe's refusal as a ``PaymentError``."""
         try:
-            session = self._client.v1.checkout.sessions.retrieve(reference)
+            found = retrieve(object_id, params) if params else retrieve(object_id)
         except stripe.StripeError as exc:
-            _raise(exc, "reading a checkout session")
-        return checkout_state(session.to_dict())
+            _raise(exc, doing)
+        answered: dict[str, Any] = found.to_dict()
+        return answered
 
     # -- refunds ----------------------------------------------------------------------------
     def refund(self, request: RefundRequest) -> RefundReceipt:
@@ -237,14 +287,12 @@ class StripePaymentGateway(PaymentGateway):
             self._client.v1.accounts.create, params, request.idempotency_key,
             "creating a connected account",
         )  # fmt: skip
-        return _answered_account(account.to_dict())
+        return _answered(account_state, account.to_dict(), "an account")
 
     def connected_account(self, account_id: str) -> ConnectedAccountState:
-        try:
-            account = self._client.v1.accounts.retrieve(account_id)
-        except stripe.StripeError as exc:
-            _raise(exc, "reading a connected account")
-        return _answered_account(account.to_dict())
+        account = self._get(self._client.v1.accounts.retrieve, account_id, None,
+                            "reading a connected account")  # fmt: skip
+        return _answered(account_state, account, "an account")
 
     def onboarding_link(
         self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
@@ -317,23 +365,27 @@ def notification(event: Mapping[str, Any]) -> PaymentNotification:
     if not isinstance(created, int) or isinstance(created, bool):
         raise WebhookRejected("the event has no creation time")
     kind = _KINDS.get(event_type, NotificationKind.OTHER)
-    checkout = account = None
+    found: dict[str, Any] = {}
     if kind is not NotificationKind.OTHER:
         data = event.get("data")
         obj = data.get("object") if isinstance(data, dict) else None
-        account_event = kind is NotificationKind.ACCOUNT_UPDATED
-        expected = "account" if account_event else "checkout.session"
+        expected, said = _OBJECTS.get(kind, _CHECKOUT)
         if not isinstance(obj, dict) or obj.get("object") != expected:
-            said = "account" if account_event else "checkout session"
             raise WebhookRejected(f"a {event_type} event without its {said}")
-        if account_event:
-            account = account_state(obj)
+        if kind is NotificationKind.ACCOUNT_UPDATED:
+            found["account"] = account_state(obj)
+        elif kind is NotificationKind.CHARGE_CHANGED:
+            found["charge"] = charge_state(obj)
+        elif kind is NotificationKind.DISPUTE_CHANGED:
+            found["dispute"] = dispute_state(obj)
+        elif kind is NotificationKind.PAYOUT_PAID:
+            account = event.get("account")  # a connected account's event names it
+            found["payout"] = payout_state(obj, account if isinstance(account, str) else None)
         else:
-            checkout = checkout_state(obj)
+            found["checkout"] = checkout_state(obj)
     return PaymentNotification(
         provider=StripePaymentGateway.name, event_id=event_id, event_type=event_type,
-        kind=kind, occurred_at=datetime.fromtimestamp(created, UTC), checkout=checkout,
-        account=account,
+        kind=kind, occurred_at=datetime.fromtimestamp(created, UTC), **found,
     )  # fmt: skip
 
 
@@ -349,18 +401,12 @@ def checkout_state(session: Mapping[str, Any]) -> CheckoutState:
         raise WebhookRejected("a checkout session without an id")
     metadata = session.get("metadata") or {}
     order_id = session.get("client_reference_id") or metadata.get("order_id")
-    total, currency = session.get("amount_total"), session.get("currency")
-    amount = None
-    if isinstance(total, int) and isinstance(currency, str) and len(currency) == 3:
-        amount = Money(total, currency.upper())
-    intent = session.get("payment_intent")
-    if isinstance(intent, Mapping):  # expanded
-        intent = intent.get("id")
+    amount = _money(session, "amount_total")
     destination = metadata.get("destination")
     return CheckoutState(
         reference=session_id, order_id=order_id if isinstance(order_id, str) else None,
         status=status, payment_status=payment_status, amount=amount,
-        payment_id=intent if isinstance(intent, str) else None,
+        payment_id=_id_of(session.get("payment_intent")),
         destination=destination if isinstance(destination, str) else None,
     )  # fmt: skip
 
@@ -383,12 +429,101 @@ def account_state(account: Mapping[str, Any]) -> ConnectedAccountState:
     )
 
 
-def _answered_account(account: Mapping[str, Any]) -> ConnectedAccountState:
-    """An account Stripe answered (not a webhook's): a malformed one is Stripe's fault."""
+def charge_state(charge: Mapping[str, Any]) -> ChargeState:
+    """A ``charge`` object as a ``ChargeState``: the fee and the application fee's refunds
+    are known when ``balance_transaction`` and ``application_fee`` are expanded."""
+    charge_id = charge.get("id")
+    if charge.get("object") != "charge" or not isinstance(charge_id, str) or not charge_id:
+        raise WebhookRejected("a charge without an id")
+    amount = _money(charge, "amount")
+    if amount is None:
+        raise WebhookRejected("a charge without an amount")
+    currency = amount.currency
+    refunded = _money(charge, "amount_refunded") or Money.zero(currency)
+    metadata = charge.get("metadata") or {}
+    order_id = metadata.get("order_id") if isinstance(metadata, Mapping) else None
+    txn = charge.get("balance_transaction")
+    fee = _minor(txn.get("fee"), currency) if isinstance(txn, Mapping) else None
+    app_fee = charge.get("application_fee")
+    platform_fee = returned = None
+    if isinstance(app_fee, Mapping):  # expanded: what was taken, and returned so far
+        platform_fee = _minor(app_fee.get("amount"), currency)
+        returned = _minor(app_fee.get("amount_refunded"), currency)
+    elif app_fee is not None or charge.get("application_fee_amount") is not None:
+        platform_fee = _minor(charge.get("application_fee_amount"), currency)
+    return ChargeState(
+        charge_id=charge_id, payment_id=_id_of(charge.get("payment_intent")),
+        order_id=order_id if isinstance(order_id, str) and order_id else None,
+        amount=amount, refunded=refunded, processor_fee=fee, platform_fee=platform_fee,
+        platform_fee_returned=returned,
+    )  # fmt: skip
+
+
+def dispute_state(dispute: Mapping[str, Any]) -> DisputeState:
+    """A ``dispute`` object as a ``DisputeState`` (its ``balance_transactions`` always
+    come expanded: a withdrawal when it opens, a reinstatement if it is won)."""
+    dispute_id, charge_id = dispute.get("id"), _id_of(dispute.get("charge"))
+    if dispute.get("object") != "dispute" or not isinstance(dispute_id, str) or not dispute_id:
+        raise WebhookRejected("a dispute without an id")
+    amount = _money(dispute, "amount")
+    if charge_id is None or amount is None:
+        raise WebhookRejected("a dispute without its charge or amount")
+    currency, status = amount.currency, str(dispute.get("status") or "")
+    withdrawn = fee = 0
+    for txn in dispute.get("balance_transactions") or ():
+        if isinstance(txn, Mapping) and str(txn.get("currency", "")).upper() == currency:
+            withdrawn -= _minor(txn.get("amount"), currency).amount_minor
+            fee += _minor(txn.get("fee"), currency).amount_minor
+    outcome = (DisputeOutcome.WON if status in _WON
+               else DisputeOutcome.LOST if status in _LOST else DisputeOutcome.OPEN)  # fmt: skip
+    return DisputeState(
+        dispute_id=dispute_id, charge_id=charge_id, amount=amount, status=status[:40],
+        outcome=outcome, withdrawn=Money(withdrawn, currency), fee=Money(fee, currency),
+    )  # fmt: skip
+
+
+def payout_state(payout: Mapping[str, Any], account_id: str | None) -> PayoutState:
+    """A ``payout`` object (of ``account_id``, the event's connected account) as a
+    ``PayoutState``."""
+    payout_id = payout.get("id")
+    if payout.get("object") != "payout" or not isinstance(payout_id, str) or not payout_id:
+        raise WebhookRejected("a payout without an id")
+    amount = _money(payout, "amount")
+    if amount is None:
+        raise WebhookRejected("a payout without an amount")
+    return PayoutState(payout_id=payout_id, account_id=account_id, amount=amount,
+                       status=str(payout.get("status") or "")[:40])  # fmt: skip
+
+
+def _money(obj: Mapping[str, Any], field: str) -> Money | None:
+    """``obj[field]`` in ``obj["currency"]``, or None when either is missing."""
+    value, currency = obj.get(field), obj.get("currency")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if not isinstance(currency, str) or len(currency) != 3:
+        return None
+    return Money(value, currency.upper())
+
+
+def _minor(value: Any, currency: str) -> Money:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WebhookRejected("an amount that is not a whole number of minor units")
+    return Money(value, currency)
+
+
+def _id_of(value: Any) -> str | None:
+    """An object's id, whether it came as an id or expanded."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _answered(read: Callable[[Mapping[str, Any]], T], obj: Mapping[str, Any], what: str) -> T:
+    """An object Stripe answered (not a webhook's): a malformed one is Stripe's fault."""
     try:
-        return account_state(account)
+        return read(obj)
     except WebhookRejected:
-        raise PaymentError("Stripe answered something other than an account",
+        raise PaymentError(f"Stripe answered something other than {what}",
                            retryable=False) from None  # fmt: skip
 
 

@@ -32,6 +32,7 @@ class RejectionReason(StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     UNPAID = "unpaid"
     REVOKED = "revoked"
+    DISPUTED = "disputed"
     ALREADY_CHECKED_IN = "already_checked_in"
     NOT_CHECKED_IN = "not_checked_in"
 
@@ -78,6 +79,8 @@ def decide_check_in(
         return _reject(RejectionReason.EVENT_CANCELLED, "the event was cancelled")
     if ticket.status is TicketStatus.REVOKED:
         return _reject(RejectionReason.REVOKED, "this ticket was revoked")
+    if ticket.status is TicketStatus.FROZEN:
+        return _reject(RejectionReason.DISPUTED, "the payment for this ticket is disputed")
     if order.status not in PAID_STATES:
         return _reject(RejectionReason.UNPAID, f"the order is {order.status}")
     if direction is ScanDirection.ENTRY:

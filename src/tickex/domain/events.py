@@ -25,9 +25,12 @@ class OrderPaid(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class OrderRefunded(DomainEvent):
-    """Money is to go back to the buyer at the payment provider (when ``amount_minor``)."""
+    """Money goes back to the buyer: asked of the payment provider (when
+    ``amount_minor``), unless the provider already returned it (``at_provider``: a refund
+    made in its dashboard); the buyer is told either way."""
 
     order_id: str
     amount_minor: int
     currency: str
     fee_minor: int = 0  # the platform fee returned with it (the event's refund policy)
+    at_provider: bool = False

@@ -9,6 +9,7 @@ Accounts (debit-normal ones hold positive balances, credit-normal ones negative)
 - ``organizer_payable:<organizer id>``: what TickEx owes an organizer (liability).
 - ``platform_fee_revenue``: the platform's fees (revenue).
 - ``processor_fees``: what the payment provider charged (expense).
+- ``dispute_fees``: what the payment provider charged for chargebacks (expense).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tickex.domain.money import Money
 CLEARING = "customer_payments_clearing"
 PLATFORM_REVENUE = "platform_fee_revenue"
 PROCESSOR_FEES = "processor_fees"
+DISPUTE_FEES = "dispute_fees"
 _PAYABLE = "organizer_payable:"
 
 

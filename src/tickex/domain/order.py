@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from tickex.domain.errors import InvalidTransition, PaymentMismatch, RefundNotAllowed
+from tickex.domain.errors import (
+    InvalidTransition,
+    PaymentMismatch,
+    RefundNotAllowed,
+    ValidationFailed,
+)
 from tickex.domain.events import DomainEvent, OrderPaid, OrderRefunded
 from tickex.domain.money import Money, round_half_even
 from tickex.domain.pricing import OrderLine, OrderTotals
@@ -187,12 +192,14 @@ class Order:
         self.status, self.status_reason = OrderStatus.CANCELLED, reason
 
     def record_refund(
-        self, now: datetime, amount: Money, fee_part: Money, reason: str, *, complete: bool
-    ) -> None:
+        self, now: datetime, amount: Money, fee_part: Money, reason: str, *, complete: bool,
+        at_provider: bool = False,
+    ) -> None:  # fmt: skip
         """Record money returned to the buyer; never more than what was paid.
 
         ``complete`` says no admission of the order remains valid: the order is then
         refunded, which requires every paid minor unit to have been returned.
+        ``at_provider``: the provider returned it already (nothing is to be asked of it).
         """
         self._require(*PAID_STATES, action="refund")
         if amount.amount_minor < 0 or amount > self.refundable:
@@ -214,8 +221,21 @@ class Order:
                 currency=self.currency,
                 fee_minor=fee_part.amount_minor,
                 occurred_at=now,
+                at_provider=at_provider,
             )
         )
+
+    def settle_fee_returned(self, returned: Money) -> Money:
+        """The provider says how much of the platform fee it has returned in all (its own
+        rounding of each refund's share): keep its figure, and answer the change to book."""
+        fee = self.totals.platform_fee
+        if returned.currency != self.currency or not 0 <= returned.amount_minor <= (
+            fee.amount_minor
+        ):
+            raise ValidationFailed(f"a platform fee returned of {returned} is not of {fee}")
+        change = returned - (self.fee_refunded or Money.zero(self.currency))
+        self.fee_refunded = returned
+        return change
 
     def fee_to_reverse(self, amount: Money) -> Money:
         """Platform fee returned with a refund of ``amount``: proportional to the refunded

@@ -1,6 +1,8 @@
 """Ticket: one admission, issued once when its order is paid.
 
-Status: active -> checked_in (staff may undo: checked_in -> active), active -> revoked.
+Status: active -> checked_in (staff may undo: checked_in -> active), active -> revoked;
+while its payment is disputed (a chargeback): active -> frozen, then frozen -> active
+(the dispute was won) or frozen -> revoked (lost). A frozen ticket does not admit.
 Its ``secret`` is distinct from its id and from the order code; the QR code carries a
 signed token over it.
 """
@@ -19,6 +21,7 @@ class TicketStatus(StrEnum):
     ACTIVE = "active"
     CHECKED_IN = "checked_in"
     REVOKED = "revoked"
+    FROZEN = "frozen"
 
 
 @dataclass(slots=True)
@@ -75,6 +78,18 @@ class Ticket:
         self.status, self.checked_in_at, self.checked_in_by = TicketStatus.ACTIVE, None, ""
 
     def revoke(self) -> None:
-        if self.status is not TicketStatus.ACTIVE:
+        if self.status not in (TicketStatus.ACTIVE, TicketStatus.FROZEN):
             raise InvalidTransition(f"cannot revoke a ticket that is {self.status}")
         self.status = TicketStatus.REVOKED
+
+    def freeze(self) -> None:
+        """Its payment is disputed: it stops admitting until the dispute is decided."""
+        if self.status is not TicketStatus.ACTIVE:
+            raise InvalidTransition(f"cannot freeze a ticket that is {self.status}")
+        self.status = TicketStatus.FROZEN
+
+    def reinstate(self) -> None:
+        """The dispute was decided for the seller: it admits again."""
+        if self.status is not TicketStatus.FROZEN:
+            raise InvalidTransition(f"cannot reinstate a ticket that is {self.status}")
+        self.status = TicketStatus.ACTIVE

@@ -124,12 +124,65 @@ class OnboardingLink:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ChargeState:
+    """The charge of a paid checkout as the provider holds it: what was paid, what has
+    been refunded so far (by TickEx or by hand at the provider), the provider's own fee
+    and, for a payment to an organizer's account, how much of the platform's fee the
+    provider has returned."""
+
+    charge_id: str
+    payment_id: str | None  # the provider's payment (Stripe: the PaymentIntent)
+    order_id: str | None  # the order, as the payment's metadata says (None: not TickEx's)
+    amount: Money
+    refunded: Money  # in all, so far
+    processor_fee: Money | None = None  # None: not known (not read, or not settled yet)
+    platform_fee: Money | None = None  # the application fee taken (None: none was)
+    platform_fee_returned: Money | None = None  # of it, returned so far
+
+
+class DisputeOutcome(StrEnum):
+    OPEN = "open"  # the buyer's bank is deciding: the tickets are frozen
+    WON = "won"  # decided for the seller (or the inquiry closed): the tickets stand
+    LOST = "lost"  # decided for the buyer: the money is gone, the tickets are revoked
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeState:
+    """A dispute (chargeback) of a charge as the provider holds it. ``withdrawn`` and
+    ``fee`` are what the provider's balance transactions for it add up to so far: the
+    disputed amount taken (less what was given back) and the dispute fees (less any
+    returned)."""
+
+    dispute_id: str
+    charge_id: str
+    amount: Money
+    status: str  # the provider's own word (Stripe: needs_response, won, ...)
+    outcome: DisputeOutcome
+    withdrawn: Money
+    fee: Money
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutState:
+    """A payout from a connected account to its holder's bank (``account_id`` None: the
+    platform's own payout, which is not an organizer's)."""
+
+    payout_id: str
+    account_id: str | None
+    amount: Money
+    status: str  # the provider's word (Stripe: paid, pending, in_transit, failed, canceled)
+
+
 class NotificationKind(StrEnum):
     CHECKOUT_COMPLETED = "checkout_completed"
     ASYNC_PAYMENT_SUCCEEDED = "async_payment_succeeded"
     ASYNC_PAYMENT_FAILED = "async_payment_failed"
     CHECKOUT_EXPIRED = "checkout_expired"
     ACCOUNT_UPDATED = "account_updated"  # a connected account changed (``account``)
+    CHARGE_CHANGED = "charge_changed"  # refunded (in part, or by hand) or settled (``charge``)
+    DISPUTE_CHANGED = "dispute_changed"  # opened, decided or its funds moved (``dispute``)
+    PAYOUT_PAID = "payout_paid"  # a connected account was paid out (``payout``)
     OTHER = "other"  # a type TickEx does not act on: acknowledged and ignored
 
 
@@ -145,6 +198,9 @@ class PaymentNotification:
     occurred_at: datetime
     checkout: CheckoutState | None = None  # the session the event is about, as it was sent
     account: ConnectedAccountState | None = None  # the account, as it was sent
+    charge: ChargeState | None = None  # the charge, as it was sent
+    dispute: DisputeState | None = None  # the dispute, as it was sent
+    payout: PayoutState | None = None  # the payout, as it was sent
 
 
 class PaymentError(ProviderError):
@@ -182,6 +238,27 @@ class PaymentGateway(ABC):
         ``WebhookRejected``. Providers without webhooks reject every request."""
         del payload, signature
         raise WebhookRejected(f"{self.name} sends no webhooks")
+
+    # -- read back: an event says which object changed; its state now is asked here -------
+    def checkout_state(self, reference: str) -> CheckoutState:
+        """The checkout session as the provider holds it now."""
+        del reference
+        raise PaymentError(f"{self.name} cannot read a checkout back", retryable=False)
+
+    def charge(self, charge_id: str) -> ChargeState:
+        """The charge as the provider holds it now, with its fee and refunds."""
+        del charge_id
+        raise PaymentError(f"{self.name} cannot read a charge back", retryable=False)
+
+    def payment_charge(self, payment_id: str) -> ChargeState | None:
+        """The charge that paid ``payment_id`` (None: nothing has been charged)."""
+        del payment_id
+        raise PaymentError(f"{self.name} cannot read a payment back", retryable=False)
+
+    def dispute(self, dispute_id: str) -> DisputeState:
+        """The dispute as the provider holds it now."""
+        del dispute_id
+        raise PaymentError(f"{self.name} cannot read a dispute back", retryable=False)
 
     def create_connected_account(self, request: ConnectedAccountRequest) -> ConnectedAccountState:
         """Open an account for the organizer (idempotent by the request's key)."""

@@ -1,7 +1,10 @@
 """Ledger postings: every kind of transaction the application writes (sale, fee, refund,
-payout), each in the caller's unit of work. Balances are read in ``balances.py``.
+payout, dispute), each in the caller's unit of work. Balances are read in ``balances.py``.
 
-A zero amount posts nothing (and takes no id), so free orders leave no empty transactions."""
+A zero amount posts nothing (and takes no id), so free orders leave no empty transactions.
+What the provider reports afterwards (its fee, the platform fee it returned, a dispute's
+money) is booked as the *change* from what the order's transactions already say
+(``booked``), so reading the same state twice, or states out of order, books it once."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import datetime
 
 from tickex.domain.ledger import (
     CLEARING,
+    DISPUTE_FEES,
     PLATFORM_REVENUE,
     PROCESSOR_FEES,
     TransactionKind,
@@ -26,9 +30,12 @@ def _post(
     amount: Money, now: datetime, description: str, *, order: Order | None = None,
     organizer_id: str | None = None, reference: str | None = None,
 ) -> None:  # fmt: skip
-    """``amount`` from ``credit`` to ``debit``, unless it is zero."""
+    """``amount`` from ``credit`` to ``debit``, unless it is zero (a negative amount goes
+    the other way: a change that undoes part of an earlier posting)."""
     if amount.is_zero:
         return
+    if amount.amount_minor < 0:
+        debit, credit, amount = credit, debit, -amount
     uow.ledger.append(
         transfer(
             id=ids.new_id(), kind=kind, debit=debit, credit=credit, amount=amount, now=now,
@@ -76,3 +83,49 @@ def post_payout(
     balance)."""
     _post(uow, ids, TransactionKind.PAYOUT, organizer_payable(organizer_id), CLEARING, amount,
           now, f"payout {reference}", organizer_id=organizer_id, reference=reference)  # fmt: skip
+
+
+def booked(
+    uow: UnitOfWork, order: Order, account: str, *, kind: TransactionKind | None = None,
+    reference: str | None = None,
+) -> Money:  # fmt: skip
+    """What the order's transactions (of ``kind``, with ``reference``) put on ``account``:
+    its debits less its credits."""
+    total = 0
+    for tx in uow.ledger.list_for_order(order.id):
+        if (kind is None or tx.kind is kind) and (reference is None or tx.reference == reference):
+            total += sum(e.amount.amount_minor for e in tx.entries if e.account == account)
+    return Money(total, order.currency)
+
+
+def post_processor_fee(
+    uow: UnitOfWork, ids: IdGenerator, order: Order, change: Money, reference: str, now: datetime
+) -> None:
+    """The provider's fee for the order's payment changed by ``change`` (first known, or
+    corrected): the platform's cost."""
+    _post(uow, ids, TransactionKind.FEE, PROCESSOR_FEES, CLEARING, change, now,
+          f"processor fee, order {order.code}", order=order, reference=reference)  # fmt: skip
+
+
+def post_fee_returned(
+    uow: UnitOfWork, ids: IdGenerator, order: Order, change: Money, reference: str, now: datetime
+) -> None:
+    """The provider returned ``change`` more of the platform fee to the organizer (its own
+    share of the refunds; negative: less than the ledger had booked)."""
+    _post(uow, ids, TransactionKind.FEE, PLATFORM_REVENUE, organizer_payable(order.organizer_id),
+          change, now, f"platform fee returned by the provider, order {order.code}",
+          order=order, organizer_id=order.organizer_id, reference=reference)  # fmt: skip
+
+
+def post_dispute(
+    uow: UnitOfWork, ids: IdGenerator, order: Order, dispute_id: str, withdrawn: Money,
+    fee: Money, now: datetime,
+) -> None:  # fmt: skip
+    """A dispute's money moved: ``withdrawn`` of the disputed amount (negative: given back)
+    at the organizer's cost, and ``fee`` of the provider's dispute fee at the platform's."""
+    _post(uow, ids, TransactionKind.DISPUTE, organizer_payable(order.organizer_id), CLEARING,
+          withdrawn, now, f"dispute {dispute_id}, order {order.code}", order=order,
+          organizer_id=order.organizer_id, reference=dispute_id)  # fmt: skip
+    _post(uow, ids, TransactionKind.DISPUTE, DISPUTE_FEES, CLEARING, fee, now,
+          f"dispute fee {dispute_id}, order {order.code}", order=order,
+          reference=dispute_id)  # fmt: skip

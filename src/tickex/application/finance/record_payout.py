@@ -1,8 +1,14 @@
-"""record_payout: money paid out to an organizer (reported by the provider). Idempotent by
-the provider's payout reference; never more than the organizer's payable balance."""
+"""record_payout: money paid out to an organizer. Idempotent by the provider's payout
+reference.
+
+``record_payout`` is an operator recording a payout made outside TickEx: never more than
+the organizer's payable balance. ``record_reported_payout`` is the provider reporting one
+(Stripe's ``payout.paid`` of an organizer's connected account): a fact, recorded as it is
+even when the events that fill the balance have not all arrived yet."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
@@ -13,6 +19,7 @@ from tickex.application.finance.bookkeeping import post_payout
 from tickex.application.services import Core
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.money import Money
+from tickex.ports.payment import PaymentNotification, PayoutState
 from tickex.ports.unit_of_work import UnitOfWork
 
 
@@ -27,16 +34,50 @@ def record_payout(services: Core, command: RecordPayout) -> bool:
     """True when recorded, False when this reference was recorded before."""
 
     def work(uow: UnitOfWork) -> bool:
-        now = services.clock.now()
         if uow.organizers.get(command.organizer_id) is None:
             raise NotFound("organizer not found")
-        if not uow.processed_events.record("payout", command.reference, now):
-            return False
         amount = Money(command.amount_minor, command.currency)
-        available = payable_balance(uow, command.organizer_id, command.currency)
-        if amount > available:
-            raise ValidationFailed(f"payout of {amount} exceeds the balance of {available}")
-        post_payout(uow, services.ids, command.organizer_id, amount, command.reference, now)
-        return True
+        return _record(services, uow, command.organizer_id, amount, command.reference,
+                       checked=True)  # fmt: skip
 
     return services.transaction(work)
+
+
+class ReportedPayout(StrEnum):
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"  # this event, or this payout, was recorded before
+    UNKNOWN = "unknown"  # no organizer is paid through that account
+
+
+def record_reported_payout(
+    services: Core, event: PaymentNotification, payout: PayoutState
+) -> ReportedPayout:
+    """The provider paid an organizer's connected account out (``payout.account_id``)."""
+
+    def work(uow: UnitOfWork) -> ReportedPayout:
+        if not uow.processed_events.record(event.provider, event.event_id, services.clock.now()):
+            return ReportedPayout.DUPLICATE
+        organizer = uow.organizers.get_by_payment_account(payout.account_id or "")
+        if organizer is None:
+            return ReportedPayout.UNKNOWN
+        if not _record(services, uow, organizer.id, payout.amount, payout.payout_id,
+                       checked=False):  # fmt: skip
+            return ReportedPayout.DUPLICATE
+        return ReportedPayout.RECORDED
+
+    return services.transaction(work)
+
+
+def _record(
+    services: Core, uow: UnitOfWork, organizer_id: str, amount: Money, reference: str, *,
+    checked: bool,
+) -> bool:  # fmt: skip
+    now = services.clock.now()
+    if not uow.processed_events.record("payout", reference, now):
+        return False
+    if checked:
+        available = payable_balance(uow, organizer_id, amount.currency)
+        if amount > available:
+            raise ValidationFailed(f"payout of {amount} exceeds the balance of {available}")
+    post_payout(uow, services.ids, organizer_id, amount, reference, now)
+    return True

@@ -7,10 +7,11 @@ and the unit of work rolls back, so nothing is taken partially. Freeing needs no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from tickex.domain.errors import PromoCodeExhausted, SoldOut
 from tickex.domain.hold import Hold, HoldItem, HoldStatus
+from tickex.domain.ticket import Ticket
 from tickex.domain.ticket_type import TicketType
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -75,6 +76,16 @@ def release_hold(uow: UnitOfWork, hold: Hold) -> bool:
 def convert_hold(uow: UnitOfWork, hold: Hold) -> bool:
     """End an active hold by selling what it held; False if it already ended."""
     return _end_hold(uow, hold, HoldStatus.CONVERTED, uow.quotas.convert)
+
+
+def revoke_tickets(uow: UnitOfWork, tickets: Sequence[Ticket]) -> None:
+    """Revoke the tickets (refunded, or their payment lost to a dispute); their seats go
+    back on sale."""
+    for ticket in tickets:
+        ticket.revoke()
+        uow.tickets.save(ticket)
+    types = {tid: uow.ticket_types.get(tid) for tid in {t.ticket_type_id for t in tickets}}
+    return_to_sale(uow, [tt for t in tickets if (tt := types[t.ticket_type_id])])
 
 
 def return_to_sale(uow: UnitOfWork, ticket_types: Iterable[TicketType]) -> None:

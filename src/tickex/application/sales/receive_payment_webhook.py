@@ -19,6 +19,16 @@ checkout session it carries, not by its type nor by the order in which events ar
 ``account.updated`` (an organizer's connected account changed) keeps the account's state
 on the organizer (``record_account_update``: newer states only, the event id recorded).
 
+After the payment, an event only says which object changed: a charge (refunded, in part
+or in the provider's dashboard, or its fee settled) or a dispute (opened, decided, its
+funds moved). Its state now is read back from the provider and booked as the change from
+what the ledger says (``payment_changes``). Such an event for an order still pending (it
+arrived before ``completed``) first reads the order's checkout back and pays the order
+from it, so the end is the same in any order. ``payout.paid`` of an organizer's account
+books the payout (``record_reported_payout``). The provider's fee for a payment is read
+back when the order is paid (the charge's balance transaction), so the platform's net is
+exact; a provider that cannot be read answers 503 and the provider retries.
+
 A paid session whose amount, currency or order does not match the order is not fulfilled:
 it is logged for review (``tickex.payments``, with ids and amounts, never a secret or an
 email) and acknowledged, so the provider stops sending it. Event types TickEx does not act
@@ -28,7 +38,7 @@ on are acknowledged and ignored.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Annotated
 
@@ -36,9 +46,11 @@ from pydantic import Field
 
 from tickex.application.command import Command
 from tickex.application.delivery.outbox import notify
+from tickex.application.finance.record_payout import ReportedPayout, record_reported_payout
 from tickex.application.organizers.payment_account import AccountUpdate, record_account_update
 from tickex.application.sales.confirm_payment import ConfirmPayment, Outcome, confirm_payment
 from tickex.application.sales.inventory import release_hold
+from tickex.application.sales.payment_changes import settle_charge, settle_dispute
 from tickex.application.sales.place_order import PaymentUnavailable
 from tickex.application.services import Core, NeedsSales
 from tickex.domain.errors import DomainError
@@ -83,6 +95,13 @@ class WebhookOutcome(StrEnum):
     IGNORED = "ignored"  # nothing to do (another type, another session, a settled order)
     ACCOUNT_UPDATED = "account_updated"  # an organizer's payment account state was kept
     STALE = "stale"  # an account's state older than the one kept
+    REFUND_RECORDED = "refund_recorded"  # a refund made at the provider is booked
+    FEES_SETTLED = "fees_settled"  # the provider's fee, or the fee it returned, is booked
+    UNCHANGED = "unchanged"  # the charge or dispute says nothing the ledger does not
+    DISPUTE_OPEN = "dispute_open"  # the tickets are frozen
+    DISPUTE_WON = "dispute_won"  # the tickets are reinstated
+    DISPUTE_LOST = "dispute_lost"  # the tickets are revoked
+    PAYOUT_RECORDED = "payout_recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +121,14 @@ _CONFIRMED = {
 }
 
 
+_PAYOUT = {
+    ReportedPayout.RECORDED: WebhookOutcome.PAYOUT_RECORDED,
+    ReportedPayout.DUPLICATE: WebhookOutcome.DUPLICATE,
+    ReportedPayout.UNKNOWN: WebhookOutcome.IGNORED,
+}
+_AFTER_PAYMENT = frozenset({NotificationKind.CHARGE_CHANGED, NotificationKind.DISPUTE_CHANGED})
+
+
 _ACCOUNT = {
     AccountUpdate.KEPT: WebhookOutcome.ACCOUNT_UPDATED,
     AccountUpdate.DUPLICATE: WebhookOutcome.DUPLICATE,
@@ -115,11 +142,22 @@ def receive_payment_webhook(services: NeedsSales, command: ReceivePaymentWebhook
         event = services.sales.payments.parse_webhook(command.payload, command.signature)
     except WebhookRejected as exc:
         raise InvalidWebhook(f"webhook rejected: {exc}") from None
+    try:
+        return _receive(services, event)
     except PaymentError as exc:  # the provider was asked something and did not answer
         raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
+
+
+def _receive(services: NeedsSales, event: PaymentNotification) -> WebhookReceipt:
     if event.kind is NotificationKind.ACCOUNT_UPDATED and event.account is not None:
         update = record_account_update(services, event, event.account)
         return WebhookReceipt(event.event_id, event.event_type, _ACCOUNT[update])
+    if event.kind is NotificationKind.PAYOUT_PAID and event.payout is not None:
+        outcome = (_PAYOUT[record_reported_payout(services, event, event.payout)]
+                   if event.payout.account_id else WebhookOutcome.IGNORED)  # fmt: skip
+        return WebhookReceipt(event.event_id, event.event_type, outcome)
+    if event.kind in _AFTER_PAYMENT:
+        return _after_payment(services, event)
     state = event.checkout
     if event.kind is NotificationKind.OTHER or state is None:
         return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED)
@@ -130,8 +168,30 @@ def receive_payment_webhook(services: NeedsSales, command: ReceivePaymentWebhook
     return WebhookReceipt(event.event_id, event.event_type, receipt, order.id)
 
 
+def _after_payment(services: NeedsSales, event: PaymentNotification) -> WebhookReceipt:
+    """A charge or a dispute changed: book its state now (see the module's notes)."""
+    payments = services.sales.payments
+    dispute = payments.dispute(event.dispute.dispute_id) if event.dispute else None
+    charge_id = dispute.charge_id if dispute else event.charge.charge_id if event.charge else ""
+    charge = payments.charge(charge_id)
+    order_id = charge.order_id
+    order = services.read(lambda uow: uow.orders.get(order_id)) if order_id else None
+    if order is None:  # not a charge of TickEx's
+        return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED)
+    if not order.is_paid and order.payment_reference:  # it came before ``completed``
+        state = payments.checkout_state(order.payment_reference)
+        _handle(services, replace(event, event_id=f"{event.event_id}:checkout"), state, order)
+        order = services.read(lambda uow: uow.orders.get(order_id)) if order_id else None
+        assert order is not None  # orders are never deleted
+    if not order.is_paid or charge.amount.currency != order.currency:
+        return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED, order.id)
+    change = (settle_dispute(services, event, order.id, dispute) if dispute
+              else settle_charge(services, event, order.id, charge))  # fmt: skip
+    return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome(change.value), order.id)
+
+
 def _handle(
-    services: Core, event: PaymentNotification, state: CheckoutState, order: Order
+    services: NeedsSales, event: PaymentNotification, state: CheckoutState, order: Order
 ) -> WebhookOutcome:
     if state.status is CheckoutStatus.EXPIRED:
         return _close(services, event, order.id, failed=False)
@@ -146,6 +206,8 @@ def _handle(
         _flag(event, order.id, problem)
         return WebhookOutcome.FLAGGED
     assert state.amount is not None  # _mismatch refuses a session without one
+    charge = services.sales.payments.payment_charge(state.payment_id) if state.payment_id else None
+    fee = charge.processor_fee if charge is not None else None
     confirmed = confirm_payment(
         services,
         ConfirmPayment(
@@ -154,6 +216,7 @@ def _handle(
             order_id=order.id,
             amount_minor=state.amount.amount_minor,
             currency=state.amount.currency,
+            processor_fee_minor=fee.amount_minor if fee is not None else 0,
         ),
     )
     return _CONFIRMED[confirmed.outcome]

@@ -24,7 +24,8 @@ from tickex.application.idempotency import (
     run_idempotently,
     scope_of,
 )
-from tickex.application.sales.inventory import return_to_sale
+from tickex.application.sales.inventory import revoke_tickets
+from tickex.application.sales.payment_changes import disputed
 from tickex.application.services import Core
 from tickex.domain.errors import NotFound, RefundNotAllowed
 from tickex.domain.money import Money
@@ -77,6 +78,10 @@ def _refund_order(services: Core, command: RefundOrder, claim: Claim[Order] | No
             raise NotFound("order not found")
         event = uow.events.get(order.event_id)
         assert event is not None
+        if disputed(uow, order):
+            raise RefundNotAllowed(
+                "the payment was disputed: its money moves only through the dispute"
+            )
         tickets = uow.tickets.list_by_order(order.id)
         active = [t for t in tickets if t.status is TicketStatus.ACTIVE]
         used = [t for t in tickets if t.status is TicketStatus.CHECKED_IN]
@@ -115,11 +120,7 @@ def _refund_order(services: Core, command: RefundOrder, claim: Claim[Order] | No
             else Money.zero(order.currency)
         )
         order.record_refund(now, amount, fee_part, command.reason, complete=complete)
-        for ticket in to_revoke:
-            ticket.revoke()
-            uow.tickets.save(ticket)
-        types = {tid: uow.ticket_types.get(tid) for tid in {t.ticket_type_id for t in to_revoke}}
-        return_to_sale(uow, [tt for t in to_revoke if (tt := types[t.ticket_type_id])])
+        revoke_tickets(uow, to_revoke)
         post_refund(uow, services.ids, order, amount, fee_part, now)
         queue_order_messages(services, uow, order)  # OrderRefunded: tell the provider
         uow.orders.save(order)

@@ -18,12 +18,14 @@ nothing twice. Endpoints::
     POST /v1/refunds                           refund a payment intent or a charge
     POST /v1/accounts                          create a connected account (Connect)
     POST /v1/account_links                     an onboarding (or update) link for one
-    GET  /v1/{payment_intents,charges,refunds,balance_transactions,events,accounts}/{id}
+    GET  /v1/{payment_intents,charges,refunds,balance_transactions,events,accounts,
+              disputes,payouts,application_fees,transfers}/{id}
     GET  /checkout/{id}, POST /checkout/{id}   the hosted page a buyer pays on (offline runs)
     GET  /connect/{account}/{link}, POST ...   the onboarding page of an account link
 
 Paying a session (``pay``, or the hosted page) makes what Stripe makes: a PaymentIntent,
-its Charge and the Charge's BalanceTransaction (with Stripe's fee), and the events. The
+its Charge and the Charge's BalanceTransaction (with Stripe's fee), for a destination
+charge the Transfer and the ApplicationFee, and the events. The
 test side steers the rest::
 
     with FakeStripe(clock=clock) as stripe:
@@ -40,6 +42,11 @@ test side steers the rest::
         stripe.add_account("acct_1", charges_enabled=True)  # an account made elsewhere
         stripe.update_account(account_id, charges_enabled=True, currently_due=[])
                                                      # onboarding done: account.updated
+        stripe.refund_by_hand(session_id, 1000, reverse_transfer=True)  # the Dashboard
+        dispute = stripe.dispute(session_id)         # a chargeback, then decided:
+        stripe.close_dispute(dispute["id"], won=False)
+        stripe.payout(account_id)                    # a connected account paid out
+        stripe.balances[(account_id, "eur")]         # what the account holds (its books)
 
 Webhooks are signed as Stripe signs them: ``Stripe-Signature: t=<unix time>,v1=<hex
 HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>``, one ``v1`` per active secret

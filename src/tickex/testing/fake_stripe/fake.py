@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tickex.ports.clock import Clock
-from tickex.testing.fake_stripe import resources
+from tickex.testing.fake_stripe import after_payment, resources
 from tickex.testing.fake_stripe.pages import Handler
 from tickex.testing.fake_stripe.webhooks import (
     Delivery,
@@ -51,6 +51,7 @@ class FakeStripe(LoopbackServer):
         auto_deliver: bool = False,
         delivery_delay: float = 0.0,
         instant_onboarding: bool = False,  # new accounts can charge and be paid out at once
+        dispute_fee_minor: int = 1500,  # what Stripe charges for a dispute
     ) -> None:
         super().__init__(Handler, name="fake-stripe")
         self.secret_key = secret_key
@@ -59,12 +60,17 @@ class FakeStripe(LoopbackServer):
         self.fee_percent_bp, self.fee_fixed_minor = fee_percent_bp, fee_fixed_minor
         self.auto_deliver, self.delivery_delay = auto_deliver, delivery_delay
         self.instant_onboarding = instant_onboarding
+        self.dispute_fee_minor = dispute_fee_minor
         self.api_version: str | None = None  # the last Stripe-Version a client sent
         self.fixtures = fixtures()
         self.objects: dict[str, dict[str, Json]] = {
             kind: {} for kind in ("checkout.session", "payment_intent", "charge", "refund",
-                                  "balance_transaction", "event", "account")
+                                  "balance_transaction", "event", "account", "transfer",
+                                  "transfer_reversal", "application_fee", "dispute", "payout")
         }  # fmt: skip
+        #: the fake's own books: each connected account's balance, by (account, currency):
+        #: transfers less application fees, transfer reversals, fees returned and payouts
+        self.balances: dict[tuple[str, str], int] = {}
         self.account_links: list[Json] = []  # every link made, with the account it is for
         self.created_with: dict[str, Json] = {}  # session id -> the parameters it was made of
         self.refund_options: dict[str, Json] = {}  # refund id -> its options and key
@@ -218,6 +224,42 @@ class FakeStripe(LoopbackServer):
                 resources.expire(self, session)
             return [s["id"] for s in due]
 
+    # -- after the payment (after_payment.py) ---------------------------------------------
+    def refund_by_hand(
+        self, session_id: str, amount: int | None = None, *, reverse_transfer: bool = False,
+        refund_application_fee: bool = False,
+    ) -> Json:  # fmt: skip
+        """A refund of the session's charge made in Stripe's dashboard (all that is left
+        when ``amount`` is None), with the options the dashboard offers: returns it."""
+        with self._lock:
+            return after_payment.refund_by_hand(
+                self, session_id, amount, reverse_transfer=reverse_transfer,
+                refund_application_fee=refund_application_fee,
+            )  # fmt: skip
+
+    def dispute(self, session_id: str, *, reason: str = "fraudulent",
+                amount: int | None = None) -> Json:  # fmt: skip
+        """The buyer's bank disputes the session's charge: the amount and Stripe's fee
+        are withdrawn. Returns the dispute."""
+        with self._lock:
+            return after_payment.open_dispute(self, session_id, reason, amount)
+
+    def close_dispute(self, dispute_id: str, *, won: bool, fee_returned: bool = False) -> Json:
+        """The bank decides: won (the amount reinstated, the fee too if ``fee_returned``)
+        or lost."""
+        with self._lock:
+            return after_payment.close_dispute(self, dispute_id, won=won, fee_returned=fee_returned)
+
+    def payout(self, account_id: str, currency: str = "eur", amount: int | None = None) -> Json:
+        """Pay the connected account's balance (or ``amount`` of it) out to its bank."""
+        with self._lock:
+            return after_payment.pay_out(self, account_id, currency, amount)
+
+    def credit(self, account_id: str, currency: str, amount: int) -> None:
+        """Move ``amount`` (negative: a debit) on the fake's books of the account."""
+        key = (account_id, currency)
+        self.balances[key] = self.balances.get(key, 0) + amount
+
     def _open_session(self, session_id: str) -> Json:
         session = self.objects["checkout.session"].get(session_id)
         if session is None:
@@ -228,14 +270,20 @@ class FakeStripe(LoopbackServer):
         return session
 
     # -- events and their delivery ------------------------------------------------------
-    def emit(self, event_type: str, obj: Json, request: Json | None = None) -> Json:
-        """An event about ``obj`` (a copy), queued for every endpoint."""
+    def emit(
+        self, event_type: str, obj: Json, request: Json | None = None, *,
+        account: str | None = None,
+    ) -> Json:  # fmt: skip
+        """An event about ``obj`` (a copy), queued for every endpoint; ``account`` names
+        the connected account whose event it is (Connect)."""
         event = self.from_fixture(
             "event", id=self.new_id("evt"), type=event_type, created=self.now(),
             api_version=self.api_version, data={"object": copy.deepcopy(obj)},
             pending_webhooks=len(self.endpoints),
             request=request or {"id": None, "idempotency_key": None},
         )  # fmt: skip
+        if account is not None:
+            event["account"] = account
         self.objects["event"][event["id"]] = event
         for endpoint in self.endpoints:
             endpoint.queue.append(event)

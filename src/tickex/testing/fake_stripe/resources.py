@@ -75,10 +75,75 @@ def succeed(fake: FakeStripe, session: Json, intent: Json) -> None:
     txn["source"] = charge["id"]
     fake.objects["balance_transaction"][txn["id"]] = txn
     fake.objects["charge"][charge["id"]] = charge
+    if charge["destination"]:
+        pay_destination(fake, charge)
     intent.update(status="succeeded", amount_received=amount, latest_charge=charge["id"])
     session["payment_status"] = "paid"
     fake.emit("charge.succeeded", charge)
     fake.emit("payment_intent.succeeded", intent)
+
+
+def pay_destination(fake: FakeStripe, charge: Json) -> None:
+    """A destination charge: the whole amount is transferred to the connected account and
+    the application fee taken back from it (the account keeps the rest)."""
+    account, amount, currency = charge["destination"], charge["amount"], charge["currency"]
+    transfer = fake.from_fixture(
+        "transfer", id=fake.new_id("tr"), amount=amount, amount_reversed=0, currency=currency,
+        created=fake.now(), destination=account, destination_payment=fake.new_id("py"),
+        source_transaction=charge["id"], balance_transaction=None, reversed=False,
+        reversals={"data": [], "has_more": False, "object": "list", "url": ""},
+    )  # fmt: skip
+    transfer["reversals"]["url"] = f"/v1/transfers/{transfer['id']}/reversals"
+    fake.objects["transfer"][transfer["id"]] = transfer
+    charge["transfer"] = transfer["id"]
+    fee_amount = charge["application_fee_amount"] or 0
+    fake.credit(account, currency, amount - fee_amount)
+    if not fee_amount:
+        return
+    fee = fake.from_fixture(
+        "application_fee", id=fake.new_id("fee"), account=account, amount=fee_amount,
+        amount_refunded=0, charge=charge["id"], currency=currency, created=fake.now(),
+        refunded=False, balance_transaction=None, originating_transaction=None,
+        fee_source={"charge": charge["id"], "type": "charge"},
+        refunds={"data": [], "has_more": False, "object": "list", "url": ""},
+    )  # fmt: skip
+    fee["refunds"]["url"] = f"/v1/application_fees/{fee['id']}/refunds"
+    fake.objects["application_fee"][fee["id"]] = fee
+    charge["application_fee"] = fee["id"]
+
+
+def _share(part: int, whole: int, of: int, left: int, last: bool) -> int:
+    """``of`` in proportion to ``part`` of ``whole``, rounded down (all that is ``left``
+    on the last part): Stripe's proportional transfer reversals and fee refunds."""
+    return left if last else min(left, of * part // whole)
+
+
+def _reverse(fake: FakeStripe, charge: Json, refund: Json, amount: int, fee_too: bool) -> None:
+    """A refund of a destination charge taken back from the connected account: the
+    transfer reversed in proportion and, when asked, the application fee refunded in
+    proportion (so the account gets that part of the fee back)."""
+    transfer = fake.objects["transfer"][charge["transfer"]]
+    last = charge["amount_refunded"] == charge["amount"]
+    reversed_ = _share(amount, charge["amount"], transfer["amount"],
+                       transfer["amount"] - transfer["amount_reversed"], last)  # fmt: skip
+    reversal = fake.from_fixture(
+        "transfer_reversal", id=fake.new_id("trr"), amount=reversed_, created=fake.now(),
+        currency=charge["currency"], source_refund=refund["id"], transfer=transfer["id"],
+        balance_transaction=None, destination_payment_refund=None,
+    )  # fmt: skip
+    fake.objects["transfer_reversal"][reversal["id"]] = reversal
+    transfer["amount_reversed"] += reversed_
+    transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+    refund["transfer_reversal"] = reversal["id"]
+    fake.credit(charge["destination"], charge["currency"], -reversed_)
+    fee = fake.objects["application_fee"].get(charge.get("application_fee") or "")
+    if not fee_too or fee is None:
+        return
+    returned = _share(amount, charge["amount"], fee["amount"],
+                      fee["amount"] - fee["amount_refunded"], last)  # fmt: skip
+    fee["amount_refunded"] += returned
+    fee["refunded"] = fee["amount_refunded"] == fee["amount"]
+    fake.credit(charge["destination"], charge["currency"], returned)
 
 
 def expire(fake: FakeStripe, session: Json, request: Json | None = None) -> None:
@@ -88,6 +153,10 @@ def expire(fake: FakeStripe, session: Json, request: Json | None = None) -> None
 
 RETRIEVABLE = {
     ("checkout", "sessions"): "checkout.session",
+    ("disputes",): "dispute",
+    ("payouts",): "payout",
+    ("application_fees",): "application_fee",
+    ("transfers",): "transfer",
     ("payment_intents",): "payment_intent",
     ("charges",): "charge",
     ("refunds",): "refund",
@@ -307,6 +376,9 @@ def create_refund(fake: FakeStripe, params: Json, key: str | None) -> Json:
     reason = params.get("reason")
     if reason is not None and reason not in REFUND_REASONS:
         raise invalid("reason", f"Invalid reason: must be one of {sorted(REFUND_REASONS)}")
+    if charge.get("disputed"):
+        raise StripeFailure(400, f"Charge {charge_id} has been charged back; it cannot be "
+                            "refunded.", code="charge_disputed", saved=True)  # fmt: skip
     reverse_transfer = bool_param(params, "reverse_transfer")
     refund_fee = bool_param(params, "refund_application_fee")
     if reverse_transfer and not charge["transfer_data"]:
@@ -323,7 +395,7 @@ def create_refund(fake: FakeStripe, params: Json, key: str | None) -> Json:
         currency=charge["currency"], created=fake.now(), status="succeeded",
         payment_intent=charge["payment_intent"], balance_transaction=txn["id"],
         metadata=metadata_param(params), reason=reason,
-        transfer_reversal=fake.new_id("trr") if reverse_transfer else None,
+        transfer_reversal=None,
     )  # fmt: skip
     txn["source"] = refund["id"]
     fake.objects["balance_transaction"][txn["id"]] = txn
@@ -333,6 +405,8 @@ def create_refund(fake: FakeStripe, params: Json, key: str | None) -> Json:
                                          "idempotency_key": key}  # fmt: skip
     charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+    if reverse_transfer:
+        _reverse(fake, charge, refund, amount, refund_fee)
     fake.emit("refund.created", refund)
     fake.emit("charge.refunded", charge)
     return copy.deepcopy(refund)

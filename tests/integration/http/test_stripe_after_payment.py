@@ -1,0 +1,275 @@
+"""What happens to a paid order at Stripe afterwards, over HTTP on the reference storage and
+SQLite, each event signed by the fake Stripe and read back from it: Stripe's fee in the
+ledger, refunds made in Stripe's dashboard (in part and in full), the platform fee Stripe
+returns in its own rounding, disputes won and lost with their fee, and payouts of the
+organizer's account; in order, reversed and twice. The ledger balances after each test and
+the organizer's payable is what the fake's own books say the account holds. (The harness
+of ``test_stripe_webhook``, whose fixtures are imported.)"""
+
+# ruff: noqa: F811 - the imported fixtures are the tests' parameters
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from tests.integration.http.test_stripe_webhook import (  # noqa: F401 - the fixtures
+    ACCOUNT,
+    EMAIL,
+    Shop,
+    Stripe,
+    assert_ledger_balanced,
+    client,
+    clock,
+    emails_for,
+    endpoint,
+    fake,
+    order,
+    place,
+    seats_left,
+    session_of,
+    shop,
+    storage,
+    stripe,
+    tickex,
+)
+from tickex.application.sales.refund_order import RefundOrder
+from tickex.domain.errors import RefundNotAllowed
+from tickex.domain.ledger import (
+    CLEARING,
+    DISPUTE_FEES,
+    PLATFORM_REVENUE,
+    PROCESSOR_FEES,
+    TransactionKind,
+    organizer_payable,
+)
+from tickex.facade import TickEx
+
+
+def balance(tickex: TickEx, account: str, order_id: str | None = None) -> int:
+    return sum(e.amount.amount_minor for tx in tickex.ledger_transactions()
+               if order_id is None or tx.order_id == order_id
+               for e in tx.entries if e.account == account)  # fmt: skip
+
+
+def payable(tickex: TickEx, organizer: str) -> int:
+    """What the ledger says TickEx owes the organizer (the account is credit-normal)."""
+    return -balance(tickex, organizer_payable(organizer))
+
+
+def paid_order(client: TestClient[Litestar], shop: Shop, stripe: Stripe,
+               quantity: int = 2) -> dict[str, Any]:  # fmt: skip
+    placed = place(client, shop, quantity)
+    stripe.fake.pay(session_of(placed))
+    stripe.fake.deliver()
+    assert order(client, placed)["status"] == "paid"
+    return placed
+
+
+def charge_of(stripe: Stripe, placed: dict[str, Any]) -> dict[str, Any]:
+    intent = stripe.fake.objects["payment_intent"][
+        stripe.fake.session(session_of(placed))["payment_intent"]]  # fmt: skip
+    charge: dict[str, Any] = stripe.fake.objects["charge"][intent["latest_charge"]]
+    return charge
+
+
+def assert_books_agree(tickex: TickEx, stripe: Stripe, shop: Shop) -> None:
+    """The organizer's payable is what the fake says the connected account holds, and the
+    ledger balances."""
+    assert payable(tickex, shop.organizer) == stripe.fake.balances.get((ACCOUNT, "eur"), 0)
+    assert_ledger_balanced(tickex)
+
+
+def ticket_statuses(client: TestClient[Litestar], placed: dict[str, Any]) -> list[str]:
+    return [t["status"] for t in order(client, placed)["tickets"]]
+
+
+# -- Stripe's fee ----------------------------------------------------------------------------
+def test_stripes_fee_for_the_payment_is_the_platforms_cost_to_the_cent(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    charge = charge_of(stripe, placed)
+    txn = stripe.fake.objects["balance_transaction"][charge["balance_transaction"]]
+    assert txn["fee"] == 102  # 1.5 % of 51.50 EUR + 0.25
+    assert balance(tickex, PROCESSOR_FEES, placed["order_id"]) == 102
+    # what the platform keeps of the payment: its fee less Stripe's
+    assert -balance(tickex, PLATFORM_REVENUE) - balance(tickex, PROCESSOR_FEES) == 150 - 102
+    assert_books_agree(tickex, stripe, shop)
+
+
+# -- refunds made in Stripe's dashboard --------------------------------------------------------
+def test_a_partial_refund_in_the_dashboard_is_recorded_and_the_buyer_told(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    tickex.process_outbox()
+    stripe.fake.refund_by_hand(session_of(placed), 1001, reverse_transfer=True,
+                               refund_application_fee=True)  # fmt: skip
+    stripe.fake.deliver(times=2)
+    assert stripe.outcomes("charge.refunded") == ["refund_recorded", "duplicate"]
+    got = order(client, placed)
+    assert (got["status"], got["refunded"]["amount_minor"]) == ("partially_refunded", 1001)
+    assert ticket_statuses(client, placed) == ["active", "active"]  # goodwill: tickets stay
+    assert tickex.process_outbox().dead == 0
+    assert len(stripe.fake.objects["refund"]) == 1  # nothing asked of Stripe a second time
+    assert [s for s in emails_for(tickex, placed["order_code"]) if "refunded" in s] == [
+        f"Order {placed['order_code']}: 10.01 EUR refunded"]  # fmt: skip
+    # Stripe returned 1001/5150 of the 1.50 fee, rounded down: 0.29; the ledger says the same
+    fee = stripe.fake.objects["application_fee"][charge_of(stripe, placed)["application_fee"]]
+    assert fee["amount_refunded"] == 29
+    assert -balance(tickex, PLATFORM_REVENUE, placed["order_id"]) == 150 - 29
+    assert_books_agree(tickex, stripe, shop)
+
+
+def test_a_full_refund_in_the_dashboard_revokes_the_tickets_and_frees_the_seats(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    assert seats_left(client, shop) == 3
+    stripe.fake.refund_by_hand(session_of(placed), 2000, reverse_transfer=True)
+    stripe.fake.refund_by_hand(session_of(placed), reverse_transfer=True)  # the rest
+    stripe.fake.deliver(order="reverse")  # the later state first: the earlier is then old
+    assert stripe.outcomes("charge.refunded") == ["refund_recorded", "unchanged"]
+    got = order(client, placed)
+    assert (got["status"], got["refunded"]["amount_minor"]) == ("refunded", 5150)
+    assert ticket_statuses(client, placed) == ["revoked", "revoked"]
+    assert seats_left(client, shop) == 5
+    assert -balance(tickex, PLATFORM_REVENUE, placed["order_id"]) == 150  # fee not returned
+    assert_books_agree(tickex, stripe, shop)
+
+
+def test_a_refund_asked_by_tickex_is_not_recorded_twice_when_stripe_reports_it(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    tickex.refund_order(RefundOrder(organizer_id=shop.organizer, order_id=placed["order_id"],
+                                    amount_minor=1050))  # fmt: skip
+    tickex.process_outbox()
+    stripe.fake.deliver()
+    # The fee returned with 10.50 of 51.50: TickEx's estimate (half-even: 0.31) and
+    # Stripe's own share (rounded down: 0.30) differ by a cent; the ledger keeps Stripe's
+    assert stripe.outcomes("charge.refunded") == ["fees_settled"]
+    assert order(client, placed)["refunded"]["amount_minor"] == 1050
+    assert len(stripe.fake.objects["refund"]) == 1
+    assert -balance(tickex, PLATFORM_REVENUE, placed["order_id"]) == 150 - 30
+    assert_books_agree(tickex, stripe, shop)
+
+
+def test_a_refund_reported_before_the_payment_pays_the_order_first(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = place(client, shop)
+    stripe.fake.pay(session_of(placed))
+    stripe.fake.refund_by_hand(session_of(placed), 1000, reverse_transfer=True,
+                               refund_application_fee=True)  # fmt: skip
+    stripe.fake.deliver(order="reverse")
+    assert stripe.outcomes("charge.refunded") == ["refund_recorded"]
+    assert stripe.outcomes("checkout.session.completed") == ["already_paid"]
+    got = order(client, placed)
+    assert (got["status"], got["refunded"]["amount_minor"]) == ("partially_refunded", 1000)
+    assert len(got["tickets"]) == 2
+    assert balance(tickex, PROCESSOR_FEES, placed["order_id"]) == 102  # read back at once
+    assert_books_agree(tickex, stripe, shop)
+
+
+# -- disputes ------------------------------------------------------------------------------------
+def test_a_dispute_freezes_the_tickets_and_won_reinstates_them_the_fee_stays_a_cost(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    owed = payable(tickex, shop.organizer)
+    dispute = stripe.fake.dispute(session_of(placed))
+    stripe.fake.deliver()
+    assert stripe.outcomes("charge.dispute.created") == ["dispute_open"]
+    assert stripe.outcomes("charge.dispute.funds_withdrawn") == ["dispute_open"]
+    assert ticket_statuses(client, placed) == ["frozen", "frozen"]
+    assert payable(tickex, shop.organizer) == owed - 5150  # at the organizer's cost ...
+    assert balance(tickex, DISPUTE_FEES) == 1500  # ... and Stripe's fee at the platform's
+    with pytest.raises(RefundNotAllowed, match="disputed"):
+        tickex.refund_order(RefundOrder(organizer_id=shop.organizer,
+                                        order_id=placed["order_id"]))  # fmt: skip
+    stripe.fake.close_dispute(dispute["id"], won=True)
+    stripe.fake.deliver()
+    assert stripe.outcomes("charge.dispute.closed") == ["dispute_won"]
+    assert ticket_statuses(client, placed) == ["active", "active"]
+    assert payable(tickex, shop.organizer) == owed
+    assert balance(tickex, DISPUTE_FEES) == 1500
+    kinds = {tx.kind for tx in tickex.ledger_transactions() if tx.reference == dispute["id"]}
+    assert kinds == {TransactionKind.DISPUTE}
+    assert_ledger_balanced(tickex)
+
+
+def test_a_dispute_lost_revokes_the_tickets_and_the_money_stays_withdrawn(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    dispute = stripe.fake.dispute(session_of(placed))
+    stripe.fake.close_dispute(dispute["id"], won=False)
+    stripe.fake.deliver(order="reverse", times=2)  # closed first: read back, it is all known
+    assert stripe.outcomes("charge.dispute.closed") == ["dispute_lost", "duplicate"]
+    assert set(stripe.outcomes("charge.dispute.created")) == {"dispute_lost", "duplicate"}
+    assert ticket_statuses(client, placed) == ["revoked", "revoked"]
+    assert seats_left(client, shop) == 5
+    clearing = balance(tickex, CLEARING)
+    assert clearing == 5150 - 102 - 5150 - 1500  # paid, Stripe's fee, withdrawn, dispute fee
+    assert_ledger_balanced(tickex)
+
+
+def test_a_dispute_won_with_its_fee_returned_costs_nothing(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    dispute = stripe.fake.dispute(session_of(placed), reason="product_not_received")
+    stripe.fake.close_dispute(dispute["id"], won=True, fee_returned=True)
+    stripe.fake.deliver(order="shuffle", seed=3)
+    assert balance(tickex, DISPUTE_FEES) == 0
+    assert ticket_statuses(client, placed) == ["active", "active"]
+    assert_books_agree(tickex, stripe, shop)
+
+
+# -- payouts ---------------------------------------------------------------------------------------
+def test_a_payout_of_the_organizers_account_is_booked_once(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    paid_order(client, shop, stripe)
+    paid_order(client, shop, stripe, quantity=1)
+    payout = stripe.fake.payout(ACCOUNT, amount=4000)
+    stripe.fake.deliver(times=3)
+    assert stripe.outcomes("payout.paid") == ["payout_recorded", "duplicate", "duplicate"]
+    assert stripe.outcomes("payout.created") == ["ignored"] * 3
+    (booked,) = [tx for tx in tickex.ledger_transactions() if tx.kind is TransactionKind.PAYOUT]
+    assert booked.reference == payout["id"]
+    assert_books_agree(tickex, stripe, shop)
+    stripe.fake.payout(ACCOUNT)  # the rest
+    stripe.fake.deliver()
+    assert payable(tickex, shop.organizer) == 0
+    assert_books_agree(tickex, stripe, shop)
+
+
+def test_a_payout_of_an_account_no_organizer_has_is_ignored(
+    tickex: TickEx, stripe: Stripe, shop: Shop
+) -> None:
+    stripe.fake.add_account("acct_someone_else")
+    stripe.fake.balances[("acct_someone_else", "eur")] = 500
+    stripe.fake.payout("acct_someone_else")
+    stripe.fake.deliver()
+    assert stripe.outcomes("payout.paid") == ["ignored"]
+    assert [tx for tx in tickex.ledger_transactions() if tx.kind is TransactionKind.PAYOUT] == []
+
+
+def test_stripe_unreachable_while_reading_a_charge_back_is_retried_later(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    placed = paid_order(client, shop, stripe)
+    stripe.fake.refund_by_hand(session_of(placed), 500)
+    stripe.fake.fail_next(503)  # reading the charge back fails (no retries in these tests)
+    stripe.fake.deliver()
+    assert stripe.answers[-1]["status"] == 503
+    assert order(client, placed)["refunded"]["amount_minor"] == 0
+    stripe.fake.deliver()  # Stripe retries what was not answered with 2xx
+    assert order(client, placed)["refunded"]["amount_minor"] == 500
+    assert_ledger_balanced(tickex)
