@@ -20,9 +20,10 @@ checkout session it carries, not by its type nor by the order in which events ar
 on the organizer (``record_account_update``: newer states only, the event id recorded).
 
 A paid session whose amount, currency or order does not match the order is not fulfilled:
-it is logged for review (``tickex.payments``, with ids and amounts, never a secret or an
-email) and acknowledged, so the provider stops sending it. Event types TickEx does not act
-on are acknowledged and ignored.
+it is kept for an admin's review (``flag_payment``: a ``PaymentReview`` and the event id in
+one unit of work, and a warning on ``tickex.payments`` with ids and amounts, never a secret
+or an email) and acknowledged, so the provider stops sending it. Event types TickEx does
+not act on are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from tickex.application.delivery.outbox import notify
 from tickex.application.organizers.payment_account import AccountUpdate, record_account_update
 from tickex.application.sales.confirm_payment import ConfirmPayment, Outcome, confirm_payment
 from tickex.application.sales.inventory import release_hold
+from tickex.application.sales.payment_review import flag_payment
 from tickex.application.sales.place_order import PaymentUnavailable
 from tickex.application.services import Core, NeedsSales
 from tickex.domain.errors import DomainError
@@ -143,8 +145,7 @@ def _handle(
         return WebhookOutcome.AWAITING_PAYMENT
     problem = _mismatch(state, order)
     if problem is not None:
-        _flag(event, order.id, problem)
-        return WebhookOutcome.FLAGGED
+        return _flag(services, event, state, order.id, problem)
     assert state.amount is not None  # _mismatch refuses a session without one
     confirmed = confirm_payment(
         services,
@@ -172,11 +173,12 @@ def _mismatch(state: CheckoutState, order: Order) -> str | None:
     return None
 
 
-def _flag(event: PaymentNotification, order_id: str | None, problem: str) -> None:
-    logger.warning(
-        "payment flagged for review, not fulfilled: %s event %s (%s) for order %s: %s",
-        event.provider, event.event_id, event.event_type, order_id or "-", problem,
-    )  # fmt: skip
+def _flag(
+    services: Core, event: PaymentNotification, state: CheckoutState, order_id: str, problem: str
+) -> WebhookOutcome:
+    """Not fulfilled: kept for an admin's review (once per event)."""
+    flagged = flag_payment(services, event, order_id, state.reference, state.amount, problem)
+    return WebhookOutcome.FLAGGED if flagged else WebhookOutcome.DUPLICATE
 
 
 def _not_ours(services: Core, event: PaymentNotification, state: CheckoutState) -> WebhookReceipt:
@@ -185,8 +187,9 @@ def _not_ours(services: Core, event: PaymentNotification, state: CheckoutState) 
     claimed = state.order_id
     paid = state.payment_status is PaymentStatus.PAID
     if paid and claimed and services.read(lambda uow: uow.orders.get(claimed)) is not None:
-        _flag(event, claimed, f"paid session {state.reference} is not the order's checkout")
-        return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.FLAGGED, claimed)
+        problem = f"paid session {state.reference} is not the order's checkout"
+        outcome = _flag(services, event, state, claimed, problem)
+        return WebhookReceipt(event.event_id, event.event_type, outcome, claimed)
     return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED)
 
 
