@@ -72,6 +72,7 @@ from tickex.application.sales.confirm_payment import confirm_payment
 from tickex.application.sales.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
 from tickex.application.sales.get_checkout import get_checkout
 from tickex.application.sales.get_order import get_order
+from tickex.application.sales.list_payment_reviews import list_payment_reviews
 from tickex.application.sales.place_order import (
     place_order,
     place_order_idempotently,
@@ -81,6 +82,7 @@ from tickex.application.sales.refund_order import (
     refund_order,
     refund_order_idempotently,
 )
+from tickex.application.sales.resolve_payment_review import resolve_payment_review
 from tickex.application.services import Services
 from tickex.bootstrap import (
     NOT_ADAPTERS,
@@ -221,6 +223,10 @@ class TickEx:
     approve_organizer_request = UseCase(approve_organizer_request)
     reject_organizer_request = UseCase(reject_organizer_request)
     create_admin = UseCase(create_admin)
+
+    # -- payments flagged for review (admins) ---------------------------------------------
+    list_payment_reviews = UseCase(list_payment_reviews)
+    resolve_payment_review = UseCase(resolve_payment_review)
 
     # -- Google sign-in -------------------------------------------------------------------
     start_google_sign_in = UseCase(start_google_sign_in)

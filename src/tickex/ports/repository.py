@@ -22,6 +22,7 @@ from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.domain.outbox import OutboxMessage
+from tickex.domain.payment_review import PaymentReview, PaymentReviewStatus
 from tickex.domain.promo_code import PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket import Ticket, TicketStatus
@@ -216,6 +217,18 @@ class ProcessedEventRepository(ABC):
         """True the first time (provider, event_id) is recorded, False afterwards."""
 
 
+class PaymentReviewRepository(MutableRepository[PaymentReview]):
+    """Payments taken but not fulfilled, for an admin to review: one per provider event
+    (``add`` raises ``Conflict`` when the id, or the provider's event, has one already)."""
+
+    @abstractmethod
+    def list_by_status(
+        self, status: PaymentReviewStatus, limit: int, offset: int
+    ) -> list[PaymentReview]:
+        """Newest first (``flagged_at``, then id, descending): ``limit`` of them after
+        skipping ``offset``."""
+
+
 class UserRepository(MutableRepository[User]):
     """``add`` raises ``Conflict`` when the email (or the Google subject) is taken."""
 
@@ -323,6 +336,7 @@ __all__ = [
     "OrganizerRepository",
     "OrganizerRequestRepository",
     "OutboxRepository",
+    "PaymentReviewRepository",
     "ProcessedEventRepository",
     "PromoCodeRepository",
     "QuotaRepository",

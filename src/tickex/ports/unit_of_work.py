@@ -21,6 +21,7 @@ from tickex.ports.repository import (
     OrganizerRepository,
     OrganizerRequestRepository,
     OutboxRepository,
+    PaymentReviewRepository,
     ProcessedEventRepository,
     PromoCodeRepository,
     QuotaRepository,
@@ -45,6 +46,7 @@ class UnitOfWork(ABC):
     ledger: LedgerRepository
     outbox: OutboxRepository
     processed_events: ProcessedEventRepository
+    payment_reviews: PaymentReviewRepository  # payments taken but not fulfilled
     # identity
     users: UserRepository
     sessions: RefreshSessionRepository

@@ -24,6 +24,7 @@ from tickex.domain.order import Order
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest
 from tickex.domain.outbox import MessageKind, OutboxMessage
+from tickex.domain.payment_review import PaymentReview
 from tickex.domain.pricing import OrderLine, OrderTotals
 from tickex.domain.promo_code import DiscountKind, PromoCode
 from tickex.domain.quota import Quota
@@ -183,6 +184,18 @@ def organizer_request(**kw: Any) -> OrganizerRequest:
                               "organizer_name": "Nightjar", "created_at": T0}  # fmt: skip
     values.update(kw)
     return OrganizerRequest(**values)
+
+
+def payment_review(**kw: Any) -> PaymentReview:
+    """An open review of a paid session one cent short of its order (a new event each)."""
+    values: dict[str, Any] = {"id": new_id("prev"), "provider": "stripe",
+                              "event_id": new_id("evt"), "event_type": "checkout.session.completed",
+                              "problem": "paid 49.99 EUR, the order's total is 50.00 EUR",
+                              "flagged_at": T0, "order_id": "ord-1",
+                              "payment_reference": new_id("cs"),
+                              "amount_paid": Money(4999, "EUR")}  # fmt: skip
+    values.update(kw)
+    return PaymentReview(**values)
 
 
 def idempotency_record(**kw: Any) -> IdempotencyRecord:

@@ -31,6 +31,7 @@ PUBLIC_OPERATIONS = {
     "startGoogleSignIn", "completeGoogleSignIn",
     "requestOrganizerRole", "getOrganizerRequest", "listOrganizerRequests",
     "approveOrganizerRequest", "rejectOrganizerRequest",
+    "listPaymentReviews", "resolvePaymentReview",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {
     "showCheckout", "confirmLocalPayment", "receiveStripeWebhook", "showDocs", "getMetrics",
@@ -80,7 +81,8 @@ def test_request_bodies_forbid_unknown_fields_and_errors_are_problems(
     schemas = openapi["components"]["schemas"]
     for name in ("PlaceOrderInput", "OrderItemInput", "CancelOrderInput", "RegisterInput",
                  "LoginInput", "RefreshTokenInput", "ChangePasswordInput",
-                 "RequestOrganizerRoleInput", "RejectOrganizerRequestInput"):  # fmt: skip
+                 "RequestOrganizerRoleInput", "RejectOrganizerRequestInput",
+                 "ResolvePaymentReviewInput"):  # fmt: skip
         assert schemas[name]["additionalProperties"] is False
     assert schemas["PlaceOrderInput"]["properties"]["customer_email"]["maxLength"] == 254
     for op in operations(openapi):

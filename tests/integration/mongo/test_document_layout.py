@@ -109,6 +109,9 @@ LAYOUT: dict[str, dict[str, Any]] = {
     | at("created_at", "available_at"),
     C.PROCESSED_EVENTS: ID | {"_id": "ObjectId"} | text("provider", "event_id")
     | at("recorded_at"),
+    C.PAYMENT_REVIEWS: ID | text("provider", "event_id", "event_type", "problem", "order_id")
+    | text("payment_reference", "status", "resolved_by", "resolution_note") | number("version")
+    | {"amount_paid": MONEY} | at("flagged_at", "resolved_at"),
     C.USERS: ID | text("email", "name", "password_hash", "google_subject", "organizer_id")
     | text("status") | number("version") | {"roles": ["str", "str"], "email_verified": "bool"}
     | at("created_at", "sessions_valid_after"),
@@ -171,6 +174,9 @@ def everything(uow: UnitOfWork) -> None:
     uow.outbox.add(b.outbox_message(payload={"$where": {"a.b": [1, 2.5, None, True, "x"]}},
                                     last_error="boom"))  # fmt: skip
     uow.processed_events.record("stripe", "evt_1", T)
+    reviewed = b.payment_review(flagged_at=T)
+    reviewed.resolve(LATER, "adm", "refunded")
+    uow.payment_reviews.add(reviewed)
     uow.users.add(b.user(roles=frozenset({Role.ORGANIZER, Role.CUSTOMER}), password_hash="h",
                          email_verified=True, google_subject="g1", organizer_id="o",
                          sessions_valid_after=T))  # fmt: skip
@@ -197,6 +203,8 @@ def least(uow: UnitOfWork) -> None:
     uow.ledger.append(b.sale())
     uow.outbox.add(b.outbox_message())
     uow.processed_events.record("stripe", "evt_1", T)
+    uow.payment_reviews.add(b.payment_review(order_id=None, payment_reference=None,
+                                             amount_paid=None))  # fmt: skip
     uow.sessions.add(b.refresh_session())
     uow.api_keys.add(b.api_key())
     uow.staff_credentials.add(b.staff_credential())
@@ -224,6 +232,7 @@ def test_an_unset_optional_field_is_stored_as_none_not_left_out(storage: MongoSt
     assert docs[C.EVENTS]["venue"]["geo"] == "NoneType"
     assert docs[C.ORDERS]["paid_at"] == "NoneType"
     assert docs[C.ORDERS]["paid_at_us"] == "int"
+    assert docs[C.PAYMENT_REVIEWS]["amount_paid"] == "NoneType"
 
 
 def test_a_spec_names_only_fields_its_class_has() -> None:

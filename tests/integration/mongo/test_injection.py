@@ -95,6 +95,7 @@ def test_an_operator_as_email_or_digest_is_refused_though_raw_it_would_match(
         lambda uow: uow.staff_credentials.get(hostile),
         lambda uow: uow.organizer_requests.get(hostile),
         lambda uow: uow.organizer_requests.list_by_user(hostile),
+        lambda uow: uow.payment_reviews.get(hostile),
     ]
     for lookup in lookups:
         with pytest.raises(ValidationFailed):

@@ -94,6 +94,7 @@ def test_every_document_carries_the_schema_version(storage: MongoStorage) -> Non
         uow.ledger.append(b.sale())
         uow.outbox.add(b.outbox_message())
         uow.processed_events.record("stripe", "evt_1", b.T0)
+        uow.payment_reviews.add(b.payment_review())
         uow.users.add(b.user())
         uow.sessions.add(b.refresh_session())
         uow.one_time_tokens.add(b.one_time_token())
@@ -138,6 +139,7 @@ def test_migrate_creates_every_index_and_is_idempotent(storage: MongoStorage) ->
         ("check_ins", ("event_id", "nonce")),
         ("outbox", ("idempotency_key",)),
         ("processed_events", ("provider", "event_id")),
+        ("payment_reviews", ("provider", "event_id")),
         ("ledger", ("sequence",)),
         ("users", ("email",)),
         ("users", ("google_subject",)),

@@ -88,7 +88,7 @@ def _version_4_metadata() -> MetaData:
     """What ``schema.py`` described when version 4 shipped: no organizer requests, no
     idempotency keys yet. (Organizers keep their payment columns, so that this version's
     repositories can write them; version 5's test checks the step that adds them.)"""
-    md = _without(s.build_metadata(), s.IDEMPOTENCY_TABLES)
+    md = _without(s.build_metadata(), (*s.IDEMPOTENCY_TABLES, *s.PAYMENT_REVIEW_TABLES))
     return _without(md, s.ORGANIZER_REQUEST_TABLES)
 
 
@@ -101,12 +101,17 @@ def _without(md: MetaData, names: Sequence[str]) -> MetaData:
 def _version_5_metadata() -> MetaData:
     """What ``schema.py`` described when version 5 shipped: no idempotency keys yet, and
     organizers without their payment account's state (nor its index)."""
-    md = _without(s.build_metadata(), s.IDEMPOTENCY_TABLES)
+    md = _without(s.build_metadata(), (*s.IDEMPOTENCY_TABLES, *s.PAYMENT_REVIEW_TABLES))
     old = md.tables["organizers"]
     md.remove(old)
     kept = [c._copy() for c in old.columns if c.name not in s.PAYMENT_ACCOUNT_COLUMNS]
     Table("organizers", md, *kept)
     return md
+
+
+def _version_7_metadata() -> MetaData:
+    """What ``schema.py`` described when version 7 shipped: no payment reviews yet."""
+    return _without(s.build_metadata(), s.PAYMENT_REVIEW_TABLES)
 
 
 def _migrate_as_shipped(
@@ -256,6 +261,35 @@ def test_a_database_at_version_5_upgrades_to_idempotency_keys(
             assert uow.idempotency.claim(record)
             assert not uow.idempotency.claim(b.idempotency_record(key_digest=record.key_digest))
             uow.commit()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_database_at_version_7_upgrades_to_payment_reviews(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = b.order()
+    with _unmigrated(engine, tmp_path) as storage:
+        _migrate_as_shipped(storage, monkeypatch, 7, _version_7_metadata, s.PAYMENT_REVIEW_TABLES)
+        with storage.unit_of_work() as uow:
+            uow.orders.add(order)
+            uow.commit()
+
+        assert run_migrations(storage.engine) == [m.version for m in migrations.MIGRATIONS[7:]]
+        assert run_migrations(storage.engine) == []
+        with storage.engine.connect() as conn:
+            found = inspect(conn)
+            uniques = {u["name"] for u in found.get_unique_constraints("payment_reviews")}
+            indexes = {i["name"] for i in found.get_indexes("payment_reviews")}
+            conn.rollback()
+        assert "uq_payment_reviews_provider_event" in uniques
+        assert {i.name for i in s.payment_reviews.indexes} <= indexes
+        review = b.payment_review(order_id=order.id)
+        with storage.unit_of_work() as uow:
+            assert uow.orders.get(order.id) == order
+            uow.payment_reviews.add(review)
+            uow.commit()
+        with pytest.raises(Conflict), storage.unit_of_work() as uow:  # the constraint is there
+            uow.payment_reviews.add(b.payment_review(event_id=review.event_id))
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -1,11 +1,11 @@
 """The collections and indexes the Mongo adapter needs, declared once.
 
 Unique indexes are what turn a duplicate slug, order code, ticket secret, promo code,
-scan nonce, outbox idempotency key, provider event id, user email, Google subject,
-credential digest or a user's second pending organizer request into a ``Conflict`` --
-atomically, including between two units of work that run at the same time. The other
-indexes serve exactly the queries the repositories make (equality fields first, then the
-sort fields), so no repository query scans a collection.
+scan nonce, outbox idempotency key, provider event id (processed, or under review), user
+email, Google subject, credential digest or a user's second pending organizer request into
+a ``Conflict`` -- atomically, including between two units of work that run at the same
+time. The other indexes serve exactly the queries the repositories make (equality fields
+first, then the sort fields), so no repository query scans a collection.
 
 Names are explicit: ``migrate()`` is idempotent (creating an identical index is a no-op),
 and an index whose definition changed under the same name fails loudly instead of being
@@ -38,6 +38,7 @@ class Collections:
     LEDGER = "ledger"
     OUTBOX = "outbox"
     PROCESSED_EVENTS = "processed_events"
+    PAYMENT_REVIEWS = "payment_reviews"
     USERS = "users"
     REFRESH_SESSIONS = "refresh_sessions"
     ONE_TIME_TOKENS = "one_time_tokens"
@@ -60,6 +61,7 @@ class Collections:
         LEDGER,
         OUTBOX,
         PROCESSED_EVENTS,
+        PAYMENT_REVIEWS,
         USERS,
         REFRESH_SESSIONS,
         ONE_TIME_TOKENS,
@@ -124,6 +126,7 @@ INDEXES: tuple[Index, ...] = (
     _unique(C.CHECK_INS, "event_nonce_unique", "event_id", "nonce"),
     _unique(C.OUTBOX, "idempotency_key_unique", "idempotency_key"),
     _unique(C.PROCESSED_EVENTS, "provider_event_unique", "provider", "event_id"),
+    _unique(C.PAYMENT_REVIEWS, "provider_event_unique", "provider", "event_id"),
     _unique(C.LEDGER, "sequence_unique", "sequence"),
     _unique(C.USERS, "email_unique", "email"),
     # unique where set: users without a Google account (None) are not in the index
@@ -158,6 +161,8 @@ INDEXES: tuple[Index, ...] = (
     Index(C.ORDERS, "payment_reference", ("payment_reference",)),
     Index(C.TICKETS, "order_id", ("order_id", "_id")),
     Index(C.TICKETS, "event_status", ("event_id", "status")),
+    # the admins' listing, newest first: the index read backwards
+    Index(C.PAYMENT_REVIEWS, "status_flagged", ("status", *_t("flagged_at"), "_id")),
     Index(C.CHECK_INS, "ticket_recorded", ("ticket_id", *_t("recorded_at"), "_id")),
     Index(C.LEDGER, "order_sequence", ("order_id", "sequence")),
     Index(C.LEDGER, "account", ("entries.account",)),

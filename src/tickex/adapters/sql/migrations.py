@@ -31,6 +31,7 @@ from tickex.adapters.sql.schema import (
     LEDGER_TABLES,
     ORGANIZER_REQUEST_TABLES,
     PAYMENT_ACCOUNT_COLUMNS,
+    PAYMENT_REVIEW_TABLES,
     build_metadata,
     schema_version,
 )
@@ -142,6 +143,13 @@ def _organizer_payment_accounts(conn: Connection, md: MetaData) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _payment_reviews(conn: Connection, md: MetaData) -> None:
+    """Payments taken but not fulfilled, kept for an admin's review (one per provider
+    event: a unique constraint), with the index the admins' listing reads. Idempotent like
+    step 4."""
+    _create_with_indexes(conn, md, PAYMENT_REVIEW_TABLES)
+
+
 def _create_with_indexes(conn: Connection, md: MetaData, names: Sequence[str]) -> None:
     for name in names:
         table = md.tables[name]
@@ -158,6 +166,7 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(5, "organizer requests (one pending per user)", _organizer_requests),
     Migration(6, "idempotency keys (one record per caller and key)", _idempotency_keys),
     Migration(7, "organizers: the payment account's state", _organizer_payment_accounts),
+    Migration(8, "payment reviews (payments flagged, not fulfilled)", _payment_reviews),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

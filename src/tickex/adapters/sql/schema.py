@@ -41,6 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from tickex.domain import payment_review as review
+
 #: SQLite text format: fixed width, always UTC, so that string order is time order.
 _SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
@@ -325,6 +327,29 @@ def build_metadata() -> MetaData:
         PrimaryKeyConstraint("provider", "event_id", name="pk_processed_events"),
     )  # fmt: skip
 
+    # Payments taken but not fulfilled (a paid session that does not match its order), for
+    # an admin to review; one per provider event (the event is a processed one, too).
+    Table(
+        "payment_reviews", md,
+        Column("id", _key(), primary_key=True),
+        Column("provider", _key(review.MAX_PROVIDER), nullable=False),
+        Column("event_id", _key(review.MAX_EVENT_ID), nullable=False),
+        Column("event_type", String(review.MAX_EVENT_TYPE), nullable=False),
+        Column("order_id", _key()),
+        Column("payment_reference", String(review.MAX_REFERENCE)),
+        Column("problem", String(review.MAX_PROBLEM), nullable=False),
+        Column("amount_paid_minor", BigInteger),
+        Column("amount_paid_currency", String(3)),
+        Column("flagged_at", UtcDateTime(), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("resolved_at", UtcDateTime()),
+        Column("resolved_by", _key()),
+        Column("resolution_note", String(review.MAX_RESOLUTION_NOTE)),
+        Column("version", Integer, nullable=False),
+        UniqueConstraint("provider", "event_id", name="uq_payment_reviews_provider_event"),
+        Index("ix_payment_reviews_status_flagged", "status", "flagged_at", "id"),
+    )  # fmt: skip
+
     # -- identity: every credential is stored as a digest (SHA-256 hex), never in clear.
     Table(
         "users", md,
@@ -470,6 +495,7 @@ ledger_transactions = metadata.tables["ledger_transactions"]
 ledger_entries = metadata.tables["ledger_entries"]
 outbox = metadata.tables["outbox"]
 processed_events = metadata.tables["processed_events"]
+payment_reviews = metadata.tables["payment_reviews"]
 users = metadata.tables["users"]
 refresh_sessions = metadata.tables["refresh_sessions"]
 one_time_tokens = metadata.tables["one_time_tokens"]
@@ -489,3 +515,5 @@ IDEMPOTENCY_TABLES = ("idempotency_keys",)
 #: the organizers' columns migration 7 adds
 PAYMENT_ACCOUNT_COLUMNS = ("charges_enabled", "payouts_enabled", "requirements_due",
                            "disabled_reason", "payment_account_as_of")  # fmt: skip
+#: Added by migration 8.
+PAYMENT_REVIEW_TABLES = ("payment_reviews",)

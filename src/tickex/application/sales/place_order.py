@@ -52,6 +52,7 @@ from tickex.ports.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("tickex.payments")
 
+
 class _NeedsSalesDelivery(NeedsSales, NeedsDelivery, Protocol):
     """The payment provider, and the pages its checkout returns the buyer to."""
 

@@ -30,14 +30,14 @@ back when the order is paid (the charge's balance transaction), so the platform'
 exact; a provider that cannot be read answers 503 and the provider retries.
 
 A paid session whose amount, currency or order does not match the order is not fulfilled:
-it is logged for review (``tickex.payments``, with ids and amounts, never a secret or an
-email) and acknowledged, so the provider stops sending it. Event types TickEx does not act
-on are acknowledged and ignored.
+it is kept for an admin's review (``flag_payment``: a ``PaymentReview`` and the event id in
+one unit of work, and a warning on ``tickex.payments`` with ids and amounts, never a secret
+or an email) and acknowledged, so the provider stops sending it. Event types TickEx does
+not act on are acknowledged and ignored.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Annotated
@@ -51,6 +51,7 @@ from tickex.application.organizers.payment_account import AccountUpdate, record_
 from tickex.application.sales.confirm_payment import ConfirmPayment, Outcome, confirm_payment
 from tickex.application.sales.inventory import release_hold
 from tickex.application.sales.payment_changes import settle_charge, settle_dispute
+from tickex.application.sales.payment_review import flag_payment
 from tickex.application.sales.place_order import PaymentUnavailable
 from tickex.application.services import Core, NeedsSales
 from tickex.domain.errors import DomainError
@@ -65,8 +66,6 @@ from tickex.ports.payment import (
     WebhookRejected,
 )
 from tickex.ports.unit_of_work import UnitOfWork
-
-logger = logging.getLogger("tickex.payments")
 
 MAX_PAYLOAD = 1024 * 1024
 
@@ -203,8 +202,7 @@ def _handle(
         return WebhookOutcome.AWAITING_PAYMENT
     problem = _mismatch(state, order)
     if problem is not None:
-        _flag(event, order.id, problem)
-        return WebhookOutcome.FLAGGED
+        return _flag(services, event, state, order.id, problem)
     assert state.amount is not None  # _mismatch refuses a session without one
     charge = services.sales.payments.payment_charge(state.payment_id) if state.payment_id else None
     fee = charge.processor_fee if charge is not None else None
@@ -235,11 +233,12 @@ def _mismatch(state: CheckoutState, order: Order) -> str | None:
     return None
 
 
-def _flag(event: PaymentNotification, order_id: str | None, problem: str) -> None:
-    logger.warning(
-        "payment flagged for review, not fulfilled: %s event %s (%s) for order %s: %s",
-        event.provider, event.event_id, event.event_type, order_id or "-", problem,
-    )  # fmt: skip
+def _flag(
+    services: Core, event: PaymentNotification, state: CheckoutState, order_id: str, problem: str
+) -> WebhookOutcome:
+    """Not fulfilled: kept for an admin's review (once per event)."""
+    flagged = flag_payment(services, event, order_id, state.reference, state.amount, problem)
+    return WebhookOutcome.FLAGGED if flagged else WebhookOutcome.DUPLICATE
 
 
 def _not_ours(services: Core, event: PaymentNotification, state: CheckoutState) -> WebhookReceipt:
@@ -248,8 +247,9 @@ def _not_ours(services: Core, event: PaymentNotification, state: CheckoutState) 
     claimed = state.order_id
     paid = state.payment_status is PaymentStatus.PAID
     if paid and claimed and services.read(lambda uow: uow.orders.get(claimed)) is not None:
-        _flag(event, claimed, f"paid session {state.reference} is not the order's checkout")
-        return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.FLAGGED, claimed)
+        problem = f"paid session {state.reference} is not the order's checkout"
+        outcome = _flag(services, event, state, claimed, problem)
+        return WebhookReceipt(event.event_id, event.event_type, outcome, claimed)
     return WebhookReceipt(event.event_id, event.event_type, WebhookOutcome.IGNORED)
 
 

@@ -64,6 +64,7 @@ from tickex.entrypoints.http.rate_limit import (
 )
 from tickex.entrypoints.http.sales.checkout import CheckoutController
 from tickex.entrypoints.http.sales.orders import OrderController
+from tickex.entrypoints.http.sales.payment_reviews import AdminPaymentReviewController
 from tickex.entrypoints.http.sales.refunds import OrganizerRefundController
 from tickex.entrypoints.http.sales.stripe_webhook import StripeWebhookController
 from tickex.entrypoints.http.schemas import Input
@@ -106,6 +107,7 @@ def create_app(
             AdminUserController,
             MyOrganizerRequestController,
             AdminOrganizerRequestController,
+            AdminPaymentReviewController,
             EventController,
             OrderController,
             CheckoutController,

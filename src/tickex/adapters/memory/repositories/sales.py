@@ -1,4 +1,4 @@
-"""Holds, orders, tickets and processed payment events in memory."""
+"""Holds, orders, tickets, processed payment events and payment reviews in memory."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from tickex.adapters.memory.repositories.base import (
 )
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
+from tickex.domain.payment_review import PaymentReview, PaymentReviewStatus
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.ports.repository import (
     HoldRepository,
     OrderRepository,
+    PaymentReviewRepository,
     ProcessedEventRepository,
     TicketRepository,
 )
@@ -82,10 +84,24 @@ class _ProcessedEvents(_Repo[Any], ProcessedEventRepository):
         return self._insert_new(f"{provider}:{event_id}", now)
 
 
+class _PaymentReviews(_Versioned[PaymentReview], PaymentReviewRepository):
+    table = "payment_reviews"
+    unique = (Unique(("provider", "event_id"), "a review of {provider} event {event_id} exists"),)
+
+    def list_by_status(
+        self, status: PaymentReviewStatus, limit: int, offset: int
+    ) -> list[PaymentReview]:
+        found = self._sorted(
+            lambda r: r.status is status, lambda r: (r.flagged_at, r.id), reverse=True
+        )
+        return found[offset : offset + limit]
+
+
 #: The unit of work's attributes this area fills, and their repositories.
 REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "holds": _Holds,
     "orders": _Orders,
     "tickets": _Tickets,
     "processed_events": _ProcessedEvents,
+    "payment_reviews": _PaymentReviews,
 }

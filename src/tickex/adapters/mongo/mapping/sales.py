@@ -1,4 +1,4 @@
-"""Holds, orders, tickets and processed payment events <-> documents."""
+"""Holds, orders, tickets, processed payment events and payment reviews <-> documents."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tickex.adapters.mongo.mapping.common import (
 )
 from tickex.domain.hold import Hold
 from tickex.domain.order import Order
+from tickex.domain.payment_review import PaymentReview
 from tickex.domain.ticket import Ticket
 
 HOLD = Aggregate(Hold)
@@ -29,6 +30,8 @@ ORDER = Aggregate(
     customer_email=KEY,
 )
 TICKET = Aggregate(Ticket, secret=KEY)
+# (provider, event_id) is a unique index's key
+PAYMENT_REVIEW = Aggregate(PaymentReview, provider=KEY, event_id=KEY)
 
 
 def processed_event_doc(provider: str, event_id: str, now: datetime) -> Document:

@@ -1,4 +1,4 @@
-"""Holds, orders, tickets and processed payment events on MongoDB."""
+"""Holds, orders, tickets, processed payment events and payment reviews on MongoDB."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from tickex.adapters.mongo.mapping.common import Document, split_time, text, tim
 from tickex.adapters.mongo.repositories.base import Gettable, Taken, Versioned, _Repo, by_creation
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
+from tickex.domain.payment_review import PaymentReview, PaymentReviewStatus
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.ports.repository import (
     HoldRepository,
     OrderRepository,
+    PaymentReviewRepository,
     ProcessedEventRepository,
     TicketRepository,
 )
@@ -105,10 +107,25 @@ class MongoProcessedEventRepository(_Repo[None], ProcessedEventRepository):
         return self._insert_once(doc, ("provider", "event_id"), "provider event")
 
 
+class MongoPaymentReviewRepository(Versioned[PaymentReview], PaymentReviewRepository):
+    name = Collections.PAYMENT_REVIEWS
+    kind = "payment review"
+    spec = m.PAYMENT_REVIEW
+    id_name = "review_id"
+    taken = Taken("a review of {provider} event {event_id} exists")
+
+    def list_by_status(
+        self, status: PaymentReviewStatus, limit: int, offset: int
+    ) -> list[PaymentReview]:
+        query = {"status": PaymentReviewStatus(status).value}
+        return self._page(query, [*time_sort("flagged_at", -1), ("_id", -1)], limit, offset)
+
+
 #: The unit of work's attributes this area fills, and their repositories.
 REPOSITORIES: dict[str, type[_Repo[Any]]] = {
     "holds": MongoHoldRepository,
     "orders": MongoOrderRepository,
     "tickets": MongoTicketRepository,
     "processed_events": MongoProcessedEventRepository,
+    "payment_reviews": MongoPaymentReviewRepository,
 }

@@ -1,4 +1,5 @@
-"""Sales rows: holds (items as JSON), orders (lines and totals as JSON), tickets."""
+"""Sales rows: holds (items as JSON), orders (lines and totals as JSON), tickets, payment
+reviews (the amount paid as two columns)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tickex.adapters.sql.mapping.common import (
 from tickex.domain.hold import Hold, HoldItem
 from tickex.domain.money import Money
 from tickex.domain.order import Order
+from tickex.domain.payment_review import PaymentReview
 from tickex.domain.pricing import OrderLine, OrderTotals
 from tickex.domain.ticket import Ticket
 
@@ -84,3 +86,13 @@ def ticket_row(t: Ticket) -> dict[str, Any]:
 def ticket_from_row(r: AnyRow) -> Ticket:
     price = Money(int(r.price_minor), r.price_currency)
     return from_row(Ticket, r, price_paid=price)
+
+
+def payment_review_row(r: PaymentReview) -> dict[str, Any]:
+    return to_row(s.payment_reviews, r, **money_columns("amount_paid", r.amount_paid))
+
+
+def payment_review_from_row(r: AnyRow) -> PaymentReview:
+    return from_row(
+        PaymentReview, r, amount_paid=money(r.amount_paid_minor, r.amount_paid_currency)
+    )

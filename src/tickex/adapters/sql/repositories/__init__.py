@@ -18,7 +18,13 @@ from tickex.adapters.sql.repositories.finance import Ledger
 from tickex.adapters.sql.repositories.idempotency import IdempotencyKeys
 from tickex.adapters.sql.repositories.identity import ApiKeys, OneTimeTokens, Sessions, Users
 from tickex.adapters.sql.repositories.organizers import OrganizerRequests, Organizers
-from tickex.adapters.sql.repositories.sales import Holds, Orders, ProcessedEvents, Tickets
+from tickex.adapters.sql.repositories.sales import (
+    Holds,
+    Orders,
+    PaymentReviews,
+    ProcessedEvents,
+    Tickets,
+)
 
 REPOSITORIES: Mapping[str, type[SqlRepository[Any]]] = {
     "organizers": Organizers,
@@ -33,6 +39,7 @@ REPOSITORIES: Mapping[str, type[SqlRepository[Any]]] = {
     "ledger": Ledger,
     "outbox": Outbox,
     "processed_events": ProcessedEvents,
+    "payment_reviews": PaymentReviews,
     "users": Users,
     "sessions": Sessions,
     "one_time_tokens": OneTimeTokens,
@@ -55,6 +62,7 @@ __all__ = [
     "OrganizerRequests",
     "Organizers",
     "Outbox",
+    "PaymentReviews",
     "ProcessedEvents",
     "PromoCodes",
     "Quotas",

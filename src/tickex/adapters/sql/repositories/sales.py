@@ -1,5 +1,6 @@
-"""Sales repositories: holds (ended exactly once), orders, tickets, and the provider
-events already processed (a payment webhook is applied once)."""
+"""Sales repositories: holds (ended exactly once), orders, tickets, the provider events
+already processed (a payment webhook is applied once), and the payments flagged for an
+admin's review."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from tickex.adapters.sql.mapping import sales as mapping
 from tickex.adapters.sql.repositories.base import Gettable, SqlRepository, Unique, Versioned
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.order import Order
+from tickex.domain.payment_review import PaymentReview, PaymentReviewStatus
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.ports.repository import (
     HoldRepository,
     OrderRepository,
+    PaymentReviewRepository,
     ProcessedEventRepository,
     TicketRepository,
 )
@@ -104,3 +107,22 @@ class ProcessedEvents(SqlRepository[None], ProcessedEventRepository):
         """INSERT ... ON CONFLICT DO NOTHING: a concurrent duplicate waits for the first
         writer and then inserts nothing."""
         return self._insert_unique({"provider": provider, "event_id": event_id, "recorded_at": now})
+
+
+class PaymentReviews(Versioned[PaymentReview], PaymentReviewRepository):
+    table = s.payment_reviews
+    load = mapping.payment_review_from_row
+    dump = mapping.payment_review_row
+    conflict = "payment review {id} already exists"
+    unique = (Unique(("provider", "event_id"), "a review of {provider} event {event_id} exists"),)
+
+    def list_by_status(
+        self, status: PaymentReviewStatus, limit: int, offset: int
+    ) -> list[PaymentReview]:
+        c = self.table.c
+        return self._list(
+            c.status == PaymentReviewStatus(status).value,
+            order_by=(c.flagged_at.desc(), c.id.desc()),
+            limit=limit,
+            offset=offset,
+        )

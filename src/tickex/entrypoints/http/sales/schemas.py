@@ -1,20 +1,23 @@
-"""Transport schemas of sales: a buyer's orders (``/v1/orders``) and the organizer's
-refunds (``/v1/organizer/orders/{order_id}/refund``)."""
+"""Transport schemas of sales: a buyer's orders (``/v1/orders``), the organizer's refunds
+(``/v1/organizer/orders/{order_id}/refund``) and the payments flagged for the admins'
+review (``/v1/admin/payment-reviews``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from annotated_types import Gt, Len
 from pydantic import Field, StringConstraints, model_validator
 
 from tickex.application.command import Email, Id, MinorUnits, Slug
 from tickex.application.sales.get_order import OrderDetails
+from tickex.application.sales.list_payment_reviews import PaymentReviewList
 from tickex.application.sales.place_order import PlacedOrder
 from tickex.domain.order import Order, OrderStatus
+from tickex.domain.payment_review import MAX_RESOLUTION_NOTE, PaymentReview
 from tickex.domain.pricing import OrderTotals
-from tickex.entrypoints.http.schemas import Input, MoneyOut, Output, Reason, money
+from tickex.entrypoints.http.schemas import Input, MoneyOut, Output, Reason, money, next_offset
 
 
 class OrderItemInput(Input):
@@ -150,3 +153,57 @@ def order_without_tickets(value: Order) -> OrderOut:
         created_at=value.created_at, expires_at=value.expires_at, paid_at=value.paid_at,
         payment_url=value.payment_url if pending else None, tickets=[],
     )  # fmt: skip
+
+
+# -- payments flagged for review (``/v1/admin/payment-reviews``) ---------------------------
+ReviewStatusName = Literal["open", "resolved"]
+
+
+class ResolvePaymentReviewInput(Input):
+    note: Annotated[str, StringConstraints(min_length=1, max_length=MAX_RESOLUTION_NOTE)] = Field(
+        description="what was done about the payment (refunded at the provider, ...)"
+    )
+
+
+class PaymentReviewOut(Output):
+    id: str
+    status: ReviewStatusName
+    provider: str
+    event_id: str = Field(description="the provider's event that reported the payment")
+    event_type: str
+    order_id: str | None = Field(description="the order the payment was for")
+    payment_reference: str | None = Field(description="the provider's checkout session")
+    amount_paid: MoneyOut | None = Field(description="as the provider reported it")
+    problem: str = Field(description="why it was not fulfilled")
+    flagged_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None = Field(description="the admin's user id")
+    resolution_note: str | None
+
+
+class PaymentReviewListOut(Output):
+    items: list[PaymentReviewOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def payment_review(value: PaymentReview) -> PaymentReviewOut:
+    paid = value.amount_paid
+    return PaymentReviewOut(
+        id=value.id, status=value.status.value, provider=value.provider,
+        event_id=value.event_id, event_type=value.event_type, order_id=value.order_id,
+        payment_reference=value.payment_reference,
+        amount_paid=None if paid is None else money(paid), problem=value.problem,
+        flagged_at=value.flagged_at, resolved_at=value.resolved_at,
+        resolved_by=value.resolved_by, resolution_note=value.resolution_note,
+    )  # fmt: skip
+
+
+def payment_review_list(found: PaymentReviewList) -> PaymentReviewListOut:
+    return PaymentReviewListOut(
+        items=[payment_review(review) for review in found.items],
+        limit=found.limit,
+        offset=found.offset,
+        next_offset=next_offset(found.offset, found.limit, found.has_more),
+    )
