@@ -14,6 +14,9 @@
 --             checkout page), then the next buyer; the latency of a purchase is from the
 --             place request to the payment's answer (LuaJIT's ffi reads the clock)
 -- BENCH_SCENARIO: a number that keeps client addresses and emails unique across runs.
+-- BENCH_WINDOW_START_US, BENCH_WINDOW_END_US: CLOCK_MONOTONIC microseconds; the answers
+--   (and purchases) that arrive in between are counted apart: the window the server's CPU
+--   is measured over.
 -- BENCH_OUT: where done() writes the run's figures as JSON (latencies in microseconds).
 
 local ffi = require("ffi")
@@ -32,6 +35,8 @@ local mode = os.getenv("BENCH_MODE") or "get"
 local slug = os.getenv("BENCH_SLUG") or ""
 local ticket_type = os.getenv("BENCH_TICKET_TYPE") or ""
 local scenario = tonumber(os.getenv("BENCH_SCENARIO") or "0") % 65536
+local window_start = tonumber(os.getenv("BENCH_WINDOW_START_US") or "0")
+local window_end = tonumber(os.getenv("BENCH_WINDOW_END_US") or "0")
 local json_headers = { ["Content-Type"] = "application/json" }
 
 -- the main state: number the threads, and keep them for done()
@@ -47,6 +52,8 @@ function init(args)
   statuses = {}      -- "place 201" -> count
   purchases = 0
   latencies = {}     -- purchase latencies, microseconds
+  window_requests = 0
+  window_purchases = 0
   pay_path = nil     -- the checkout page of the order just placed
   sent = nil
   started = 0
@@ -81,8 +88,13 @@ if mode == "place" or mode == "purchase" then
   end
 
   function response(status, headers, body)
+    local now = now_us()
+    local inside = now >= window_start and now < window_end
     local key = sent .. " " .. status
     statuses[key] = (statuses[key] or 0) + 1
+    if inside then
+      window_requests = window_requests + 1
+    end
     if mode ~= "purchase" then
       return
     end
@@ -90,7 +102,10 @@ if mode == "place" or mode == "purchase" then
       pay_path = string.match(body, '"payment_url":"[^"]-(/pay/[^"]+)"')
     elseif sent == "pay" and status == 200 and string.find(body, "Payment received", 1, true) then
       purchases = purchases + 1
-      latencies[#latencies + 1] = now_us() - started
+      latencies[#latencies + 1] = now - started
+      if inside then
+        window_purchases = window_purchases + 1
+      end
     end
   end
 end
@@ -116,6 +131,7 @@ end
 
 function done(summary, latency, requests)
   local merged, all_latencies, total_purchases = {}, {}, 0
+  local window = { requests = 0, purchases = 0 }
   for _, thread in ipairs(threads) do
     for key, count in pairs(thread:get("statuses") or {}) do
       merged[key] = (merged[key] or 0) + count
@@ -124,6 +140,8 @@ function done(summary, latency, requests)
       all_latencies[#all_latencies + 1] = us
     end
     total_purchases = total_purchases + (thread:get("purchases") or 0)
+    window.requests = window.requests + (thread:get("window_requests") or 0)
+    window.purchases = window.purchases + (thread:get("window_purchases") or 0)
   end
   local e = summary.errors
   local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
@@ -138,6 +156,7 @@ function done(summary, latency, requests)
     statuses = merged,
     purchases = total_purchases,
     purchase_latencies_us = all_latencies,
+    window = window,
   }))
   out:close()
 end
