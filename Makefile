@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test install lint typecheck layers unit property contract integration bench clean
+.PHONY: run demo test install lint typecheck layers unit property contract integration bench bench-http clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -38,6 +38,9 @@ layers unit property contract integration: install
 
 bench: install
 	$(BIN)/python bench/flash_sale.py
+
+bench-http: install  # needs wrk (apt-get install -y wrk); docs/operations.md
+	$(BIN)/python bench/flash_sale_http.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info src/*.egg-info
