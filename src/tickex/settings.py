@@ -232,6 +232,11 @@ class Settings(BaseSettings):
         description="comma-separated addresses or CIDR networks of the reverse proxies "
         "whose X-Forwarded-For is believed",
     )
+    event_page_ttl: Annotated[float, Field(ge=0, le=60)] = Field(
+        default=1.0,
+        description="seconds a rendered public event page is served from each worker's "
+        "memory (and may be cached by a CDN); 0 turns it off",
+    )
     worker_interval: Annotated[float, Field(ge=0, le=3600)] | None = Field(
         default=None,
         description="seconds between in-process worker rounds; 0 turns it off "

@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, OpenAPIResponse, SecurityScheme, S
 from litestar.static_files import create_static_files_router
 
 import tickex
+from tickex.entrypoints.http.catalog.event_pages import EventPages
 from tickex.entrypoints.http.catalog.events import EventController
 from tickex.entrypoints.http.catalog.organizer_events import OrganizerEventController
 from tickex.entrypoints.http.docs import STATIC_DIR, STATIC_PATH, SelfHostedSwagger, docs_handler
@@ -81,6 +82,7 @@ def create_app(
     worker_interval: float | None = None,
     trusted_proxies: Sequence[str] = (),
     rate_policies: Mapping[str, RatePolicy] | None = None,
+    event_page_ttl: float = 0.0,
 ) -> Litestar:
     """The HTTP API for ``app``.
 
@@ -90,9 +92,12 @@ def create_app(
     ``trusted_proxies``: addresses or CIDRs whose ``X-Forwarded-For`` is believed
     (``TICKEX_TRUSTED_PROXIES``). ``rate_policies``: the rate limits by operation id or
     ``"METHOD /path"`` (default: ``rate_limit.DEFAULT_POLICIES``; ``{}``: none), counted
-    by ``app.rate_limiter``.
+    by ``app.rate_limiter``. ``event_page_ttl``: how long a rendered public event page is
+    served from memory (``catalog/event_pages.py``; 0, the default here: never; the served
+    application takes ``TICKEX_EVENT_PAGE_TTL``, one second by default).
     """
     limits = RateLimits.build(app.rate_limiter, rate_policies, trusted_proxies)
+    event_pages = EventPages(event_page_ttl)
     metrics = HttpMetrics(app.outbox_backlog)
     swagger = SelfHostedSwagger(path="/swagger")
     lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
@@ -133,9 +138,11 @@ def create_app(
         dependencies={
             "tickex": Provide(lambda: app, use_cache=True, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
+            "event_pages": Provide(lambda: event_pages, use_cache=True, sync_to_thread=False),
             "principal": Provide(current_principal, sync_to_thread=False),
         },
-        state=State({"tickex": app}),  # for guards (they get no dependencies)
+        # for guards (they get no dependencies) and hooks
+        state=State({"tickex": app, "event_pages": event_pages}),
         exception_handlers=exception_handlers(),
         middleware=[RequestClockMiddleware(), RateLimitMiddleware(limits, metrics)],
         before_send=[response_hook(metrics)],

@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Controller
+from litestar import Controller, Request
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.http_handlers import HTTPRouteHandler
 
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import ApiScope, Principal, Role
+from tickex.entrypoints.http.catalog.event_pages import EventPages
 from tickex.entrypoints.http.dependencies import CurrentPrincipal
 from tickex.entrypoints.http.guards import API_SCOPE, BEARER, NO_STORE, authenticated, require_role
 from tickex.entrypoints.http.routes import operation
@@ -42,6 +43,15 @@ def _organizer(principal: CurrentPrincipal) -> str:
     return organizer_id(principal)
 
 
+async def _forget_event_pages(request: Request[Any, Any, Any]) -> None:
+    """An organizer changed something (a write that went through): this worker's rendered
+    public event pages are forgotten (``catalog/event_pages.py``)."""
+    if request.method != "GET":
+        pages = request.app.state.get("event_pages")
+        if isinstance(pages, EventPages):
+            pages.clear()
+
+
 class OrganizerController(Controller):
     """The base of the organizer's controllers: their path, guards and dependencies."""
 
@@ -51,6 +61,7 @@ class OrganizerController(Controller):
     guards = [authenticated, require_role(Role.ORGANIZER)]
     security = BEARER
     dependencies = {"organizer": Provide(_organizer, sync_to_thread=False)}
+    after_response = staticmethod(_forget_event_pages)
 
 
 def organizer_route(

@@ -39,6 +39,7 @@ def app_from_environment() -> Litestar:
         cors_origins=settings.cors_origins,
         worker_interval=settings.in_process_worker_interval(),
         trusted_proxies=settings.trusted_proxies,
+        event_page_ttl=settings.event_page_ttl,
     )
 
 

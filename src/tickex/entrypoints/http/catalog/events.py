@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
-from litestar.params import Parameter
+from anyio import to_thread
+from litestar import Controller, MediaType, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import HeaderParameter, Parameter
 
 from tickex.application.catalog.get_event import GetEvent
 from tickex.application.catalog.list_events import ListEvents
 from tickex.entrypoints.http.catalog import schemas
-from tickex.entrypoints.http.dependencies import App
+from tickex.entrypoints.http.dependencies import App, Pages
+from tickex.entrypoints.http.problems import problem_responses
 from tickex.entrypoints.http.routes import PageLimit, PageOffset, operation
 from tickex.entrypoints.http.schemas import next_offset
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+#: the ETag of the page the client has (``getEvent`` answers 304 while it is current)
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match",
+        required=False,
+        max_length=200,
+        description="the ETag of the page the client has: 304 if it is still current",
+    ),
+]
 
 
 class EventController(Controller):
@@ -36,13 +49,41 @@ class EventController(Controller):
             next_offset=next_offset(found.offset, found.limit, found.has_more),
         )
 
-    @operation(
-        get, "/{slug:str}", "getEvent", "An event with its ticket types, prices and what is left",
-        404, 422,
+    @get(
+        "/{slug:str}", operation_id="getEvent",
+        summary="An event with its ticket types, prices and what is left",
+        description="Answered from a page rendered moments ago (`TICKEX_EVENT_PAGE_TTL`, a "
+        "second by default: what is left may "
+        "lag by that much; placing an order checks it exactly), with an `ETag` "
+        "(`If-None-Match` answers 304) and a short public `Cache-Control`.",
+        responses={
+            200: ResponseSpec(schemas.EventOut, description="the event page",
+                              generate_examples=False),
+            304: ResponseSpec(None, description="not modified since the ETag given"),
+            **problem_responses(404, 422),
+        },
     )  # fmt: skip
-    def get_event(
+    async def get_event(
         self,
         tickex: App,
+        event_pages: Pages,
         slug: Annotated[str, Parameter(min_length=3, max_length=80, pattern=SLUG_PATTERN)],
-    ) -> schemas.EventOut:
-        return schemas.event_page(tickex.get_event(GetEvent(slug=slug)))
+        if_none_match: IfNoneMatch = None,
+    ) -> Response[bytes]:
+        page = event_pages.get(slug)
+        if page is None:  # the storage is asked in a worker thread, never on the loop
+            body = await to_thread.run_sync(_render, tickex, slug)
+            page = event_pages.put(slug, body)
+        headers = {"ETag": page.etag, "Cache-Control": event_pages.cache_control}
+        if if_none_match is not None and page.etag in _etags(if_none_match):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(page.body, media_type=MediaType.JSON, headers=headers)
+
+
+def _render(tickex: App, slug: str) -> bytes:
+    return schemas.event_page(tickex.get_event(GetEvent(slug=slug))).model_dump_json().encode()
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags of an ``If-None-Match`` header (weak ones compare as strong)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
