@@ -219,6 +219,11 @@ class PaymentGateway(ABC):
     #: take charges before they sell (Stripe Connect). The local provider pays nobody, so
     #: its organizers are always enabled and the methods below are never called.
     connected_accounts: bool = False
+    #: whether a checkout is made in this process, with no call to anything remote (the
+    #: local provider): ``placeOrder`` then makes it inside the unit of work that holds the
+    #: seats, so the whole order is one transaction. A remote provider is never called
+    #: while a unit of work (and the hot quota row's lock) is open.
+    in_process: bool = False
 
     @abstractmethod
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...

@@ -10,6 +10,7 @@ below, each one atomic statement in its engine: never read-then-write.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -18,7 +19,7 @@ from tickex.domain.event import Event
 from tickex.domain.hold import Hold, HoldStatus
 from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, StaffCredential, User
 from tickex.domain.ledger import LedgerTransaction, TransactionKind
-from tickex.domain.order import Order
+from tickex.domain.order import Order, OrderStatus
 from tickex.domain.organizer import Organizer
 from tickex.domain.organizer_request import OrganizerRequest, OrganizerRequestStatus
 from tickex.domain.outbox import OutboxMessage
@@ -41,6 +42,12 @@ class Repository(ABC, Generic[T]):
 
     @abstractmethod
     def get(self, item_id: str) -> T | None: ...
+
+    def add_all(self, items: Sequence[T]) -> None:
+        """``add`` each (all or, on a ``Conflict``, none once the unit rolls back); engines
+        that can insert them in one statement override this."""
+        for item in items:
+            self.add(item)
 
 
 class MutableRepository(Repository[T]):
@@ -143,6 +150,20 @@ class OrderRepository(MutableRepository[Order]):
     def get_by_code(self, code: str) -> Order | None: ...
     @abstractmethod
     def get_by_payment_reference(self, reference: str) -> Order | None: ...
+
+    def attach_payment(self, order_id: str, reference: str, url: str) -> bool:
+        """Attach the provider's session to a pending order that has none yet; False when
+        the order is no longer pending (it expired or was cancelled meanwhile). Engines
+        that can do it in one statement override this read-then-save."""
+        order = self.get(order_id)
+        if order is None or order.status is not OrderStatus.PENDING:
+            return False
+        if order.payment_reference is not None:
+            return order.payment_reference == reference
+        order.attach_payment(reference, url)
+        self.save(order)
+        return True
+
     @abstractmethod
     def list_by_event(self, event_id: str) -> list[Order]:
         """Newest first."""
@@ -180,6 +201,11 @@ class LedgerRepository(ABC):
     @abstractmethod
     def append(self, transaction: LedgerTransaction) -> None:
         """Raises ``Conflict`` when the id exists."""
+
+    def append_all(self, transactions: Sequence[LedgerTransaction]) -> None:
+        """``append`` each, in order (engines batch them)."""
+        for transaction in transactions:
+            self.append(transaction)
 
     @abstractmethod
     def list_for_order(self, order_id: str) -> list[LedgerTransaction]: ...

@@ -7,8 +7,14 @@ of the use case (cosmicpython's rule).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from types import TracebackType
 
+from tickex.domain.event import Event
+from tickex.domain.hold import Hold
+from tickex.domain.order import Order
+from tickex.domain.organizer import Organizer
+from tickex.domain.ticket_type import TicketType
 from tickex.ports.idempotency import IdempotencyRepository
 from tickex.ports.repository import (
     ApiKeyRepository,
@@ -31,6 +37,26 @@ from tickex.ports.repository import (
     TicketTypeRepository,
     UserRepository,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class EventForSale:
+    """An event as placing an order reads it: the event, its ticket types (in their
+    order) and its organizer (None if it is gone)."""
+
+    event: Event
+    ticket_types: tuple[TicketType, ...]
+    organizer: Organizer | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderForPayment:
+    """An order as confirming its payment reads it: with its hold and its event (None
+    when either is gone)."""
+
+    order: Order
+    hold: Hold | None
+    event: Event | None
 
 
 class UnitOfWork(ABC):
@@ -67,6 +93,32 @@ class UnitOfWork(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+
+    def event_for_sale(
+        self, *, event_id: str | None = None, slug: str | None = None
+    ) -> EventForSale | None:
+        """The event by id (or by slug), with its ticket types and organizer: what
+        ``placeOrder`` reads, in one query where the engine can (SQL overrides this)."""
+        event = self.events.get(event_id) if event_id is not None else (
+            self.events.get_by_slug(slug) if slug is not None else None
+        )  # fmt: skip
+        if event is None:
+            return None
+        ticket_types = tuple(self.ticket_types.list_by_event(event.id))
+        return EventForSale(event, ticket_types, self.organizers.get(event.organizer_id))
+
+    def order_for_payment(
+        self, *, order_id: str | None = None, reference: str | None = None
+    ) -> OrderForPayment | None:
+        """The order by id (or by its payment reference), with its hold and event: what
+        confirming a payment reads, in one query where the engine can (SQL overrides)."""
+        order = self.orders.get(order_id) if order_id is not None else (
+            self.orders.get_by_payment_reference(reference) if reference is not None else None
+        )  # fmt: skip
+        if order is None:
+            return None
+        hold = self.holds.get(order.hold_id) if order.hold_id else None
+        return OrderForPayment(order, hold, self.events.get(order.event_id))
 
     @abstractmethod
     def commit(self) -> None: ...

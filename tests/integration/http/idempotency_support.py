@@ -36,7 +36,10 @@ class ProcessDied(BaseException):
 
 class GatedPayments(InMemoryPaymentGateway):
     """A provider that answers a checkout only once the test opens ``gate``: the request
-    that reached it (``entered``) stays in flight until then."""
+    that reached it (``entered``) stays in flight until then. A remote provider (not
+    ``in_process``): asked after the order's unit of work committed."""
+
+    in_process = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,7 +53,10 @@ class GatedPayments(InMemoryPaymentGateway):
 
 
 class DyingPayments(InMemoryPaymentGateway):
-    """The process dies while asking for the first checkout (after the order committed)."""
+    """The process dies while asking for the first checkout (after the order committed:
+    a remote provider, not ``in_process``)."""
+
+    in_process = False
 
     def __init__(self) -> None:
         super().__init__()

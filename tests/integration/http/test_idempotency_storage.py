@@ -140,7 +140,10 @@ def test_without_a_key_the_same_ten_requests_take_every_seat(engine: str, tmp_pa
 
 
 class StalledPayments(InMemoryPaymentGateway):
-    """Tells the parent when the first checkout is asked for, then never answers."""
+    """Tells the parent when the first checkout is asked for, then never answers (a
+    remote provider, not ``in_process``: asked after the order committed)."""
+
+    in_process = False
 
     def __init__(self, asked: Any) -> None:
         super().__init__()

@@ -1,5 +1,6 @@
-"""Deadlocks, serialization failures and a SQLite lock that outlasts the busy timeout
-surface as ConcurrencyConflict, so that the application runs the unit of work again."""
+"""Deadlocks, serialization failures, a SQLite lock that outlasts the busy timeout and a
+pooled PostgreSQL connection found dead surface as ConcurrencyConflict, so that the
+application runs the unit of work again."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.integration.sql.support import postgres_storage, sqlite_storage
+from tests.integration.sql.support import POSTGRES_URL, postgres_storage, sqlite_storage
+from tickex.adapters.sql import normalize_url
+from tickex.application.organizers.create_organizer import CreateOrganizer
 from tickex.domain.errors import ConcurrencyConflict
+from tickex.facade import TickEx
 from tickex.testing import builders as b
 
 
@@ -53,3 +57,29 @@ def test_sqlite_lock_beyond_the_busy_timeout_is_a_concurrency_conflict(tmp_path:
         finally:
             release.set()
             thread.join()
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_and_the_unit_run_again() -> None:
+    """No pre-ping on checkout (a round trip per unit of work): the first statement on a
+    dead connection finds out, the unit runs again on a fresh one, and nothing is lost or
+    done twice. At COMMIT the outcome is unknown: that stays an error."""
+    with postgres_storage(pool_size=1, max_overflow=0) as storage:
+        app = TickEx.in_memory(storage=storage)
+        app.create_organizer(CreateOrganizer(name="First", email="first@example.com"))
+        with storage.engine.connect() as conn:  # the pool's one connection
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.rollback()
+        admin = create_engine(normalize_url(POSTGRES_URL))
+        try:
+            with admin.begin() as conn:
+                assert conn.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}
+                ).scalar()
+        finally:
+            admin.dispose()
+        second = app.create_organizer(CreateOrganizer(name="Second", email="second@example.com"))
+        with storage.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+            names = conn.execute(text("SELECT name FROM organizers ORDER BY name")).scalars().all()
+            conn.rollback()
+        assert (second.name, names) == ("Second", ["First", "Second"])

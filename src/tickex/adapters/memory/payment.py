@@ -31,6 +31,7 @@ class InMemoryPaymentGateway(PaymentGateway):
     ``cs_local_000001`` (reproducible tests and demos)."""
 
     name = "local"
+    in_process = True  # a session is a dictionary entry: made inside the order's transaction
     REFERENCE_PREFIX = "cs_local_"
 
     def __init__(

@@ -85,6 +85,13 @@ def _raise_retryable_as_conflict(context: ExceptionContext) -> None:
     )
     if sqlstate in _RETRYABLE_SQLSTATES or locked:
         raise ConcurrencyConflict(f"the database asked to retry: {original}") from original
+    # A pooled connection found dead (the server restarted, a proxy dropped it): the pool
+    # has no pre-ping (a round trip on every checkout), so the first statement finds out.
+    # Nothing of the unit was committed -- the server rolled it back with the connection
+    # -- so the unit runs again on a fresh connection (SQLAlchemy invalidates the dead one
+    # and every older one). Not at COMMIT (no statement): whether it landed is unknown.
+    if context.is_disconnect and context.statement is not None:
+        raise ConcurrencyConflict(f"the database connection was lost: {original}") from original
 
 
 class SqlStorage(Storage):
@@ -180,7 +187,7 @@ class SqlStorage(Storage):
             echo=echo,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=False,  # a lost connection is retried instead (see above)
             pool_recycle=1800,
             connect_args=connect_args,
         )

@@ -18,7 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tickex.adapters.sql.mapping.common import AnyRow
 from tickex.adapters.sql.repositories import REPOSITORIES, SqlRepository
-from tickex.ports.unit_of_work import ReadOnlyUnitOfWork, UnitOfWork
+from tickex.adapters.sql.repositories.sale import event_for_sale, order_for_payment
+from tickex.ports.unit_of_work import (
+    EventForSale,
+    OrderForPayment,
+    ReadOnlyUnitOfWork,
+    UnitOfWork,
+)
 
 if TYPE_CHECKING:
     from tickex.adapters.sql.storage import SqlStorage
@@ -78,6 +84,16 @@ class SqlUnitOfWork(UnitOfWork):
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()
 
+    def event_for_sale(
+        self, *, event_id: str | None = None, slug: str | None = None
+    ) -> EventForSale | None:
+        return event_for_sale(self, event_id, slug)  # one joined query
+
+    def order_for_payment(
+        self, *, order_id: str | None = None, reference: str | None = None
+    ) -> OrderForPayment | None:
+        return order_for_payment(self, order_id, reference)  # one joined query
+
     # -- statement execution for the repositories -----------------------------------------
     def _check_entered(self) -> None:
         if not self._entered:
@@ -96,6 +112,15 @@ class SqlUnitOfWork(UnitOfWork):
     def read(self, stmt: Executable, params: dict[str, Any] | None = None) -> Sequence[AnyRow]:
         """Run a query in this unit's transaction."""
         return self._connection().execute(stmt, params).all()
+
+    def write_many(self, stmt: Executable, rows: Sequence[dict[str, Any]]) -> CursorResult[Any]:
+        """One statement for many rows (SQLAlchemy's "insertmanyvalues": a multi-row
+        INSERT, RETURNING included, on both drivers)."""
+        if self.read_only:
+            raise ReadOnlyUnitOfWork("write in a read-only unit of work")
+        result = self._connection().execute(stmt, list(rows))
+        assert isinstance(result, CursorResult)
+        return result
 
     def write(self, stmt: Executable, params: dict[str, Any] | None = None) -> CursorResult[Any]:
         if self.read_only:

@@ -15,6 +15,7 @@ from tickex.domain.ledger import (
     DISPUTE_FEES,
     PLATFORM_REVENUE,
     PROCESSOR_FEES,
+    LedgerTransaction,
     TransactionKind,
     organizer_payable,
     transfer,
@@ -25,24 +26,37 @@ from tickex.ports.clock import IdGenerator
 from tickex.ports.unit_of_work import UnitOfWork
 
 
+def _transfer(
+    ids: IdGenerator, kind: TransactionKind, debit: str, credit: str, amount: Money,
+    now: datetime, description: str, *, order: Order | None = None,
+    organizer_id: str | None = None, reference: str | None = None,
+) -> LedgerTransaction | None:  # fmt: skip
+    """``amount`` from ``credit`` to ``debit``, unless it is zero (a negative amount goes
+    the other way: a change that undoes part of an earlier posting)."""
+    if amount.is_zero:
+        return None
+    if amount.amount_minor < 0:
+        debit, credit, amount = credit, debit, -amount
+    return transfer(
+        id=ids.new_id(), kind=kind, debit=debit, credit=credit, amount=amount, now=now,
+        description=description, order_id=order.id if order else None,
+        organizer_id=organizer_id, reference=reference,
+    )  # fmt: skip
+
+
+def _book(uow: UnitOfWork, *transactions: LedgerTransaction | None) -> None:
+    """Append the transactions that are not None, in one go (the engines batch them)."""
+    uow.ledger.append_all([tx for tx in transactions if tx is not None])
+
+
 def _post(
     uow: UnitOfWork, ids: IdGenerator, kind: TransactionKind, debit: str, credit: str,
     amount: Money, now: datetime, description: str, *, order: Order | None = None,
     organizer_id: str | None = None, reference: str | None = None,
 ) -> None:  # fmt: skip
-    """``amount`` from ``credit`` to ``debit``, unless it is zero (a negative amount goes
-    the other way: a change that undoes part of an earlier posting)."""
-    if amount.is_zero:
-        return
-    if amount.amount_minor < 0:
-        debit, credit, amount = credit, debit, -amount
-    uow.ledger.append(
-        transfer(
-            id=ids.new_id(), kind=kind, debit=debit, credit=credit, amount=amount, now=now,
-            description=description, order_id=order.id if order else None,
-            organizer_id=organizer_id, reference=reference,
-        )
-    )  # fmt: skip
+    """One transfer, booked now (see ``_transfer``)."""
+    _book(uow, _transfer(ids, kind, debit, credit, amount, now, description, order=order,
+                         organizer_id=organizer_id, reference=reference))  # fmt: skip
 
 
 def post_sale(
@@ -51,14 +65,17 @@ def post_sale(
     """Sale: the buyer's money arrives (owed to the organizer); the platform fee moves
     from the organizer to the platform; the provider's own fee is the platform's cost."""
     payable, organizer = organizer_payable(order.organizer_id), order.organizer_id
-    _post(uow, ids, TransactionKind.SALE, CLEARING, payable, order.total, now,
-          f"order {order.code}", order=order, organizer_id=organizer,
-          reference=order.payment_reference)  # fmt: skip
-    _post(uow, ids, TransactionKind.FEE, payable, PLATFORM_REVENUE, order.totals.platform_fee,
-          now, f"platform fee, order {order.code}", order=order,
-          organizer_id=organizer)  # fmt: skip
-    _post(uow, ids, TransactionKind.FEE, PROCESSOR_FEES, CLEARING, processor_fee, now,
-          f"processor fee, order {order.code}", order=order)  # fmt: skip
+    _book(
+        uow,
+        _transfer(ids, TransactionKind.SALE, CLEARING, payable, order.total, now,
+                  f"order {order.code}", order=order, organizer_id=organizer,
+                  reference=order.payment_reference),
+        _transfer(ids, TransactionKind.FEE, payable, PLATFORM_REVENUE,
+                  order.totals.platform_fee, now, f"platform fee, order {order.code}",
+                  order=order, organizer_id=organizer),
+        _transfer(ids, TransactionKind.FEE, PROCESSOR_FEES, CLEARING, processor_fee, now,
+                  f"processor fee, order {order.code}", order=order),
+    )  # fmt: skip
 
 
 def post_refund(
@@ -68,11 +85,14 @@ def post_refund(
     """Refund: money leaves clearing at the organizer's cost; the returned share of the
     platform fee goes back from the platform to the organizer."""
     payable, organizer = organizer_payable(order.organizer_id), order.organizer_id
-    _post(uow, ids, TransactionKind.REFUND, payable, CLEARING, amount, now,
-          f"refund, order {order.code}", order=order, organizer_id=organizer)  # fmt: skip
-    _post(uow, ids, TransactionKind.FEE, PLATFORM_REVENUE, payable, fee_part, now,
-          f"platform fee returned, order {order.code}", order=order,
-          organizer_id=organizer)  # fmt: skip
+    _book(
+        uow,
+        _transfer(ids, TransactionKind.REFUND, payable, CLEARING, amount, now,
+                  f"refund, order {order.code}", order=order, organizer_id=organizer),
+        _transfer(ids, TransactionKind.FEE, PLATFORM_REVENUE, payable, fee_part, now,
+                  f"platform fee returned, order {order.code}", order=order,
+                  organizer_id=organizer),
+    )  # fmt: skip
 
 
 def post_payout(
@@ -123,9 +143,12 @@ def post_dispute(
 ) -> None:  # fmt: skip
     """A dispute's money moved: ``withdrawn`` of the disputed amount (negative: given back)
     at the organizer's cost, and ``fee`` of the provider's dispute fee at the platform's."""
-    _post(uow, ids, TransactionKind.DISPUTE, organizer_payable(order.organizer_id), CLEARING,
-          withdrawn, now, f"dispute {dispute_id}, order {order.code}", order=order,
-          organizer_id=order.organizer_id, reference=dispute_id)  # fmt: skip
-    _post(uow, ids, TransactionKind.DISPUTE, DISPUTE_FEES, CLEARING, fee, now,
-          f"dispute fee {dispute_id}, order {order.code}", order=order,
-          reference=dispute_id)  # fmt: skip
+    _book(
+        uow,
+        _transfer(ids, TransactionKind.DISPUTE, organizer_payable(order.organizer_id),
+                  CLEARING, withdrawn, now, f"dispute {dispute_id}, order {order.code}",
+                  order=order, organizer_id=order.organizer_id, reference=dispute_id),
+        _transfer(ids, TransactionKind.DISPUTE, DISPUTE_FEES, CLEARING, fee, now,
+                  f"dispute fee {dispute_id}, order {order.code}", order=order,
+                  reference=dispute_id),
+    )  # fmt: skip

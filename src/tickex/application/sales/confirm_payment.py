@@ -26,7 +26,7 @@ from tickex.domain.hold import HoldStatus
 from tickex.domain.money import Money
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.outbox import MessageKind
-from tickex.ports.unit_of_work import UnitOfWork
+from tickex.ports.unit_of_work import OrderForPayment, UnitOfWork
 
 LATE_SOLD_OUT = "late_payment_sold_out"
 EVENT_CANCELLED = "event_cancelled"
@@ -37,14 +37,18 @@ class ConfirmPayment(Command):
     provider_event_id: Annotated[str, Field(min_length=1, max_length=255)]
     order_id: Id | None = None
     payment_reference: Annotated[str, Field(min_length=1, max_length=255)] | None = None
-    amount_minor: MinorUnits
-    currency: Currency
+    # what was paid; None (both): the order's total, for a provider that charges nothing
+    # else (the local one's page pays the order it shows)
+    amount_minor: MinorUnits | None = None
+    currency: Currency | None = None
     processor_fee_minor: MinorUnits = 0
 
     @model_validator(mode="after")
     def _identifies_order(self) -> ConfirmPayment:
         if self.order_id is None and self.payment_reference is None:
             raise ValueError("give order_id or payment_reference")
+        if (self.amount_minor is None) != (self.currency is None):
+            raise ValueError("give amount_minor and currency together")
         return self
 
 
@@ -59,35 +63,33 @@ class Outcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class PaymentConfirmation:
     order_id: str
+    order_code: str
+    total: Money
     status: OrderStatus
     outcome: Outcome
     ticket_ids: tuple[str, ...] = ()
 
 
-def _find(uow: UnitOfWork, command: ConfirmPayment) -> Order:
-    order = None
-    if command.order_id is not None:
-        order = uow.orders.get(command.order_id)
-    elif command.payment_reference is not None:
-        order = uow.orders.get_by_payment_reference(command.payment_reference)
-    if order is None:
+def _find(uow: UnitOfWork, command: ConfirmPayment) -> OrderForPayment:
+    found = uow.order_for_payment(order_id=command.order_id, reference=command.payment_reference)
+    if found is None:
         raise NotFound("order not found")
-    return order
+    return found
 
 
 def confirm_payment(services: Core, command: ConfirmPayment) -> PaymentConfirmation:
     def work(uow: UnitOfWork) -> PaymentConfirmation:
         now = services.clock.now()
-        order = _find(uow, command)
+        found = _find(uow, command)  # the order, its hold and its event: one read
+        order, event, hold = found.order, found.event, found.hold
         first = uow.processed_events.record(command.provider, command.provider_event_id, now)
-        if not first:
-            return PaymentConfirmation(order.id, order.status, Outcome.DUPLICATE)
-        if order.is_paid:
-            return PaymentConfirmation(order.id, order.status, Outcome.ALREADY_PAID)
-        paid = Money(command.amount_minor, command.currency)
-        fee = Money(command.processor_fee_minor, command.currency)
-        event = uow.events.get(order.event_id)
-        hold = uow.holds.get(order.hold_id or "")
+        if not first or order.is_paid:
+            outcome = Outcome.ALREADY_PAID if first else Outcome.DUPLICATE
+            return PaymentConfirmation(order.id, order.code, order.total, order.status, outcome)
+        paid = order.total
+        if command.amount_minor is not None and command.currency is not None:
+            paid = Money(command.amount_minor, command.currency)
+        fee = Money(command.processor_fee_minor, paid.currency)
         active = hold is not None and hold.status is HoldStatus.ACTIVE
         reason = ""
         if event is None or event.status is EventStatus.CANCELLED:
@@ -114,7 +116,8 @@ def confirm_payment(services: Core, command: ConfirmPayment) -> PaymentConfirmat
             # another unit ended the hold since we read it: start again
             raise ConcurrencyConflict("the order's hold ended concurrently")
         uow.orders.save(order)
-        return PaymentConfirmation(order.id, order.status, outcome, tuple(ticket_ids))
+        return PaymentConfirmation(order.id, order.code, order.total, order.status, outcome,
+                                   tuple(ticket_ids))  # fmt: skip
 
     return services.transaction(work)
 

@@ -51,6 +51,7 @@ from tickex.ports.payment import CheckoutLine, CheckoutRequest, PaymentError
 from tickex.ports.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("tickex.payments")
+DRAFT = EventStatus.DRAFT
 
 
 class _NeedsSalesDelivery(NeedsSales, NeedsDelivery, Protocol):
@@ -110,16 +111,14 @@ class PlacedOrder:
 
 def _check_request(
     uow: UnitOfWork, command: PlaceOrder, now: datetime
-) -> tuple[Event, dict[str, TicketType], PromoCode | None]:
-    if command.event_slug is not None:
-        event = uow.events.get_by_slug(command.event_slug)
-        if event is None or event.status is EventStatus.DRAFT:  # as the public event page
-            raise NotFound("event not found", slug=command.event_slug)
-    else:
-        assert command.event_id is not None  # the command requires one of the two
-        event = uow.events.get(command.event_id)
-        if event is None:
-            raise NotFound("event not found")
+) -> tuple[Event, dict[str, TicketType], PromoCode | None, Organizer | None]:
+    found = uow.event_for_sale(event_id=command.event_id, slug=command.event_slug)
+    if command.event_slug is not None and (found is None or found.event.status is DRAFT):
+        raise NotFound("event not found", slug=command.event_slug)  # as the public page
+    if found is None:
+        raise NotFound("event not found")
+    event = found.event
+    offered = {tt.id: tt for tt in found.ticket_types}
     if not event.is_on_sale(now):
         raise NotOnSale("this event is not on sale")
     promo: PromoCode | None = None
@@ -130,12 +129,8 @@ def _check_request(
         promo.check_valid(now)
     types: dict[str, TicketType] = {}
     for item in command.items:
-        tt = uow.ticket_types.get(item.ticket_type_id)
-        if (
-            tt is None
-            or tt.event_id != event.id
-            or (tt.hidden and not (promo and promo.unlocks(tt.id)))
-        ):
+        tt = offered.get(item.ticket_type_id)
+        if tt is None or (tt.hidden and not (promo and promo.unlocks(tt.id))):
             raise NotFound("ticket type not found", ticket_type_id=item.ticket_type_id)
         if not tt.sales_window_open(now):
             raise NotOnSale(f"{tt.name} is not on sale now", ticket_type_id=tt.id)
@@ -168,7 +163,7 @@ def _check_request(
                 raise OrderLimitExceeded(
                     f"{types[type_id].name}: at most {cap} per customer", ticket_type_id=type_id
                 )
-    return event, types, promo
+    return event, types, promo, found.organizer
 
 
 def place_order(services: _NeedsSalesDelivery, command: PlaceOrder) -> PlacedOrder:
@@ -200,13 +195,19 @@ def place_order_idempotently(
 def _place_order(
     services: _NeedsSalesDelivery, command: PlaceOrder, claim: Claim[PlacedOrder] | None
 ) -> PlacedOrder:
+    def place(uow: UnitOfWork) -> tuple[PlacedOrder, CheckoutRequest | None]:
+        return _place(services, uow, command, claim)
+
     try:
-        placed, checkout = services.transaction(lambda uow: _place(services, uow, command, claim))
-    except (SoldOut, PromoCodeExhausted):
-        # Holds expire by time; the sweeper may simply not have run yet. Tidy, then retry.
-        if expire_holds(services, ExpireHolds(limit=500)).released == 0:
-            raise
-        placed, checkout = services.transaction(lambda uow: _place(services, uow, command, claim))
+        try:
+            placed, checkout = services.transaction(place)
+        except (SoldOut, PromoCodeExhausted):
+            # Holds expire by time; the sweeper may simply not have run yet. Tidy, retry.
+            if expire_holds(services, ExpireHolds(limit=500)).released == 0:
+                raise
+            placed, checkout = services.transaction(place)
+    except PaymentError as exc:  # an in-process provider refused: nothing was written
+        raise _provider_failed(exc, "-") from exc
     if checkout is None:
         return placed
     return _start_payment(services, placed, checkout)
@@ -219,7 +220,7 @@ def _place(
     claim: Claim[PlacedOrder] | None,
 ) -> tuple[PlacedOrder, CheckoutRequest | None]:
     now = services.clock.now()
-    event, types, promo = _check_request(uow, command, now)
+    event, types, promo, organizer = _check_request(uow, command, now)
     requested = [(types[i.ticket_type_id], i.quantity) for i in command.items]
     lines = price_lines(requested, promo)
     totals = compute_totals(lines, event.settings, services.sales.platform_fee)
@@ -253,15 +254,26 @@ def _place(
         hold_id=hold.id,
     )
     free = totals.total.is_zero  # nothing to pay: issue at once
+    payments = services.sales.payments
+    checkout = None
     if free:
         order.mark_paid(now, totals.total)
+    else:
+        require_charges_enabled(payments, organizer)
+        checkout = _checkout_request(services, event, organizer, order, types)
     uow.holds.add(hold)
-    uow.orders.add(order)
     if claim is not None and not free:
         claim.bind(uow, order.id)  # the recovery point: committed with the order, or not at all
-    # The guards come last: a contended quota row stays locked only until the commit.
+    # The guards come late, the order last: a contended quota row stays locked only for
+    # the order's insert and the commit (rows are locked hold, quotas, then the order).
     reserve(uow, items, promo.id if promo else None)
-    placed = PlacedOrder(order.id, order.code, order.status, totals, expires_at, None)
+    if checkout is not None and payments.in_process:  # no remote call: made with the order
+        session = payments.create_checkout(checkout)
+        order.attach_payment(session.reference, session.url)
+        checkout = None
+    uow.orders.add(order)
+    placed = PlacedOrder(order.id, order.code, order.status, totals, expires_at,
+                         order.payment_url)  # fmt: skip
     if free:
         convert_hold(uow, hold)
         ticket_ids = fulfil(services, uow, order, now, Money.zero(order.currency))
@@ -269,9 +281,7 @@ def _place(
         if claim is not None:
             claim.bind(uow, order.id, placed)  # complete already: the answer goes with it
         return placed, None
-    organizer = uow.organizers.get(event.organizer_id)
-    require_charges_enabled(services.sales.payments, organizer)
-    return placed, _checkout_request(services, event, organizer, order, types)
+    return placed, checkout
 
 
 def _checkout_request(
@@ -341,6 +351,17 @@ def checkout_lines(
     return tuple(lines)
 
 
+def _provider_failed(exc: PaymentError, order_id: str) -> DomainError:
+    """What the buyer is told when the provider would not make the checkout: an outage
+    (retry) or a refusal for good (logged with the provider's reason)."""
+    if exc.retryable:
+        return PaymentUnavailable("the payment provider is unavailable, please retry")
+    logger.error("the payment provider refused a checkout for order %s: %s", order_id, exc)
+    return PaymentRefused(
+        "the payment provider refused to start this payment: the order is not placed"
+    )
+
+
 def _start_payment(
     services: _NeedsSalesDelivery, placed: PlacedOrder, checkout: CheckoutRequest
 ) -> PlacedOrder:
@@ -361,21 +382,10 @@ def _start_payment(
             uow.orders.save(current)
 
         services.transaction(give_back)
-        if not exc.retryable:
-            logger.error("the payment provider refused a checkout for order %s: %s",
-                         order_id, problem)  # fmt: skip
-            raise PaymentRefused(
-                "the payment provider refused to start this payment: the order is not placed"
-            ) from exc
-        raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
+        raise _provider_failed(exc, order_id) from exc
 
-    def attach(uow: UnitOfWork) -> str | None:
-        current = uow.orders.get(order_id)
-        assert current is not None
-        if current.status is OrderStatus.PENDING:
-            current.attach_payment(session.reference, session.url)
-            uow.orders.save(current)
-            return session.url
-        return None
+    def attach(uow: UnitOfWork) -> str | None:  # one short statement, no row read first
+        attached = uow.orders.attach_payment(order_id, session.reference, session.url)
+        return session.url if attached else None
 
     return replace(placed, payment_url=services.transaction(attach))

@@ -1,15 +1,22 @@
 """The storage contract: every repository and the unit of work, in two halves
-(``storage_catalog`` and ``storage_sales``) so that each stays readable, and the payment
-reviews (``payment_reviews``)."""
+(``storage_catalog`` and ``storage_sales``) so that each stays readable, what a purchase
+reads and writes at once (``storage_purchase``), and the payment reviews
+(``payment_reviews``)."""
 
 from __future__ import annotations
 
 from tickex.testing.contracts.payment_reviews import PaymentReviewStorageContract
 from tickex.testing.contracts.storage_catalog import CatalogStorageContract
+from tickex.testing.contracts.storage_purchase import PurchaseStorageContract
 from tickex.testing.contracts.storage_sales import SalesStorageContract
 
 
-class StorageContract(CatalogStorageContract, SalesStorageContract, PaymentReviewStorageContract):
+class StorageContract(
+    CatalogStorageContract,
+    SalesStorageContract,
+    PurchaseStorageContract,
+    PaymentReviewStorageContract,
+):
     """Repositories and the unit of work. Provide a ``storage`` fixture: a fresh, migrated,
     empty :class:`~tickex.ports.unit_of_work.Storage`; set ``concurrency_skip_reason`` for
     an engine that cannot run units of work in parallel threads."""

@@ -206,6 +206,19 @@ class Insertable(SqlRepository[T]):
         if not self._insert_unique(row):
             raise self._taken(row)
 
+    def add_all(self, objs: Sequence[T]) -> None:
+        """One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING 1``; a row that
+        did not go in is a ``Conflict`` (named as ``add`` names it)."""
+        if len(objs) < 2:
+            for obj in objs:
+                self.add(obj)
+            return
+        rows = [type(self).dump(obj) for obj in objs]
+        stmt = insert_ignoring_conflicts(self._uow.dialect, self.table)
+        if len(self._uow.write_many(stmt, rows).all()) != len(rows):
+            raise next((self._taken(r) for r in rows if self._row_by("id", r["id"]) is None),
+                       self._taken(rows[0]))  # fmt: skip
+
     def _taken(self, row: dict[str, Any]) -> Conflict:
         c = self.table.c
         for key in self.unique:

@@ -5,14 +5,15 @@ admin's review."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Executable, bindparam, func, select, update
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import sales as mapping
 from tickex.adapters.sql.repositories.base import Gettable, SqlRepository, Unique, Versioned
 from tickex.domain.hold import Hold, HoldStatus
-from tickex.domain.order import Order
+from tickex.domain.order import Order, OrderStatus
 from tickex.domain.payment_review import PaymentReview, PaymentReviewStatus
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.ports.repository import (
@@ -24,6 +25,24 @@ from tickex.ports.repository import (
 )
 
 _ACTIVE = str(HoldStatus.ACTIVE)
+
+
+@cache
+def _attach() -> Executable:
+    c = s.orders.c
+    return (
+        update(s.orders)
+        .where(
+            c.id == bindparam("b_id"),
+            c.status == str(OrderStatus.PENDING),
+            c.payment_reference.is_(None),
+        )
+        .values(
+            payment_reference=bindparam("reference"),
+            payment_url=bindparam("url"),
+            version=c.version + 1,
+        )
+    )
 
 
 class Holds(Gettable[Hold], HoldRepository):
@@ -59,6 +78,19 @@ class Orders(Versioned[Order], OrderRepository):
 
     def get_by_code(self, code: str) -> Order | None:
         return self._first(self.table.c.code == code)
+
+    def attach_payment(self, order_id: str, reference: str, url: str) -> bool:
+        """One statement: ``UPDATE orders SET payment_reference, payment_url, version + 1
+        WHERE id AND status = 'pending' AND payment_reference IS NULL`` (prebuilt)."""
+        if self._uow.write(_attach(), {"b_id": order_id, "reference": reference,
+                                       "url": url}).rowcount == 1:  # fmt: skip
+            return True
+        found = self.get(order_id)  # not pending any more, or attached already
+        return (
+            found is not None
+            and found.payment_reference == reference
+            and (found.status is OrderStatus.PENDING)
+        )
 
     def get_by_payment_reference(self, reference: str) -> Order | None:
         c = self.table.c

@@ -57,8 +57,8 @@ def _unknown() -> Response[str]:
     )
 
 
-def _paid(checkout: CheckoutView) -> Response[str]:
-    code = html.escape(checkout.order_code)
+def _paid(order_code: str) -> Response[str]:
+    code = html.escape(order_code)
     return page(
         "Payment received",
         f"<h1>Payment received</h1><p>Your order code is <strong>{code}</strong>.</p>"
@@ -74,7 +74,7 @@ class CheckoutController(Controller):
     def show(self, tickex: App, reference: Reference) -> Response[str]:
         checkout = _checkout(tickex, reference)
         if checkout is not None and checkout.status in PAID_STATES:
-            return _paid(checkout)
+            return _paid(checkout.order_code)
         if checkout is None or checkout.status is not OrderStatus.PENDING:
             return _unknown()
         e = html.escape
@@ -92,26 +92,26 @@ class CheckoutController(Controller):
         sync_to_thread=True,
     )  # fmt: skip
     def pay(self, tickex: App, reference: Reference) -> Response[str]:
-        checkout = _checkout(tickex, reference)
-        if checkout is None:
+        if tickex.payment_provider() != LOCAL_PROVIDER:
             return _unknown()
-        result = tickex.confirm_payment(
-            ConfirmPayment(
-                provider=LOCAL_PROVIDER,
-                provider_event_id=provider_event_id(reference),
-                payment_reference=reference,
-                amount_minor=checkout.amount.amount_minor,
-                currency=checkout.amount.currency,
+        try:  # the order behind the reference is read once, in the payment's own unit
+            result = tickex.confirm_payment(
+                ConfirmPayment(
+                    provider=LOCAL_PROVIDER,
+                    provider_event_id=provider_event_id(reference),
+                    payment_reference=reference,
+                )
             )
-        )
+        except (NotFound, ValidationError):
+            return _unknown()
         e = html.escape
-        code = e(checkout.order_code)
+        code = e(result.order_code)
         if result.status in PAID_STATES:
-            return _paid(checkout)
+            return _paid(result.order_code)
         return page(
             "Payment refunded",
             f"<h1>Payment refunded</h1><p>The payment for order <strong>{code}</strong> "
             "could not be turned into tickets (the reservation had ended and they sold out, "
-            f"or the event was cancelled): {e(str(checkout.amount))} is on its way back to "
+            f"or the event was cancelled): {e(str(result.total))} is on its way back to "
             "you.</p>",
         )
