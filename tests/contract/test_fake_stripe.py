@@ -17,7 +17,7 @@ import stripe
 
 from tickex.adapters.memory.clock import FixedClock
 from tickex.testing import builders as b
-from tickex.testing.fake_stripe import FakeStripe, decode_form
+from tickex.testing.fake_stripe import FakeStripe, StripeFailure, decode_form
 
 KEY = "sk_test_fake_0123456789abcdef"
 
@@ -496,3 +496,27 @@ def test_an_account_link_needs_a_known_account_and_both_urls(http: httpx.Client)
     })  # fmt: skip
     assert error_of(no_url, 400)["param"] == "return_url"
     assert error_of(http.post("/v1/accounts", data={"type": "other"}), 400)["param"] == "type"
+
+
+def test_a_payout_that_fails_returns_its_money_to_the_account_and_says_so(
+    fake: FakeStripe, http: httpx.Client
+) -> None:
+    fake.add_account("acct_1Paid")
+    fake.credit("acct_1Paid", "eur", 5000)
+    payout = fake.payout("acct_1Paid", amount=3000)
+    assert fake.balances[("acct_1Paid", "eur")] == 2000
+    failed = fake.fail_payout(payout["id"], failure_code="no_account")
+    assert fake.balances[("acct_1Paid", "eur")] == 5000  # back in the account
+    assert (failed["status"], failed["failure_code"]) == ("failed", "no_account")
+    assert failed["failure_message"]
+    assert http.get(f"/v1/payouts/{payout['id']}").json() == failed
+    returned = http.get(f"/v1/balance_transactions/{failed['failure_balance_transaction']}")
+    assert (returned.json()["type"], returned.json()["amount"]) == ("payout_failure", 3000)
+    (event,) = fake.events_of("payout.failed")  # the connected account's event
+    assert (event["account"], event["data"]["object"]) == ("acct_1Paid", failed)
+    with pytest.raises(StripeFailure, match="already failed"):
+        fake.fail_payout(payout["id"])
+    with pytest.raises(StripeFailure, match="No such payout"):
+        fake.fail_payout("po_nobody")
+    assert fake.balances[("acct_1Paid", "eur")] == 5000
+    assert len(fake.events_of("payout.failed")) == 1

@@ -634,10 +634,30 @@ def test_the_published_payout_is_read_as_the_connected_accounts() -> None:
     assert platform.payout.account_id is None
 
 
+@pytest.mark.parametrize("event_type", ["payout.failed", "payout.canceled"])
+def test_the_published_payout_in_a_failed_or_cancelled_payout_event_is_read(
+    gateway: StripePaymentGateway, event_type: str
+) -> None:
+    payout = {**published()["payout"], "status": event_type.removeprefix("payout.")}
+    if event_type == "payout.failed":
+        payout.update(failure_code="account_closed",
+                      failure_message="The bank account has been closed.",
+                      failure_balance_transaction="txn_1Pgc7AB7WZ01zgkW")  # fmt: skip
+    payload = json.dumps({**json.loads(wrap(payout, event_type)), "account": ACCOUNT}).encode()
+    got = gateway.parse_webhook(payload, header(payload))
+    assert (got.kind, got.event_type, got.checkout) == (NotificationKind.PAYOUT_FAILED,
+                                                         event_type, None)  # fmt: skip
+    assert got.payout == PayoutState(payout["id"], ACCOUNT, Money(1100, "USD"), payout["status"])
+    platform = notification(json.loads(wrap(published()["payout"], event_type)))
+    assert platform.payout is not None
+    assert platform.payout.account_id is None  # the platform's own payout
+
+
 @pytest.mark.parametrize(
     ("resource", "event_type", "said"),
     [("payout", "charge.refunded", "charge"), ("charge", "charge.dispute.closed", "dispute"),
-     ("charge", "payout.paid", "payout")],
+     ("charge", "payout.paid", "payout"), ("charge", "payout.failed", "payout"),
+     ("account", "payout.canceled", "payout")],
 )  # fmt: skip
 def test_an_event_without_the_object_it_is_about_is_rejected(
     resource: str, event_type: str, said: str

@@ -1,13 +1,15 @@
 """The ledger against Stripe's own books, over a random history: orders paid at the fake
 Stripe, refunds asked by the organizer through TickEx (by amount, sent by the worker) and
 made by hand in Stripe's dashboard (taken back from the organizer's transfer, with or
-without the platform fee), payouts of the organizer's connected account, and the webhooks
-of it all delivered at random moments, shuffled, duplicated, some lost and redelivered.
+without the platform fee), payouts of the organizer's connected account (some of which fail,
+before or after Stripe said they were paid), and the webhooks of it all delivered at
+random moments, shuffled, duplicated, some lost and redelivered.
 
 At the end the organizer's payable in the ledger is, to the cent, what the fake says the
 connected account holds (transfers less application fees, less transfer reversals, plus
-the application fees returned, less payouts); the platform's revenue is the application
-fees it kept; Stripe's fees are the platform's processor fees; every transaction balances."""
+the application fees returned, less the payouts that did not fail); the platform's revenue
+is the application fees it kept; Stripe's fees are the platform's processor fees; every
+transaction balances."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ step = st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 9), st.integers(1, 100)),  # % of what is left
     st.tuples(st.just("by_hand"), st.integers(0, 9), st.integers(1, 100), st.booleans()),
     st.tuples(st.just("payout"), st.integers(1, 100)),
+    st.tuples(st.just("fail_payout"), st.integers(0, 9)),  # which of the payouts not failed
     st.tuples(st.just("deliver"), st.integers(0, 2**16), st.integers(1, 2), st.integers(0, 2)),
 )
 
@@ -70,6 +73,7 @@ def test_the_organizers_payable_is_what_stripe_holds_for_them(
         endpoint.target = receive
         organizer, event_id, ga = shop(app, stripe, price)
         sessions: list[tuple[str, str]] = []  # (order id, session id) of the paid orders
+        payouts: list[str] = []  # the payouts that have not failed
         for kind, *args in steps:
             if kind == "buy":
                 placed = app.place_order(PlaceOrder(
@@ -98,7 +102,10 @@ def test_the_organizers_payable_is_what_stripe_holds_for_them(
             elif kind == "payout":
                 held = stripe.balances.get((ACCOUNT, "eur"), 0)
                 if held > 0:
-                    stripe.payout(ACCOUNT, amount=max(1, held * int(str(args[0])) // 100))
+                    amount = max(1, held * int(str(args[0])) // 100)
+                    payouts.append(stripe.payout(ACCOUNT, amount=amount)["id"])
+            elif kind == "fail_payout" and payouts:
+                stripe.fail_payout(payouts.pop(int(str(args[0])) % len(payouts)))
             elif kind == "deliver":
                 stripe.drop_next(int(str(args[2])))
                 stripe.deliver(order="shuffle", seed=int(str(args[0])), times=int(str(args[1])))

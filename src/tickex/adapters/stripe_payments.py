@@ -28,7 +28,11 @@ and webhooks, through the official SDK's ``StripeClient``.
   raw body with every configured endpoint secret (rotation: any of them, any of the
   ``v1`` signatures), within 300 s of the clock's time either way; then the event's
   ``livemode`` must match the secret key's mode. The event is read into a
-  ``PaymentNotification``; types TickEx does not act on come back as ``OTHER``.
+  ``PaymentNotification``; types TickEx does not act on come back as ``OTHER``. A
+  connected account's ``payout.paid`` is ``PAYOUT_PAID``; its ``payout.failed`` (which
+  may come days after ``paid``) and ``payout.canceled`` are ``PAYOUT_FAILED``: either way
+  the money is back in the account's balance. Each carries the payout as sent and the
+  event's ``account``.
 - **Connect onboarding**: an Express account per organizer (``tickex:account:<organizer
   id>`` as its key, the organizer's id in its metadata), asking for the ``card_payments``
   and ``transfers`` capabilities; an ``account_onboarding`` Account Link for it; and the
@@ -98,13 +102,17 @@ _KINDS = {
     "charge.dispute.funds_withdrawn": NotificationKind.DISPUTE_CHANGED,
     "charge.dispute.funds_reinstated": NotificationKind.DISPUTE_CHANGED,
     "payout.paid": NotificationKind.PAYOUT_PAID,
+    "payout.failed": NotificationKind.PAYOUT_FAILED,  # also days after payout.paid
+    "payout.canceled": NotificationKind.PAYOUT_FAILED,  # before it was paid: never will be
 }
 _OBJECTS = {  # the object each kind of event carries, and how it is said in an error
     NotificationKind.ACCOUNT_UPDATED: ("account", "account"),
     NotificationKind.CHARGE_CHANGED: ("charge", "charge"),
     NotificationKind.DISPUTE_CHANGED: ("dispute", "dispute"),
     NotificationKind.PAYOUT_PAID: ("payout", "payout"),
+    NotificationKind.PAYOUT_FAILED: ("payout", "payout"),
 }
+_PAYOUTS = frozenset({NotificationKind.PAYOUT_PAID, NotificationKind.PAYOUT_FAILED})
 _CHECKOUT = ("checkout.session", "checkout session")
 _WON = frozenset({"won", "warning_closed", "prevented"})  # Stripe's dispute statuses ...
 _LOST = frozenset({"lost"})  # ... the rest are open
@@ -378,7 +386,7 @@ def notification(event: Mapping[str, Any]) -> PaymentNotification:
             found["charge"] = charge_state(obj)
         elif kind is NotificationKind.DISPUTE_CHANGED:
             found["dispute"] = dispute_state(obj)
-        elif kind is NotificationKind.PAYOUT_PAID:
+        elif kind in _PAYOUTS:
             account = event.get("account")  # a connected account's event names it
             found["payout"] = payout_state(obj, account if isinstance(account, str) else None)
         else:

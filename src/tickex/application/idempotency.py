@@ -4,9 +4,9 @@ The same key with the same request (the operation and its command) within 24 hou
 the first answer again, without doing anything twice; the same key with another request
 is refused (``idempotency_key_reused``); while the first attempt still runs, a duplicate
 is refused (``idempotency_request_in_flight``) rather than run beside it. Keys belong to
-their caller's scope (``organizer:<id>``, ``customer:<id>``; ``anonymous`` for a buyer
-without an account, whose key alone is the scope: hence 16 to 255 visible ASCII
-characters, a random UUID or better). Only the key's SHA-256 digest is stored.
+their caller's scope (``organizer:<id>``, ``admin:<id>``, ``customer:<id>``; ``anonymous``
+for a buyer without an account, whose key alone is the scope: hence 16 to 255 visible
+ASCII characters, a random UUID or better). Only the key's SHA-256 digest is stored.
 
 How (``docs/adr/0019-idempotency-keys.md``):
 

@@ -183,6 +183,9 @@ class NotificationKind(StrEnum):
     CHARGE_CHANGED = "charge_changed"  # refunded (in part, or by hand) or settled (``charge``)
     DISPUTE_CHANGED = "dispute_changed"  # opened, decided or its funds moved (``dispute``)
     PAYOUT_PAID = "payout_paid"  # a connected account was paid out (``payout``)
+    #: a connected account's payout failed (also after it was paid) or was cancelled: its
+    #: money is back in the account's balance (``payout``)
+    PAYOUT_FAILED = "payout_failed"
     OTHER = "other"  # a type TickEx does not act on: acknowledged and ignored
 
 

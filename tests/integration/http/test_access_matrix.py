@@ -180,6 +180,9 @@ CASES: dict[str, Case] = {
         body=lambda w, e: {"reason": "Not this time."},
         expect=ADMIN_ONLY,
     ),
+    "adminRefundOrder": Case(
+        lambda w: {"order_id": w.paid_order}, body=lambda w, e: {}, expect=ADMIN_ONLY
+    ),
     # (the admin role is checked before the review is looked up: any id is refused alike)
     "resolvePaymentReview": Case(
         lambda w: {"review_id": UNKNOWN}, body=lambda w, e: {"note": "Mine now."}, expect=ADMIN_ONLY

@@ -31,7 +31,7 @@ PUBLIC_OPERATIONS = {
     "startGoogleSignIn", "completeGoogleSignIn",
     "requestOrganizerRole", "getOrganizerRequest", "listOrganizerRequests",
     "approveOrganizerRequest", "rejectOrganizerRequest",
-    "listPaymentReviews", "resolvePaymentReview",
+    "listPaymentReviews", "resolvePaymentReview", "adminRefundOrder",
 }  # fmt: skip
 HIDDEN_OPERATIONS = {
     "showCheckout", "confirmLocalPayment", "receiveStripeWebhook", "showDocs", "getMetrics",

@@ -36,6 +36,7 @@ from tests.integration.http.test_stripe_webhook import (  # noqa: F401 - the fix
     stripe,
     tickex,
 )
+from tickex.application.finance.organizer_metrics import GetOrganizerMetrics
 from tickex.application.sales.refund_order import RefundOrder
 from tickex.domain.errors import RefundNotAllowed
 from tickex.domain.ledger import (
@@ -250,14 +251,94 @@ def test_a_payout_of_the_organizers_account_is_booked_once(
     assert_books_agree(tickex, stripe, shop)
 
 
+def payout_transactions(tickex: TickEx, payout_id: str) -> list[Any]:
+    return [tx for tx in tickex.ledger_transactions() if tx.reference == payout_id]
+
+
+def test_a_payout_that_fails_after_it_was_paid_is_reversed_once(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    paid_order(client, shop, stripe)
+    owed = payable(tickex, shop.organizer)
+    payout = stripe.fake.payout(ACCOUNT, amount=3000)
+    stripe.fake.deliver()
+    assert payable(tickex, shop.organizer) == owed - 3000
+    assert_books_agree(tickex, stripe, shop)
+    failed = stripe.fake.fail_payout(payout["id"])
+    assert (failed["status"], failed["failure_code"]) == ("failed", "account_closed")
+    stripe.fake.deliver(times=3)
+    assert stripe.outcomes("payout.failed") == ["payout_reversed", "duplicate", "duplicate"]
+    assert payable(tickex, shop.organizer) == owed  # the money is back, owed again
+    booked, reversal = payout_transactions(tickex, payout["id"])
+    assert (booked.kind, reversal.kind) == (TransactionKind.PAYOUT, TransactionKind.PAYOUT)
+    assert reversal.reverses == booked.id
+    assert {(e.account, e.amount.amount_minor) for e in reversal.entries} == {
+        (e.account, -e.amount.amount_minor) for e in booked.entries}  # fmt: skip
+    assert_books_agree(tickex, stripe, shop)
+    # the organizer's metrics: nothing paid out in all
+    (money,) = tickex.organizer_metrics(GetOrganizerMetrics(organizer_id=shop.organizer)).money
+    assert (money.payouts.amount_minor, money.balance.amount_minor) == (0, owed)
+    stripe.fake.payout(ACCOUNT)  # the next payout takes what is there
+    stripe.fake.deliver()
+    assert payable(tickex, shop.organizer) == 0
+    assert_books_agree(tickex, stripe, shop)
+
+
+def test_a_payout_failed_before_its_paid_arrives_is_never_booked(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    paid_order(client, shop, stripe)
+    owed = payable(tickex, shop.organizer)
+    payout = stripe.fake.payout(ACCOUNT, amount=3000)
+    stripe.fake.fail_payout(payout["id"], failure_code="no_account")
+    stripe.fake.deliver(order="reverse", times=2)  # failed, paid, created; then again
+    assert stripe.outcomes("payout.failed") == ["payout_failed", "duplicate"]
+    assert stripe.outcomes("payout.paid") == ["duplicate", "duplicate"]  # books nothing
+    assert payout_transactions(tickex, payout["id"]) == []
+    assert payable(tickex, shop.organizer) == owed
+    assert_books_agree(tickex, stripe, shop)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_paid_and_failed_in_any_order_and_number_end_the_same(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe, seed: int
+) -> None:
+    paid_order(client, shop, stripe)
+    paid_order(client, shop, stripe, quantity=1)
+    owed = payable(tickex, shop.organizer)
+    first = stripe.fake.payout(ACCOUNT, amount=2000)
+    second = stripe.fake.payout(ACCOUNT, amount=1500)
+    stripe.fake.fail_payout(first["id"])
+    stripe.fake.fail_payout(second["id"])
+    kept = stripe.fake.payout(ACCOUNT, amount=1000)  # this one stays paid
+    stripe.fake.deliver(order="shuffle", seed=seed, times=2)  # (seed 2: both failed first)
+    for payout in (first, second):  # reversed if paid came first, else never booked
+        said = [(a["type"], a["outcome"]) for a in stripe.answers
+                if stripe.fake.objects["event"][a["event_id"]]["data"]["object"]["id"]
+                == payout["id"] and a["type"] != "payout.created"]  # fmt: skip
+        paid_first = said[0][0] == "payout.paid"
+        assert said == ([("payout.paid", "payout_recorded"), ("payout.paid", "duplicate"),
+                         ("payout.failed", "payout_reversed"), ("payout.failed", "duplicate")]
+                        if paid_first else
+                        [("payout.failed", "payout_failed"), ("payout.failed", "duplicate"),
+                         ("payout.paid", "duplicate"), ("payout.paid", "duplicate")])  # fmt: skip
+    net = {p["id"]: -sum(e.amount.amount_minor for tx in payout_transactions(tickex, p["id"])
+                         for e in tx.entries if e.account == organizer_payable(shop.organizer))
+           for p in (first, second, kept)}  # fmt: skip
+    assert net == {first["id"]: 0, second["id"]: 0, kept["id"]: -1000}
+    assert payable(tickex, shop.organizer) == owed - 1000
+    assert_books_agree(tickex, stripe, shop)
+
+
 def test_a_payout_of_an_account_no_organizer_has_is_ignored(
     tickex: TickEx, stripe: Stripe, shop: Shop
 ) -> None:
     stripe.fake.add_account("acct_someone_else")
     stripe.fake.balances[("acct_someone_else", "eur")] = 500
-    stripe.fake.payout("acct_someone_else")
+    payout = stripe.fake.payout("acct_someone_else")
+    stripe.fake.fail_payout(payout["id"])
     stripe.fake.deliver()
-    assert stripe.outcomes("payout.paid") == ["ignored"]
+    assert stripe.outcomes("payout.paid") == stripe.outcomes("payout.failed") == ["ignored"]
     assert [tx for tx in tickex.ledger_transactions() if tx.kind is TransactionKind.PAYOUT] == []
 
 

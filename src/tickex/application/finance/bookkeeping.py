@@ -8,6 +8,7 @@ money) is booked as the *change* from what the order's transactions already say
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from tickex.domain.ledger import (
@@ -24,6 +25,9 @@ from tickex.domain.money import Money
 from tickex.domain.order import Order
 from tickex.ports.clock import IdGenerator
 from tickex.ports.unit_of_work import UnitOfWork
+
+#: the namespace of the payouts' transaction ids (UUID v5 of the payout's reference)
+_PAYOUT_IDS = uuid.UUID("5d0c2b1e-8f3a-4c6e-9b7d-1a2f3e4d5c6b")
 
 
 def _transfer(
@@ -95,14 +99,38 @@ def post_refund(
     )  # fmt: skip
 
 
+def payout_transaction(
+    organizer_id: str, amount: Money, reference: str, now: datetime
+) -> LedgerTransaction:
+    """The payout's transaction: the provider paid the organizer what TickEx owed. Its id
+    follows from the payout's reference (one payout, one transaction), so a payout that
+    fails afterwards names the transaction it undoes without reading the ledger back."""
+    return transfer(
+        id=uuid.uuid5(_PAYOUT_IDS, reference).hex, kind=TransactionKind.PAYOUT,
+        debit=organizer_payable(organizer_id), credit=CLEARING, amount=amount, now=now,
+        description=f"payout {reference}", organizer_id=organizer_id, reference=reference,
+    )  # fmt: skip
+
+
 def post_payout(
+    uow: UnitOfWork, organizer_id: str, amount: Money, reference: str, now: datetime
+) -> None:
+    """Payout (the caller checked the balance, or the provider reported it, once per
+    reference)."""
+    if not amount.is_zero:
+        uow.ledger.append(payout_transaction(organizer_id, amount, reference, now))
+
+
+def post_payout_reversal(
     uow: UnitOfWork, ids: IdGenerator, organizer_id: str, amount: Money, reference: str,
     now: datetime,
 ) -> None:  # fmt: skip
-    """Payout: the provider paid the organizer what TickEx owed (the caller checked the
-    balance)."""
-    _post(uow, ids, TransactionKind.PAYOUT, organizer_payable(organizer_id), CLEARING, amount,
-          now, f"payout {reference}", organizer_id=organizer_id, reference=reference)  # fmt: skip
+    """The payout booked as ``payout_transaction(organizer_id, amount, reference)`` came
+    back (it failed after it was paid): its reversal, entry by entry, puts the money back
+    on the organizer's payable."""
+    if not amount.is_zero:
+        booked = payout_transaction(organizer_id, amount, reference, now)
+        uow.ledger.append(booked.reversal(ids.new_id(), now, f"payout {reference} failed"))
 
 
 def booked(

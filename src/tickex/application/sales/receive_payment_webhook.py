@@ -25,7 +25,9 @@ funds moved). Its state now is read back from the provider and booked as the cha
 what the ledger says (``payment_changes``). Such an event for an order still pending (it
 arrived before ``completed``) first reads the order's checkout back and pays the order
 from it, so the end is the same in any order. ``payout.paid`` of an organizer's account
-books the payout (``record_reported_payout``). The provider's fee for a payment is read
+books the payout (``record_reported_payout``); ``payout.failed`` (or ``canceled``)
+reverses it if it was booked and keeps it from being booked if not
+(``record_failed_payout``), so either order ends the same. The provider's fee for a payment is read
 back when the order is paid (the charge's balance transaction), so the platform's net is
 exact; a provider that cannot be read answers 503 and the provider retries.
 
@@ -46,7 +48,11 @@ from pydantic import Field
 
 from tickex.application.command import Command
 from tickex.application.delivery.outbox import notify
-from tickex.application.finance.record_payout import ReportedPayout, record_reported_payout
+from tickex.application.finance.record_payout import (
+    ReportedPayout,
+    record_failed_payout,
+    record_reported_payout,
+)
 from tickex.application.organizers.payment_account import AccountUpdate, record_account_update
 from tickex.application.sales.confirm_payment import ConfirmPayment, Outcome, confirm_payment
 from tickex.application.sales.inventory import release_hold
@@ -101,6 +107,8 @@ class WebhookOutcome(StrEnum):
     DISPUTE_WON = "dispute_won"  # the tickets are reinstated
     DISPUTE_LOST = "dispute_lost"  # the tickets are revoked
     PAYOUT_RECORDED = "payout_recorded"
+    PAYOUT_REVERSED = "payout_reversed"  # a payout booked, then failed: the money is back
+    PAYOUT_FAILED = "payout_failed"  # failed before it was booked: nothing is, nor will be
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +130,16 @@ _CONFIRMED = {
 
 _PAYOUT = {
     ReportedPayout.RECORDED: WebhookOutcome.PAYOUT_RECORDED,
+    ReportedPayout.REVERSED: WebhookOutcome.PAYOUT_REVERSED,
+    ReportedPayout.FAILED: WebhookOutcome.PAYOUT_FAILED,
     ReportedPayout.DUPLICATE: WebhookOutcome.DUPLICATE,
     ReportedPayout.UNKNOWN: WebhookOutcome.IGNORED,
 }
 _AFTER_PAYMENT = frozenset({NotificationKind.CHARGE_CHANGED, NotificationKind.DISPUTE_CHANGED})
+_PAYOUTS = {
+    NotificationKind.PAYOUT_PAID: record_reported_payout,
+    NotificationKind.PAYOUT_FAILED: record_failed_payout,
+}
 
 
 _ACCOUNT = {
@@ -151,8 +165,9 @@ def _receive(services: NeedsSales, event: PaymentNotification) -> WebhookReceipt
     if event.kind is NotificationKind.ACCOUNT_UPDATED and event.account is not None:
         update = record_account_update(services, event, event.account)
         return WebhookReceipt(event.event_id, event.event_type, _ACCOUNT[update])
-    if event.kind is NotificationKind.PAYOUT_PAID and event.payout is not None:
-        outcome = (_PAYOUT[record_reported_payout(services, event, event.payout)]
+    if event.kind in _PAYOUTS and event.payout is not None:
+        record = _PAYOUTS[event.kind]
+        outcome = (_PAYOUT[record(services, event, event.payout)]
                    if event.payout.account_id else WebhookOutcome.IGNORED)  # fmt: skip
         return WebhookReceipt(event.event_id, event.event_type, outcome)
     if event.kind in _AFTER_PAYMENT:

@@ -66,7 +66,7 @@ from tickex.entrypoints.http.rate_limit import (
 from tickex.entrypoints.http.sales.checkout import CheckoutController
 from tickex.entrypoints.http.sales.orders import OrderController
 from tickex.entrypoints.http.sales.payment_reviews import AdminPaymentReviewController
-from tickex.entrypoints.http.sales.refunds import OrganizerRefundController
+from tickex.entrypoints.http.sales.refunds import AdminRefundController, OrganizerRefundController
 from tickex.entrypoints.http.sales.stripe_webhook import StripeWebhookController
 from tickex.entrypoints.http.schemas import Input
 from tickex.entrypoints.http.worker import in_process_worker
@@ -113,6 +113,7 @@ def create_app(
             MyOrganizerRequestController,
             AdminOrganizerRequestController,
             AdminPaymentReviewController,
+            AdminRefundController,
             EventController,
             OrderController,
             CheckoutController,

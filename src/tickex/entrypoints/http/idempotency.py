@@ -1,7 +1,8 @@
 """The ``Idempotency-Key`` request header of the routes that move money (``placeOrder``,
-``refundOrder``): optional; with it, a retried request gets the first answer again (its
-status and the very same body, marked ``Idempotent-Replayed: true``) instead of doing it
-twice (``tickex.application.idempotency``). Without it the route behaves as it always did.
+``refundOrder``, ``adminRefundOrder``): optional; with it, a retried request gets the
+first answer again (its status and the very same body, marked ``Idempotent-Replayed:
+true``) instead of doing it twice (``tickex.application.idempotency``). Without it the
+route behaves as it always did.
 
 The key is validated here (16 to 255 visible ASCII characters: 422 ``validation_failed``
 with ``source: header`` otherwise) and handed to the use case; it is never logged, and
@@ -44,9 +45,10 @@ IdempotencyKey = Annotated[
             f"{REPLAYED_HEADER}: true) and does nothing twice; the same key with another "
             "request is 422 idempotency_key_reused; while the first is still running, 409 "
             "idempotency_request_in_flight (retry shortly). Keys are scoped to the caller "
-            "(an organizer's keys are theirs); a buyer without an account shares the key "
-            f"space with everyone, so use {KEY_MIN_LENGTH} to {KEY_MAX_LENGTH} unguessable "
-            "visible ASCII characters, e.g. a random UUID, one per intended request."
+            "(an organizer's keys are theirs, an admin's their own); a buyer without an "
+            f"account shares the key space with everyone, so use {KEY_MIN_LENGTH} to "
+            f"{KEY_MAX_LENGTH} unguessable visible ASCII characters, e.g. a random UUID, one "
+            "per intended request."
         ),
     ),
 ]

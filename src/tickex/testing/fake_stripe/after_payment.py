@@ -1,6 +1,7 @@
 """What happens to a payment after it is made, steered by a test: a refund made by hand in
 Stripe's dashboard, a dispute (chargeback) opened by the buyer's bank and decided, and a
-connected account paid out to its holder's bank. Functions of the fake whose state they
+connected account paid out to its holder's bank (and the payout failing, even after it
+was paid: the bank sends the money back). Functions of the fake whose state they
 read and change; the fake calls them holding its lock.
 
 A dispute withdraws the disputed amount and Stripe's dispute fee from the platform's
@@ -119,7 +120,41 @@ def pay_out(fake: FakeStripe, account_id: str, currency: str, amount: int | None
         destination=fake.new_id("ba"), status="paid", description="STRIPE PAYOUT",
     )  # fmt: skip
     fake.objects["payout"][payout["id"]] = payout
+    fake.payout_accounts[payout["id"]] = account_id
     fake.credit(account_id, currency, -amount)
     fake.emit("payout.created", {**payout, "status": "pending"}, account=account_id)
     fake.emit("payout.paid", payout, account=account_id)
     return copy.deepcopy(payout)
+
+
+def fail_payout(fake: FakeStripe, payout_id: str, failure_code: str) -> Json:
+    """The payout did not reach the bank (Stripe may say so days after ``payout.paid``):
+    it is ``failed``, its amount is back in the account's balance, and ``payout.failed``
+    is sent as the account's event."""
+    payout = fake.objects["payout"].get(payout_id)
+    if payout is None:
+        raise missing("payout", payout_id, "payout")
+    if payout["status"] in ("failed", "canceled"):
+        raise StripeFailure(400, f"Payout {payout_id} is already {payout['status']}.")
+    account_id = fake.payout_accounts[payout_id]
+    returned = fake.from_fixture(
+        "balance_transaction", id=fake.new_id("txn"), amount=payout["amount"], fee=0,
+        net=payout["amount"], currency=payout["currency"], created=fake.now(),
+        available_on=fake.now(), description="STRIPE PAYOUT FAILURE", type="payout_failure",
+        reporting_category="payout_reversal", source=payout_id, status="available",
+        fee_details=[],
+    )  # fmt: skip
+    fake.objects["balance_transaction"][returned["id"]] = returned
+    payout.update(status="failed", failure_code=failure_code,
+                  failure_message=_FAILURES.get(failure_code, "The payout failed."),
+                  failure_balance_transaction=returned["id"])  # fmt: skip
+    fake.credit(account_id, payout["currency"], payout["amount"])
+    fake.emit("payout.failed", payout, account=account_id)
+    return copy.deepcopy(payout)
+
+
+_FAILURES = {  # Stripe's words for some of its payout failure codes
+    "account_closed": "The bank account has been closed.",
+    "no_account": "The bank account details on file are probably incorrect.",
+    "insufficient_funds": "Your Stripe account has insufficient funds to cover the payout.",
+}

@@ -71,6 +71,7 @@ class FakeStripe(LoopbackServer):
         #: the fake's own books: each connected account's balance, by (account, currency):
         #: transfers less application fees, transfer reversals, fees returned and payouts
         self.balances: dict[tuple[str, str], int] = {}
+        self.payout_accounts: dict[str, str] = {}  # payout id -> the account it paid out
         self.account_links: list[Json] = []  # every link made, with the account it is for
         self.created_with: dict[str, Json] = {}  # session id -> the parameters it was made of
         self.refund_options: dict[str, Json] = {}  # refund id -> its options and key
@@ -254,6 +255,12 @@ class FakeStripe(LoopbackServer):
         """Pay the connected account's balance (or ``amount`` of it) out to its bank."""
         with self._lock:
             return after_payment.pay_out(self, account_id, currency, amount)
+
+    def fail_payout(self, payout_id: str, *, failure_code: str = "account_closed") -> Json:
+        """The payout fails (also after it was paid): its money goes back to the account's
+        balance and ``payout.failed`` is sent. Returns the payout."""
+        with self._lock:
+            return after_payment.fail_payout(self, payout_id, failure_code)
 
     def credit(self, account_id: str, currency: str, amount: int) -> None:
         """Move ``amount`` (negative: a debit) on the fake's books of the account."""
