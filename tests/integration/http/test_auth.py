@@ -310,13 +310,13 @@ def test_the_document_declares_the_bearer_scheme(client: Client) -> None:
     organizer_requests = {"requestOrganizerRole", "getOrganizerRequest",
                           "listOrganizerRequests", "approveOrganizerRequest",
                           "rejectOrganizerRequest"}  # fmt: skip
-    reviews = {"listPaymentReviews", "resolvePaymentReview"}
+    admin = {"listPaymentReviews", "resolvePaymentReview", "adminRefundOrder"}
     assert secured == (
         accounts
         | {"requestEmailVerification", "scanTicket"}
         | organizer
         | organizer_requests
-        | reviews
+        | admin
     )
     password = document["components"]["schemas"]["RegisterInput"]["properties"]["password"]
     assert (password["minLength"], password["maxLength"]) == (12, 128)
