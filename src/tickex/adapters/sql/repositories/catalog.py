@@ -11,8 +11,9 @@ Only when a guard refuses does the repository look again, to tell "full" (False)
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import literal, or_, update
+from sqlalchemy import Executable, Integer, bindparam, literal, or_, update
 
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import catalog as mapping
@@ -65,6 +66,34 @@ class TicketTypes(Versioned[TicketType], TicketTypeRepository):
         return self._list(c.event_id == event_id, order_by=(c.position, c.id))
 
 
+@cache
+def _take_statement(column: str) -> Executable:
+    """``UPDATE quotas SET <column> = <column> + :b_n WHERE id = :b_id AND sold + held +
+    :b_n <= size`` (built once: the guard runs on every order)."""
+    c, n = s.quotas.c, bindparam("b_n", type_=Integer)
+    return (
+        update(s.quotas)
+        .where(c.id == bindparam("b_id"), c.sold + c.held + n <= c.size)
+        .values({column: c[column] + n})
+    )
+
+
+@cache
+def _change_statement() -> Executable:
+    c = s.quotas.c
+    ds, dh = bindparam("b_sold", type_=Integer), bindparam("b_held", type_=Integer)
+    return (
+        update(s.quotas)
+        .where(
+            c.id == bindparam("b_id"),
+            c.sold + ds >= 0,
+            c.held + dh >= 0,
+            c.sold + ds + c.held + dh <= c.size,
+        )
+        .values(sold=c.sold + ds, held=c.held + dh)
+    )
+
+
 class Quotas(Gettable[Quota], QuotaRepository):
     """The inventory guard: every counter change is one conditional statement."""
 
@@ -98,31 +127,18 @@ class Quotas(Gettable[Quota], QuotaRepository):
 
     def _take(self, quota_id: str, quantity: int, column: str) -> bool:
         """``column += quantity WHERE sold + held + quantity <= size``: one statement."""
-        c = self.table.c
-        n = literal(quantity)
-        stmt = (
-            update(self.table)
-            .where(c.id == quota_id, n >= 0, c.sold + c.held + n <= c.size)
-            .values({column: c[column] + n})
+        if quantity < 0:
+            return self._refused(quota_id)
+        stmt = _take_statement(column)
+        return self._uow.write(stmt, {"b_id": quota_id, "b_n": quantity}).rowcount == 1 or (
+            self._refused(quota_id)
         )
-        return self._uow.write(stmt).rowcount == 1 or self._refused(quota_id)
 
     def _change(self, quota_id: str, sold: int = 0, held: int = 0) -> None:
         """Add the deltas if the result keeps ``sold, held >= 0`` and ``sold + held <= size``
         (what ``Quota.__post_init__`` checks in the reference); raise otherwise."""
-        c = self.table.c
-        ds, dh = literal(sold), literal(held)
-        stmt = (
-            update(self.table)
-            .where(
-                c.id == quota_id,
-                c.sold + ds >= 0,
-                c.held + dh >= 0,
-                c.sold + ds + c.held + dh <= c.size,
-            )
-            .values(sold=c.sold + ds, held=c.held + dh)
-        )
-        self._changed(self._uow.write(stmt).rowcount == 1, quota_id)
+        params = {"b_id": quota_id, "b_sold": sold, "b_held": held}
+        self._changed(self._uow.write(_change_statement(), params).rowcount == 1, quota_id)
 
     def reserve(self, quota_id: str, quantity: int) -> bool:
         return self._take(quota_id, quantity, "held")

@@ -28,6 +28,16 @@ _ACTIVE = str(HoldStatus.ACTIVE)
 
 
 @cache
+def _end() -> Executable:
+    c = s.holds.c
+    return (
+        update(s.holds)
+        .where(c.id == bindparam("b_id"), c.status == _ACTIVE)
+        .values(status=bindparam("b_status"))
+    )
+
+
+@cache
 def _attach() -> Executable:
     c = s.orders.c
     return (
@@ -54,13 +64,7 @@ class Holds(Gettable[Hold], HoldRepository):
     def end(self, hold_id: str, status: HoldStatus) -> bool:
         """``UPDATE holds SET status = :s WHERE id = :id AND status = 'active'``: a hold ends
         exactly once, whoever races to end it."""
-        c = self.table.c
-        stmt = (
-            update(self.table)
-            .where(c.id == hold_id, c.status == _ACTIVE)
-            .values(status=str(status))
-        )
-        return self._uow.write(stmt).rowcount == 1
+        return self._uow.write(_end(), {"b_id": hold_id, "b_status": str(status)}).rowcount == 1
 
     def list_expired(self, now: datetime, limit: int) -> list[Hold]:
         c = self.table.c
