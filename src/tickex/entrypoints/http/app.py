@@ -139,7 +139,6 @@ def create_app(
         dependencies={
             "tickex": Provide(lambda: app, use_cache=True, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
-            "event_pages": Provide(lambda: event_pages, use_cache=True, sync_to_thread=False),
             "principal": Provide(current_principal, sync_to_thread=False),
         },
         # for guards (they get no dependencies) and hooks

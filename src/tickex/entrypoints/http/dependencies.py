@@ -7,11 +7,9 @@ from __future__ import annotations
 from litestar.di import NamedDependency
 
 from tickex.domain.identity import Principal
-from tickex.entrypoints.http.catalog.event_pages import EventPages
 from tickex.entrypoints.http.observability import HttpMetrics
 from tickex.facade import TickEx
 
 App = NamedDependency[TickEx]  # parameter name: tickex
 Metrics = NamedDependency[HttpMetrics]  # parameter name: metrics
 CurrentPrincipal = NamedDependency[Principal]  # parameter name: principal
-Pages = NamedDependency[EventPages]  # parameter name: event_pages

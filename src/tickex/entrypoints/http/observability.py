@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,6 +51,11 @@ SECURITY_HEADERS: Mapping[str, str] = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+#: the same, as the raw (lowercase name, value) pairs of an ASGI message, built once
+_SECURITY_RAW = tuple((k.lower().encode("latin-1"), v.encode("latin-1"))
+                      for k, v in SECURITY_HEADERS.items())  # fmt: skip
+_HSTS_RAW = (b"strict-transport-security", HSTS.encode("latin-1"))
+_REQUEST_ID_RAW = REQUEST_ID_HEADER.lower().encode("latin-1")
 
 
 # -- request context --------------------------------------------------------------------
@@ -143,6 +147,7 @@ class HttpMetrics:
     orders_placed: Counter = field(init=False)
     sold_out: Counter = field(init=False)
     rate_limiter_unavailable: Counter = field(init=False)
+    _children: dict[tuple[str, str, str], tuple[Any, Any]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.registry = registry = CollectorRegistry(auto_describe=True)
@@ -174,6 +179,18 @@ class HttpMetrics:
         )  # fmt: skip
         registry.register(_Backlog(self.outbox_counts))
 
+    def count(self, method: str, route: str, status: str, elapsed: float) -> None:
+        """A request and its latency; the labelled children are looked up once per label
+        set (``labels()`` takes a lock and builds a key on every call)."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(method, route, status), self.latency.labels(method, route)
+            )  # fmt: skip
+        children[0].inc()
+        children[1].observe(elapsed)
+
 
 # -- the before_send hook -------------------------------------------------------------
 def _route(scope: Scope) -> str:
@@ -188,13 +205,18 @@ def response_hook(metrics: HttpMetrics) -> Callable[[Message, Scope], Any]:
         context = request_context(scope)
         if message["type"] == "http.response.start":
             context.status = message["status"]
-            headers = MutableScopeHeaders.from_message(message)
-            headers[REQUEST_ID_HEADER] = context.request_id
-            for name, value in SECURITY_HEADERS.items():
-                if name not in headers:
-                    headers[name] = value
+            # the raw header list, appended to once: the security headers a route did not
+            # set itself, the request id and (over https) HSTS
+            raw = message.setdefault("headers", [])
+            if not isinstance(raw, list):
+                raw = message["headers"] = list(raw)
+            present = {name.lower() for name, _ in raw}
+            if _REQUEST_ID_RAW in present:  # ours replaces one a route set
+                raw[:] = [pair for pair in raw if pair[0].lower() != _REQUEST_ID_RAW]
+            raw.append((_REQUEST_ID_RAW, context.request_id.encode("latin-1")))
+            raw.extend(pair for pair in _SECURITY_RAW if pair[0] not in present)
             if scope.get("scheme") == "https":
-                headers["Strict-Transport-Security"] = HSTS
+                raw.append(_HSTS_RAW)
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
             if context.finished:
                 return
@@ -208,8 +230,7 @@ def _record(metrics: HttpMetrics, scope: Scope, context: RequestContext) -> None
     elapsed = time.perf_counter() - context.started
     method = str(scope.get("method", ""))
     route = _route(scope)
-    metrics.requests.labels(method, route, str(context.status)).inc()
-    metrics.latency.labels(method, route).observe(elapsed)
+    metrics.count(method, route, str(context.status), elapsed)
     if context.problem_code is not None:
         metrics.problems.labels(context.problem_code).inc()
         if context.problem_code in ("sold_out", "promo_code_exhausted"):

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from anyio import to_thread
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, Parameter
 
 from tickex.application.catalog.get_event import GetEvent
 from tickex.application.catalog.list_events import ListEvents
 from tickex.entrypoints.http.catalog import schemas
-from tickex.entrypoints.http.dependencies import App, Pages
+from tickex.entrypoints.http.catalog.event_pages import EventPages
+from tickex.entrypoints.http.dependencies import App
 from tickex.entrypoints.http.problems import problem_responses
 from tickex.entrypoints.http.routes import PageLimit, PageOffset, operation
 from tickex.entrypoints.http.schemas import next_offset
+from tickex.facade import TickEx
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 #: the ETag of the page the client has (``getEvent`` answers 304 while it is current)
@@ -65,14 +67,17 @@ class EventController(Controller):
     )  # fmt: skip
     async def get_event(
         self,
-        tickex: App,
-        event_pages: Pages,
+        request: Request[Any, Any, Any],
         slug: Annotated[str, Parameter(min_length=3, max_length=80, pattern=SLUG_PATTERN)],
         if_none_match: IfNoneMatch = None,
     ) -> Response[bytes]:
+        # The application and the pages come from the app's state, not from dependencies:
+        # resolving those costs a task group per request, a good share of a cached read.
+        state = request.app.state
+        event_pages: EventPages = state.event_pages
         page = event_pages.get(slug)
         if page is None:  # the storage is asked in a worker thread, never on the loop
-            body = await to_thread.run_sync(_render, tickex, slug)
+            body = await to_thread.run_sync(_render, state.tickex, slug)
             page = event_pages.put(slug, body)
         headers = {"ETag": page.etag, "Cache-Control": event_pages.cache_control}
         if if_none_match is not None and page.etag in _etags(if_none_match):
@@ -80,7 +85,7 @@ class EventController(Controller):
         return Response(page.body, media_type=MediaType.JSON, headers=headers)
 
 
-def _render(tickex: App, slug: str) -> bytes:
+def _render(tickex: TickEx, slug: str) -> bytes:
     return schemas.event_page(tickex.get_event(GetEvent(slug=slug))).model_dump_json().encode()
 
 
