@@ -22,6 +22,8 @@ the ledger ends exact to the cent with the provider's books:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 
 from tickex.application.delivery.outbox import queue_order_messages
@@ -54,16 +56,31 @@ class Change(StrEnum):
     DUPLICATE = "duplicate"
 
 
-def settle_charge(
-    services: Core, event: PaymentNotification, order_id: str, charge: ChargeState
-) -> Change:
-    """Book what the charge says (see the module's notes) for the paid order."""
+def _once(
+    services: Core, event: PaymentNotification, order_id: str,
+    settle: Callable[[UnitOfWork, Order, datetime], Change],
+) -> Change:  # fmt: skip
+    """``settle`` the paid order in one unit of work with the provider's event id (a
+    duplicate of the event changes nothing)."""
 
     def work(uow: UnitOfWork) -> Change:
         now = services.clock.now()
         if not uow.processed_events.record(event.provider, event.event_id, now):
             return Change.DUPLICATE
-        order = _paid_order(uow, order_id)
+        order = uow.orders.get(order_id)
+        assert order is not None  # the caller read it: orders are never deleted ...
+        assert order.is_paid  # ... and a paid order stays paid
+        return settle(uow, order, now)
+
+    return services.transaction(work)
+
+
+def settle_charge(
+    services: Core, event: PaymentNotification, order_id: str, charge: ChargeState
+) -> Change:
+    """Book what the charge says (see the module's notes) for the paid order."""
+
+    def settle(uow: UnitOfWork, order: Order, now: datetime) -> Change:
         changed = False
         if charge.processor_fee is not None:
             change = charge.processor_fee - booked(uow, order, PROCESSOR_FEES)
@@ -82,7 +99,7 @@ def settle_charge(
             return Change.REFUND_RECORDED
         return Change.FEES_SETTLED if changed else Change.UNCHANGED
 
-    return services.transaction(work)
+    return _once(services, event, order_id, settle)
 
 
 def _refunded_at_provider(
@@ -109,11 +126,7 @@ def settle_dispute(
 ) -> Change:
     """Book the dispute's money and set the order's tickets by its outcome."""
 
-    def work(uow: UnitOfWork) -> Change:
-        now = services.clock.now()
-        if not uow.processed_events.record(event.provider, event.event_id, now):
-            return Change.DUPLICATE
-        order = _paid_order(uow, order_id)
+    def settle(uow: UnitOfWork, order: Order, now: datetime) -> Change:
         payable, ref = organizer_payable(order.organizer_id), dispute.dispute_id
         kind = TransactionKind.DISPUTE
         withdrawn = dispute.withdrawn - booked(uow, order, payable, kind=kind, reference=ref)
@@ -135,20 +148,13 @@ def settle_dispute(
         _revoke(uow, tickets, (TicketStatus.ACTIVE, TicketStatus.FROZEN))
         return Change.DISPUTE_LOST
 
-    return services.transaction(work)
+    return _once(services, event, order_id, settle)
 
 
 def disputed(uow: UnitOfWork, order: Order) -> bool:
     """Whether the order's payment was ever disputed (its money then moves only through
     the dispute: the provider refuses a refund of a disputed charge)."""
     return any(tx.kind is TransactionKind.DISPUTE for tx in uow.ledger.list_for_order(order.id))
-
-
-def _paid_order(uow: UnitOfWork, order_id: str) -> Order:
-    order = uow.orders.get(order_id)
-    assert order is not None  # the caller read it: orders are never deleted ...
-    assert order.is_paid  # ... and a paid order stays paid
-    return order
 
 
 def _revoke(uow: UnitOfWork, tickets: list[Ticket], statuses: tuple[TicketStatus, ...]) -> None:
