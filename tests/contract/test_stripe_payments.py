@@ -698,3 +698,4 @@ def test_reading_back_what_stripe_does_not_have_is_refused_for_good(
         with pytest.raises(PaymentError, match="404") as caught:
             read("xx_nothing")
         assert not caught.value.retryable
+        assert caught.value.missing  # nothing to retry: the webhook flags it for review

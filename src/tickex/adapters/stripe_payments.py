@@ -580,4 +580,5 @@ def _raise(exc: stripe.StripeError, doing: str) -> NoReturn:
     error = exc.error
     details = [getattr(error, name, None) for name in ("type", "code", "param")]
     said = " ".join([str(status), *(str(d)[:100] for d in details if d)])
-    raise PaymentError(f"Stripe refused {doing} ({said})", retryable=retryable) from None
+    raise PaymentError(f"Stripe refused {doing} ({said})", retryable=retryable,
+                       missing=status == 404) from None  # fmt: skip

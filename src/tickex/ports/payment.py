@@ -207,7 +207,12 @@ class PaymentNotification:
 
 
 class PaymentError(ProviderError):
-    """The payment provider refused or could not be reached."""
+    """The payment provider refused or could not be reached. ``missing``: it answered
+    that the object asked for does not exist (retrying will not make it exist)."""
+
+    def __init__(self, message: str, *, retryable: bool = True, missing: bool = False) -> None:
+        super().__init__(message, retryable=retryable)
+        self.missing = missing
 
 
 class WebhookRejected(Exception):

@@ -47,6 +47,7 @@ from tickex.domain.ledger import (
     TransactionKind,
     organizer_payable,
 )
+from tickex.domain.payment_review import PaymentReviewStatus
 from tickex.facade import TickEx
 
 
@@ -353,4 +354,28 @@ def test_stripe_unreachable_while_reading_a_charge_back_is_retried_later(
     assert order(client, placed)["refunded"]["amount_minor"] == 0
     stripe.fake.deliver()  # Stripe retries what was not answered with 2xx
     assert order(client, placed)["refunded"]["amount_minor"] == 500
+    assert_ledger_balanced(tickex)
+
+
+def test_an_event_about_a_charge_stripe_does_not_have_is_acknowledged_and_left_for_review(
+    client: TestClient[Litestar], shop: Shop, tickex: TickEx, stripe: Stripe
+) -> None:
+    """Retrying cannot make a missing object exist, and Stripe disables an endpoint that
+    keeps failing: the event is answered 200 ``flagged`` once (a review kept), then
+    ``duplicate``. (Stripe unreachable still answers 503: the test above.)"""
+    paid_order(client, shop, stripe)
+    (event,) = stripe.fake.events_of("charge.succeeded")
+    foreign = {
+        **event,
+        "id": "evt_foreign_charge",
+        "type": "charge.refunded",
+        "data": {"object": {**event["data"]["object"], "id": "ch_not_at_this_stripe"}},
+    }
+    stripe.fake.send(foreign, times=2)  # fmt: skip
+    assert [(a["status"], a["outcome"]) for a in stripe.answers[-2:]] == [
+        (200, "flagged"), (200, "duplicate")]  # fmt: skip
+    reviews = [r for r in tickex.services.read(lambda uow: uow.payment_reviews.list_by_status(
+        PaymentReviewStatus.OPEN, 10, 0))]  # fmt: skip
+    assert [(r.event_id, "could not be read back" in r.problem) for r in reviews] == [
+        ("evt_foreign_charge", True)]  # fmt: skip
     assert_ledger_balanced(tickex)

@@ -157,8 +157,16 @@ def receive_payment_webhook(services: NeedsSales, command: ReceivePaymentWebhook
         raise InvalidWebhook(f"webhook rejected: {exc}") from None
     try:
         return _receive(services, event)
-    except PaymentError as exc:  # the provider was asked something and did not answer
-        raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
+    except PaymentError as exc:
+        if not exc.missing:  # the provider did not answer (or refused the key): retry later
+            raise PaymentUnavailable("the payment provider is unavailable, please retry") from exc
+        # The provider says what the event is about does not exist (another account's
+        # object, a test-mode id): no retry will change that, and an endpoint that keeps
+        # failing is disabled by the provider. Acknowledge it and leave it for review.
+        problem = f"the event's object could not be read back: {exc}"
+        flagged = flag_payment(services, event, None, None, None, problem)
+        outcome = WebhookOutcome.FLAGGED if flagged else WebhookOutcome.DUPLICATE
+        return WebhookReceipt(event.event_id, event.event_type, outcome)
 
 
 def _receive(services: NeedsSales, event: PaymentNotification) -> WebhookReceipt:
