@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from tests.integration.http.conftest import Shop, assert_problem, order_body
 from tests.integration.http.test_organizer import event_body, sign_up, ticket_type_body
+from tickex.application.catalog.cancel_event import CancelEvent
 from tickex.entrypoints.http import create_app
 from tickex.entrypoints.http.catalog.event_pages import EventPages
 from tickex.facade import TickEx
@@ -102,17 +103,38 @@ def test_a_missing_or_draft_event_is_not_kept(cached: Client, tickex: TickEx, sh
     assert_problem(cached.get("/v1/events/no-such-event"), 404, "not_found")
 
 
-def test_pages_expire_and_the_oldest_go_first() -> None:
+def test_a_due_page_is_rendered_by_one_request_while_the_others_get_the_old_one() -> None:
     now = [0.0]
     pages = EventPages(ttl=1.0, clock=lambda: now[0])
+    assert pages.get("a") == (None, True)  # none yet: render it
     page = pages.put("a", b"{}")
-    assert pages.get("a") == page
+    assert pages.get("a") == (page, False)
     now[0] = 0.99
-    assert pages.get("a") == page
-    now[0] = 1.0
-    assert pages.get("a") is None
+    assert pages.get("a") == (page, False)
+    now[0] = 1.0  # due: the first renders, the others answer the old page meanwhile
+    assert pages.get("a") == (page, True)
+    assert pages.get("a") == (page, False)
+    newer = pages.put("a", b'{"v": 2}')
+    assert pages.get("a") == (newer, False)
+    now[0] = 5.0
+    assert pages.get("a") == (newer, True)
+    pages.forget("a")  # the render failed: the event is gone
+    assert pages.get("a") == (None, True)
     off = EventPages(ttl=0)
     off.put("a", b"{}")
-    assert off.get("a") is None
+    assert off.get("a") == (None, True)
+    pages.put("b", b"{}")
     pages.clear()
-    assert pages.get("a") is None
+    assert pages.get("b") == (None, True)
+
+
+def test_an_event_gone_since_its_page_was_kept_is_not_found(tickex: TickEx, shop: Shop) -> None:
+
+    with TestClient(create_app(tickex, event_page_ttl=0.05)) as client:
+        assert client.get(f"/v1/events/{shop.slug}").status_code == 200
+        tickex.cancel_event(CancelEvent(organizer_id=shop.organizer_id, event_id=shop.event_id))
+        import time
+
+        time.sleep(0.06)
+        again = client.get(f"/v1/events/{shop.slug}")
+        assert again.json()["status"] == "cancelled"  # a cancelled event's page still shows

@@ -75,10 +75,15 @@ class EventController(Controller):
         # resolving those costs a task group per request, a good share of a cached read.
         state = request.app.state
         event_pages: EventPages = state.event_pages
-        page = event_pages.get(slug)
-        if page is None:  # the storage is asked in a worker thread, never on the loop
-            body = await to_thread.run_sync(_render, state.tickex, slug)
+        page, render = event_pages.get(slug)
+        if render:  # the storage is asked in a worker thread, never on the loop
+            try:
+                body = await to_thread.run_sync(_render, state.tickex, slug)
+            except BaseException:
+                event_pages.forget(slug)
+                raise
             page = event_pages.put(slug, body)
+        assert page is not None  # rendered just now, or kept
         headers = {"ETag": page.etag, "Cache-Control": event_pages.cache_control}
         if if_none_match is not None and page.etag in _etags(if_none_match):
             return Response(b"", status_code=304, headers=headers)
