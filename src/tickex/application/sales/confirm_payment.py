@@ -34,7 +34,9 @@ EVENT_CANCELLED = "event_cancelled"
 
 class ConfirmPayment(Command):
     provider: Annotated[str, Field(min_length=1, max_length=40)]
-    provider_event_id: Annotated[str, Field(min_length=1, max_length=255)]
+    # the provider's event, by which a redelivery does nothing; None: the provider sends
+    # no events (the local page), and the order's own state makes paying it once
+    provider_event_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     order_id: Id | None = None
     payment_reference: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     # what was paid; None (both): the order's total, for a provider that charges nothing
@@ -82,7 +84,8 @@ def confirm_payment(services: Core, command: ConfirmPayment) -> PaymentConfirmat
         now = services.clock.now()
         found = _find(uow, command)  # the order, its hold and its event: one read
         order, event, hold = found.order, found.event, found.hold
-        first = uow.processed_events.record(command.provider, command.provider_event_id, now)
+        event_id = command.provider_event_id
+        first = event_id is None or uow.processed_events.record(command.provider, event_id, now)
         if not first or order.is_paid:
             outcome = Outcome.ALREADY_PAID if first else Outcome.DUPLICATE
             return PaymentConfirmation(order.id, order.code, order.total, order.status, outcome)

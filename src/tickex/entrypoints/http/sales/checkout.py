@@ -45,10 +45,6 @@ def _checkout(tickex: TickEx, reference: str) -> CheckoutView | None:
         return None
 
 
-def provider_event_id(reference: str) -> str:
-    return f"checkout:{reference}"
-
-
 def _unknown() -> Response[str]:
     return page(
         "Checkout not found",
@@ -94,11 +90,12 @@ class CheckoutController(Controller):
     def pay(self, tickex: App, reference: Reference) -> Response[str]:
         if tickex.payment_provider() != LOCAL_PROVIDER:
             return _unknown()
-        try:  # the order behind the reference is read once, in the payment's own unit
+        # The order behind the reference is read once, in the payment's own unit, and it is
+        # its state that makes a second press of Pay do nothing (no event id to record).
+        try:
             result = tickex.confirm_payment(
                 ConfirmPayment(
                     provider=LOCAL_PROVIDER,
-                    provider_event_id=provider_event_id(reference),
                     payment_reference=reference,
                 )
             )
