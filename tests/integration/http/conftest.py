@@ -8,22 +8,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from tests.integration.sql.support import postgres_storage, sqlite_storage
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.application.catalog.create_event import CreateEvent
 from tickex.application.catalog.create_promo_code import CreatePromoCode
 from tickex.application.catalog.create_ticket_type import CreateTicketType
 from tickex.application.catalog.event_input import SettingsInput, VenueInput
 from tickex.application.catalog.publish_event import PublishEvent
+from tickex.application.identity.create_admin import CreateAdmin
 from tickex.application.organizers.create_organizer import CreateOrganizer
 from tickex.domain.promo_code import DiscountKind
 from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
+from tickex.ports.unit_of_work import Storage
 
 
 class UnreadyStorage(InMemoryStorage):
@@ -108,6 +112,39 @@ def api(tickex: TickEx) -> Litestar:
 def client(api: Litestar) -> Iterator[TestClient[Litestar]]:
     with TestClient(api) as test_client:
         yield test_client
+
+
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
+)
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """Each engine in turn, for a module whose ``tickex`` is built on ``storage``."""
+    if request.param == "memory":
+        yield InMemoryStorage()
+    elif request.param == "sqlite":
+        with sqlite_storage(tmp_path) as sql:
+            yield sql
+    else:
+        with postgres_storage() as sql:
+            yield sql
+
+
+ACCOUNT_PASSWORD = "correct horse battery"
+
+
+def login(client: TestClient[Litestar], email: str) -> dict[str, str]:
+    """The bearer header of the account ``email`` (its password: ``ACCOUNT_PASSWORD``)."""
+    response = client.post("/v1/auth/login", json={"email": email, "password": ACCOUNT_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def admin(client: TestClient[Litestar], tickex: TickEx) -> dict[str, str]:
+    """An admin's bearer header."""
+    tickex.create_admin(CreateAdmin(email="boss@tickex.example", name="Boss",
+                                    password=ACCOUNT_PASSWORD))  # fmt: skip
+    return login(client, "boss@tickex.example")
 
 
 def order_body(shop: Shop, **overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +19,6 @@ from tests.integration.http.conftest import assert_problem
 from tests.integration.http.idempotency_support import KEY, keyed, paid_order
 from tests.integration.http.test_organizer import Account, sign_up
 from tests.integration.http.test_stripe_webhook import assert_ledger_balanced
-from tests.integration.sql.support import postgres_storage, sqlite_storage
-from tickex.adapters.memory.storage import InMemoryStorage
-from tickex.application.identity.create_admin import CreateAdmin
 from tickex.domain.ledger import TransactionKind, organizer_payable
 from tickex.domain.order import Order
 from tickex.domain.outbox import MessageKind
@@ -32,21 +28,6 @@ from tickex.facade import TickEx
 from tickex.ports.unit_of_work import Storage
 
 Client = TestClient[Litestar]
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
-)
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "memory":
-        yield InMemoryStorage()
-    elif request.param == "sqlite":
-        with sqlite_storage(tmp_path) as sql:
-            yield sql
-    else:
-        with postgres_storage() as sql:
-            yield sql
 
 
 @pytest.fixture
@@ -58,15 +39,6 @@ def tickex(storage: Storage) -> TickEx:
 def client(tickex: TickEx) -> Iterator[Client]:
     with TestClient(create_app(tickex)) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def admin(client: Client, tickex: TickEx) -> dict[str, str]:
-    tickex.create_admin(CreateAdmin(email="boss@tickex.example", name="Boss", password=PASSWORD))
-    response = client.post("/v1/auth/login",
-                           json={"email": "boss@tickex.example", "password": PASSWORD})  # fmt: skip
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture

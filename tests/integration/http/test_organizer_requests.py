@@ -10,34 +10,20 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.integration.http.conftest import assert_problem
+from tests.integration.http.conftest import ACCOUNT_PASSWORD, assert_problem, login
 from tests.integration.http.test_organizer import event_body, sign_up
 from tickex.adapters.memory.mail import InMemoryMailer
-from tickex.application.identity.create_admin import CreateAdmin
 from tickex.facade import TickEx
 
-PASSWORD = "correct horse battery"
 MINE = "/v1/me/organizer-request"
 ADMIN = "/v1/admin/organizer-requests"
 Client = TestClient[Litestar]
 
 
 def customer(client: Client, email: str = "ana@example.com") -> dict[str, str]:
-    body = {"email": email, "password": PASSWORD, "name": email.split("@")[0].title()}
+    body = {"email": email, "password": ACCOUNT_PASSWORD, "name": email.split("@")[0].title()}
     assert client.post("/v1/auth/register", json=body).status_code == 201
     return login(client, email)
-
-
-def login(client: Client, email: str) -> dict[str, str]:
-    response = client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-@pytest.fixture
-def admin(client: Client, tickex: TickEx) -> dict[str, str]:
-    tickex.create_admin(CreateAdmin(email="boss@tickex.example", name="Boss", password=PASSWORD))
-    return login(client, "boss@tickex.example")
 
 
 def ask(client: Client, headers: dict[str, str], **body: Any) -> Any:

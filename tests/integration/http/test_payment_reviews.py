@@ -11,15 +11,13 @@ fixtures are imported; ``storage`` is this module's own, to add PostgreSQL.)"""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.integration.http.conftest import assert_problem
+from tests.integration.http.conftest import ACCOUNT_PASSWORD, assert_problem, login
 from tests.integration.http.test_stripe_webhook import (  # noqa: F401 - the fixtures
     EMAIL,
     Shop,
@@ -37,46 +35,15 @@ from tests.integration.http.test_stripe_webhook import (  # noqa: F401 - the fix
     stripe,
     tickex,
 )
-from tests.integration.sql.support import postgres_storage, sqlite_storage
-from tickex.adapters.memory.storage import InMemoryStorage
-from tickex.application.identity.create_admin import CreateAdmin
 from tickex.facade import TickEx
-from tickex.ports.unit_of_work import Storage
 
 Client = TestClient[Litestar]
 REVIEWS = "/v1/admin/payment-reviews"
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
-)
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "memory":
-        yield InMemoryStorage()
-    elif request.param == "sqlite":
-        with sqlite_storage(tmp_path) as sql:
-            yield sql
-    else:
-        with postgres_storage() as sql:
-            yield sql
-
-
-def login(client: Client, email: str) -> dict[str, str]:
-    response = client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-@pytest.fixture
-def admin(client: Client, tickex: TickEx) -> dict[str, str]:
-    tickex.create_admin(CreateAdmin(email="boss@tickex.example", name="Boss", password=PASSWORD))
-    return login(client, "boss@tickex.example")
 
 
 @pytest.fixture
 def customer(client: Client) -> dict[str, str]:
-    body = {"email": "cy@example.com", "password": PASSWORD, "name": "Cy"}
+    body = {"email": "cy@example.com", "password": ACCOUNT_PASSWORD, "name": "Cy"}
     assert client.post("/v1/auth/register", json=body).status_code == 201
     return login(client, "cy@example.com")
 
