@@ -13,27 +13,15 @@ transaction balances."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tickex.adapters.memory.clock import FixedClock
-from tickex.adapters.stripe_payments import StripePaymentGateway
-from tickex.application.catalog.create_event import CreateEvent
-from tickex.application.catalog.create_ticket_type import CreateTicketType
-from tickex.application.catalog.event_input import VenueInput
-from tickex.application.catalog.publish_event import PublishEvent
-from tickex.application.organizers.create_organizer import CreateOrganizer
-from tickex.application.organizers.payment_account import StartPaymentOnboarding
+from tests.property.stripe_harness import open_shop, stripe_app
 from tickex.application.sales.place_order import OrderItem, PlaceOrder
-from tickex.application.sales.receive_payment_webhook import InvalidWebhook, ReceivePaymentWebhook
 from tickex.application.sales.refund_order import RefundOrder
 from tickex.domain.ledger import PLATFORM_REVENUE, PROCESSOR_FEES, organizer_payable
 from tickex.domain.order import Order
 from tickex.facade import TickEx
-from tickex.testing import builders as b
 from tickex.testing.fake_stripe import FakeStripe
 
 ACCOUNT = "acct_1Books"
@@ -53,25 +41,10 @@ step = st.one_of(
 def test_the_organizers_payable_is_what_stripe_holds_for_them(
     price: int, steps: list[tuple[object, ...]]
 ) -> None:
-    clock = FixedClock(b.T0)
-    with FakeStripe(clock=clock) as stripe:
-        endpoint = stripe.add_endpoint(lambda body, headers: 500)
-        gateway = StripePaymentGateway(
-            stripe.secret_key, webhook_secrets=[endpoint.secret], clock=clock,
-            base_url=stripe.url, max_network_retries=0,
-        )  # fmt: skip
-        app = TickEx.in_memory(clock=clock, payments=gateway)
-
-        def receive(body: bytes, headers: Mapping[str, str]) -> int:
-            command = ReceivePaymentWebhook(payload=body, signature=headers["Stripe-Signature"])
-            try:
-                app.receive_payment_webhook(command)
-            except InvalidWebhook:
-                return 400
-            return 200
-
-        endpoint.target = receive
-        organizer, event_id, ga = shop(app, stripe, price)
+    with stripe_app() as harness:
+        stripe, endpoint, app = harness.stripe, harness.endpoint, harness.app
+        opened = open_shop(app, stripe, ACCOUNT, price=price, seats=100)
+        organizer, event_id, ga = opened.organizer_id, opened.event_id, opened.ticket_type_id
         sessions: list[tuple[str, str]] = []  # (order id, session id) of the paid orders
         payouts: list[str] = []  # the payouts that have not failed
         for kind, *args in steps:
@@ -148,22 +121,3 @@ def current(app: TickEx, order_id: str) -> Order:
     order = app.services.read(lambda uow: uow.orders.get(order_id))
     assert order is not None
     return order
-
-
-def shop(app: TickEx, stripe: FakeStripe, price: int) -> tuple[str, str, str]:
-    now = app.clock.now()
-    org = app.create_organizer(
-        CreateOrganizer(name="N", email="n@example.com", payment_account_id=ACCOUNT)
-    )
-    stripe.add_account(ACCOUNT, charges_enabled=True, currently_due=[], disabled_reason=None)
-    app.start_payment_onboarding(StartPaymentOnboarding(organizer_id=org.id))
-    event = app.create_event(CreateEvent(
-        organizer_id=org.id, title="Show", slug="show", starts_at=now + timedelta(days=9),
-        ends_at=now + timedelta(days=9, hours=2), venue=VenueInput(name="H", address="A"),
-    ))  # fmt: skip
-    ga = app.create_ticket_type(CreateTicketType(
-        organizer_id=org.id, event_id=event.id, name="GA", price_minor=price,
-        quantity_total=100,
-    ))  # fmt: skip
-    app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
-    return org.id, event.id, ga.id

@@ -8,26 +8,12 @@ balances and no seat is sold twice."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tickex.adapters.memory.clock import FixedClock
-from tickex.adapters.stripe_payments import StripePaymentGateway
-from tickex.application.catalog.create_event import CreateEvent
-from tickex.application.catalog.create_ticket_type import CreateTicketType
-from tickex.application.catalog.event_input import VenueInput
-from tickex.application.catalog.publish_event import PublishEvent
-from tickex.application.organizers.create_organizer import CreateOrganizer
-from tickex.application.organizers.payment_account import StartPaymentOnboarding
+from tests.property.stripe_harness import open_shop, stripe_app
 from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import OrderItem, PlaceOrder
-from tickex.application.sales.receive_payment_webhook import InvalidWebhook, ReceivePaymentWebhook
-from tickex.facade import TickEx
-from tickex.testing import builders as b
-from tickex.testing.fake_stripe import FakeStripe
 
 SEATS = 10
 FATES = ("paid", "settled", "failed", "expired", "open", "refunded", "won", "lost")
@@ -53,28 +39,11 @@ FINAL = {  # fate -> the order's status and its tickets' statuses at the end
 def test_webhooks_shuffled_duplicated_and_redelivered_end_as_the_history_says(
     fates: list[str], seed: int, times: int, lost: int
 ) -> None:
-    clock = FixedClock(b.T0)
-    with FakeStripe(clock=clock) as stripe:
-        endpoint = stripe.add_endpoint(lambda body, headers: 500)
-        gateway = StripePaymentGateway(
-            stripe.secret_key,
-            webhook_secrets=[endpoint.secret],
-            clock=clock,
-            base_url=stripe.url,
-            max_network_retries=0,
-        )
-        app = TickEx.in_memory(clock=clock, payments=gateway)
-
-        def receive(body: bytes, headers: Mapping[str, str]) -> int:
-            command = ReceivePaymentWebhook(payload=body, signature=headers["Stripe-Signature"])
-            try:
-                app.receive_payment_webhook(command)
-            except InvalidWebhook:
-                return 400
-            return 200
-
-        endpoint.target = receive
-        event_id, ga = shop(app, stripe)
+    with stripe_app() as harness:
+        stripe, endpoint, gateway, app = (harness.stripe, harness.endpoint, harness.gateway,
+                                          harness.app)  # fmt: skip
+        opened = open_shop(app, stripe, "acct_1N", price=2500, seats=SEATS)
+        event_id, ga = opened.event_id, opened.ticket_type_id
         placed = []
         for i, fate in enumerate(fates):
             order = app.place_order(
@@ -122,33 +91,3 @@ def test_webhooks_shuffled_duplicated_and_redelivered_end_as_the_history_says(
                     per_currency.get(entry.amount.currency, 0) + entry.amount.amount_minor
                 )
             assert set(per_currency.values()) == {0}
-
-
-def shop(app: TickEx, stripe: FakeStripe) -> tuple[str, str]:
-    now = app.clock.now()
-    org = app.create_organizer(
-        CreateOrganizer(name="N", email="n@example.com", payment_account_id="acct_1N")
-    )
-    stripe.add_account("acct_1N", charges_enabled=True, currently_due=[], disabled_reason=None)
-    app.start_payment_onboarding(StartPaymentOnboarding(organizer_id=org.id))  # reads it back
-    event = app.create_event(
-        CreateEvent(
-            organizer_id=org.id,
-            title="Show",
-            slug="show",
-            starts_at=now + timedelta(days=9),
-            ends_at=now + timedelta(days=9, hours=2),
-            venue=VenueInput(name="H", address="A"),
-        )
-    )
-    ga = app.create_ticket_type(
-        CreateTicketType(
-            organizer_id=org.id,
-            event_id=event.id,
-            name="GA",
-            price_minor=2500,
-            quantity_total=SEATS,
-        )
-    )
-    app.publish_event(PublishEvent(organizer_id=org.id, event_id=event.id))
-    return event.id, ga.id
