@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tickex.adapters.sql.mapping.common import AnyRow
 from tickex.adapters.sql.repositories import REPOSITORIES, SqlRepository
-from tickex.adapters.sql.repositories.sale import event_for_sale, order_for_payment
+from tickex.adapters.sql.repositories.purchase import event_for_sale, order_for_payment
 from tickex.ports.unit_of_work import (
     EventForSale,
     OrderForPayment,
