@@ -4,16 +4,18 @@ route, status, ...) as top-level keys. Nothing here knows HTTP."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_json
+
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, and the record's ``fields``."""
+    """One JSON object per line: time, level, logger, message, and the record's ``fields``
+    (values JSON has no type for as their ``str``)."""
 
     def format(self, record: logging.LogRecord) -> str:
         document: dict[str, Any] = {
@@ -27,7 +29,8 @@ class JsonFormatter(logging.Formatter):
             document.update(fields)
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
-        return json.dumps(document, default=str)
+        # pydantic's encoder: a few times faster than json.dumps, and this runs per request
+        return to_json(document, fallback=str).decode()
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -5,7 +5,10 @@ the pages at once."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -15,7 +18,8 @@ from tests.integration.http.conftest import Shop, assert_problem, order_body
 from tests.integration.http.test_organizer import event_body, sign_up, ticket_type_body
 from tickex.application.catalog.cancel_event import CancelEvent
 from tickex.entrypoints.http import create_app
-from tickex.entrypoints.http.catalog.event_pages import EventPages
+from tickex.entrypoints.http.catalog.event_pages import EventPages, KeptPageShortcut
+from tickex.entrypoints.http.rate_limit import RatePolicy
 from tickex.facade import TickEx
 
 Client = TestClient[Litestar]
@@ -138,3 +142,132 @@ def test_an_event_gone_since_its_page_was_kept_is_not_found(tickex: TickEx, shop
         time.sleep(0.06)
         again = client.get(f"/v1/events/{shop.slug}")
         assert again.json()["status"] == "cancelled"  # a cancelled event's page still shows
+
+
+# -- the shortcut: a fresh page answered before routing ----------------------------------
+def _routed_and_short(client: Client, path: str, **kwargs: Any) -> tuple[Any, Any]:
+    """The same request answered by the route (the page not yet kept: it is rendered) and
+    by the shortcut (now kept)."""
+    client.app.state.event_pages.clear()
+    return client.get(path, **kwargs), client.get(path, **kwargs)
+
+
+def _headers(response: Any) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k != "x-request-id"}
+
+
+def test_the_shortcut_answers_what_the_route_answers(cached: Client, shop: Shop) -> None:
+    assert isinstance(cached.app.asgi_handler, KeptPageShortcut)
+    path = f"/v1/events/{shop.slug}"
+    routed, short = _routed_and_short(cached, path)
+    assert (short.status_code, short.content) == (routed.status_code, routed.content)
+    assert _headers(short) == _headers(routed)
+    assert short.headers["x-request-id"] != routed.headers["x-request-id"]
+    etag = routed.headers["etag"]
+    routed, short = _routed_and_short(cached, path, headers={"If-None-Match": f'"x", W/{etag}'})
+    assert (short.status_code, short.content) == (routed.status_code, routed.content) == (304, b"")
+    assert _headers(short) == _headers(routed)
+    sane = cached.get(path, headers={"X-Request-ID": "trace-7"})
+    assert sane.headers["x-request-id"] == "trace-7"
+
+
+def test_the_shortcut_is_counted_and_logged_as_the_route(
+    cached: Client, shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = f"/v1/events/{shop.slug}"
+    cached.get(path)  # kept
+    with caplog.at_level(logging.INFO, logger="tickex.http.access"):
+        cached.get(path, headers={"X-Request-ID": "trace-8"})
+    (fields,) = [f for r in caplog.records if r.name == "tickex.http.access"
+                 and (f := getattr(r, "fields", {}))["request_id"] == "trace-8"]  # fmt: skip
+    assert (fields["route"], fields["status"]) == ("/v1/events/{slug}", 200)
+    metrics = cached.get("/metrics").text
+    assert (
+        'tickex_http_requests_total{method="GET",route="/v1/events/{slug}",status="200"} 2.0'
+        in (metrics)
+    )
+
+
+class _Next:
+    """The application behind the shortcut: notes what reached it."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.paths.append(scope["path"])
+
+
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
+def _ask(shortcut: KeptPageShortcut, method: str = "GET", path: str = "/v1/events/kept",
+         query: bytes = b"", headers: Headers = ()) -> list[Any]:  # fmt: skip
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "query_string": query,
+             "root_path": "", "headers": [(b"host", b"tickex.example"), *headers]}  # fmt: skip
+    asyncio.run(shortcut(scope, receive, send))
+    return sent
+
+
+def test_only_what_the_shortcut_answers_exactly_skips_the_route() -> None:
+    now = [0.0]
+    pages = EventPages(ttl=1.0, clock=lambda: now[0])
+    pages.put("kept", b'{"title": "kept"}')
+    routed = _Next()
+    shortcut = KeptPageShortcut(routed, pages, cors=True)
+    answered = _ask(shortcut)
+    assert [m["type"] for m in answered] == ["http.response.start", "http.response.body"]
+    assert answered[1]["body"] == b'{"title": "kept"}'
+    assert dict(answered[0]["headers"])[b"content-length"] == b"17"
+    assert (
+        _ask(shortcut, headers=((b"if-none-match", pages.fresh("kept").etag.encode()),))[0][  # type: ignore[union-attr]
+            "status"
+        ]
+        == 304
+    )
+    assert routed.paths == []
+    for asked in (
+        {"path": "/v1/events/other"},  # not kept: rendered by the route
+        {"method": "HEAD"},
+        {"method": "POST"},
+        {"query": b"x=1"},
+        {"path": "/v1/events/kept/"},
+        {"headers": ((b"origin", b"https://shop.example"),)},  # CORS: the middleware answers
+        {"headers": ((b"if-none-match", b'"' + b"a" * 200 + b'"'),)},  # too long: a 422
+        {"headers": ((b"if-none-match", b'"a"'), (b"if-none-match", b'"b"'))},
+        {"headers": ((b"host", b"bad host/"),)},  # a 400, as routing says
+    ):
+        assert _ask(shortcut, **asked) == []  # type: ignore[arg-type]
+    assert len(routed.paths) == 9
+    now[0] = 1.0  # due: the route renders it again
+    assert _ask(shortcut) == []
+    assert _ask(KeptPageShortcut(_Next(), pages, cors=False),
+                headers=((b"origin", b"https://shop.example"),)) == []  # fmt: skip
+
+
+def test_a_cors_request_gets_the_cors_headers(tickex: TickEx, shop: Shop) -> None:
+    origin = "https://shop.example"
+    with TestClient(create_app(tickex, event_page_ttl=TTL, cors_origins=[origin])) as client:
+        path = f"/v1/events/{shop.slug}"
+        client.get(path)  # kept
+        again = client.get(path, headers={"Origin": origin})
+        assert again.status_code == 200
+        assert again.headers["access-control-allow-origin"] == origin
+
+
+def test_a_rate_limited_event_page_is_always_routed(tickex: TickEx, shop: Shop) -> None:
+    policies = {"getEvent": RatePolicy(limit=2, window_seconds=60)}
+    with TestClient(create_app(tickex, event_page_ttl=TTL, rate_policies=policies)) as client:
+        assert not isinstance(client.app.asgi_handler, KeptPageShortcut)
+        statuses = [client.get(f"/v1/events/{shop.slug}").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+    with TestClient(create_app(tickex)) as uncached:  # no pages kept: no shortcut either
+        assert not isinstance(uncached.app.asgi_handler, KeptPageShortcut)

@@ -21,7 +21,7 @@ from litestar.openapi.spec import Components, OpenAPIResponse, SecurityScheme, S
 from litestar.static_files import create_static_files_router
 
 import tickex
-from tickex.entrypoints.http.catalog.event_pages import EventPages
+from tickex.entrypoints.http.catalog.event_pages import ROUTE_TEMPLATE, EventPages, KeptPageShortcut
 from tickex.entrypoints.http.catalog.events import EventController
 from tickex.entrypoints.http.catalog.organizer_events import OrganizerEventController
 from tickex.entrypoints.http.docs import STATIC_DIR, STATIC_PATH, SelfHostedSwagger, docs_handler
@@ -192,6 +192,11 @@ def create_app(
         logging_config=None,  # the host configures logging (``serve`` does: JSON lines)
         debug=False,
     )
+    if event_pages.ttl > 0 and not {"getEvent", f"GET {ROUTE_TEMPLATE}"} & set(limits.policies):
+        # kept pages are answered before routing (a rate-limited getEvent is routed)
+        application.asgi_handler = KeptPageShortcut(
+            application.asgi_handler, event_pages, cors=bool(cors_origins)
+        )
     _document_strict_inputs(application)
     _document_body_limit(application)
     document_api_key_scopes(application)

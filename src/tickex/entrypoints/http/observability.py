@@ -243,4 +243,10 @@ def _record(metrics: HttpMetrics, scope: Scope, context: RequestContext) -> None
         fields["user_id"] = context.user_id
     if context.api_key_id is not None:
         fields["api_key_id"] = context.api_key_id
-    access_logger.info("request", extra={"fields": fields})
+    if access_logger.isEnabledFor(logging.INFO):  # the record made directly: no caller lookup
+        access_logger.handle(
+            access_logger.makeRecord(
+                access_logger.name, logging.INFO, __file__, 0, "request", (), None,
+                extra={"fields": fields},
+            )
+        )  # fmt: skip

@@ -15,6 +15,11 @@ serve it.
 - Only found pages are kept (a 404 is always asked of the storage), at most
   ``MAX_PAGES`` of them (the oldest go first).
 - ``If-None-Match`` with the current ETag answers 304 without a body.
+- A fresh page is answered before routing (``KeptPageShortcut``): the request skips
+  Litestar's routing, parameter parsing and middleware, not the ``before_send`` hook (request
+  id, security headers, metrics, access log). Anything the shortcut does not answer
+  exactly as the route would (a query string, a CORS request, a due page, an odd header) goes
+  to the route.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from litestar._asgi.utils import is_valid_host
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from tickex.entrypoints.http.observability import request_context
 
 MAX_PAGES = 2048
 DEFAULT_TTL_S = 1.0
@@ -75,6 +86,11 @@ class EventPages:
             self._refreshing.add(slug)
         return page, True
 
+    def fresh(self, slug: str) -> RenderedPage | None:
+        """The page if it is kept and not yet due (nothing to render)."""
+        page = self._pages.get(slug)
+        return page if page is not None and page.expires > self._clock() else None
+
     def put(self, slug: str, body: bytes) -> RenderedPage:
         page = RenderedPage(body, etag_of(body), self._clock() + self.ttl)
         with self._lock:
@@ -97,3 +113,74 @@ class EventPages:
         with self._lock:
             self._pages.clear()
             self._refreshing.clear()
+
+
+#: the route the shortcut stands in for, as Litestar names it in ``path_template``
+ROUTE_TEMPLATE = "/v1/events/{slug}"
+_PREFIX = "/v1/events/"
+_MAX_IF_NONE_MATCH = 200  # as getEvent's header parameter
+
+
+class KeptPageShortcut:
+    """ASGI: answer ``GET /v1/events/{slug}`` from a fresh kept page before Litestar routes
+    it, with the route's status, headers and bytes; everything else goes to ``app``.
+
+    It sits inside ``Litestar.__call__`` (as its ``asgi_handler``), so the response still
+    passes the application's ``before_send`` hook. Off with ``cors`` when an ``Origin``
+    header asks for CORS headers (the CORS middleware is inside ``app``).
+    """
+
+    __slots__ = ("_cache_control", "app", "cors", "pages")
+
+    def __init__(self, app: ASGIApp, pages: EventPages, *, cors: bool) -> None:
+        self.app = app
+        self.pages = pages
+        self.cors = cors
+        self._cache_control = pages.cache_control.encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        page = self._page(scope)
+        if page is None:
+            await self.app(scope, receive, send)
+            return
+        if_none_match: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if if_none_match is not None or len(value) > _MAX_IF_NONE_MATCH:
+                    await self.app(scope, receive, send)  # as the route would judge it
+                    return
+                if_none_match = value
+            elif (name == b"origin" and self.cors) or (
+                name == b"host" and not is_valid_host(value)
+            ):
+                await self.app(scope, receive, send)
+                return
+        request_context(scope)  # the request's clock and id, as the route's middleware does
+        scope["path_template"] = ROUTE_TEMPLATE
+        etag = page.etag.encode("latin-1")
+        if if_none_match is not None and page.etag in etags(if_none_match.decode("latin-1")):
+            headers = [(b"etag", etag), (b"cache-control", self._cache_control)]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        headers = [
+            (b"etag", etag),
+            (b"cache-control", self._cache_control),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(page.body)).encode("latin-1")),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": page.body, "more_body": False})
+
+    def _page(self, scope: Scope) -> RenderedPage | None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or scope["query_string"]:
+            return None
+        path: str = scope["path"]
+        if not path.startswith(_PREFIX) or scope.get("root_path"):
+            return None
+        return self.pages.fresh(path[len(_PREFIX) :])
+
+
+def etags(header: str) -> set[str]:
+    """The entity tags of an ``If-None-Match`` header (weak ones compare as strong)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}

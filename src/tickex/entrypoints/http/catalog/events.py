@@ -12,7 +12,7 @@ from litestar.params import HeaderParameter, Parameter
 from tickex.application.catalog.get_event import GetEvent
 from tickex.application.catalog.list_events import ListEvents
 from tickex.entrypoints.http.catalog import schemas
-from tickex.entrypoints.http.catalog.event_pages import EventPages
+from tickex.entrypoints.http.catalog.event_pages import EventPages, etags
 from tickex.entrypoints.http.dependencies import App
 from tickex.entrypoints.http.problems import problem_responses
 from tickex.entrypoints.http.routes import PageLimit, PageOffset, operation
@@ -85,15 +85,10 @@ class EventController(Controller):
             page = event_pages.put(slug, body)
         assert page is not None  # rendered just now, or kept
         headers = {"ETag": page.etag, "Cache-Control": event_pages.cache_control}
-        if if_none_match is not None and page.etag in _etags(if_none_match):
+        if if_none_match is not None and page.etag in etags(if_none_match):
             return Response(b"", status_code=304, headers=headers)
         return Response(page.body, media_type=MediaType.JSON, headers=headers)
 
 
 def _render(tickex: TickEx, slug: str) -> bytes:
     return schemas.event_page(tickex.get_event(GetEvent(slug=slug))).model_dump_json().encode()
-
-
-def _etags(header: str) -> set[str]:
-    """The entity tags of an ``If-None-Match`` header (weak ones compare as strong)."""
-    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
