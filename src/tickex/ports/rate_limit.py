@@ -46,6 +46,10 @@ class RateLimiterUnavailable(Exception):
 
 
 class RateLimiter(ABC):
+    #: whether ``hit`` waits on I/O (a server): the HTTP layer then calls it in a worker
+    #: thread; a limiter in this process's memory is called in place
+    blocking: bool = True
+
     @abstractmethod
     def hit(self, key: str, limit: int, window_seconds: int) -> RateLimitDecision:
         """Count one hit for ``key`` if fewer than ``limit`` were counted in the last

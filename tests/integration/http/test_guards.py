@@ -9,7 +9,7 @@ from litestar.testing import RequestFactory
 
 from tickex.domain.errors import Forbidden
 from tickex.domain.identity import Principal, Role
-from tickex.entrypoints.http.guards import bearer_token, require_json, require_role
+from tickex.entrypoints.http.guards import JSON_BODY, bearer_token, require_json, require_role
 from tickex.ports.identity import InvalidToken
 
 
@@ -18,20 +18,33 @@ def handler() -> None:
     return None
 
 
+@post("/y", sync_to_thread=False, opt={JSON_BODY: True})
+def takes_json() -> None:
+    return None
+
+
+def _scope(route: object, content_type: str | None) -> dict[str, object]:
+    headers = [] if content_type is None else [(b"content-type", content_type.encode())]
+    return {"type": "http", "route_handler": route, "headers": headers}
+
+
 @pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
                                           " APPLICATION/JSON "])  # fmt: skip
 def test_json_passes(content_type: str) -> None:
-    request = RequestFactory().post("/x", headers={"Content-Type": content_type})
-    require_json(request, handler)
+    require_json(_scope(takes_json, content_type))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/jsonp",
-                                          "multipart/form-data", ""])  # fmt: skip
-def test_anything_else_is_unsupported(content_type: str) -> None:
-    request = RequestFactory().post("/x", headers={"Content-Type": content_type})
+                                          "multipart/form-data", "", None])  # fmt: skip
+def test_anything_else_is_unsupported(content_type: str | None) -> None:
     with pytest.raises(HTTPException) as refused:
-        require_json(request, handler)
+        require_json(_scope(takes_json, content_type))  # type: ignore[arg-type]
     assert refused.value.status_code == 415
+
+
+def test_a_route_without_a_json_body_is_not_checked() -> None:
+    require_json(_scope(handler, "text/plain"))  # type: ignore[arg-type]
+    require_json({"type": "http", "headers": []})  # type: ignore[arg-type]  # unmatched
 
 
 @pytest.mark.parametrize("value", ["Bearer abc.def", "bearer abc.def", "BEARER  abc.def "])

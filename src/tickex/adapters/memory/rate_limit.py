@@ -33,6 +33,8 @@ class _Log:
 
 
 class InMemoryRateLimiter(RateLimiter):
+    blocking = False  # a dictionary under a lock: no I/O to wait for
+
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
         self._logs: dict[str, _Log] = {}

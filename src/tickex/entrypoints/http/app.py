@@ -33,6 +33,7 @@ from tickex.entrypoints.http.guards import (
     BEARER_SCHEME,
     current_principal,
     document_api_key_scopes,
+    require_json,
 )
 from tickex.entrypoints.http.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
@@ -142,9 +143,9 @@ def create_app(
             "principal": Provide(current_principal, sync_to_thread=False),
         },
         # for guards (they get no dependencies) and hooks
-        state=State({"tickex": app, "event_pages": event_pages}),
+        state=State({"tickex": app, "event_pages": event_pages, "metrics": metrics}),
         exception_handlers=exception_handlers(),
-        middleware=[RequestClockMiddleware(), RateLimitMiddleware(limits, metrics)],
+        middleware=[RequestClockMiddleware([require_json]), RateLimitMiddleware(limits, metrics)],
         before_send=[response_hook(metrics)],
         cors_config=CORSConfig(
             allow_origins=list(cors_origins),

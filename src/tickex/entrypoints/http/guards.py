@@ -22,7 +22,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Operation
-from litestar.types import Guard
+from litestar.types import Guard, Scope
 
 from tickex.application.identity.authenticate import Authenticate
 from tickex.application.identity.authenticate_api_key import AuthenticateApiKey
@@ -37,16 +37,25 @@ NO_STORE = CacheControlHeader(no_store=True)
 BEARER_SCHEME = "bearerAuth"  # the OpenAPI security scheme (components.securitySchemes)
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 API_KEY_SCHEME = "apiKeyAuth"  # an organizer's API key, on the routes that name a scope
+JSON_BODY = "json_body"  # the route's opt key: its body must be declared JSON (require_json)
 API_SCOPE = "api_scope"  # the route's opt key: the ApiScope an API key needs for it
 PRINCIPAL_STATE_KEY = "tickex.principal"  # where the guard keeps it in the connection's state
 MAX_AUTHORIZATION_LENGTH = 4096
 
 
-def require_json(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """The body must be declared ``application/json``. Litestar would parse a ``text/plain``
-    body as JSON too, and a browser sends ``text/plain`` cross-site without asking first
-    (no CORS preflight): refusing it keeps JSON endpoints out of reach of plain forms."""
-    media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+def require_json(scope: Scope) -> None:
+    """A route whose ``opt`` holds ``JSON_BODY`` (``operation`` with a body) takes a body
+    declared ``application/json`` only. Litestar would parse a ``text/plain`` body as JSON
+    too, and a browser sends ``text/plain`` cross-site without asking first (no CORS
+    preflight): refusing it keeps JSON endpoints out of reach of plain forms.
+
+    Run by ``RequestClockMiddleware`` before the handler, not as a guard: Litestar copies
+    the handler for every guard it calls, a cost on every order placed."""
+    handler = scope.get("route_handler")
+    if handler is None or not handler.opt.get(JSON_BODY):
+        return
+    declared = next((v for n, v in scope["headers"] if n == b"content-type"), b"")
+    media_type = declared.decode("latin-1").split(";", 1)[0].strip().lower()
     if media_type != JSON:
         raise HTTPException(status_code=415, detail=f"send the body as {JSON}")
 

@@ -220,10 +220,14 @@ class RateLimitMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
         key = f"{policy.bucket or name}:{subject}"
+        limiter = self.limits.limiter
         try:
-            decision = await anyio.to_thread.run_sync(
-                self.limits.limiter.hit, key, policy.limit, policy.window_seconds
-            )
+            if limiter.blocking:  # a server: wait for it in a worker thread, not on the loop
+                decision = await anyio.to_thread.run_sync(
+                    limiter.hit, key, policy.limit, policy.window_seconds
+                )
+            else:
+                decision = limiter.hit(key, policy.limit, policy.window_seconds)
         except RateLimiterUnavailable as exc:
             self._warn(name, exc)
             if self.metrics is not None:

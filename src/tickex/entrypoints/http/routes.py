@@ -1,6 +1,6 @@
 """How a JSON route is declared: the ids in its path, and ``operation``, which writes once
 what every JSON operation repeats (a worker thread, the problems it may answer and, for a
-body, the ``require_json`` guard with its 415 and 422)."""
+body, the ``require_json`` check with its 415 and 422)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from litestar.params import Parameter
 from litestar.types import Guard
 
 from tickex.application.paging import MAX_OFFSET, MAX_PAGE
-from tickex.entrypoints.http.guards import NO_STORE, require_json
+from tickex.entrypoints.http.guards import JSON_BODY, NO_STORE
 from tickex.entrypoints.http.problems import problem_responses
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -36,9 +36,10 @@ def operation(
 ) -> HTTPRouteHandler:
     """``method(path, ...)`` (``get``, ``post``, ``patch``) for an operation that runs in a
     worker thread and documents the problems it may answer. ``body``: it takes a JSON body,
-    so ``require_json`` runs before the other ``guards`` and 415 and 422 are documented."""
+    so ``require_json`` runs before the ``guards`` and 415 and 422 are documented."""
     if body:
-        guards, problems = [require_json, *guards], (*problems, 415, 422)
+        options["opt"] = {**options.get("opt", {}), JSON_BODY: True}
+        problems = (*problems, 415, 422)
     return method(
         path, operation_id=operation_id, summary=summary, sync_to_thread=True,
         guards=list(guards) or None, responses=problem_responses(*problems), **options,

@@ -4,18 +4,19 @@ order id and the email it was placed with identify the buyer). Placing takes an 
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 
 from tickex.application.command import Email
 from tickex.application.sales.cancel_order import CancelOrder
 from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import PlaceOrder
-from tickex.entrypoints.http.dependencies import App, Metrics
+from tickex.entrypoints.http.dependencies import App
 from tickex.entrypoints.http.guards import NO_STORE
 from tickex.entrypoints.http.idempotency import REPLAYED, IdempotencyKey, answered, json_text
+from tickex.entrypoints.http.observability import HttpMetrics
 from tickex.entrypoints.http.routes import PathId, operation
 from tickex.entrypoints.http.sales import schemas
 
@@ -32,9 +33,11 @@ class OrderController(Controller):
         body=True, status_code=201, response_headers=[REPLAYED],
     )  # fmt: skip
     def place_order(
-        self, data: JSONBody[schemas.PlaceOrderInput], tickex: App, metrics: Metrics,
-        idempotency_key: IdempotencyKey = None,
+        self, request: Request[Any, Any, Any], data: JSONBody[schemas.PlaceOrderInput],
+        tickex: App, idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.PlacedOrderOut]:  # fmt: skip
+        # the metrics from the app's state: a second dependency costs a task group per order
+        metrics: HttpMetrics = request.app.state.metrics
         command = PlaceOrder(**data.model_dump())
         if idempotency_key is None:
             placed = tickex.place_order(command)
