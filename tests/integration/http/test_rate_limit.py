@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -187,6 +188,38 @@ def test_the_default_policy_limits_order_placement_to_ten_a_minute(
     with TestClient(build_app(limiter, None)) as client:
         codes = [order(client).status_code for _ in range(11)]
         assert codes == [201] * 10 + [429]
+
+
+class ThreadNoting(InMemoryRateLimiter):
+    """Notes the thread each hit runs in."""
+
+    def __init__(self, clock: FixedClock, blocking: bool) -> None:
+        super().__init__(clock)
+        self.blocking = blocking
+        self.threads: list[int] = []
+
+    def hit(self, key: str, limit: int, window_seconds: int) -> Any:
+        self.threads.append(threading.get_ident())
+        return super().hit(key, limit, window_seconds)
+
+
+@get("/loop-thread")
+async def loop_thread() -> int:
+    return threading.get_ident()
+
+
+@pytest.mark.parametrize("blocking", [True, False])
+def test_a_blocking_limiter_waits_in_a_worker_thread_and_a_memory_one_on_the_loop(
+    clock: FixedClock, blocking: bool
+) -> None:
+    limiter = ThreadNoting(clock, blocking)
+    app = build_app(limiter)
+    app.register(loop_thread)
+    with TestClient(app) as client:
+        assert order(client).status_code == 201
+        loop = client.get("/loop-thread").json()
+    assert len(limiter.threads) == 1
+    assert (limiter.threads[0] == loop) is not blocking
 
 
 # -- X-Forwarded-For ----------------------------------------------------------------------
