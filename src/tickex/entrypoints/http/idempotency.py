@@ -71,11 +71,17 @@ def json_text(out: Output) -> str:
 def answered(answer: IdempotentAnswer, status_code: int) -> Response[Any]:
     """The response of a request made with a key: the stored text, byte for byte."""
     headers = {REPLAYED_HEADER: "true"} if answer.replayed else None
+    return _json(answer.body, status_code, headers)
+
+
+def json_response(out: Output, status_code: int) -> Response[Any]:
+    """The response of a request made without a key: the text it would be stored as."""
+    return _json(json_text(out), status_code, None)
+
+
+def _json(text: str, status_code: int, headers: dict[str, str] | None) -> Response[Any]:
     return Response(
-        answer.body.encode("utf-8"),
-        media_type=MediaType.JSON,
-        status_code=status_code,
-        headers=headers,
+        text.encode("utf-8"), media_type=MediaType.JSON, status_code=status_code, headers=headers
     )
 
 

@@ -15,7 +15,13 @@ from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import PlaceOrder
 from tickex.entrypoints.http.dependencies import App
 from tickex.entrypoints.http.guards import NO_STORE
-from tickex.entrypoints.http.idempotency import REPLAYED, IdempotencyKey, answered, json_text
+from tickex.entrypoints.http.idempotency import (
+    REPLAYED,
+    IdempotencyKey,
+    answered,
+    json_response,
+    json_text,
+)
 from tickex.entrypoints.http.observability import HttpMetrics
 from tickex.entrypoints.http.routes import PathId, operation
 from tickex.entrypoints.http.sales import schemas
@@ -42,7 +48,8 @@ class OrderController(Controller):
         if idempotency_key is None:
             placed = tickex.place_order(command)
             metrics.orders_placed.inc()
-            return Response(schemas.placed_order(placed), status_code=201)
+            # the bytes pydantic writes, as a keyed answer's: no dump to a dict to encode again
+            return json_response(schemas.placed_order(placed), 201)
         answer = tickex.place_order_idempotently(
             command, idempotency_key, lambda placed: json_text(schemas.placed_order(placed))
         )
