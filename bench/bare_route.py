@@ -35,12 +35,14 @@ def main(argv: list[str]) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from tickex.entrypoints.http.serve import server_loop
+
     port, workers = int(argv[0]), int(argv[1])
     here = str(Path(__file__).parent)  # the worker processes import FACTORY from here
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
     Granian(
         FACTORY, address="127.0.0.1", port=port, interface=Interfaces.ASGI, workers=workers,
-        factory=True,
+        factory=True, loop=server_loop(),  # the event loop tickex serve runs on
     ).serve()  # fmt: skip
     return 0
 

@@ -18,6 +18,7 @@ import importlib.util
 import os
 import secrets
 import sys
+from typing import Any
 
 from litestar import Litestar
 
@@ -78,6 +79,15 @@ def _mail_destination(settings: Settings) -> str:
     return "kept in memory (TICKEX_MAILER=memory)"
 
 
+def server_loop() -> Any:
+    """granian's event loop: uvloop when installed (the http extra, not on Windows: less
+    CPU per request than asyncio's, docs/adr/0021), else asyncio's; named, so that
+    granian's "auto" never picks another loop someone happened to install."""
+    from granian.constants import Loops
+
+    return Loops.uvloop if importlib.util.find_spec("uvloop") is not None else Loops.asyncio
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (TICKEX_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (TICKEX_PORT, 8000)")
@@ -133,9 +143,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int = 1) ->
         from granian import Granian
         from granian.constants import Interfaces
 
+        loop = server_loop()
         Granian(
             FACTORY, address=host, port=port, interface=Interfaces.ASGI, workers=workers,
-            factory=True,
+            factory=True, loop=loop,
         ).serve()  # fmt: skip
         return 0
     if importlib.util.find_spec("uvicorn") is not None:
