@@ -15,9 +15,10 @@ from tickex.adapters.argon2_hasher import Argon2PasswordHasher
 from tickex.adapters.jwt_tokens import JwtAccessTokens
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.identity import InMemoryPasswordHasher
+from tickex.application.identity.admin import SelfDecision
 from tickex.application.identity.authenticate import Authenticate, GetAccount
 from tickex.application.identity.change_password import ChangePassword
-from tickex.application.identity.disable_user import DisableUser
+from tickex.application.identity.disable_user import DisableUser, LastAdmin
 from tickex.application.identity.log_in import LOGIN_ATTEMPTS, LogIn
 from tickex.application.identity.log_out import LogOut, LogOutEverywhere
 from tickex.application.identity.refresh_session import RefreshAccess
@@ -382,6 +383,36 @@ def test_only_an_admin_disables_and_the_users_tokens_die(app: TickEx) -> None:
         app.disable_user(DisableUser(actor=admin, user_id=ana.id))
     with pytest.raises(NotFound):
         app.disable_user(DisableUser(actor=admin, user_id="nobody"))
+
+
+def test_an_admin_cannot_disable_themselves_nor_the_last_active_admin(app: TickEx) -> None:
+    boss, deputy = register(app, email="boss@example.com"), register(app, email="dep@example.com")
+    for user in (boss, deputy):
+        make_admin(app, user.id)
+    boss_admin = who(app, log_in(app, "boss@example.com"))
+    deputy_admin = who(app, log_in(app, "dep@example.com"))
+    with pytest.raises(SelfDecision) as refused:
+        app.disable_user(DisableUser(actor=boss_admin, user_id=boss.id))
+    assert refused.value.code == "self_decision"
+    assert stored_user(app, boss.id).is_active
+    app.disable_user(DisableUser(actor=deputy_admin, user_id=boss.id))
+    # what the boss's request, authenticated before that, would do next: leave none
+    with pytest.raises(LastAdmin) as last:
+        app.disable_user(DisableUser(actor=boss_admin, user_id=deputy.id))
+    assert last.value.code == "last_admin"
+    assert stored_user(app, deputy.id).is_active
+    assert who(app, log_in(app, "dep@example.com")).user_id == deputy.id
+
+
+def test_disabling_an_admin_leaves_the_others_as_they_were(app: TickEx) -> None:
+    users = [register(app, email=f"a{n}@example.com") for n in range(3)]
+    for user in users:
+        make_admin(app, user.id)
+    first = who(app, log_in(app, "a0@example.com"))
+    app.disable_user(DisableUser(actor=first, user_id=users[1].id))
+    after = [stored_user(app, user.id) for user in users]
+    assert [u.is_active for u in after] == [True, False, True]
+    assert all(Role.ADMIN in u.roles for u in after)
 
 
 # -- authenticate --------------------------------------------------------------------------

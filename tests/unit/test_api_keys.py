@@ -4,7 +4,7 @@ organizer, and ``last_used_at`` touched at most once a minute on the fixed clock
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from tickex.domain.errors import Conflict, NotFound
 from tickex.domain.identity import ApiKey, ApiScope, Principal, Role
 from tickex.facade import TickEx
 from tickex.ports.identity import InvalidToken, SecretPurpose, SecretToken, secret_digest
+from tickex.ports.unit_of_work import UnitOfWork
 from tickex.testing import builders as b
 
 
@@ -146,6 +147,30 @@ def test_a_key_whose_organizer_is_gone_is_refused(app: TickEx) -> None:
     with pytest.raises(InvalidToken) as refused:
         who(app, secret.value)
     assert refused.value.reason == "ended"
+
+
+def test_a_key_stops_working_once_no_account_acting_for_its_organizer_is_active(
+    app: TickEx, org: str
+) -> None:
+    issued = issue(app, org)
+    assert who(app, issued.secret).organizer_id == org  # no account acts for it: a library's
+    owner = b.user(roles=frozenset({Role.ORGANIZER}), organizer_id=org)
+    partner = b.user(roles=frozenset({Role.ORGANIZER}), organizer_id=org)
+    app.services.transaction(lambda uow: [uow.users.add(u) for u in (owner, partner)])
+    for user in (owner, partner):
+        assert who(app, issued.secret).organizer_id == org  # one of them is still active
+        app.services.transaction(lambda uow, u=user: _disable(uow, u.id, clock(app).now()))
+    with pytest.raises(InvalidToken) as refused:
+        who(app, issued.secret)
+    assert (refused.value.code, refused.value.reason) == ("invalid_token", "disabled")
+    assert issued.secret not in str(refused.value)
+
+
+def _disable(uow: UnitOfWork, user_id: str, now: datetime) -> None:
+    user = uow.users.get(user_id)
+    assert user is not None
+    user.disable(now)
+    uow.users.save(user)
 
 
 def test_a_revoked_key_stops_working_and_revoking_twice_is_harmless(app: TickEx, org: str) -> None:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from tickex.adapters.memory.mail import InMemoryMailer
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.application.catalog.organizer_events import ListOrganizerEvents
+from tickex.application.identity.admin import SelfDecision
 from tickex.application.identity.authenticate import Authenticate
 from tickex.application.identity.create_admin import CreateAdmin
 from tickex.application.identity.disable_user import DisableUser
@@ -228,6 +229,22 @@ def test_a_disabled_account_cannot_ask_and_cannot_be_approved(app: TickEx) -> No
     with pytest.raises(InvalidTransition):
         app.approve_organizer_request(ApproveOrganizerRequest(actor=boss, request_id=pending))
     assert app.services.read(lambda uow: uow.organizer_requests.get(pending)).is_pending  # type: ignore[union-attr]
+
+
+def test_an_admin_does_not_approve_their_own_request(app: TickEx) -> None:
+    boss = admin(app)
+    own = ask(app, boss, organizer_name="Boss events")
+    with pytest.raises(SelfDecision) as refused:
+        app.approve_organizer_request(ApproveOrganizerRequest(actor=boss, request_id=own))
+    assert (refused.value.code, isinstance(refused.value, Forbidden)) == ("self_decision", True)
+    assert app.services.read(lambda uow: uow.organizer_requests.get(own)).is_pending  # type: ignore[union-attr]
+    assert Role.ORGANIZER not in signed_in(app, "boss@tickex.example").roles
+    app.create_admin(CreateAdmin(email="other@tickex.example", name="Other", password=PASSWORD))
+    other = signed_in(app, "other@tickex.example")
+    approved = app.approve_organizer_request(ApproveOrganizerRequest(actor=other, request_id=own))
+    assert (approved.request.status, approved.request.decided_by) == (
+        OrganizerRequestStatus.APPROVED, other.user_id
+    )  # fmt: skip
 
 
 def test_only_admins_review_requests(app: TickEx) -> None:

@@ -148,12 +148,13 @@ class OneTimeToken:
 class ApiScope(StrEnum):
     """What an organizer's API key may do: a closed set; every organizer route needs
     exactly one of them. A key carries a non-empty subset; a user's own access token is
-    limited by its roles only (``Principal.scopes is None``). ``events:write`` includes
-    cancelling an event, which refunds its paid orders."""
+    limited by its roles only (``Principal.scopes is None``). Whatever gives money back
+    needs ``orders:refund``: refunding an order, and cancelling an event (which refunds
+    every paid order of it); ``events:write`` does neither."""
 
     EVENTS_READ = "events:read"  # list and read the organizer's events
-    EVENTS_WRITE = "events:write"  # events, ticket types, quotas, promo codes; publish, cancel
-    ORDERS_REFUND = "orders:refund"  # refund an order
+    EVENTS_WRITE = "events:write"  # events, ticket types, quotas, promo codes; publish
+    ORDERS_REFUND = "orders:refund"  # refund an order; cancel an event (refunds its orders)
     METRICS_READ = "metrics:read"  # sales, revenue and payouts
     STAFF_READ = "staff:read"  # list an event's door-scanner credentials
     STAFF_WRITE = "staff:write"  # issue and revoke door-scanner credentials

@@ -264,6 +264,15 @@ class UserRepository(MutableRepository[User]):
 
     @abstractmethod
     def get_by_google_subject(self, subject: str) -> User | None: ...
+    @abstractmethod
+    def list_by_organizer(self, organizer_id: str) -> list[User]:
+        """The accounts acting for the organizer (their ``organizer_id``), disabled ones
+        too; oldest first (``created_at``, then id)."""
+
+    @abstractmethod
+    def list_admins(self) -> list[User]:
+        """Every account holding the admin role, disabled ones too; oldest first. The
+        platform has a handful: this is for the rule that keeps one active, not a listing."""
 
 
 class RefreshSessionRepository(ABC):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.mongo.conftest import open_server_storage
+from tests.integration.sql.test_last_admin import admins_disabling_each_other
 from tickex.adapters.mongo import MongoStorage
 from tickex.application.sales.inventory import reserve
 from tickex.domain.errors import ConcurrencyConflict, Conflict, SoldOut
@@ -187,3 +188,14 @@ def test_the_server_names_the_unique_field_a_new_user_collides_on(
     assert [subject.value.context["field"], email.value.context["field"]] == [
         "google_subject", "email"
     ]  # fmt: skip
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one(server_storage: MongoStorage) -> None:
+    """In the server's own mode: transactions on a replica set, compensating standalone."""
+    admins_disabling_each_other(server_storage)
+
+
+def test_two_admins_disabling_each_other_without_transactions_leave_one(
+    compensating: MongoStorage,
+) -> None:
+    admins_disabling_each_other(compensating)

@@ -176,6 +176,8 @@ INDEXES: tuple[Index, ...] = (
     Index(C.REFRESH_SESSIONS, "family_revoked", ("family_id", "revoked_at")),
     Index(C.REFRESH_SESSIONS, "user_revoked", ("user_id", "revoked_at")),
     Index(C.API_KEYS, "organizer_created", ("organizer_id", *_t("created_at"), "_id")),
+    # an API key works while an account acting for its organizer is active (every use)
+    Index(C.USERS, "organizer_created", ("organizer_id", *_t("created_at"), "_id")),
     Index(C.STAFF_CREDENTIALS, "event_created", ("event_id", *_t("created_at"), "_id")),
     Index(C.ORGANIZER_REQUESTS, "user_created", ("user_id", *_t("created_at"), "_id")),
     Index(C.ORGANIZER_REQUESTS, "status_created", ("status", *_t("created_at"), "_id")),

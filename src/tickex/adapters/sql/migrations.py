@@ -150,6 +150,15 @@ def _payment_reviews(conn: Connection, md: MetaData) -> None:
     _create_with_indexes(conn, md, PAYMENT_REVIEW_TABLES)
 
 
+def _users_by_organizer(conn: Connection, md: MetaData) -> None:
+    """The index that finds the accounts acting for an organizer: every use of an API key
+    reads them (a key stops working when they are disabled). Idempotent: an index that
+    exists is left as it is."""
+    for index in md.tables["users"].indexes:
+        if index.name == "ix_users_organizer":
+            index.create(conn, checkfirst=True)
+
+
 def _create_with_indexes(conn: Connection, md: MetaData, names: Sequence[str]) -> None:
     for name in names:
         table = md.tables[name]
@@ -167,6 +176,7 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(6, "idempotency keys (one record per caller and key)", _idempotency_keys),
     Migration(7, "organizers: the payment account's state", _organizer_payment_accounts),
     Migration(8, "payment reviews (payments flagged, not fulfilled)", _payment_reviews),
+    Migration(9, "users: index by organizer (API keys check their accounts)", _users_by_organizer),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

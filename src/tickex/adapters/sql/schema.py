@@ -370,6 +370,8 @@ def build_metadata() -> MetaData:
         UniqueConstraint("email", name="uq_users_email"),
         # NULLs are distinct in a UNIQUE constraint (SQLite and PostgreSQL): unique where set.
         UniqueConstraint("google_subject", name="uq_users_google_subject"),
+        # an API key works while an account acting for its organizer is active (every use)
+        Index("ix_users_organizer", "organizer_id", "created_at", "id"),
     )  # fmt: skip
 
     Table(

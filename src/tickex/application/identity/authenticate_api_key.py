@@ -1,6 +1,9 @@
 """authenticate_api_key: the organizer an API key acts for, as a ``Principal``: the
 organizer role, the key's scopes, and no user (account routes refuse it). A revoked,
-unknown or malformed key, or one whose organizer is gone, is ``invalid_token``.
+unknown or malformed key, or one whose organizer is gone, is ``invalid_token``; so is a
+key whose owner is disabled: accounts act for the organizer and none of them is active
+(read on every use, so disabling the owner stops the key at once). An organizer no
+account acts for (made by a Python caller of the library) keeps its keys.
 
 The key's ``last_used_at`` moves at most once every ``TOUCH_INTERVAL``: a busy
 integration is answered from a read-only unit of work, and writes once a minute."""
@@ -34,6 +37,9 @@ def authenticate_api_key(services: Core, command: AuthenticateApiKey) -> Princip
             raise InvalidToken("revoked", "the API key is unknown or revoked")
         if uow.organizers.get(key.organizer_id) is None:
             raise InvalidToken("ended", "the API key's organizer no longer exists")
+        owners = uow.users.list_by_organizer(key.organizer_id)
+        if owners and not any(owner.is_active for owner in owners):
+            raise InvalidToken("disabled", "the API key's owner is disabled")
         return key
 
     key = services.read(query)

@@ -5,10 +5,12 @@ user, the request marked approved, and an email to the user through the outbox.
 The user's signed-in sessions get the role at once: ``authenticate`` reads roles from
 storage on every request. Approving twice is ``InvalidTransition``; two admins approving
 at once race on the request's version and the loser's unit (organizer included) rolls
-back, retries and finds the request decided."""
+back, retries and finds the request decided. An admin may not approve their own request
+(``SelfDecision``, 403): another admin has to."""
 
 from __future__ import annotations
 
+from tickex.application.identity.admin import refuse_own_account
 from tickex.application.organizers.decision import RequestDecision, decide
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.application.services import NeedsDelivery
@@ -27,6 +29,7 @@ def approve_organizer_request(
     services: NeedsDelivery, command: ApproveOrganizerRequest
 ) -> OrganizerRequestView:
     def approve(uow: UnitOfWork, request: OrganizerRequest, admin_id: str) -> User:
+        refuse_own_account(admin_id, request.user_id, "approve the organizer request of")
         if not request.is_pending:
             raise InvalidTransition(f"the request was already {request.status.value}")
         now = services.clock.now()

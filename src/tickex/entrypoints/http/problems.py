@@ -53,6 +53,8 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "oidc_unavailable": 503,  # the identity provider is down: try again
     "google_sign_in_disabled": 404,  # no Google client configured on this server
     "forbidden": 403,  # signed in, but without the role this needs
+    "self_decision": 403,  # an admin about their own account (disable, approve): another admin
+    "last_admin": 409,  # disabling it would leave no active admin
     "conflict": 409,
     "concurrency_conflict": 409,
     "invalid_transition": 409,
@@ -91,6 +93,8 @@ TITLES: Mapping[str, str] = {
     "oidc_unavailable": "Identity provider unavailable",
     "google_sign_in_disabled": "Google sign-in is not available",
     "forbidden": "Forbidden",
+    "self_decision": "Another admin has to decide this",
+    "last_admin": "The last active admin",
     "conflict": "Conflict",
     "concurrency_conflict": "Changed concurrently, please retry",
     "invalid_transition": "Not allowed in the current state",

@@ -58,6 +58,21 @@ class IdentityStorageContract(StorageFixture):
             UserStatus.DISABLED, b.T0, user.version + 1
         )  # fmt: skip
 
+    def test_users_are_listed_by_organizer_and_admins_found_by_role(self, storage: Storage) -> None:
+        admin, organizer = frozenset({Role.ADMIN}), frozenset({Role.ORGANIZER})
+        later = b.user(organizer_id="o1", roles=organizer, created_at=b.T0 + timedelta(hours=1))
+        first = b.user(organizer_id="o1", roles=organizer, status=UserStatus.DISABLED)
+        boss = b.user(roles=admin | organizer, organizer_id="o2")
+        old_boss = b.user(roles=admin, status=UserStatus.DISABLED,
+                          created_at=b.T0 - timedelta(days=1))  # fmt: skip
+        plain = b.user()
+        in_uow(storage, lambda uow: [uow.users.add(u) for u in (later, first, boss, old_boss,
+                                                                 plain)])  # fmt: skip
+        assert in_uow(storage, lambda uow: uow.users.list_by_organizer("o1")) == [first, later]
+        assert in_uow(storage, lambda uow: uow.users.list_by_organizer("o2")) == [boss]
+        assert in_uow(storage, lambda uow: uow.users.list_by_organizer("none")) == []
+        assert in_uow(storage, lambda uow: uow.users.list_admins()) == [old_boss, boss]
+
     def test_a_refresh_session_rotates_exactly_once(self, storage: Storage) -> None:
         session = b.refresh_session(token_hash="h-1")
         in_uow(storage, lambda uow: uow.sessions.add(session))

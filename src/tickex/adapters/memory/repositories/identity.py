@@ -12,7 +12,7 @@ from typing import Any
 
 from tickex.adapters.memory.repositories.base import A, Unique, _Repo, _Versioned, by_creation
 from tickex.domain.errors import Conflict
-from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
+from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, Role, User
 from tickex.ports.repository import (
     ApiKeyRepository,
     OneTimeTokenRepository,
@@ -34,6 +34,12 @@ class _Users(_Versioned[User], UserRepository):
 
     def get_by_google_subject(self, subject: str) -> User | None:
         return self._get_by("google_subject", subject)
+
+    def list_by_organizer(self, organizer_id: str) -> list[User]:
+        return self._sorted(lambda u: u.organizer_id == organizer_id, by_creation)
+
+    def list_admins(self) -> list[User]:
+        return self._sorted(lambda u: u.has_role(Role.ADMIN), by_creation)
 
 
 def _not_revoked(credential: Any) -> bool:

@@ -11,7 +11,7 @@ from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
 
 # The email is lower-cased by the domain. The Google subject is unique where set: the
 # partial index covers strings only, so None never collides.
-USER = Aggregate(User, email=KEY, google_subject=KEY)
+USER = Aggregate(User, email=KEY, google_subject=KEY, organizer_id=KEY)
 REFRESH_SESSION = Aggregate(RefreshSession, user_id=KEY, family_id=KEY, token_hash=KEY)
 ONE_TIME_TOKEN = Aggregate(OneTimeToken, token_hash=KEY)
 API_KEY = Aggregate(ApiKey, organizer_id=KEY, key_hash=KEY)

@@ -25,7 +25,7 @@ from tickex.adapters.mongo.repositories.base import (
     duplicate_of,
 )
 from tickex.domain.errors import Conflict
-from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
+from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, Role, User
 from tickex.ports.repository import (
     ApiKeyRepository,
     OneTimeTokenRepository,
@@ -88,6 +88,13 @@ class MongoUserRepository(Gettable[User], UserRepository):
 
     def get_by_google_subject(self, subject: str) -> User | None:
         return self._by("google_subject", subject, "google_subject")
+
+    def list_by_organizer(self, organizer_id: str) -> list[User]:
+        return self._list_by("organizer_id", organizer_id, by_creation())
+
+    def list_admins(self) -> list[User]:
+        """``roles`` is an array: equality matches an element."""
+        return self._list({"roles": Role.ADMIN.value}, by_creation())
 
     def save(self, user: User) -> None:
         doc = self.spec.dump(user)

@@ -14,7 +14,7 @@ from datetime import datetime
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import identity as mapping
 from tickex.adapters.sql.repositories.base import Insertable, T, Unique, Versioned
-from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, User
+from tickex.domain.identity import ApiKey, OneTimeToken, RefreshSession, Role, User
 from tickex.ports.repository import (
     ApiKeyRepository,
     OneTimeTokenRepository,
@@ -41,6 +41,17 @@ class Users(Versioned[User], UserRepository):
 
     def get_by_google_subject(self, subject: str) -> User | None:
         return self._get_by("google_subject", subject)
+
+    def list_by_organizer(self, organizer_id: str) -> list[User]:
+        return self._list_by("organizer_id", organizer_id, order_by=("created_at", "id"))
+
+    def list_admins(self) -> list[User]:
+        """The roles column is text (sorted, comma-separated): ``LIKE`` narrows the scan
+        and the parsed roles decide (no role's value is part of another's)."""
+        t = self.table
+        named = t.c.roles.like(f"%{Role.ADMIN.value}%")
+        rows = self._list(named, order_by=(t.c.created_at, t.c.id))
+        return [user for user in rows if user.has_role(Role.ADMIN)]
 
 
 class Credentials(Insertable[T]):

@@ -24,6 +24,7 @@ from tickex.entrypoints.http.routes import PathId
 from tickex.facade import TickEx
 
 READ, WRITE = ApiScope.EVENTS_READ, ApiScope.EVENTS_WRITE
+REFUND = ApiScope.ORDERS_REFUND  # cancelling an event refunds its paid orders
 EVENT = "/events/{event_id:str}"
 
 
@@ -81,7 +82,7 @@ class OrganizerEventController(OrganizerController):
         return _event(tickex, organizer, event_id)
 
     @organizer_route(
-        post, f"{EVENT}/cancel", "cancelEvent", WRITE,
+        post, f"{EVENT}/cancel", "cancelEvent", REFUND,
         "Call an event off: pending orders are cancelled, paid ones refunded", 404, 409, 422,
         status_code=200,
     )  # fmt: skip
