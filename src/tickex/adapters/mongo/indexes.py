@@ -175,6 +175,8 @@ INDEXES: tuple[Index, ...] = (
     # everywhere) touches only the sessions not revoked yet
     Index(C.REFRESH_SESSIONS, "family_revoked", ("family_id", "revoked_at")),
     Index(C.REFRESH_SESSIONS, "user_revoked", ("user_id", "revoked_at")),
+    # each worker's set of revoked sessions is refreshed from the recent revocations
+    Index(C.REFRESH_SESSIONS, "revoked", _t("revoked_at")),
     Index(C.API_KEYS, "organizer_created", ("organizer_id", *_t("created_at"), "_id")),
     Index(C.STAFF_CREDENTIALS, "event_created", ("event_id", *_t("created_at"), "_id")),
     Index(C.ORGANIZER_REQUESTS, "user_created", ("user_id", *_t("created_at"), "_id")),

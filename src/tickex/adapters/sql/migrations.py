@@ -150,6 +150,14 @@ def _payment_reviews(conn: Connection, md: MetaData) -> None:
     _create_with_indexes(conn, md, PAYMENT_REVIEW_TABLES)
 
 
+def _revoked_sessions_index(conn: Connection, md: MetaData) -> None:
+    """The index every worker's set of revoked sessions is refreshed from (the families
+    revoked in the last access-token lifetime, read every second or so). Idempotent."""
+    for index in md.tables["refresh_sessions"].indexes:
+        if index.name == "ix_refresh_sessions_revoked":
+            index.create(conn, checkfirst=True)
+
+
 def _create_with_indexes(conn: Connection, md: MetaData, names: Sequence[str]) -> None:
     for name in names:
         table = md.tables[name]
@@ -167,6 +175,7 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(6, "idempotency keys (one record per caller and key)", _idempotency_keys),
     Migration(7, "organizers: the payment account's state", _organizer_payment_accounts),
     Migration(8, "payment reviews (payments flagged, not fulfilled)", _payment_reviews),
+    Migration(10, "refresh sessions: index of revocations", _revoked_sessions_index),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
