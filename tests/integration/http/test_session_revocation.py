@@ -6,17 +6,28 @@ whose lifetime is longer than the configured one is refused though correctly sig
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
 from litestar.testing import TestClient
 
+import tickex as tickex_package
 from tests.integration.http.conftest import assert_problem
+from tests.integration.sql.support import POSTGRES_URL, postgres_storage, sqlite_storage
 from tickex.adapters.jwt_tokens import JwtAccessTokens
 from tickex.adapters.memory.clock import FixedClock
 from tickex.adapters.memory.storage import InMemoryStorage
@@ -221,3 +232,116 @@ def test_the_revocation_copy_is_not_read_from_storage_on_every_request(
         clock.advance(timedelta(seconds=1))
         assert me(worker, tokens).status_code == 200
         assert reads == ["revoked", "revoked"]
+
+
+# -- a real server: tickex serve --workers 2 ------------------------------------------------
+
+SRC = Path(tickex_package.__file__).resolve().parents[1]
+REFRESH_SECONDS = 0.5  # TICKEX_SESSION_REVOCATION_REFRESH: the bound the test waits out
+SPREAD = 8  # requests, each on a new connection, so that both workers answer some
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """``tickex serve --workers 2`` on ``database_url``; yields its base URL."""
+    pytest.importorskip("granian")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKEX_")}
+    env.update(
+        PYTHONPATH=str(SRC),  # this worktree's sources, whatever the child's cwd
+        TICKEX_DATABASE_URL=database_url, TICKEX_PORT=str(port), TICKEX_WORKER_INTERVAL="0",
+        TICKEX_MAILER="memory", TICKEX_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        TICKEX_SESSION_REVOCATION_REFRESH=str(REFRESH_SECONDS),
+    )  # fmt: skip
+    argv = [sys.executable, "-m", "tickex.entrypoints.cli", "serve", "--workers", "2"]
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=log, stderr=log,
+                               start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail((tmp_path / "serve.log").read_text())
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: it and its workers
+            process.wait()
+        log.close()
+
+
+def _statuses(base: str, tokens: dict[str, Any]) -> list[int]:
+    """``GET /v1/me`` ``SPREAD`` times, each on a new connection (either worker)."""
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    return [httpx.get(f"{base}/v1/me", headers=headers, timeout=5).status_code
+            for _ in range(SPREAD)]  # fmt: skip
+
+
+def _post(base: str, path: str, body: dict[str, Any], **kw: Any) -> httpx.Response:
+    return httpx.post(f"{base}{path}", json=body, timeout=10, **kw)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database the server's workers share (PostgreSQL: a schema of its own)."""
+    if request.param == "sqlite":
+        with sqlite_storage(tmp_path) as sql:
+            yield str(sql.engine.url)
+    else:
+        with postgres_storage() as sql:
+            yield f"{POSTGRES_URL}?options=-csearch_path%3D{sql.schema}"
+
+
+def test_two_workers_refuse_an_ended_session_s_access_tokens(
+    database_url: str, tmp_path: Path
+) -> None:
+    with served(database_url, tmp_path) as base:
+        account = {"email": "ana@example.com", "password": PASSWORD, "name": "Ana"}
+        assert _post(base, "/v1/auth/register", account).status_code == 201
+        credentials = {"email": "ana@example.com", "password": PASSWORD}
+        first = _post(base, "/v1/auth/login", credentials).json()
+        assert _statuses(base, first) == [200] * SPREAD  # both workers know the session
+
+        # reuse of a rotated refresh token: the session's current access token is refused
+        rotated = _post(base, "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+        current = rotated.json()
+        assert _statuses(base, current) == [200] * SPREAD
+        reuse = _post(base, "/v1/auth/refresh", {"refresh_token": first["refresh_token"]})
+        assert reuse.status_code == 401
+        time.sleep(REFRESH_SECONDS + 0.2)  # the documented staleness bound, for the other
+        assert _statuses(base, current) == [401] * SPREAD
+        assert _statuses(base, first) == [401] * SPREAD
+
+        # a plain logout: the same, and another session of the user lives on
+        phone = _post(base, "/v1/auth/login", credentials).json()
+        laptop = _post(base, "/v1/auth/login", credentials).json()
+        assert _statuses(base, phone) == [200] * SPREAD
+        out = _post(base, "/v1/auth/logout", {"refresh_token": phone["refresh_token"]})
+        assert out.status_code == 204
+        time.sleep(REFRESH_SECONDS + 0.2)
+        assert _statuses(base, phone) == [401] * SPREAD
+        assert _statuses(base, laptop) == [200] * SPREAD
+
+        # a password change ends every session at once (read with the user: no bound)
+        time.sleep(1)  # iat is whole seconds: a token of the change's second is refused too
+        change = {"current_password": PASSWORD, "new_password": "staple grapes lantern"}
+        bearer = {"Authorization": f"Bearer {laptop['access_token']}"}
+        changed = _post(base, "/v1/auth/change-password", change, headers=bearer)
+        assert changed.status_code == 204, changed.text
+        assert _statuses(base, laptop) == [401] * SPREAD
