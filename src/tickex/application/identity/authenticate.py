@@ -49,9 +49,8 @@ def authenticate(services: NeedsIdentity, command: Authenticate) -> Principal:
     claims = services.identity.access_tokens.verify(
         command.access_token
     )  # InvalidToken, TokenExpired
-    if services.identity.revocations.is_revoked(claims.session_id):
-        raise InvalidToken("ended", "the session has ended; log in again")
-    user = services.read(lambda uow: uow.users.get(claims.subject))
+    revoked = services.identity.revocations.is_revoked(claims.session_id)  # no read, mostly
+    user = None if revoked else services.read(lambda uow: uow.users.get(claims.subject))
     if user is None or not user.is_active or not user.session_is_current(claims.issued_at):
         raise InvalidToken("ended", "the session has ended; log in again")
     return Principal(user_id=user.id, roles=user.roles, organizer_id=user.organizer_id)
