@@ -22,6 +22,7 @@ from tickex.adapters.memory.rate_limit import InMemoryRateLimiter
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.adapters.oidc import GOOGLE_ISSUER, HttpOidcClient
 from tickex.adapters.qr_code import QrcodePngRenderer
+from tickex.adapters.session_revocations import StoredSessionRevocations
 from tickex.adapters.smtp_mail import SmtpMailer
 from tickex.adapters.system import SystemClock, SystemSecretGenerator, UuidIdGenerator
 from tickex.application.services import (
@@ -33,7 +34,7 @@ from tickex.application.services import (
 )
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock
-from tickex.ports.identity import AccessTokens, OidcClient
+from tickex.ports.identity import AccessTokens, OidcClient, SessionRevocations
 from tickex.ports.links import Links
 from tickex.ports.mail import Mailer
 from tickex.ports.payment import PaymentGateway
@@ -168,6 +169,19 @@ def build_access_tokens(settings: Settings, clock: Clock) -> AccessTokens:
     )
 
 
+def build_session_revocations(
+    settings: Settings, storage: Storage, clock: Clock, access_tokens: AccessTokens
+) -> SessionRevocations:
+    """Each worker's copy of the sessions revoked within an access token's life, reloaded
+    from storage every ``TICKEX_SESSION_REVOCATION_REFRESH`` seconds (ADR 0025)."""
+    return StoredSessionRevocations(
+        storage,
+        clock,
+        window=access_tokens.max_lifetime,
+        refresh_every=timedelta(seconds=settings.session_revocation_refresh),
+    )
+
+
 def build_secret_box(settings: Settings) -> SecretBox:
     """AES-256-GCM with a key derived (HKDF-SHA256) from ``TICKEX_ACCESS_TOKEN_KEY``'s
     seed: nothing new to manage, and every worker that verifies our access tokens opens our
@@ -230,6 +244,9 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Singleton(build_rate_limiter, settings, clock)
     passwords = providers.Singleton(Argon2PasswordHasher)
     access_tokens = providers.Singleton(build_access_tokens, settings, clock)
+    revocations = providers.Singleton(
+        build_session_revocations, settings, storage, clock, access_tokens
+    )
     secret_box = providers.Singleton(build_secret_box, settings)
     oidc = providers.Singleton(build_oidc, settings, clock)
     qr = providers.Singleton(QrcodePngRenderer)
@@ -245,6 +262,7 @@ class Container(containers.DeclarativeContainer):
         passwords=passwords,
         access_tokens=access_tokens,
         rate_limiter=rate_limiter,
+        revocations=revocations,
         refresh_token_ttl=providers.Factory(
             lambda days: timedelta(days=days), settings.provided.refresh_token_ttl_days
         ),
@@ -283,6 +301,7 @@ def services_on(storage: Storage, clock: Clock | None = None) -> Services:
     adapters for the rest and a fresh signing key: for callers that race use cases against
     one database without a facade (the SQL concurrency harness, the flash-sale benchmark)."""
     clock = clock or SystemClock()
+    access_tokens = InMemoryAccessTokens(clock=clock)
     return Services(
         storage=storage,
         clock=clock,
@@ -298,8 +317,9 @@ def services_on(storage: Storage, clock: Clock | None = None) -> Services:
         ),
         identity=IdentityPorts(
             passwords=InMemoryPasswordHasher(),
-            access_tokens=InMemoryAccessTokens(clock=clock),
+            access_tokens=access_tokens,
             rate_limiter=InMemoryRateLimiter(clock),
+            revocations=StoredSessionRevocations(storage, clock, window=access_tokens.max_lifetime),
         ),
         catalog=CatalogPorts(media=InMemoryMediaStore()),
     )

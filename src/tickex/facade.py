@@ -138,7 +138,7 @@ class TickEx:
         """Adapters from settings (environment), any of them replaced by keyword:
         ``storage``, ``clock``, ``ids``, ``secrets``, ``signer``, ``payments``, ``mailer``,
         ``messenger``, ``media``, ``rate_limiter``, ``passwords``, ``access_tokens``,
-        ``secret_box``, ``oidc``, ``qr``."""
+        ``revocations``, ``secret_box``, ``oidc``, ``qr``."""
         container = build_container(settings)
         for name, adapter in adapters.items():
             provider = getattr(container, name, None)

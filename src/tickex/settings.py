@@ -155,6 +155,13 @@ class Settings(BaseSettings):
     )
     access_token_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 900
     refresh_token_ttl_days: Annotated[int, Field(ge=1, le=365)] = 30
+    session_revocation_refresh: Annotated[float, Field(ge=0, le=60)] = Field(
+        default=1.0,
+        description="seconds a worker answers 'is this session revoked?' from its own copy "
+        "of the revoked sessions before reading storage again: how late a logout or a "
+        "refresh-token reuse seen by another worker stops that session's access tokens; "
+        "0 reads storage on every request",
+    )
     organizer_self_serve: bool = Field(
         default=False,
         description="let anyone register as an organizer (else an admin grants the role)",

@@ -321,6 +321,28 @@ def test_expiry_has_a_thirty_second_leeway(tokens: JwtAccessTokens, clock: Fixed
         tokens.verify(issued.token)
 
 
+def test_a_correctly_signed_token_living_longer_than_the_configured_lifetime_is_refused(
+    tokens: JwtAccessTokens, key: Ed25519PrivateKey, clock: FixedClock
+) -> None:
+    """A leaked signing key, or a token minted by a tool with its own lifetime, must not
+    buy more than the configured 15 minutes (``exp - iat``), however far ``exp`` is."""
+    now = int(clock.now().timestamp())
+
+    def signed(iat: int, exp: int) -> str:
+        return jwt.encode(
+            _payload(clock, iat=iat, exp=exp),
+            key,
+            algorithm="EdDSA",
+            headers={"kid": tokens.kid, "typ": "at+jwt"},
+        )
+
+    assert tokens.verify(signed(now, now + 900)).subject == "user-1"  # exactly the ttl
+    assert _reason(tokens, signed(now, now + 901)) == "claims"
+    assert _reason(tokens, signed(now, now + 86_400 * 365)) == "claims"
+    assert _reason(tokens, signed(now - 3600, now + 60)) == "claims"  # an old iat, too
+    assert tokens.max_lifetime == timedelta(seconds=930)
+
+
 def test_key_rotation_by_kid(clock: FixedClock) -> None:
     old_key, new_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     before = JwtAccessTokens(old_key, clock=clock, issuer=ISSUER, audience=AUDIENCE)

@@ -5,6 +5,9 @@ configured verification keys, or the token is refused before any signature check
 Rotation: sign with the newest key, keep the previous public keys for verification for
 at least one access-token lifetime, then drop them. ``kid`` is the key's RFC 7638
 thumbprint unless given. Time comes from the Clock port, never from ``time.time()``.
+A token that lives longer (``exp - iat``) than the configured lifetime is refused even when
+its signature is good: no key, leaked or not, mints a token that outlives a revocation by
+more than the lifetime the revocation set is kept for (``max_lifetime``).
 """
 
 from __future__ import annotations
@@ -109,6 +112,10 @@ class JwtAccessTokens(AccessTokens):
     def kid(self) -> str:
         return self._kid
 
+    @property
+    def max_lifetime(self) -> timedelta:
+        return self._ttl + self._leeway
+
     def verification_keys(self) -> Mapping[str, Ed25519PublicKey]:
         return dict(self._verification)
 
@@ -211,6 +218,8 @@ class JwtAccessTokens(AccessTokens):
             raise TokenExpired()
         if exp <= iat:
             raise InvalidToken("claims", "expires before it was issued")
+        if exp - iat > self._ttl.total_seconds():  # signed by us, but not as we issue them
+            raise InvalidToken("claims", "lives longer than an access token may")
         if iat > now + leeway:
             raise InvalidToken("not_yet_valid")
         return AccessClaims(

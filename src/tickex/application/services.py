@@ -12,7 +12,7 @@ from tickex.domain.errors import ConcurrencyConflict, NotFound
 from tickex.domain.event import Event
 from tickex.domain.pricing import PlatformFee
 from tickex.ports.clock import Clock, IdGenerator, SecretGenerator
-from tickex.ports.identity import AccessTokens, OidcClient, PasswordHasher
+from tickex.ports.identity import AccessTokens, OidcClient, PasswordHasher, SessionRevocations
 from tickex.ports.links import Links
 from tickex.ports.mail import Mailer, Messenger
 from tickex.ports.media import MediaStore
@@ -50,12 +50,14 @@ class DeliveryPorts:
 
 @dataclass(frozen=True, slots=True)
 class IdentityPorts:
-    """Accounts and sessions: passwords, access tokens, the log-in rate limit, and Google
-    sign-in (off while ``oidc`` is None)."""
+    """Accounts and sessions: passwords, access tokens and the sessions revoked before
+    their access tokens expire, the log-in rate limit, and Google sign-in (off while
+    ``oidc`` is None)."""
 
     passwords: PasswordHasher
     access_tokens: AccessTokens
     rate_limiter: RateLimiter
+    revocations: SessionRevocations
     refresh_token_ttl: timedelta = timedelta(days=30)
     organizer_self_serve: bool = False
     oidc: OidcClient | None = None

@@ -18,7 +18,7 @@ import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
@@ -136,6 +136,12 @@ class AccessTokens(ABC):
     """Short-lived signed bearer tokens. Issuer, audience, lifetime, keys and the Clock are
     the adapter's configuration; the caller names who and under which session."""
 
+    @property
+    @abstractmethod
+    def max_lifetime(self) -> timedelta:
+        """How long after it was issued a token can still be accepted (its lifetime and
+        the leeway): a session revoked longer ago than this has no token left to refuse."""
+
     @abstractmethod
     def issue(self, subject: str, *, roles: Iterable[Role], session_id: str) -> IssuedAccessToken:
         """Sign a new token that expires ``ttl`` after the Clock's now, with a fresh jti.
@@ -147,8 +153,27 @@ class AccessTokens(ABC):
         an expired one and ``InvalidToken`` (code ``invalid_token``) for anything else:
         a bad signature or an unknown key, another issuer or audience, an algorithm other
         than the configured one (``none`` included), missing claims or a role this version
-        does not know, garbage. Whether the user still exists, is active and issued the
-        token after ``sessions_valid_after`` is the caller's check, not the token's."""
+        does not know, a lifetime (``exp - iat``) longer than the configured one,
+        garbage. Whether the user still exists, is active and issued the token after
+        ``sessions_valid_after``, and whether its session was revoked
+        (``SessionRevocations``), is the caller's check, not the token's."""
+
+
+class SessionRevocations(ABC):
+    """Which sessions (refresh families, the access token's ``session_id``) have ended:
+    their access tokens are refused before they expire. Shared by every worker process
+    through storage; an implementation may answer from a per-process copy, stale by a
+    bound it documents, but a revocation this process noted is refused at once.
+    Revocations are never undone."""
+
+    @abstractmethod
+    def is_revoked(self, session_id: str) -> bool:
+        """True when the session was revoked (as of the implementation's staleness bound)."""
+
+    @abstractmethod
+    def note_revoked(self, session_ids: Iterable[str]) -> None:
+        """The caller has just committed the revocation of these sessions: this process
+        refuses them from now on, without waiting for its next refresh."""
 
 
 # -- OpenID Connect ("Sign in with Google") ------------------------------------------------
@@ -300,6 +325,7 @@ __all__ = [
     "PasswordHasher",
     "SecretPurpose",
     "SecretToken",
+    "SessionRevocations",
     "TokenExpired",
     "secret_digest",
     "secret_matches",

@@ -295,6 +295,11 @@ class RefreshSessionRepository(ABC):
     def revoke_user(self, user_id: str, now: datetime) -> int:
         """Revoke every session of the user not revoked yet; how many were."""
 
+    @abstractmethod
+    def revoked_families(self, since: datetime) -> dict[str, datetime]:
+        """The families with a session revoked after ``since``, each with the latest such
+        ``revoked_at``: what ``SessionRevocations`` refuses the access tokens of."""
+
 
 class CredentialRepository(ABC, Generic[C]):
     """Secrets stored as digests (one-time tokens, API keys, staff credentials): found by

@@ -141,6 +141,17 @@ class AccessTokensContract:
         assert claims.expires_at > claims.issued_at
         assert issued.expires_in == (claims.expires_at - claims.issued_at).total_seconds()
 
+    def test_no_accepted_token_outlives_max_lifetime(
+        self, tokens: AccessTokens, clock: FixedClock
+    ) -> None:
+        """``max_lifetime`` is how long the revoked sessions are remembered: a token must be
+        refused once that long has passed since it was issued."""
+        issued = tokens.issue("user-1", roles=[], session_id="fam-1")
+        assert tokens.max_lifetime >= timedelta(seconds=issued.expires_in)
+        clock.set(issued.claims.issued_at + tokens.max_lifetime)
+        with pytest.raises(TokenExpired):
+            tokens.verify(issued.token)
+
     def test_the_token_is_not_in_the_repr(self, tokens: AccessTokens) -> None:
         issued = tokens.issue("user-1", roles=[], session_id="fam-1")
         assert issued.token not in repr(issued)

@@ -119,6 +119,10 @@ class InMemoryAccessTokens(AccessTokens):
         self._leeway = leeway
         self.vault = vault or TokenVault()
 
+    @property
+    def max_lifetime(self) -> timedelta:
+        return self._ttl + self._leeway
+
     def issue(self, subject: str, *, roles: Iterable[Role], session_id: str) -> IssuedAccessToken:
         if not subject or not session_id:
             raise ValueError("subject and session_id are required")

@@ -175,6 +175,8 @@ INDEXES: tuple[Index, ...] = (
     # everywhere) touches only the sessions not revoked yet
     Index(C.REFRESH_SESSIONS, "family_revoked", ("family_id", "revoked_at")),
     Index(C.REFRESH_SESSIONS, "user_revoked", ("user_id", "revoked_at")),
+    # each worker's set of revoked sessions is refreshed from the recent revocations
+    Index(C.REFRESH_SESSIONS, "revoked", _t("revoked_at")),
     Index(C.API_KEYS, "organizer_created", ("organizer_id", *_t("created_at"), "_id")),
     # an API key works while an account acting for its organizer is active (every use)
     Index(C.USERS, "organizer_created", ("organizer_id", *_t("created_at"), "_id")),

@@ -150,13 +150,16 @@ def _payment_reviews(conn: Connection, md: MetaData) -> None:
     _create_with_indexes(conn, md, PAYMENT_REVIEW_TABLES)
 
 
-def _users_by_organizer(conn: Connection, md: MetaData) -> None:
-    """The index that finds the accounts acting for an organizer: every use of an API key
-    reads them (a key stops working when they are disabled). Idempotent: an index that
-    exists is left as it is."""
-    for index in md.tables["users"].indexes:
-        if index.name == "ix_users_organizer":
-            index.create(conn, checkfirst=True)
+def _index(table: str, name: str) -> Callable[[Connection, MetaData], None]:
+    """A step that creates one index ``schema.py`` declares on ``table``. Idempotent: an
+    index that exists is left as it is."""
+
+    def apply(conn: Connection, md: MetaData) -> None:
+        for index in md.tables[table].indexes:
+            if index.name == name:
+                index.create(conn, checkfirst=True)
+
+    return apply
 
 
 def _create_with_indexes(conn: Connection, md: MetaData, names: Sequence[str]) -> None:
@@ -176,7 +179,16 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(6, "idempotency keys (one record per caller and key)", _idempotency_keys),
     Migration(7, "organizers: the payment account's state", _organizer_payment_accounts),
     Migration(8, "payment reviews (payments flagged, not fulfilled)", _payment_reviews),
-    Migration(9, "users: index by organizer (API keys check their accounts)", _users_by_organizer),
+    # the accounts acting for an organizer: every use of an API key reads them (a key stops
+    # working when they are disabled)
+    Migration(9, "users: index by organizer", _index("users", "ix_users_organizer")),
+    # what every worker's set of revoked sessions is refreshed from (the families revoked in
+    # the last access-token lifetime, read every second or so)
+    Migration(
+        10,
+        "refresh sessions: index of revocations",
+        _index("refresh_sessions", "ix_refresh_sessions_revoked"),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

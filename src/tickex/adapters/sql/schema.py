@@ -387,6 +387,7 @@ def build_metadata() -> MetaData:
         UniqueConstraint("token_hash", name="uq_refresh_sessions_token_hash"),
         Index("ix_refresh_sessions_family", "family_id"),
         Index("ix_refresh_sessions_user", "user_id"),
+        Index("ix_refresh_sessions_revoked", "revoked_at"),  # the revocation set's refresh
     )  # fmt: skip
 
     Table(

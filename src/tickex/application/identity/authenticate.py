@@ -1,9 +1,12 @@
 """authenticate: who an access token speaks for, as a ``Principal``.
 
 The token's signature and lifetime are checked by the ``AccessTokens`` port; this adds
-what only storage knows: the user still exists, is active, and did not end every session
-after the token was issued. Roles and organizer come from the user as stored now, not from
-the token (a revoked role stops working at once)."""
+what only storage knows: the token's session was not revoked (a logout, a refresh-token
+reuse: ``SessionRevocations``, answered from memory, as late as its documented bound for a
+revocation made by another worker), and the user still exists, is active, and did not end
+every session after the token was issued (a password change, a disable). Roles and
+organizer come from the user as stored now, not from the token (a revoked role stops
+working at once)."""
 
 from __future__ import annotations
 
@@ -46,7 +49,8 @@ def authenticate(services: NeedsIdentity, command: Authenticate) -> Principal:
     claims = services.identity.access_tokens.verify(
         command.access_token
     )  # InvalidToken, TokenExpired
-    user = services.read(lambda uow: uow.users.get(claims.subject))
+    revoked = services.identity.revocations.is_revoked(claims.session_id)  # no read, mostly
+    user = None if revoked else services.read(lambda uow: uow.users.get(claims.subject))
     if user is None or not user.is_active or not user.session_is_current(claims.issued_at):
         raise InvalidToken("ended", "the session has ended; log in again")
     return Principal(user_id=user.id, roles=user.roles, organizer_id=user.organizer_id)

@@ -1,5 +1,6 @@
-"""log_out: end one session (the family of the refresh token given); log_out_everywhere:
-end every session of the user, and make every access token issued so far invalid."""
+"""log_out: end one session (the family of the refresh token given), its access tokens
+included; log_out_everywhere: end every session of the user, and make every access token
+issued so far invalid."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pydantic import Field
 
 from tickex.application.command import Command, Id
 from tickex.application.identity.session import PresentedToken, refresh_digest
-from tickex.application.services import Core
+from tickex.application.services import Core, NeedsIdentity
 from tickex.domain.errors import NotFound
 from tickex.ports.unit_of_work import UnitOfWork
 
@@ -20,18 +21,22 @@ class LogOutEverywhere(Command):
     user_id: Id
 
 
-def log_out(services: Core, command: LogOut) -> None:
+def log_out(services: NeedsIdentity, command: LogOut) -> None:
     """Idempotent, and silent about tokens it does not know (no oracle)."""
     digest = refresh_digest(command.refresh_token)
     if digest is None:
         return
 
-    def work(uow: UnitOfWork) -> None:
+    def work(uow: UnitOfWork) -> str | None:
         session = uow.sessions.get_by_token_hash(digest)
-        if session is not None:
-            uow.sessions.revoke_family(session.family_id, services.clock.now())
+        if session is None:
+            return None
+        uow.sessions.revoke_family(session.family_id, services.clock.now())
+        return session.family_id
 
-    services.transaction(work)
+    family = services.transaction(work)
+    if family is not None:  # committed: this process refuses its access tokens at once
+        services.identity.revocations.note_revoked([family])
 
 
 def end_all_sessions(services: Core, uow: UnitOfWork, user_id: str) -> None:

@@ -3,7 +3,9 @@
 A refresh token works once. Presenting one that was already rotated or revoked is reuse
 (a stolen copy, or the thief's copy already used): the whole family is revoked, so both
 the thief and the victim must log in again. Of two racing refreshes with one token,
-exactly one wins (``sessions.rotate`` is atomic); the loser counts as reuse."""
+exactly one wins (``sessions.rotate`` is atomic); the loser counts as reuse. A revoked
+family's access tokens are refused too (``SessionRevocations``): the thief's access token
+stops with the refresh token, not 15 minutes later."""
 
 from __future__ import annotations
 
@@ -30,28 +32,32 @@ def refresh_session(services: NeedsIdentity, command: RefreshAccess) -> TokenPai
     if digest is None:
         raise InvalidToken("malformed")
 
-    def work(uow: UnitOfWork) -> TokenPair | str:
-        """The new pair, or why the token is refused (after revoking what must be: the
-        refusal is committed, so it is returned, not raised)."""
+    def work(uow: UnitOfWork) -> TokenPair | tuple[str, str | None]:
+        """The new pair, or why the token is refused and the family revoked for it, if
+        any (the refusal is committed, so it is returned, not raised)."""
         now = services.clock.now()
         session = uow.sessions.get_by_token_hash(digest)
         if session is None:
-            return "unknown"
+            return "unknown", None
+        family = session.family_id
         if session.rotated_at is not None or session.revoked_at is not None:
-            uow.sessions.revoke_family(session.family_id, now)
-            return "reused"
+            uow.sessions.revoke_family(family, now)
+            return "reused", family
         if now >= session.expires_at:
-            return "expired"
+            return "expired", None
         user = uow.users.get(session.user_id)
         if user is None or not user.is_active or not user.session_is_current(session.created_at):
-            uow.sessions.revoke_family(session.family_id, now)
-            return "ended"
+            uow.sessions.revoke_family(family, now)
+            return "ended", family
         if not uow.sessions.rotate(session.id, now):  # a concurrent refresh won
-            uow.sessions.revoke_family(session.family_id, now)
-            return "reused"
-        return start_session(services, uow, user, now, family_id=session.family_id)
+            uow.sessions.revoke_family(family, now)
+            return "reused", family
+        return start_session(services, uow, user, now, family_id=family)
 
     outcome = services.transaction(work)
-    if isinstance(outcome, str):
-        raise InvalidToken(outcome, "the refresh token is not valid; log in again")
-    return outcome
+    if isinstance(outcome, TokenPair):
+        return outcome
+    reason, revoked = outcome
+    if revoked is not None:  # committed: the family's access tokens stop here at once
+        services.identity.revocations.note_revoked([revoked])
+    raise InvalidToken(reason, "the refresh token is not valid; log in again")

@@ -99,6 +99,27 @@ class IdentityStorageContract(StorageFixture):
         untouched = stored(storage, lambda uow: uow.sessions.get_by_token_hash(other.token_hash))
         assert untouched.revoked_at is None
 
+    def test_revoked_families_are_those_revoked_after_the_given_instant(
+        self, storage: Storage
+    ) -> None:
+        """What every worker's set of revoked sessions is refreshed from: each family with a
+        session revoked after ``since``, at its latest revocation (to the microsecond)."""
+        old = b.refresh_session(user_id="u1", family_id="f-old")
+        a1 = b.refresh_session(user_id="u1", family_id="f-a")
+        a2 = b.refresh_session(user_id="u1", family_id="f-a")
+        user = b.refresh_session(user_id="u2", family_id="f-u")
+        live = b.refresh_session(user_id="u3", family_id="f-live")
+        in_uow(storage, lambda uow: [uow.sessions.add(s) for s in (old, a1, a2, user, live)])
+        assert in_uow(storage, lambda uow: uow.sessions.revoked_families(b.T0)) == {}
+        t1, t2 = b.T0 + timedelta(microseconds=1), b.T0 + timedelta(seconds=5, microseconds=7)
+        in_uow(storage, lambda uow: uow.sessions.revoke_family("f-old", b.T0))
+        in_uow(storage, lambda uow: uow.sessions.revoke_family("f-a", t1))
+        in_uow(storage, lambda uow: uow.sessions.revoke_user("u2", t2))
+        expected = {"f-a": t1, "f-u": t2}
+        assert in_uow(storage, lambda uow: uow.sessions.revoked_families(b.T0)) == expected
+        assert in_uow(storage, lambda uow: uow.sessions.revoked_families(t1)) == {"f-u": t2}
+        assert in_uow(storage, lambda uow: uow.sessions.revoked_families(t2)) == {}
+
     def test_a_one_time_token_is_used_once_and_only_before_it_expires(
         self, storage: Storage
     ) -> None:

@@ -108,6 +108,13 @@ class _Sessions(_ByHash[RefreshSession], RefreshSessionRepository):
     def revoke_user(self, user_id: str, now: datetime) -> int:
         return self._revoke_where(lambda s: s.user_id == user_id, now)
 
+    def revoked_families(self, since: datetime) -> dict[str, datetime]:
+        latest: dict[str, datetime] = {}
+        for s in self._uow.scan(self.table):
+            if s.revoked_at is not None and s.revoked_at > since:
+                latest[s.family_id] = max(s.revoked_at, latest.get(s.family_id, s.revoked_at))
+        return latest
+
 
 class _OneTimeTokens(_ByHash[OneTimeToken], OneTimeTokenRepository):
     table = "one_time_tokens"

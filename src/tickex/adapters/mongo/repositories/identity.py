@@ -14,10 +14,11 @@ from pymongo.errors import DuplicateKeyError
 
 from tickex.adapters.mongo.indexes import Collections
 from tickex.adapters.mongo.mapping import identity as m
-from tickex.adapters.mongo.mapping.common import Document, split_time, text
+from tickex.adapters.mongo.mapping.common import Document, get_time, split_time, text
 from tickex.adapters.mongo.repositories.base import (
     Gettable,
     Insertable,
+    Session,
     T,
     Taken,
     _Repo,
@@ -174,6 +175,22 @@ class MongoRefreshSessionRepository(_Credentials[RefreshSession], RefreshSession
 
     def revoke_user(self, user_id: str, now: datetime) -> int:
         return self._revoke_where({"user_id": text(user_id, "user_id")}, now)
+
+    def revoked_families(self, since: datetime) -> dict[str, datetime]:
+        """The sessions revoked after ``since`` (on the ``revoked`` index), projected to
+        their family and time; a few documents, read every second or so."""
+        projection = {"family_id": 1, "revoked_at": 1, "revoked_at_us": 1}
+
+        def run(s: Session) -> list[Document]:
+            found = self._c.find(_after("revoked_at", since), projection, session=s)
+            return list(found)
+
+        latest: dict[str, datetime] = {}
+        for doc in self._read(run):
+            at, family = get_time(doc, "revoked_at"), doc.get("family_id")
+            if at is not None and isinstance(family, str):
+                latest[family] = max(at, latest.get(family, at))
+        return latest
 
     def _revoke_where(self, query: Document, now: datetime) -> int:
         """One ``update_many``; each session revoked also gets the call's ``revocation_id``

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam, func, select
+
 from tickex.adapters.sql import schema as s
 from tickex.adapters.sql.mapping import identity as mapping
 from tickex.adapters.sql.repositories.base import Insertable, T, Unique, Versioned
@@ -23,6 +25,13 @@ from tickex.ports.repository import (
 )
 
 DIGEST_TAKEN = "{table}: this digest exists"
+
+_sessions = s.refresh_sessions.c
+_REVOKED_FAMILIES = (
+    select(_sessions.family_id, func.max(_sessions.revoked_at))
+    .where(_sessions.revoked_at > bindparam("b_since"))
+    .group_by(_sessions.family_id)
+)
 
 
 class Users(Versioned[User], UserRepository):
@@ -101,6 +110,11 @@ class Sessions(Credentials[RefreshSession], RefreshSessionRepository):
 
     def revoke_user(self, user_id: str, now: datetime) -> int:
         return self._revoke(user_id, now, by="user_id")
+
+    def revoked_families(self, since: datetime) -> dict[str, datetime]:
+        """``SELECT family_id, max(revoked_at) ... WHERE revoked_at > :since GROUP BY
+        family_id``, on the ``revoked_at`` index: a few rows, read every second or so."""
+        return {family: at for family, at in self._uow.read(_REVOKED_FAMILIES, {"b_since": since})}
 
 
 class OneTimeTokens(Credentials[OneTimeToken], OneTimeTokenRepository):
