@@ -1,0 +1,185 @@
+"""No secret in any log, when the database refuses a statement full of them.
+
+Through the HTTP API, on PostgreSQL, SQLite and (when ``TICKEX_TEST_MONGODB_URI`` names
+one) a MongoDB wire server: the table or collection behind a registration, a login or an
+API key's creation is made to refuse every new row (PostgreSQL: a ``CHECK (false)``
+constraint, whose error quotes the failing row, hash and email included; SQLite: a
+trigger; MongoDB: a validator, whose error quotes the value it refused). The request
+answers 500 and the error is logged with its traceback -- and neither the records caplog
+captures (SQLAlchemy's statements included) nor the JSON lines of ``JsonFormatter`` hold
+the password, the email, the password's hash, a raw token or its hash."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from tests.integration.http.conftest import assert_problem
+from tests.integration.http.test_organizer import PASSWORD, sign_up
+from tests.integration.sql.shop import database
+from tests.mongo_server import require_server
+from tickex.adapters.memory.identity import InMemoryPasswordHasher
+from tickex.adapters.mongo import MongoStorage
+from tickex.adapters.sql import SqlStorage
+from tickex.application.identity.register_user import RegisterUser
+from tickex.entrypoints.http import create_app
+from tickex.entrypoints.logs import JsonFormatter
+from tickex.facade import TickEx
+from tickex.ports.identity import SecretToken
+from tickex.ports.unit_of_work import Storage
+
+Client = TestClient[Litestar]
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres), "mongo"]
+EMAIL = "ana.secret@example.com"
+NEW_PASSWORD = "a new and secret password"
+
+
+class RecordingHasher(InMemoryPasswordHasher):
+    """The test hasher, keeping every hash it made (to look for them in the logs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made: list[str] = []
+
+    def hash(self, password: str) -> str:
+        digest = super().hash(password)
+        self.made.append(digest)
+        return digest
+
+
+@dataclass
+class Secrets:
+    hasher: RecordingHasher
+    tokens: list[SecretToken] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # the caller's bearer header
+
+    def all(self) -> list[str]:
+        found = [*self.hasher.made, *self.others]
+        for token in self.tokens:
+            found += [token.value, token.digest]
+        return found
+
+
+@contextmanager
+def storage_on(engine: str, tmp_path: Path) -> Iterator[Storage]:
+    if engine != "mongo":
+        with database(engine, tmp_path) as (_, storage):
+            yield storage
+        return
+    storage = MongoStorage.from_url(require_server(), f"tickex_test_{uuid.uuid4().hex[:16]}")
+    storage.migrate()
+    try:
+        yield storage
+    finally:
+        storage.client.drop_database(storage.database.name)
+        storage.close()
+
+
+def refuse_new_rows(storage: Storage, table: str, field: str) -> None:
+    """From now on, ``table`` refuses every new row (``field``: the secret the MongoDB
+    validator refuses, and so quotes)."""
+    if isinstance(storage, MongoStorage):
+        rule = {"$jsonSchema": {"properties": {field: {"bsonType": "int"}}}}
+        storage.database.command("collMod", table, validator=rule)
+        return
+    assert isinstance(storage, SqlStorage)
+    with storage.engine.begin() as conn:
+        if storage.dialect == "postgresql":
+            conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT tickex_test_refuses_rows "
+                              "CHECK (false) NOT VALID"))  # fmt: skip
+        else:
+            conn.execute(text(f"CREATE TRIGGER tickex_test_refuses_rows BEFORE INSERT ON {table} "
+                              "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))  # fmt: skip
+
+
+@pytest.fixture
+def json_lines() -> Iterator[io.StringIO]:
+    """Every record, as the served application writes it (``JsonFormatter``)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield stream
+    root.removeHandler(handler)
+
+
+def register(client: Client, secrets: Secrets) -> Any:
+    secrets.others += [PASSWORD, EMAIL]
+    body = {"email": EMAIL, "password": PASSWORD, "name": "Ana"}
+    return client.post("/v1/auth/register", json=body)
+
+
+def log_in(client: Client, secrets: Secrets) -> Any:
+    secrets.others += [PASSWORD, EMAIL]
+    return client.post("/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+
+
+def create_api_key(client: Client, secrets: Secrets) -> Any:
+    secrets.others.append(secrets.headers["Authorization"].removeprefix("Bearer "))
+    body = {"name": "Box office sync", "scopes": ["events:read"]}
+    return client.post("/v1/organizer/api-keys", json=body, headers=secrets.headers)
+
+
+Call = Callable[[Client, Secrets], Any]
+# (the request, the table that refuses it, the secret field MongoDB's validator quotes)
+CASES: dict[str, tuple[Call, str, str]] = {
+    "register: the user": (register, "users", "password_hash"),
+    "register: the verification token": (register, "one_time_tokens", "token_hash"),
+    "register: the verification email": (register, "outbox", "payload"),
+    "login: the refresh session": (log_in, "refresh_sessions", "token_hash"),
+    "createApiKey: the key": (create_api_key, "api_keys", "key_hash"),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_refused_statement_logs_no_secret(
+    engine: str, case: str, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    json_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    call, table, secret_field = CASES[case]
+    secrets = Secrets(RecordingHasher())
+    generate = SecretToken.generate
+
+    def recorded(*args: Any, **kwargs: Any) -> SecretToken:
+        token = generate(*args, **kwargs)
+        secrets.tokens.append(token)
+        return token
+
+    monkeypatch.setattr(SecretToken, "generate", staticmethod(recorded))
+    with storage_on(engine, tmp_path) as storage:
+        tickex = TickEx.in_memory(storage=storage, passwords=secrets.hasher)
+        with TestClient(create_app(tickex, rate_policies={})) as client:
+            if call is not register:  # the account exists before the table refuses rows
+                tickex.register_user(RegisterUser(email=EMAIL, password=PASSWORD, name="Ana"))
+            if call is create_api_key:
+                secrets.headers = sign_up(tickex, "owner@nightjar.example").headers
+            refuse_new_rows(storage, table, secret_field)
+            caplog.set_level(logging.INFO)  # every logger (SQLAlchemy's statements too)
+            caplog.set_level(logging.DEBUG, "tickex")
+            caplog.clear()
+            response = call(client, secrets)
+    assert_problem(response, 500, "internal_error")
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info]
+    assert errors, "the refused statement was logged"
+    logged = caplog.text + "\n" + json_lines.getvalue()
+    assert table in logged or "refused" in logged  # the log says what failed ...
+    lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    assert any("exception" in line for line in lines)
+    for secret in secrets.all():
+        assert secret not in logged, f"{secret[:12]}... is in the log"  # ... and no secret
+
