@@ -183,3 +183,31 @@ def test_a_refused_statement_logs_no_secret(
     for secret in secrets.all():
         assert secret not in logged, f"{secret[:12]}... is in the log"  # ... and no secret
 
+
+def test_the_json_lines_redact_secret_fields_at_any_depth_and_tickex_secrets() -> None:
+    key = "tkx_ak_" + "A" * 43
+    fields = {
+        "request_id": "r-1", "api_key_id": "key-1", "status": 500, "keys_purged": 2,
+        "password": "hunter2 hunter2", "Authorization": "Bearer abc.def",
+        "user": {"email_verified": True, "password_hash": "$argon2id$x", "apiKey": key},
+        "attempts": [{"refresh_token": "tkx_rt_x"}, {"token_hash": "ab12"}, ("Cookie", 1)],
+        "set-cookie": "session=1", "client_secret": "s3", "idempotency_key": "k-1",
+    }  # fmt: skip
+    record = logging.makeLogRecord(
+        {"name": "tickex.test", "levelno": logging.ERROR, "levelname": "ERROR",
+         "msg": "refused %s", "args": (key,), "fields": fields}
+    )  # fmt: skip
+    line = JsonFormatter().format(record)
+    logged = json.loads(line)
+    for secret in ("hunter2", "abc.def", "$argon2id$x", key, "tkx_rt_x", "ab12", "session=1",
+                   "s3", "k-1"):  # fmt: skip
+        assert secret not in line, secret
+    assert logged["message"] == "refused [redacted]"
+    assert logged["user"] == {"email_verified": True, "password_hash": "[redacted]",
+                              "apiKey": "[redacted]"}  # fmt: skip
+    assert logged["attempts"] == [{"refresh_token": "[redacted]"}, {"token_hash": "[redacted]"},
+                                  ["Cookie", 1]]  # fmt: skip
+    # what names a thing, not its secret, stays
+    assert (logged["request_id"], logged["api_key_id"], logged["status"]) == ("r-1", "key-1", 500)
+    assert logged["keys_purged"] == 2
+    assert fields["password"] == "hunter2 hunter2"  # the record's own fields are not changed
