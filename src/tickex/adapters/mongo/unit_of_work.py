@@ -60,7 +60,7 @@ from pymongo import ReadPreference
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -80,6 +80,20 @@ log = logging.getLogger(__name__)
 TRANSIENT = "TransientTransactionError"
 UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
 _MAJORITY = WriteConcern("majority")
+
+
+def without_values(exc: BaseException) -> None:
+    """A server's refusal as it is raised and logged: its name and code, not its text.
+    pymongo quotes the server's whole reply ("..., full error: {...}"): the key of a
+    duplicate (``dup key: {...}``, ``keyValue``), the value a validator refused
+    (``consideredValue``), a bulk write's document (``op``) -- a password hash, a token's
+    hash, an email. ``details`` and ``code`` stay on the exception (the repositories read
+    ``keyPattern``); errors that are no server reply (a lost connection) keep their text."""
+    if isinstance(exc, OperationFailure):
+        details = exc.details if isinstance(exc.details, dict) else {}
+        name = details.get("codeName") or type(exc).__name__
+        terse = f"the server refused the operation ({name}, code {exc.code})"
+        exc.args, exc._message = (terse,), terse
 
 
 @dataclass(eq=False)
@@ -182,12 +196,11 @@ class Work:
     def read(self, op: Operation[R], *, outside: bool = False) -> R:
         """Run one read, in the unit's transaction unless ``outside`` it."""
         self.check_entered()
-        if outside:
-            return op(None)
         try:
-            return op(self._transaction())
+            return op(None if outside else self._transaction())
         except PyMongoError as exc:
-            if exc.has_error_label(TRANSIENT):
+            without_values(exc)
+            if not outside and exc.has_error_label(TRANSIENT):
                 raise ConcurrencyConflict("the transaction conflicted; retry the unit") from exc
             raise
 
@@ -198,7 +211,11 @@ class Work:
         if self.read_only:
             raise ReadOnlyUnitOfWork("write in a read-only unit of work")
         if outside:
-            return op(None)
+            try:
+                return op(None)
+            except PyMongoError as exc:
+                without_values(exc)
+                raise
         deadline: float | None = None
         backoff = 0.002
         while True:
@@ -206,6 +223,7 @@ class Work:
             try:
                 result = op(session)
             except PyMongoError as exc:
+                without_values(exc)
                 if session is None:
                     raise
                 transient = exc.has_error_label(TRANSIENT)
@@ -277,7 +295,8 @@ class Work:
         for apply in deferred:
             try:
                 apply()
-            except Exception:  # the unit is committed: report, and free the rest
+            except Exception as exc:  # the unit is committed: report, and free the rest
+                without_values(exc)
                 log.exception("a free could not be applied after the commit")
         self._forget()
 
@@ -294,6 +313,7 @@ class Work:
                 session.commit_transaction()
                 break
             except PyMongoError as exc:
+                without_values(exc)
                 if exc.has_error_label(TRANSIENT):  # aborted: rollback gives back the takes
                     raise ConcurrencyConflict("the commit conflicted; retry the unit") from exc
                 if exc.has_error_label(UNKNOWN_COMMIT) and time.monotonic() < deadline:
@@ -319,6 +339,7 @@ class Work:
             try:
                 restored, reason = undo(), "it changed since"
             except Exception as exc:  # keep undoing the rest whatever one inverse does
+                without_values(exc)
                 restored, reason = False, f"{type(exc).__name__}: {exc}"
             if not restored:
                 log.error("rollback could not undo %s (%s)", description, reason)

@@ -69,6 +69,28 @@ def normalize_url(url: str | URL) -> URL:
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)}")
 
 
+def _without_values(context: ExceptionContext) -> None:
+    """The driver's error, and SQLAlchemy's around it, as they are raised and logged: the
+    first line of the server's message only. PostgreSQL's DETAIL quotes the failing row or
+    key (``Failing row contains (..., <password hash>, ...)``, ``Key (email)=(...)``) and
+    its CONTEXT the statement; a data exception (SQLSTATE class 22) may quote the value in
+    its first line too, so it is named by its class alone. The bound parameters are
+    hidden by the engine (``hide_parameters``). The row and the key stay on the driver's
+    exception for a debugger (``orig.diag``), never in its text."""
+    original = context.original_exception
+    message = str(original)
+    terse = message.split("\n", 1)[0]
+    sqlstate = getattr(original, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+        terse = f"{type(original).__name__} (SQLSTATE {sqlstate})"
+    if terse == message:
+        return
+    original.args = (terse,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:  # its message was made from the driver's, before this hook
+        wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {terse}",)
+
+
 # Errors after which the whole unit of work should simply run again: PostgreSQL's
 # deadlock_detected and serialization_failure, and SQLite's lock still held after the
 # busy timeout. Raised as ConcurrencyConflict, which the application retries.
@@ -134,6 +156,7 @@ class SqlStorage(Storage):
             self.engine = self._sqlite_engine(pool_size, max_overflow, busy_timeout_s, echo)
         else:
             self.engine = self._postgres_engine(pool_size, max_overflow, echo)
+        event.listen(self.engine, "handle_error", _without_values)  # first: what is raised
         event.listen(self.engine, "handle_error", _raise_retryable_as_conflict)
 
     # -- engines --------------------------------------------------------------------------
@@ -146,6 +169,7 @@ class SqlStorage(Storage):
         engine = create_engine(
             self.url,
             echo=echo,
+            hide_parameters=True,  # a logged error or statement never shows the values
             pool_size=pool_size,
             max_overflow=max_overflow,
             connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
@@ -185,6 +209,7 @@ class SqlStorage(Storage):
         return create_engine(
             self.url,
             echo=echo,
+            hide_parameters=True,  # a logged error or statement never shows the values
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_pre_ping=False,  # a lost connection is retried instead (see above)

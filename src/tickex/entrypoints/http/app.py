@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, OpenAPIResponse, SecurityScheme, S
 from litestar.static_files import create_static_files_router
 
 import tickex
+from tickex.entrypoints.http.bodies import JsonRequest
 from tickex.entrypoints.http.catalog.event_pages import ROUTE_TEMPLATE, EventPages, KeptPageShortcut
 from tickex.entrypoints.http.catalog.events import EventController
 from tickex.entrypoints.http.catalog.organizer_events import OrganizerEventController
@@ -190,6 +191,7 @@ def create_app(
         ),
         lifespan=lifespan,
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=JsonRequest,  # a JSON body nested too deep is refused (bodies.py)
         logging_config=None,  # the host configures logging (``serve`` does: JSON lines)
         debug=False,
     )
