@@ -420,7 +420,8 @@ def test_an_event_of_the_other_mode_or_not_an_event_is_rejected(
     with pytest.raises(WebhookRejected, match="test-mode event for a live-mode key"):
         live_gateway.parse_webhook(test_mode, header(test_mode))
     for body, reason in ((b"not json", "not JSON"), (b"[1]", "not a Stripe event"),
-                         (b"\xff\xfe", "not JSON")):  # fmt: skip
+                         (b"\xff\xfe", "not JSON"),
+                         (b"[" * 100_000 + b"]" * 100_000, "not JSON")):  # fmt: skip
         with pytest.raises(WebhookRejected, match=reason):
             gateway.parse_webhook(body, header(body))
 

@@ -327,7 +327,7 @@ class StripePaymentGateway(PaymentGateway):
         self.verify_signature(payload, signature)
         try:
             event = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # nested past the decoder
             raise WebhookRejected("the body is not JSON") from None
         if not isinstance(event, dict) or event.get("object") != "event":
             raise WebhookRejected("the body is not a Stripe event")
