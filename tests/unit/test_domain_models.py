@@ -244,6 +244,9 @@ def test_geo_point_out_of_range_is_refused(lat: float, lon: float) -> None:
         {"sales_start": T0, "sales_end": T0 - timedelta(minutes=1)},
         {"sales_start": NAIVE},
         {"sales_end": NAIVE},
+        # before year 1 / after year 9999 once in UTC: refused, not an OverflowError
+        {"sales_start": datetime.min.replace(tzinfo=PLUS_TWO)},
+        {"sales_end": datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))},
     ],
 )
 def test_invalid_ticket_type_is_refused(kw: dict[str, object]) -> None:

@@ -8,7 +8,11 @@ from tickex.domain.errors import ValidationFailed
 
 
 def require_aware(value: datetime, name: str) -> datetime:
-    """Return ``value`` converted to UTC; naive datetimes are refused."""
+    """Return ``value`` converted to UTC; naive datetimes, and those whose UTC instant
+    Python cannot hold (``0001-01-01T00:00:00+01:00``), are refused."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationFailed(f"{name} must be timezone-aware", field=name)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed(f"{name} is out of range in UTC", field=name) from None

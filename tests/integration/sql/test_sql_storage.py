@@ -308,6 +308,42 @@ def test_a_step_missing_below_the_latest_is_still_applied(engine: str, tmp_path:
             uow.commit()
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_version_11_zero_pads_the_years_sqlite_stored_without(engine: str, tmp_path: Path) -> None:
+    """Before version 11, SQLite stored a year below 1000 as strftime wrote it ('999-...',
+    which does not read back): the step pads every datetime column; PostgreSQL has nothing
+    to fix. A padded value is left as it is."""
+    evt = b.event(starts_at=datetime(999, 1, 1, tzinfo=UTC),
+                  ends_at=datetime(999, 1, 1, 3, 0, 0, 7, tzinfo=UTC),
+                  created_at=datetime(5, 6, 7, tzinfo=UTC))  # fmt: skip
+    hold = b.hold(expires_at=datetime(1000, 1, 1, tzinfo=UTC))
+    with _unmigrated(engine, tmp_path) as storage:
+        storage.migrate()
+        with storage.unit_of_work() as uow:
+            uow.events.add(evt)
+            uow.holds.add(hold)
+            uow.commit()
+        with storage.engine.begin() as conn:
+            if engine == "sqlite":  # as version 10 wrote them
+                conn.execute(text("UPDATE events SET starts_at = '999-01-01T00:00:00.000000"
+                                  "+00:00', ends_at = '999-01-01T03:00:00.000007+00:00', "
+                                  "created_at = '5-06-07T00:00:00.000000+00:00'"))  # fmt: skip
+            conn.execute(s.schema_version.delete().where(s.schema_version.c.version == 11))
+        if engine == "sqlite":
+            with pytest.raises(ValueError, match="isoformat"), storage.unit_of_work() as uow:
+                uow.events.get(evt.id)
+        assert run_migrations(storage.engine) == [11]
+        assert run_migrations(storage.engine) == []
+        with storage.unit_of_work() as uow:
+            back = uow.events.get(evt.id)
+            kept = uow.holds.get(hold.id)
+        assert back is not None
+        assert kept is not None
+        assert (back.starts_at, back.ends_at, back.created_at) == (
+            evt.starts_at, evt.ends_at, evt.created_at)  # fmt: skip
+        assert kept.expires_at == hold.expires_at
+
+
 def test_a_second_pending_organizer_request_is_refused_by_the_database_itself(
     storage: SqlStorage,
 ) -> None:
@@ -486,6 +522,34 @@ def test_datetimes_come_back_aware_utc_and_ordered_by_instant(storage: SqlStorag
     assert [h.id for h in found] == [early.id, late.id]
     assert found[0].expires_at == datetime(2030, 1, 1, 11, 30, tzinfo=UTC)
     assert found[0].expires_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.requires_postgres
+def test_postgres_reads_datetimes_in_utc_whatever_the_url_sets() -> None:
+    """psycopg reads a timestamptz in the session's time zone: east of UTC, the last
+    moment of the range is beyond year 9999. The storage's sessions are UTC, after any
+    options the URL gives."""
+    require_postgres()
+    name = new_schema_name()
+    url = f"{POSTGRES_URL}?options=-c%20TimeZone%3DPacific/Kiritimati"
+    storage = SqlStorage(url, schema=name)
+    last = b.hold(expires_at=datetime.max.replace(tzinfo=UTC))
+    try:
+        storage.migrate()
+        with storage.unit_of_work() as uow:
+            uow.holds.add(last)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            kept = uow.holds.get(last.id)
+        assert kept is not None
+        assert kept.expires_at == last.expires_at
+        with storage.engine.connect() as conn:
+            assert conn.execute(text("SHOW TimeZone")).scalar() == "UTC"
+            assert conn.execute(text("SHOW search_path")).scalar() == name
+            conn.rollback()
+    finally:
+        storage.close()
+        drop_schema(name)
 
 
 def test_naive_datetimes_are_refused(storage: SqlStorage) -> None:

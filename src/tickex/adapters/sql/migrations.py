@@ -22,7 +22,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, DefaultClause, Engine, MetaData, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    DefaultClause,
+    Engine,
+    MetaData,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.sql.elements import TextClause
 
 from tickex.adapters.sql.schema import (
@@ -32,6 +46,8 @@ from tickex.adapters.sql.schema import (
     ORGANIZER_REQUEST_TABLES,
     PAYMENT_ACCOUNT_COLUMNS,
     PAYMENT_REVIEW_TABLES,
+    SQLITE_WIDTH,
+    UtcDateTime,
     build_metadata,
     schema_version,
 )
@@ -162,6 +178,28 @@ def _index(table: str, name: str) -> Callable[[Connection, MetaData], None]:
     return apply
 
 
+def _zero_padded_years(conn: Connection, md: MetaData) -> None:
+    """SQLite stored a datetime before year 1000 without its leading zeros (``999-01-01T...``),
+    which neither reads back nor sorts; pad every such value to the fixed width. PostgreSQL
+    stores ``timestamptz`` and has nothing to fix. Idempotent: a padded value is left as it
+    is."""
+    if conn.dialect.name != "sqlite":
+        return
+    have = set(inspect(conn).get_table_names())
+    for table in md.tables.values():
+        if table.name not in have:
+            continue
+        names = [c.name for c in table.columns if isinstance(c.type, UtcDateTime)]
+        for name in names:  # as text, untyped: the column type would parse the value
+            raw = sql_table(table.name, sql_column(name))
+            value = raw.c[name]
+            conn.execute(
+                update(raw)
+                .where(func.length(value) < SQLITE_WIDTH)
+                .values({name: func.substr(literal("000").concat(value), -SQLITE_WIDTH)})
+            )
+
+
 def _create_with_indexes(conn: Connection, md: MetaData, names: Sequence[str]) -> None:
     for name in names:
         table = md.tables[name]
@@ -189,6 +227,7 @@ MIGRATIONS: Sequence[Migration] = (
         "refresh sessions: index of revocations",
         _index("refresh_sessions", "ix_refresh_sessions_revoked"),
     ),
+    Migration(11, "SQLite: datetimes before year 1000 zero-padded", _zero_padded_years),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -43,8 +43,10 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from tickex.domain import payment_review as review
 
-#: SQLite text format: fixed width, always UTC, so that string order is time order.
-_SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+#: SQLite text width: ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``, the year zero-padded (``strftime``'s
+#: ``%Y`` is not, below 1000: ``999-...`` neither sorts nor reads back), always UTC, so that
+#: string order is time order for every year from 1 to 9999.
+SQLITE_WIDTH = 32
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -65,7 +67,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise ValueError(f"naive datetime {value!r}: TickEx stores aware UTC datetimes")
         value = value.astimezone(UTC)
         if dialect.name == "sqlite":
-            return value.strftime(_SQLITE_FORMAT)
+            return value.isoformat(timespec="microseconds")
         return value
 
     def process_result_value(self, value: Any, _dialect: Dialect) -> datetime | None:

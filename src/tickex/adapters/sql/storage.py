@@ -201,11 +201,16 @@ class SqlStorage(Storage):
         return engine
 
     def _postgres_engine(self, pool_size: int, max_overflow: int, echo: bool) -> Engine:
-        connect_args: dict[str, Any] = {}
+        # UTC sessions, after any options the URL gives (the last setting wins): psycopg
+        # reads a timestamptz in the session's time zone, where one at the edge of the
+        # range (9999-12-31 23:00 UTC) is beyond year 9999 east of UTC
+        given = self.url.query.get("options")
+        options = [*([given] if isinstance(given, str) else given or ()), "-c TimeZone=UTC"]
         if self.schema is not None:
             if not self.schema.replace("_", "").isalnum():
                 raise ValueError(f"invalid schema name {self.schema!r}")
-            connect_args["options"] = f"-c search_path={self.schema}"
+            options.append(f"-c search_path={self.schema}")
+        connect_args: dict[str, Any] = {"options": " ".join(options)}
         return create_engine(
             self.url,
             echo=echo,

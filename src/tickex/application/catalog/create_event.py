@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.event_input import EventDetails
 from tickex.application.command import OrganizerCommand
+from tickex.application.date_bounds import EVENT_DATES
 from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.event import Event
@@ -17,6 +18,7 @@ class CreateEvent(EventDetails, OrganizerCommand):
 
 def create_event(services: Core, command: CreateEvent) -> Event:
     now = services.clock.now()
+    EVENT_DATES.check(now, command.starts_at, command.ends_at)
     event_id = services.ids.new_id()
     capacity_quota = None
     if command.capacity is not None:

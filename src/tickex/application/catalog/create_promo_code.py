@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.promo_code_input import PromoCodeDetails
 from tickex.application.command import EventCommand
+from tickex.application.date_bounds import PROMO_VALIDITY
 from tickex.application.services import Core, owned_event
 from tickex.domain.errors import NotFound
 from tickex.domain.money import Money
@@ -16,6 +17,8 @@ class CreatePromoCode(PromoCodeDetails, EventCommand):
 
 
 def create_promo_code(services: Core, command: CreatePromoCode) -> PromoCode:
+    PROMO_VALIDITY.check(services.clock.now(), command.valid_from, command.valid_until)
+
     def work(uow: UnitOfWork) -> PromoCode:
         event = owned_event(uow, command.event_id, command.organizer_id)
         for type_id in command.ticket_type_ids:

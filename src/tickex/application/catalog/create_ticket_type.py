@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.ticket_type_input import TicketTypeDetails
 from tickex.application.command import EventCommand
+from tickex.application.date_bounds import SALES_WINDOW
 from tickex.application.services import Core, owned_event
 from tickex.domain.errors import InvalidTransition, NotFound
 from tickex.domain.event import EventStatus
@@ -23,6 +24,8 @@ _NOT_AS_GIVEN = {"organizer_id", "event_id", "price_minor", "quantity_total", "s
 
 
 def create_ticket_type(services: Core, command: CreateTicketType) -> TicketType:
+    SALES_WINDOW.check(services.clock.now(), command.sales_start, command.sales_end)
+
     def work(uow: UnitOfWork) -> TicketType:
         event = owned_event(uow, command.event_id, command.organizer_id)
         if event.status in (EventStatus.CANCELLED, EventStatus.ENDED):

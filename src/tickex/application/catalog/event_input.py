@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from annotated_types import Interval
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tickex.application.command import Choice, Command, Currency, Name, Slug, Text
+from tickex.application.date_bounds import Moment
 from tickex.domain.event import (
     EventSettings,
     FeePolicy,
@@ -19,8 +20,6 @@ from tickex.domain.event import (
     Venue,
 )
 from tickex.domain.money import check_currency
-
-Moment = AwareDatetime
 
 
 class GeoInput(Command):

@@ -8,8 +8,8 @@ from typing import Annotated
 from annotated_types import Interval
 from pydantic import Field
 
-from tickex.application.catalog.event_input import Moment
 from tickex.application.command import Choice, Command, Id, MinorUnits
+from tickex.application.date_bounds import Moment
 from tickex.domain.promo_code import DiscountKind
 
 

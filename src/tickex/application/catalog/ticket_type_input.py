@@ -9,8 +9,8 @@ from typing import Annotated
 from annotated_types import Interval
 from pydantic import Field
 
-from tickex.application.catalog.event_input import Moment
 from tickex.application.command import Command, Id, MinorUnits, Name, Text
+from tickex.application.date_bounds import Moment
 
 # bounds as annotated-types metadata, which the HTTP layer's OpenAPI keeps when optional
 Quantity = Annotated[int, Interval(ge=0, le=10_000_000)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tickex.application.catalog.event_input import EventChanges
 from tickex.application.command import EventCommand
+from tickex.application.date_bounds import EVENT_DATES
 from tickex.application.services import Core, owned_event
 from tickex.domain.errors import InvalidTransition
 from tickex.domain.event import Event
@@ -15,6 +16,8 @@ class UpdateEvent(EventChanges, EventCommand):
 
 
 def update_event(services: Core, command: UpdateEvent) -> Event:
+    now = services.clock.now()
+
     def work(uow: UnitOfWork) -> Event:
         event = owned_event(uow, command.event_id, command.organizer_id)
         if (
@@ -27,6 +30,8 @@ def update_event(services: Core, command: UpdateEvent) -> Event:
             raise InvalidTransition(
                 "the currency cannot change once the event has ticket types or promo codes"
             )
+        starts, ends = command.starts_at or event.starts_at, command.ends_at or event.ends_at
+        EVENT_DATES.check(now, starts, ends, command.model_fields_set)
         event.update(
             title=command.title,
             description=command.description,

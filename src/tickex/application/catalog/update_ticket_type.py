@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from tickex.application.catalog.ticket_type_input import TicketTypeChanges
 from tickex.application.command import Id, OrganizerCommand
+from tickex.application.date_bounds import SALES_WINDOW
 from tickex.application.services import Core
 from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.domain.money import Money
@@ -27,6 +28,8 @@ class UpdateTicketType(TicketTypeChanges, _TicketTypeCommand):
 
 
 def update_ticket_type(services: Core, command: UpdateTicketType) -> TicketType:
+    now = services.clock.now()
+
     def work(uow: UnitOfWork) -> TicketType:
         current = uow.ticket_types.get(command.ticket_type_id)
         event = uow.events.get(current.event_id) if current is not None else None
@@ -40,6 +43,8 @@ def update_ticket_type(services: Core, command: UpdateTicketType) -> TicketType:
         changes = {k: v for k, v in given.items() if v is not None or k in CLEARABLE}
         if command.price_minor is not None:
             changes["price"] = Money(command.price_minor, event.currency)
+        start = changes.get("sales_start", current.sales_start)
+        SALES_WINDOW.check(now, start, changes.get("sales_end", current.sales_end), changes)
         updated = replace(current, **changes)  # __post_init__ validates the result
         if command.quantity_total is not None and not uow.quotas.resize(
             current.quota_id, command.quantity_total

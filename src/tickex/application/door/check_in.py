@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from tickex.application.command import Command, Id
+from tickex.application.date_bounds import Moment
 from tickex.application.services import Core
 from tickex.domain.check_in import (
     CheckIn,
@@ -37,7 +38,7 @@ class CheckInTicket(Command):
     device: Label = "unknown"
     staff: Annotated[str, Field(max_length=100)] = ""
     direction: ScanDirection = ScanDirection.ENTRY
-    scanned_at: AwareDatetime | None = None  # offline scans: when the scanner saw it
+    scanned_at: Moment | None = None  # offline scans: when the scanner saw it
 
 
 @dataclass(frozen=True, slots=True)

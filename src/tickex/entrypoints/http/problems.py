@@ -64,6 +64,7 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "not_on_sale": 422,
     "order_limit_exceeded": 422,
     "promo_code_invalid": 422,
+    "date_out_of_range": 422,  # a date too far in the past or future (application/date_bounds)
     "payment_unavailable": 503,
     "payment_refused": 502,  # the provider refused the checkout for good
     "payments_not_enabled": 409,  # the organizer's payment account cannot take charges yet
@@ -104,6 +105,7 @@ TITLES: Mapping[str, str] = {
     "not_on_sale": "Not on sale",
     "order_limit_exceeded": "Order limit exceeded",
     "promo_code_invalid": "Invalid promo code",
+    "date_out_of_range": "Date out of range",
     "payment_unavailable": "Payment provider unavailable",
     "payment_refused": "Payment provider refused",
     "payments_not_enabled": "Payments not enabled for this organizer",

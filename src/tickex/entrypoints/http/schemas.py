@@ -13,8 +13,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
+from tickex.application import date_bounds
 from tickex.domain.money import Money
 from tickex.domain.quota import AvailabilityState
 
@@ -65,13 +66,14 @@ _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-
 
 def _rfc3339(value: object) -> datetime:
     """Only RFC 3339 text with an offset: pydantic would also take a number (seconds since
-    1970), which the document does not promise."""
+    1970), which the document does not promise. The application's ``Moment`` then refuses
+    what UTC cannot hold."""
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise ValueError("an RFC 3339 date-time with an offset, e.g. 2026-05-01T20:00:00Z")
     return datetime.fromisoformat(value.upper())
 
 
-Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+Moment = Annotated[date_bounds.Moment, BeforeValidator(_rfc3339)]
 
 
 def next_offset(offset: int, limit: int, has_more: bool) -> int | None:
