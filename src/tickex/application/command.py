@@ -43,10 +43,12 @@ class _MultiLine:
 
 
 MULTILINE = _MultiLine()
-# Cc (C0 controls, DEL, C1 controls) but tab and newline, in any text; one line also
-# refuses tab, newline, U+2028/U+2029 and the bidirectional embeddings, overrides, isolates
-_NOT_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_NOT_IN_A_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: Unicode category Cc (C0 controls, DEL, C1 controls), as a regular expression's range
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+# refused in any text: Cc but tab and newline; in one line: Cc, U+2028/U+2029 and the
+# bidirectional embeddings, overrides and isolates
+_NOT_IN_TEXT = re.compile(rf"(?![\t\n])[{CONTROL}]")
+_NOT_IN_A_LINE = re.compile(rf"[{CONTROL}\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def check_plain_text(value: str, *, multiline: bool = False) -> str:
@@ -143,7 +145,8 @@ Email = Annotated[
     str,
     StringConstraints(
         max_length=254,
-        pattern=r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251})\.[A-Za-z]{2,63}$",
+        # no control character (also in a query parameter, which the pattern checks)
+        pattern=rf"^[^@\s{CONTROL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,251}})\.[A-Za-z]{{2,63}}$",
     ),
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]

@@ -282,3 +282,19 @@ def test_a_description_keeps_its_newlines_and_tabs(
     stored = tickex.services.read(lambda uow: uow.events.get(created.json()["id"]))
     assert stored is not None
     assert stored.description == "Doors at 8.\n\tTwo stages."  # the ends stripped
+
+
+def test_a_control_character_in_a_query_parameter_is_a_422_naming_it(client: Client) -> None:
+    response = client.get("/v1/orders/o1", params={"email": "ana\x00@example.com"})
+    assert response.status_code == 422, response.text
+    assert [(e["field"], e["source"]) for e in response.json()["errors"]] == [("email", "query")]
+
+
+@pytest.mark.parametrize("token", ["abc\tdef", "tx_ak_abc\x7fdef", "abc\x01def"])
+def test_a_bearer_token_with_a_control_character_is_not_signed_in(
+    client: Client, token: str
+) -> None:
+    for method, path in (("GET", "/v1/me"), ("POST", "/v1/scan")):
+        response = client.request(method, path, headers={"Authorization": f"Bearer {token}"},
+                                  json={"token": "t", "nonce": "n" * 8})  # fmt: skip
+        assert (response.status_code, response.json()["code"]) == (401, "invalid_token")
