@@ -1,17 +1,119 @@
-"""Base of every command and result: strict pydantic models (unknown fields rejected)."""
+"""Base of every command and result: strict pydantic models (unknown fields rejected).
+
+Commands are as strict as the HTTP bodies: a command built from Python takes ``2`` for a
+number, never ``"2"`` (nor ``2.0`` for an integer, nor ``"true"`` for a boolean), and a
+``datetime`` for a date-time. Enumerations are still given by member or value
+(``Choice``).
+
+Every text value of a command and of an HTTP body (``entrypoints/http/schemas.Input``) is
+plain text, one rule for both (``PlainText``): no control characters (Unicode category
+Cc: C0, DEL, C1), which PostgreSQL cannot store (a NUL) and a log line or an email should
+never carry (pydantic refuses lone surrogates already: not text). A field is one line
+unless its type says ``MULTILINE`` (descriptions, reasons, notes), which takes newlines
+and tabs (not a carriage return: send ``\n``). One line also refuses the Unicode line and
+paragraph separators (U+2028, U+2029) and the bidirectional embedding, override and
+isolate controls (U+202A..U+202E, U+2066..U+2069): a name shown in a list, a ticket or
+an email must read as it was typed (docs/adr/0023-plain-text.md).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+import re
+from collections.abc import Iterable
+from typing import Annotated, Any, ClassVar, TypeVar, get_args
 
 from annotated_types import Interval
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 
-class Command(BaseModel):
-    """An imperative request to the application; validated when it is built."""
+class _MultiLine:
+    """The marker of a text type that may span lines: ``Annotated[str, ..., MULTILINE]``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    def __repr__(self) -> str:
+        return "MULTILINE"
+
+
+MULTILINE = _MultiLine()
+#: Unicode category Cc (C0 controls, DEL, C1 controls), as a regular expression's range
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+# refused in any text: Cc but tab and newline; in one line: Cc, U+2028/U+2029 and the
+# bidirectional embeddings, overrides and isolates
+_NOT_IN_TEXT = re.compile(rf"(?![\t\n])[{CONTROL}]")
+_NOT_IN_A_LINE = re.compile(rf"[{CONTROL}\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def check_plain_text(value: str, *, multiline: bool = False) -> str:
+    """``value`` when it is plain text (see the module), else ``PydanticCustomError``
+    ``control_character`` naming the first character refused (by its code point only)."""
+    found = (_NOT_IN_TEXT if multiline else _NOT_IN_A_LINE).search(value)
+    if found is None:
+        return value
+    kind = "text" if multiline else "a single line of text"
+    raise PydanticCustomError(
+        "control_character",
+        "{kind} without control characters: U+{code_point} is not allowed",
+        {"kind": kind, "code_point": f"{ord(found.group()):04X}"},
+    )
+
+
+def _spans_lines(annotation: object) -> bool:
+    """Whether a field's type says ``MULTILINE`` (also inside ``| None``, ``list[...]``)."""
+    return any(arg is MULTILINE or _spans_lines(arg) for arg in get_args(annotation))
+
+
+def _multiline(field: FieldInfo) -> bool:
+    return MULTILINE in field.metadata or _spans_lines(field.annotation)
+
+
+def _texts(value: object) -> Iterable[str]:
+    """The text values in a field's value (models check their own fields)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+
+
+class PlainText(BaseModel):
+    """A model whose every text value is plain text (the module says what that is): the
+    check is the model's, so no field can be left out of it."""
+
+    #: the fields whose type is ``MULTILINE``, found when the class is built
+    multiline_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.multiline_fields = frozenset(
+            name for name, field in cls.model_fields.items() if _multiline(field)
+        )
+
+    @field_validator("*")
+    @classmethod
+    def _plain_text(cls, value: object, info: ValidationInfo) -> object:
+        multiline = info.field_name in cls.multiline_fields
+        for text in _texts(value):
+            check_plain_text(text, multiline=multiline)
+        return value
+
+
+class Command(PlainText):
+    """An imperative request to the application; validated when it is built, strictly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class Result(BaseModel):
@@ -35,12 +137,16 @@ class EventCommand(OrganizerCommand):
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=10_000)]
+#: text that may span lines (a description)
+Text = Annotated[str, StringConstraints(max_length=10_000), MULTILINE]
+#: why an order is cancelled or refunded: recorded on the order, may span lines
+Reason = Annotated[str, StringConstraints(max_length=500), MULTILINE]
 Email = Annotated[
     str,
     StringConstraints(
         max_length=254,
-        pattern=r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251})\.[A-Za-z]{2,63}$",
+        # no control character (also in a query parameter, which the pattern checks)
+        pattern=rf"^[^@\s{CONTROL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,251}})\.[A-Za-z]{{2,63}}$",
     ),
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]

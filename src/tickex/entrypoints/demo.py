@@ -30,6 +30,7 @@ from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import OrderItem, PlaceOrder
 from tickex.application.sales.refund_order import RefundOrder
 from tickex.domain.errors import NotFound
+from tickex.domain.event import FeePolicy
 from tickex.domain.ledger import balances
 from tickex.domain.money import Money
 from tickex.domain.promo_code import DiscountKind
@@ -48,7 +49,7 @@ def run_demo(app: TickEx, out: Callable[[str], None] = print) -> None:
             starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=30, hours=4),
             venue=VenueInput(name="Harbour Hall", address="1 Quay Street", city="Lisbon",
                              country="PT"),
-            settings=SettingsInput(currency="EUR", tax_rate_bp=600, fee_policy="pass_on"),
+            settings=SettingsInput(currency="EUR", tax_rate_bp=600, fee_policy=FeePolicy.PASS_ON),
             capacity=3,
         )
     )  # fmt: skip
@@ -175,7 +176,7 @@ def seed_demo(app: TickEx) -> tuple[str, bool]:
                                                         microsecond=0),
             venue=VenueInput(name="Harbour Hall", address="1 Quay Street", city="Lisbon",
                              country="PT"),
-            settings=SettingsInput(currency="EUR", tax_rate_bp=600, fee_policy="pass_on"),
+            settings=SettingsInput(currency="EUR", tax_rate_bp=600, fee_policy=FeePolicy.PASS_ON),
             capacity=500,
         )
     )  # fmt: skip

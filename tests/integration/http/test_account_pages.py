@@ -85,6 +85,11 @@ def test_a_reset_link_opens_a_form_that_changes_the_password_once(
     assert form_token(refused.text) == token  # the form comes back, ready for another try
     short = {"token": token, "new_password": "short", "confirm_password": "short"}
     assert client.post("/account/reset-password", data=short).status_code == 422
+    tabbed = {"token": token, "new_password": "with a\ttab inside",
+              "confirm_password": "with a\ttab inside"}  # fmt: skip
+    refused = client.post("/account/reset-password", data=tabbed)
+    assert (refused.status_code, form_token(refused.text)) == (422, token)
+    assert "control characters" in refused.text
     assert login(client).status_code == 200  # nothing changed so far
 
     body = {"token": token, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from tickex.application.command import Command, Id
+from tickex.application.command import Choice, Command, Id
 from tickex.application.services import Core
 from tickex.domain.errors import Conflict, NotFound
 from tickex.domain.identity import ApiKey, ApiScope
@@ -33,7 +33,12 @@ class ApiKeyLimitReached(Conflict):
 class IssueApiKey(Command):
     organizer_id: Id
     name: ApiKeyName
-    scopes: Annotated[frozenset[ApiScope], Field(min_length=1, max_length=len(ApiScope))]
+    #: any collection of scopes (a set, a list, as a JSON body gives them), each by member
+    #: or value ("events:read")
+    scopes: Annotated[
+        frozenset[Choice[ApiScope]],
+        Field(min_length=1, max_length=len(ApiScope), strict=False),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+from tickex.application.command import MULTILINE
 from tickex.application.organizers.decision import RequestDecision, decide
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.application.services import NeedsDelivery
@@ -15,7 +16,7 @@ from tickex.domain.identity import User
 from tickex.domain.organizer_request import MAX_REASON, OrganizerRequest
 from tickex.ports.unit_of_work import UnitOfWork
 
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON), MULTILINE]
 
 
 class RejectOrganizerRequest(RequestDecision):

@@ -11,14 +11,14 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from tickex.application.command import Command, Name
+from tickex.application.command import MULTILINE, Command, Name
 from tickex.application.services import Core
 from tickex.domain.errors import Conflict, Forbidden
 from tickex.domain.identity import Principal, Role
 from tickex.domain.organizer_request import MAX_NOTE, OrganizerRequest
 from tickex.ports.unit_of_work import UnitOfWork
 
-Note = Annotated[str, StringConstraints(max_length=MAX_NOTE)]
+Note = Annotated[str, StringConstraints(max_length=MAX_NOTE), MULTILINE]
 
 
 class RequestOrganizerRole(Command):

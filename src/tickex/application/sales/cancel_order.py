@@ -4,11 +4,9 @@ instead: see refund_order.)"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import model_validator
 
-from pydantic import Field, model_validator
-
-from tickex.application.command import Command, Email, Id
+from tickex.application.command import Command, Email, Id, Reason
 from tickex.application.sales.inventory import release_hold
 from tickex.application.sales.payment_session import close_checkout
 from tickex.application.services import NeedsSales
@@ -21,7 +19,7 @@ class CancelOrder(Command):
     order_id: Id
     organizer_id: Id | None = None  # the organizer of the order's event ...
     customer_email: Email | None = None  # ... or the buyer
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Reason = ""
 
     @model_validator(mode="after")
     def _one_actor(self) -> CancelOrder:

@@ -21,7 +21,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from tickex.application.command import Command, Id, MinorUnits
+from tickex.application.command import Command, Id, MinorUnits, Reason
 from tickex.application.delivery.outbox import queue_order_messages
 from tickex.application.finance.bookkeeping import post_refund
 from tickex.application.idempotency import (
@@ -50,7 +50,7 @@ class RefundTerms(Command):
     order_id: Id
     ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
     amount_minor: Annotated[MinorUnits, Field(gt=0)] | None = None  # goodwill, keeps tickets
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Reason = ""
 
     @model_validator(mode="after")
     def _one_mode(self) -> RefundTerms:

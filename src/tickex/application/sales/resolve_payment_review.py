@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from tickex.application.command import Command, Id
+from tickex.application.command import MULTILINE, Command, Id
 from tickex.application.identity.admin import require_admin
 from tickex.application.services import Core
 from tickex.domain.errors import NotFound
@@ -17,7 +17,7 @@ from tickex.domain.identity import Principal
 from tickex.domain.payment_review import MAX_RESOLUTION_NOTE, PaymentReview
 from tickex.ports.unit_of_work import UnitOfWork
 
-Note = Annotated[str, StringConstraints(min_length=1, max_length=MAX_RESOLUTION_NOTE)]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=MAX_RESOLUTION_NOTE), MULTILINE]
 
 
 class ResolvePaymentReview(Command):

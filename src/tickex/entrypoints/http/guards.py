@@ -13,6 +13,7 @@ refuses an API key with 403, so a new route is closed to keys until it names a s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import anyio.to_thread
@@ -41,6 +42,8 @@ JSON_BODY = "json_body"  # the route's opt key: its body must be declared JSON (
 API_SCOPE = "api_scope"  # the route's opt key: the ApiScope an API key needs for it
 PRINCIPAL_STATE_KEY = "tickex.principal"  # where the guard keeps it in the connection's state
 MAX_AUTHORIZATION_LENGTH = 4096
+#: every token TickEx issues is visible ASCII (RFC 6750's b64token is a subset)
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 def require_json(scope: Scope) -> None:
@@ -61,12 +64,15 @@ def require_json(scope: Scope) -> None:
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The token of ``Authorization: Bearer <token>``; ``InvalidToken`` if there is none."""
+    """The token of ``Authorization: Bearer <token>``; ``InvalidToken`` if there is none,
+    or if it is not visible ASCII."""
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(header) > MAX_AUTHORIZATION_LENGTH:
         raise InvalidToken("missing", "a bearer token is required (Authorization: Bearer ...)")
+    if not _TOKEN.fullmatch(token):  # a tab or a control character: none of ours, a 401
+        raise InvalidToken("malformed", "the bearer token is not valid")
     return token
 
 

@@ -13,9 +13,10 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from tickex.application import date_bounds
+from tickex.application.command import PlainText
 from tickex.domain.money import Money
 from tickex.domain.quota import AvailabilityState
 
@@ -28,11 +29,12 @@ AVAILABILITY: dict[AvailabilityState, AvailabilityName] = {
 }
 
 
-class Input(BaseModel):
+class Input(PlainText):
     """A request body: unknown fields refused, and strict types (Litestar hands pydantic the
     decoded JSON, so strict mode sees JSON's own types). Enumerations are named by their
     value in JSON: declare them ``Choice[SomeEnum]`` (``tickex.application.command``);
-    date-times ``Moment``."""
+    date-times ``Moment``. Every text value is plain text, one line unless its type says
+    ``MULTILINE`` (``PlainText``, the commands' own rule)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
@@ -60,7 +62,6 @@ def money(value: Money) -> MoneyOut:
 # Bounds as annotated-types metadata, not ``Field(...)``: Litestar drops a ``Field``'s bounds
 # from the document when the type is optional; these it keeps (so do the application's field
 # types that the bodies share: ``MinorUnits``, ``Quantity``, ``PerOrder``).
-Reason = Annotated[str, StringConstraints(max_length=500)]
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 

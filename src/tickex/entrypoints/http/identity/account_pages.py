@@ -114,7 +114,13 @@ class AccountPagesController(Controller):
             return _reset_form(token, "The two passwords are not the same.", status=422)
         try:
             command = ResetPassword(token=token, new_password=password)
-        except ValidationError:
+        except ValidationError as exc:
+            kinds = {(error["loc"][:1], error["type"]) for error in exc.errors()}
+            if any(loc == ("token",) for loc, _ in kinds):  # its shape only looked right
+                return _invalid_link()
+            if any(kind == "control_character" for _, kind in kinds):
+                return _reset_form(token, "Use no tabs, line breaks or control characters.",
+                                   status=422)  # fmt: skip
             return _reset_form(token, "Use 12 to 128 characters.", status=422)
         try:
             tickex.reset_password(command)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from tickex.application.command import Name
+from tickex.application.command import MULTILINE, Name
 from tickex.application.organizers.list_organizer_requests import OrganizerRequestList
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView
 from tickex.application.organizers.payment_account import OnboardingStarted, PaymentAccountView
@@ -29,14 +29,14 @@ class RequestOrganizerRoleInput(Input):
     organizer_name: Name | None = Field(
         default=None, description="the organizer's name (default: the account's name)"
     )
-    note: Annotated[str, StringConstraints(max_length=MAX_NOTE)] | None = Field(
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE), MULTILINE] | None = Field(
         default=None, description="what the admins should know: the events you run"
     )
 
 
 class RejectOrganizerRequestInput(Input):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON)] = Field(
-        description="told to the user (by email and on their request)"
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=MAX_REASON), MULTILINE] = (
+        Field(description="told to the user (by email and on their request)")
     )
 
 

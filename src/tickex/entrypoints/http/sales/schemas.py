@@ -10,14 +10,14 @@ from typing import Annotated, Literal
 from annotated_types import Gt, Len
 from pydantic import Field, StringConstraints, model_validator
 
-from tickex.application.command import Email, Id, MinorUnits, Slug
+from tickex.application.command import MULTILINE, Email, Id, MinorUnits, Reason, Slug
 from tickex.application.sales.get_order import OrderDetails
 from tickex.application.sales.list_payment_reviews import PaymentReviewList
 from tickex.application.sales.place_order import PlacedOrder
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.payment_review import MAX_RESOLUTION_NOTE, PaymentReview
 from tickex.domain.pricing import OrderTotals
-from tickex.entrypoints.http.schemas import Input, MoneyOut, Output, Reason, money, next_offset
+from tickex.entrypoints.http.schemas import Input, MoneyOut, Output, money, next_offset
 
 
 class OrderItemInput(Input):
@@ -47,7 +47,7 @@ class PlaceOrderInput(Input):
 
 class CancelOrderInput(Input):
     email: Email = Field(description="the email the order was placed with")
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Reason = ""
 
 
 class RefundOrderInput(Input):
@@ -160,9 +160,9 @@ ReviewStatusName = Literal["open", "resolved"]
 
 
 class ResolvePaymentReviewInput(Input):
-    note: Annotated[str, StringConstraints(min_length=1, max_length=MAX_RESOLUTION_NOTE)] = Field(
-        description="what was done about the payment (refunded at the provider, ...)"
-    )
+    note: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_RESOLUTION_NOTE), MULTILINE
+    ] = Field(description="what was done about the payment (refunded at the provider, ...)")
 
 
 class PaymentReviewOut(Output):
