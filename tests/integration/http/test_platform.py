@@ -18,6 +18,7 @@ from tests.integration.http.conftest import (
     open_shop,
     order_body,
 )
+from tests.integration.http.test_organizer import sign_up
 from tickex.adapters.memory.storage import InMemoryStorage
 from tickex.domain.outbox import MessageKind, OutboxMessage
 from tickex.entrypoints.http import create_app
@@ -141,6 +142,24 @@ def test_cors_allows_only_configured_origins(tickex: TickEx) -> None:
             "Access-Control-Request-Headers": "content-type"})  # fmt: skip
         assert preflight.status_code == 204
         assert "POST" in preflight.headers["access-control-allow-methods"]
+
+
+def test_options_allows_every_method_of_the_path(tickex: TickEx) -> None:
+    """The ``Allow`` of an ``OPTIONS`` answer names each documented method of the path
+    (Litestar's own answer named only the first handlers of a path)."""
+    organizer = sign_up(tickex, "allow@nightjar.example")
+    with TestClient(create_app(tickex)) as client:
+        paths = client.get("/schema/openapi.json").json()["paths"]
+        checked = {}
+        for path, item in paths.items():
+            methods = {m.upper() for m in item if m in ("get", "post", "put", "patch", "delete")}
+            concrete = re.sub(r"\{[^}]+\}", "x", path)
+            answer = client.options(concrete, headers=organizer.headers)
+            if answer.status_code == 204:
+                checked[path] = answer.headers["allow"]
+                assert answer.headers["allow"] == ", ".join(sorted({*methods, "OPTIONS"})), path
+    assert checked["/v1/organizer/events"] == "GET, OPTIONS, POST"
+    assert len(checked) >= len(paths) // 2  # the organizer's, the public and the buyer's
 
 
 def test_no_cors_without_origins(client: TestClient[Litestar]) -> None:

@@ -65,6 +65,7 @@ from tickex.entrypoints.http.rate_limit import (
     RateLimits,
     RatePolicy,
 )
+from tickex.entrypoints.http.routes import AllowedMethods
 from tickex.entrypoints.http.sales.checkout import CheckoutController
 from tickex.entrypoints.http.sales.orders import OrderController
 from tickex.entrypoints.http.sales.payment_reviews import AdminPaymentReviewController
@@ -101,6 +102,7 @@ def create_app(
     limits = RateLimits.build(app.rate_limiter, rate_policies, trusted_proxies)
     event_pages = EventPages(event_page_ttl)
     metrics = HttpMetrics(app.outbox_backlog)
+    allowed_methods = AllowedMethods()
     swagger = SelfHostedSwagger(path="/swagger")
     lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
     if worker_interval is not None:
@@ -147,7 +149,7 @@ def create_app(
         state=State({"tickex": app, "event_pages": event_pages, "metrics": metrics}),
         exception_handlers=exception_handlers(),
         middleware=[RequestClockMiddleware([require_json]), RateLimitMiddleware(limits, metrics)],
-        before_send=[response_hook(metrics)],
+        before_send=[response_hook(metrics), allowed_methods],
         cors_config=CORSConfig(
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST", "PATCH"],
@@ -200,6 +202,7 @@ def create_app(
         application.asgi_handler = KeptPageShortcut(
             application.asgi_handler, event_pages, cors=bool(cors_origins)
         )
+    allowed_methods.learn(application)
     _document_strict_inputs(application)
     _document_body_limit(application)
     document_api_key_scopes(application)

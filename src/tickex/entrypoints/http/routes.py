@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from litestar import Controller
+from litestar import Controller, Litestar
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.params import Parameter
-from litestar.types import Guard
+from litestar.routes import HTTPRoute
+from litestar.types import Guard, Message, Scope
 
 from tickex.application.paging import MAX_OFFSET, MAX_PAGE
 from tickex.entrypoints.http.guards import JSON_BODY, NO_STORE
@@ -59,3 +60,30 @@ class AdminController(Controller):
 
     tags = ["admin"]
     cache_control = NO_STORE
+
+
+class AllowedMethods:
+    """A ``before_send`` hook: the ``Allow`` header of Litestar's automatic ``OPTIONS``
+    answer names every method of the path. Litestar makes that handler with the path's
+    first route and keeps it when the route is rebuilt as more handlers join the path, so
+    it listed only the first ones (``OPTIONS, POST`` on ``/v1/organizer/events``, which
+    also answers GET). ``learn`` reads the routes once the application is built."""
+
+    def __init__(self) -> None:
+        self._allow: dict[str, bytes] = {}
+
+    def learn(self, application: Litestar) -> None:
+        for route in application.routes:
+            if isinstance(route, HTTPRoute):
+                self._allow[route.path_format] = ", ".join(sorted(route.methods)).encode()
+
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        if scope.get("method") != "OPTIONS" or message["type"] != "http.response.start":
+            return
+        allow = self._allow.get(str(scope.get("path_template")))
+        headers = message.get("headers")
+        if allow is None or not isinstance(headers, list):
+            return
+        for i, (name, _) in enumerate(headers):
+            if name.lower() == b"allow":  # only an answer that says what is allowed
+                headers[i] = (b"allow", allow)
