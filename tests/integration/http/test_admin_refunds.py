@@ -8,7 +8,6 @@ another body, and not the organizer's key space)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from tickex.domain.ledger import TransactionKind, organizer_payable
 from tickex.domain.order import Order
 from tickex.domain.outbox import MessageKind
 from tickex.domain.ticket import Ticket
-from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 from tickex.ports.unit_of_work import Storage
 
@@ -31,14 +29,8 @@ Client = TestClient[Litestar]
 
 
 @pytest.fixture
-def tickex(storage: Storage) -> TickEx:
+def tickex(storage: Storage) -> TickEx:  # conftest's ``client`` serves it
     return TickEx.in_memory(storage=storage)
-
-
-@pytest.fixture
-def client(tickex: TickEx) -> Iterator[Client]:
-    with TestClient(create_app(tickex)) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ which a request can only reach racing another: ``tests/integration/sql/test_last
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from tests.integration.http.test_api_keys import KEYS, bearer, create_key
 from tests.integration.http.test_organizer import Account, sign_up
 from tickex.application.identity.create_admin import CreateAdmin
 from tickex.domain.order import OrderStatus
-from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 from tickex.ports.unit_of_work import Storage
 
@@ -30,14 +28,8 @@ REQUESTS = "/v1/admin/organizer-requests"
 
 
 @pytest.fixture
-def tickex(storage: Storage) -> TickEx:
+def tickex(storage: Storage) -> TickEx:  # conftest's ``client`` serves it
     return TickEx.in_memory(storage=storage)
-
-
-@pytest.fixture
-def client(tickex: TickEx) -> Iterator[Client]:
-    with TestClient(create_app(tickex)) as test_client:
-        yield test_client
 
 
 @pytest.fixture

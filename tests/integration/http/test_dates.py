@@ -8,7 +8,6 @@ event at most 366 days long), checked against the application's clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,6 @@ from tests.integration.http.test_scanning import issue, paid_ticket_token
 from tickex.adapters.memory.clock import FixedClock
 from tickex.application.date_bounds import GRACE, HORIZON, MAX_SPAN
 from tickex.application.identity.log_in import LogIn
-from tickex.entrypoints.http import create_app
 from tickex.facade import TickEx
 from tickex.ports.unit_of_work import Storage
 
@@ -43,14 +41,8 @@ FAR = [
 
 
 @pytest.fixture
-def tickex(storage: Storage) -> TickEx:
+def tickex(storage: Storage) -> TickEx:  # conftest's ``client`` serves it
     return TickEx.in_memory(storage=storage)
-
-
-@pytest.fixture
-def client(tickex: TickEx) -> Iterator[Client]:
-    with TestClient(create_app(tickex)) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +27,9 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from tests.integration.http.conftest import assert_problem
+from tests.integration.http.test_idempotency_storage import storage_on
 from tests.integration.http.test_organizer import PASSWORD, sign_up
 from tests.integration.sql.shop import database
-from tests.mongo_server import require_server
 from tickex.adapters.memory.identity import InMemoryPasswordHasher
 from tickex.adapters.mongo import MongoStorage
 from tickex.adapters.sql import SqlStorage
@@ -89,21 +87,6 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> Secrets:
 
     monkeypatch.setattr(SecretToken, "generate", staticmethod(recorded))
     return found
-
-
-@contextmanager
-def storage_on(engine: str, tmp_path: Path) -> Iterator[Storage]:
-    if engine != "mongo":
-        with database(engine, tmp_path) as (_, storage):
-            yield storage
-        return
-    storage = MongoStorage.from_url(require_server(), f"tickex_test_{uuid.uuid4().hex[:16]}")
-    storage.migrate()
-    try:
-        yield storage
-    finally:
-        storage.client.drop_database(storage.database.name)
-        storage.close()
 
 
 def refuse_new_rows(storage: Storage, table: str, field: str) -> None:
