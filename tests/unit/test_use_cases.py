@@ -28,8 +28,9 @@ from tickex.application.catalog.event_input import RefundPolicyInput, SettingsIn
 from tickex.application.catalog.publish_event import PublishEvent
 from tickex.application.catalog.update_event import UpdateEvent
 from tickex.application.catalog.update_ticket_type import UpdateTicketType
+from tickex.application.date_bounds import DateOutOfRange
 from tickex.application.delivery import ticket_email as ticket_email_module
-from tickex.application.door.check_in import CheckInTicket, ScanResult
+from tickex.application.door.check_in import MAX_OFFLINE_AGE, CheckInTicket, ScanResult
 from tickex.application.finance.organizer_metrics import GetOrganizerMetrics
 from tickex.application.finance.record_payout import RecordPayout
 from tickex.application.organizers.create_organizer import CreateOrganizer
@@ -1368,6 +1369,16 @@ def test_scan_from_the_future_is_refused(door: tuple[Shop, str]) -> None:
     shop, code = door
     with pytest.raises(ValidationFailed):
         scan(shop, code, "nonce-0001", scanned_at=shop.clock.now() + timedelta(minutes=6))
+
+
+def test_scan_older_than_a_scanner_may_keep_it_is_refused(door: tuple[Shop, str]) -> None:
+    shop, code = door
+    late = shop.clock.now() - MAX_OFFLINE_AGE - timedelta(microseconds=1)
+    with pytest.raises(DateOutOfRange):
+        scan(shop, code, "nonce-0001", scanned_at=late)
+    assert scan(
+        shop, code, "nonce-0002", scanned_at=late + timedelta(microseconds=1)
+    ).decision.accepted
 
 
 def test_offline_scan_in_another_time_zone_is_reported_in_utc(door: tuple[Shop, str]) -> None:

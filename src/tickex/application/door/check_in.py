@@ -1,6 +1,7 @@
 """check_in: a scan at the door. The token is verified first; the decision is made under
 optimistic concurrency on the ticket (two scanners, one admission); a client ``nonce``
-makes retries harmless; offline scans keep the time the scanner saw them."""
+makes retries harmless; offline scans keep the time the scanner saw them (at most
+``MAX_OFFLINE_AGE`` ago)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Annotated
 from pydantic import Field
 
 from tickex.application.command import Command, Id
-from tickex.application.date_bounds import Moment
+from tickex.application.date_bounds import DateOutOfRange, Moment
 from tickex.application.services import Core
 from tickex.domain.check_in import (
     CheckIn,
@@ -26,6 +27,7 @@ from tickex.domain.errors import NotFound, ValidationFailed
 from tickex.ports.unit_of_work import UnitOfWork
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+MAX_OFFLINE_AGE = timedelta(days=7)  # how long a scanner may keep the scans it made offline
 
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -55,6 +57,10 @@ def check_in(services: Core, command: CheckInTicket) -> ScanResult:
     scanned_at = require_aware(command.scanned_at, "scanned_at") if command.scanned_at else now
     if scanned_at > now + MAX_CLOCK_SKEW:
         raise ValidationFailed("scanned_at is in the future", field="scanned_at")
+    if scanned_at < now - MAX_OFFLINE_AGE:
+        raise DateOutOfRange(
+            f"scanned_at must lie within the last {MAX_OFFLINE_AGE.days} days", field="scanned_at"
+        )
     claims = services.signer.verify(command.token)
 
     def work(uow: UnitOfWork) -> ScanResult:
