@@ -21,6 +21,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, ConfigDict
 
+from tickex.application.command import PATTERN_MESSAGES
 from tickex.domain.errors import DomainError
 from tickex.entrypoints.http.observability import problem_counted, request_context
 
@@ -218,11 +219,33 @@ def _field_errors(extra: object) -> list[FieldError]:
             errors.append(
                 FieldError(
                     field=str(item.get("key") or "(body)"),
-                    message=str(item.get("message", "invalid")),
+                    message=human_message(str(item.get("message", "invalid"))),
                     source=str(getattr(source, "value", source) or "body"),
                 )
             )
     return errors
+
+
+# a value that does not match a pattern, as pydantic (bodies, commands) and msgspec (path,
+# query and header parameters: the pattern quoted as Python writes it) word it
+_PATTERN_MISMATCH = re.compile(
+    r"^(?:String should match pattern|Expected `str` matching regex) '(.*)'$", re.DOTALL
+)
+_VALUE_ERROR = "Value error, "  # pydantic's prefix to a validator's own message
+
+
+def human_message(message: str) -> str:
+    """A validation message for people: a pattern said in words (the application's
+    ``PATTERN_MESSAGES``), never as the regular expression, which the OpenAPI document
+    carries for clients; a validator's message without pydantic's prefix."""
+    mismatch = _PATTERN_MISMATCH.match(message)
+    if mismatch is not None:
+        quoted = mismatch.group(1)
+        for pattern, words in PATTERN_MESSAGES.items():
+            if quoted in (pattern, repr(pattern)[1:-1]):
+                return words
+        return "is not in the format the API document gives for this field"
+    return message.removeprefix(_VALUE_ERROR)
 
 
 _MISSING = re.compile(r"^Missing required (\w+) parameter '([^']{1,100})'")
@@ -244,7 +267,7 @@ def pydantic_field_errors(exc: pydantic.ValidationError, source: str = "body") -
     return [
         FieldError(
             field=".".join(str(p) for p in err["loc"]) or "(body)",
-            message=err["msg"],
+            message=human_message(err["msg"]),
             source=source,
         )
         for err in exc.errors(include_url=False, include_input=False)
