@@ -124,7 +124,7 @@ _CODE_BY_HTTP_STATUS: Mapping[int, str] = {
     415: "unsupported_media_type",
 }
 # domain error context that is safe and useful for clients (no internal ids of others)
-_PUBLIC_CONTEXT = ("field", "ticket_type_id", "total_minor", "currency")
+_PUBLIC_CONTEXT = ("field", "ticket_type_id", "ticket_type_name", "total_minor", "currency")
 
 
 def status_for(code: str) -> int:
