@@ -14,6 +14,11 @@ and tabs (not a carriage return: send ``\n``). One line also refuses the Unicode
 paragraph separators (U+2028, U+2029) and the bidirectional embedding, override and
 isolate controls (U+202A..U+202E, U+2066..U+2069): a name shown in a list, a ticket or
 an email must read as it was typed (docs/adr/0023-plain-text.md).
+
+Each pattern of a text type is declared with what it asks for in words (``described``):
+a validation error says that ("must be an email address like name@example.com"), never
+the regular expression, which the OpenAPI document keeps for clients
+(``entrypoints/http/problems.human_message``).
 """
 
 from __future__ import annotations
