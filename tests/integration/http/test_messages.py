@@ -110,6 +110,16 @@ def test_a_parameter_not_matching_its_pattern_is_told_in_words(
         assert_for_people(errors[key])
 
 
+def test_a_parameter_out_of_bounds_or_of_another_type_is_told_in_words(client: Client) -> None:
+    cases = {"/v1/events?limit=0": ("limit", "must be an integer, at least 1"),
+             "/v1/events?limit=many": ("limit", "must be an integer"),
+             "/v1/events/ab": ("slug", "must have at least 3 characters")}  # fmt: skip
+    for path, (field, message) in cases.items():
+        response = client.get(path)
+        assert response.status_code == 422, (path, response.text)
+        assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [(field, message)]
+
+
 def test_a_pattern_without_words_is_still_not_shown() -> None:
     for message in ("String should match pattern '^[a-f]{4}$'",
                     "Expected `str` matching regex '^[a-f]{4}\\\\d$'"):  # fmt: skip

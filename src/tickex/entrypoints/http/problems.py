@@ -232,12 +232,18 @@ _PATTERN_MISMATCH = re.compile(
     r"^(?:String should match pattern|Expected `str` matching regex) '(.*)'$", re.DOTALL
 )
 _VALUE_ERROR = "Value error, "  # pydantic's prefix to a validator's own message
+# msgspec's other words for a parameter (``Expected `int` >= 1``), and ours for them
+_PARAMETER_TYPE = re.compile(r"^Expected `(\w+)`, got `\w+`$")
+_PARAMETER_BOUND = re.compile(r"^Expected `(\w+)`( of length)? (>=|<=|>|<) (\d+)$")
+_KINDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "text"}
+_BOUNDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
 
 
 def human_message(message: str) -> str:
     """A validation message for people: a pattern said in words (the application's
     ``PATTERN_MESSAGES``), never as the regular expression, which the OpenAPI document
-    carries for clients; a validator's message without pydantic's prefix."""
+    carries for clients; a parameter's type and bounds in words, not msgspec's; a
+    validator's message without pydantic's prefix."""
     mismatch = _PATTERN_MISMATCH.match(message)
     if mismatch is not None:
         quoted = mismatch.group(1)
@@ -245,6 +251,13 @@ def human_message(message: str) -> str:
             if quoted in (pattern, repr(pattern)[1:-1]):
                 return words
         return "is not in the format the API document gives for this field"
+    if typed := _PARAMETER_TYPE.match(message):
+        return f"must be {_KINDS.get(typed.group(1), typed.group(1))}"
+    if bound := _PARAMETER_BOUND.match(message):
+        kind, length, operator, limit = bound.groups()
+        if length:
+            return f"must have {_BOUNDS[operator]} {limit} characters"
+        return f"must be {_KINDS.get(kind, kind)}, {_BOUNDS[operator]} {limit}"
     return message.removeprefix(_VALUE_ERROR)
 
 
