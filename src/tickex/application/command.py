@@ -14,6 +14,11 @@ and tabs (not a carriage return: send ``\n``). One line also refuses the Unicode
 paragraph separators (U+2028, U+2029) and the bidirectional embedding, override and
 isolate controls (U+202A..U+202E, U+2066..U+2069): a name shown in a list, a ticket or
 an email must read as it was typed (docs/adr/0023-plain-text.md).
+
+Each pattern of a text type is declared with what it asks for in words (``described``):
+a validation error says that ("must be an email address like name@example.com"), never
+the regular expression, which the OpenAPI document keeps for clients
+(``entrypoints/http/problems.human_message``).
 """
 
 from __future__ import annotations
@@ -120,7 +125,21 @@ class Result(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+#: what each pattern of the API means, in words: a validation error says this, never the
+#: regular expression, which stays in the OpenAPI document for clients to check with
+PATTERN_MESSAGES: dict[str, str] = {}
+
+
+def described(pattern: str, message: str) -> str:
+    """``pattern``, with what it asks for (``message``) recorded in ``PATTERN_MESSAGES``."""
+    if PATTERN_MESSAGES.setdefault(pattern, message) != message:
+        raise ValueError(f"one message a pattern: {pattern!r} has another")
+    return pattern
+
+
+#: letters, digits, "-" and "_": ids, promo codes, references
+CODE_PATTERN = described(r"^[A-Za-z0-9_-]+$", "may hold only letters, digits, '-' and '_'")
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 
 
 class OrganizerCommand(Command):
@@ -141,24 +160,38 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=10_000), MULTILINE]
 #: why an order is cancelled or refunded: recorded on the order, may span lines
 Reason = Annotated[str, StringConstraints(max_length=500), MULTILINE]
+# no control character (also in a query parameter, which the pattern checks)
+EMAIL_PATTERN = described(
+    rf"^[^@\s{CONTROL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,251}})\.[A-Za-z]{{2,63}}$",
+    "must be an email address like name@example.com",
+)
 Email = Annotated[
     str,
     StringConstraints(
         max_length=254,
-        # no control character (also in a query parameter, which the pattern checks)
-        pattern=rf"^[^@\s{CONTROL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,251}})\.[A-Za-z]{{2,63}}$",
+        pattern=EMAIL_PATTERN,
     ),
 ]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+CURRENCY_PATTERN = described(
+    r"^[A-Z]{3}$", "must be a three-letter currency code in capitals (ISO 4217), like EUR"
+)
+Currency = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
+#: a venue's country: two capitals (ISO 3166-1 alpha-2), or none
+COUNTRY_PATTERN = described(
+    r"^([A-Z]{2})?$",
+    "must be a two-letter country code in capitals (ISO 3166-1), like PT, or empty",
+)
 E = TypeVar("E")
 #: an enumeration field, given by its member or its value, also to a strict model (the
 #: HTTP bodies are strict, and JSON carries an enumeration's value only)
 Choice = Annotated[E, Field(strict=False)]
 #: bounds as annotated-types metadata, which the HTTP layer's OpenAPI keeps when optional
 MinorUnits = Annotated[int, Interval(ge=0, le=100_000_000_00)]
-Slug = Annotated[
-    str, StringConstraints(min_length=3, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-]
+SLUG_PATTERN = described(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    "must be lower-case letters and digits, words joined by single hyphens, like summer-fest",
+)
+Slug = Annotated[str, StringConstraints(min_length=3, max_length=80, pattern=SLUG_PATTERN)]
 #: a presented secret (token, key): declare it with ``Field(repr=False)``, never logged
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 #: a new password: 12 to 128 characters, taken exactly as typed (never stripped)

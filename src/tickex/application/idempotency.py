@@ -35,7 +35,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import Field
 
-from tickex.application.command import Command
+from tickex.application.command import Command, described
 from tickex.application.services import Core
 from tickex.domain.errors import ConcurrencyConflict, DomainError, ValidationFailed
 from tickex.ports.idempotency import IdempotencyRecord
@@ -50,7 +50,9 @@ KEY_LIFETIME = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
 KEY_MIN_LENGTH, KEY_MAX_LENGTH = 16, 255
 #: visible ASCII: no spaces, no control or non-ASCII characters
-KEY_PATTERN = r"^[\x21-\x7e]+$"
+KEY_PATTERN = described(
+    r"^[\x21-\x7e]+$", "may hold only visible ASCII characters (letters, digits, punctuation)"
+)
 ANONYMOUS = "anonymous"
 
 

@@ -9,7 +9,15 @@ from typing import Annotated
 from annotated_types import Interval
 from pydantic import Field
 
-from tickex.application.command import Choice, Command, Currency, Name, Slug, Text
+from tickex.application.command import (
+    COUNTRY_PATTERN,
+    Choice,
+    Command,
+    Currency,
+    Name,
+    Slug,
+    Text,
+)
 from tickex.application.date_bounds import Moment
 from tickex.domain.event import (
     EventSettings,
@@ -31,7 +39,7 @@ class VenueInput(Command):
     name: Name
     address: Annotated[str, Field(min_length=1, max_length=500)]
     city: Annotated[str, Field(max_length=200)] = ""
-    country: Annotated[str, Field(pattern=r"^([A-Z]{2})?$")] = ""
+    country: Annotated[str, Field(pattern=COUNTRY_PATTERN)] = ""
     geo: GeoInput | None = None
 
     def to_domain(self) -> Venue:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from annotated_types import Interval
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
-from tickex.application.command import Choice, Command, Id, MinorUnits
+from tickex.application.command import CODE_PATTERN, Choice, Command, Id, MinorUnits
 from tickex.application.date_bounds import Moment
 from tickex.domain.promo_code import DiscountKind
 
@@ -17,7 +17,7 @@ class PromoCodeDetails(Command):
     """A percent (``percent_bp``) or fixed (``fixed_minor``) discount as the organizer
     describes it."""
 
-    code: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+    code: Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=CODE_PATTERN)]
     kind: Choice[DiscountKind]
     percent_bp: Annotated[int, Field(ge=0, le=10_000)] = 0
     fixed_minor: MinorUnits | None = None

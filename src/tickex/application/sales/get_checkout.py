@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tickex.application.command import Command
+from tickex.application.command import CODE_PATTERN, Command
 from tickex.application.services import Core
 from tickex.domain.errors import NotFound
 from tickex.domain.money import Money
@@ -17,9 +17,7 @@ from tickex.ports.unit_of_work import UnitOfWork
 
 
 class GetCheckout(Command):
-    payment_reference: Annotated[
-        str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
-    ]
+    payment_reference: Annotated[str, Field(min_length=1, max_length=100, pattern=CODE_PATTERN)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ and the unit of work rolls back, so nothing is taken partially. Freeing needs no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from tickex.domain.errors import PromoCodeExhausted, SoldOut
 from tickex.domain.hold import Hold, HoldItem, HoldStatus
@@ -27,13 +27,33 @@ def quota_demand(
     return tuple(HoldItem(q, n) for q, n in sorted(demand.items()) if n > 0)
 
 
-def reserve(uow: UnitOfWork, items: Iterable[HoldItem], promo_code_id: str | None) -> None:
-    """Hold every item, then use the promo code; raise (and roll back) on the first refusal."""
+def reserve(
+    uow: UnitOfWork,
+    items: Iterable[HoldItem],
+    promo_code_id: str | None,
+    types: Collection[TicketType] = (),
+) -> None:
+    """Hold every item, then use the promo code; raise (and roll back) on the first refusal.
+    ``types``: the ticket types asked for, in the order's order (a refusal names one)."""
     for item in sorted(items, key=lambda i: i.quota_id):
         if not uow.quotas.reserve(item.quota_id, item.quantity):
-            raise SoldOut("not enough tickets left", quota_id=item.quota_id)
+            raise sold_out(types, item.quota_id)
     if promo_code_id is not None and not uow.promo_codes.try_use(promo_code_id):
         raise PromoCodeExhausted("this promo code has been used up")
+
+
+def sold_out(types: Collection[TicketType], quota_id: str) -> SoldOut:
+    """The refusal of quota ``quota_id``, naming the first ticket type asked for that draws
+    on it (its name and id). How many are left is not said: the guard answers yes or no,
+    and the event's public page says it (``left``) without a read here."""
+    tt = next((tt for tt in types if quota_id in tt.quota_ids), None)
+    if tt is None:  # no ticket type given that draws on it
+        return SoldOut("not enough tickets left", quota_id=quota_id)
+    return SoldOut(
+        f"not enough {tt.name} tickets left for this order: ask for fewer, or choose "
+        "another ticket type",
+        quota_id=quota_id, ticket_type_id=tt.id, ticket_type_name=tt.name,
+    )  # fmt: skip
 
 
 def reacquire(uow: UnitOfWork, items: Iterable[HoldItem], promo_code_id: str | None) -> bool:

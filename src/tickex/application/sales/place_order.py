@@ -266,7 +266,7 @@ def _place(
         claim.bind(uow, order.id)  # the recovery point: committed with the order, or not at all
     # The guards come late, the order last: a contended quota row stays locked only for
     # the order's insert and the commit (rows are locked hold, quotas, then the order).
-    reserve(uow, items, promo.id if promo else None)
+    reserve(uow, items, promo.id if promo else None, types.values())
     if checkout is not None and payments.in_process:  # no remote call: made with the order
         session = payments.create_checkout(checkout)
         order.attach_payment(session.reference, session.url)

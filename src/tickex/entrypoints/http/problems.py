@@ -21,6 +21,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 from pydantic import BaseModel, ConfigDict
 
+from tickex.application.command import PATTERN_MESSAGES
 from tickex.domain.errors import DomainError
 from tickex.entrypoints.http.observability import problem_counted, request_context
 
@@ -123,7 +124,7 @@ _CODE_BY_HTTP_STATUS: Mapping[int, str] = {
     415: "unsupported_media_type",
 }
 # domain error context that is safe and useful for clients (no internal ids of others)
-_PUBLIC_CONTEXT = ("field", "ticket_type_id", "total_minor", "currency")
+_PUBLIC_CONTEXT = ("field", "ticket_type_id", "ticket_type_name", "total_minor", "currency")
 
 
 def status_for(code: str) -> int:
@@ -218,11 +219,46 @@ def _field_errors(extra: object) -> list[FieldError]:
             errors.append(
                 FieldError(
                     field=str(item.get("key") or "(body)"),
-                    message=str(item.get("message", "invalid")),
+                    message=human_message(str(item.get("message", "invalid"))),
                     source=str(getattr(source, "value", source) or "body"),
                 )
             )
     return errors
+
+
+# a value that does not match a pattern, as pydantic (bodies, commands) and msgspec (path,
+# query and header parameters: the pattern quoted as Python writes it) word it
+_PATTERN_MISMATCH = re.compile(
+    r"^(?:String should match pattern|Expected `str` matching regex) '(.*)'$", re.DOTALL
+)
+_VALUE_ERROR = "Value error, "  # pydantic's prefix to a validator's own message
+# msgspec's other words for a parameter (``Expected `int` >= 1``), and ours for them
+_PARAMETER_TYPE = re.compile(r"^Expected `(\w+)`, got `\w+`$")
+_PARAMETER_BOUND = re.compile(r"^Expected `(\w+)`( of length)? (>=|<=|>|<) (\d+)$")
+_KINDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "text"}
+_BOUNDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
+
+
+def human_message(message: str) -> str:
+    """A validation message for people: a pattern said in words (the application's
+    ``PATTERN_MESSAGES``), never as the regular expression, which the OpenAPI document
+    carries for clients; a parameter's type and bounds in words, not msgspec's; a
+    validator's message without pydantic's prefix."""
+    mismatch = _PATTERN_MISMATCH.match(message)
+    if mismatch is not None:
+        quoted = mismatch.group(1)
+        for pattern, words in PATTERN_MESSAGES.items():
+            if quoted in (pattern, repr(pattern)[1:-1]):
+                return words
+        return "is not in the format the API document gives for this field"
+    if typed := _PARAMETER_TYPE.match(message):
+        return f"must be {_KINDS.get(typed.group(1), typed.group(1))}"
+    if bound := _PARAMETER_BOUND.match(message):
+        kind, length, operator, limit = bound.groups()
+        if length:
+            return f"must have {_BOUNDS[operator]} {limit} characters"
+        return f"must be {_KINDS.get(kind, kind)}, {_BOUNDS[operator]} {limit}"
+    return message.removeprefix(_VALUE_ERROR)
 
 
 _MISSING = re.compile(r"^Missing required (\w+) parameter '([^']{1,100})'")
@@ -244,7 +280,7 @@ def pydantic_field_errors(exc: pydantic.ValidationError, source: str = "body") -
     return [
         FieldError(
             field=".".join(str(p) for p in err["loc"]) or "(body)",
-            message=err["msg"],
+            message=human_message(err["msg"]),
             source=source,
         )
         for err in exc.errors(include_url=False, include_input=False)

@@ -13,13 +13,13 @@ from litestar.params import Parameter
 from litestar.routes import HTTPRoute
 from litestar.types import Guard, Message, Scope
 
+from tickex.application.command import CODE_PATTERN
 from tickex.application.paging import MAX_OFFSET, MAX_PAGE
 from tickex.entrypoints.http.guards import JSON_BODY, NO_STORE
 from tickex.entrypoints.http.problems import problem_responses
 
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 #: an id in a path (``/orders/{order_id}``): the application's ``Id``, checked before it
-PathId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=ID_PATTERN)]
+PathId = Annotated[str, Parameter(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 #: a listing's query parameters, with the bounds of the application's pages
 PageLimit = Annotated[int, Parameter(ge=1, le=MAX_PAGE)]
 PageOffset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET)]

@@ -11,6 +11,7 @@ from litestar.params import HeaderParameter, Parameter
 
 from tickex.application.catalog.get_event import GetEvent
 from tickex.application.catalog.list_events import ListEvents
+from tickex.application.command import SLUG_PATTERN
 from tickex.entrypoints.http.catalog import schemas
 from tickex.entrypoints.http.catalog.event_pages import EventPages, etags
 from tickex.entrypoints.http.dependencies import App
@@ -19,7 +20,6 @@ from tickex.entrypoints.http.routes import PageLimit, PageOffset, operation
 from tickex.entrypoints.http.schemas import next_offset
 from tickex.facade import TickEx
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 #: the ETag of the page the client has (``getEvent`` answers 304 while it is current)
 IfNoneMatch = Annotated[
     str | None,

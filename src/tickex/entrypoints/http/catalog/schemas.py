@@ -29,7 +29,7 @@ from tickex.application.catalog.ticket_type_input import (
     TicketTypeChanges,
     TicketTypeDetails,
 )
-from tickex.application.command import Name
+from tickex.application.command import COUNTRY_PATTERN, CURRENCY_PATTERN, Name
 from tickex.domain.event import Event
 from tickex.domain.promo_code import DiscountKind, PromoCode
 from tickex.domain.quota import Quota
@@ -151,7 +151,7 @@ class GeoBody(Input, GeoInput):
 
 
 class VenueBody(Input, VenueInput):
-    country: Annotated[str, StringConstraints(max_length=2, pattern=r"^([A-Z]{2})?$")] = ""
+    country: Annotated[str, StringConstraints(max_length=2, pattern=COUNTRY_PATTERN)] = ""
     geo: GeoBody | None = None
 
 
@@ -160,7 +160,7 @@ class RefundPolicyBody(Input, RefundPolicyInput):
 
 
 class EventSettingsBody(Input, SettingsInput):
-    currency: Annotated[str, StringConstraints(max_length=3, pattern=r"^[A-Z]{3}$")] = "EUR"
+    currency: Annotated[str, StringConstraints(max_length=3, pattern=CURRENCY_PATTERN)] = "EUR"
     refund_policy: RefundPolicyBody = RefundPolicyBody()
 
 

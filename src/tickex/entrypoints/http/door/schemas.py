@@ -42,7 +42,10 @@ class ScanInput(Input):
     """The event is the staff credential's, never one named here."""
 
     token: Annotated[str, Field(min_length=1, max_length=1024)]
-    nonce: Annotated[str, Field(min_length=8, max_length=100)]
+    nonce: Annotated[str, Field(min_length=8, max_length=100)] = Field(
+        description="new for each scan, 8 to 100 characters; a retry sends the same nonce "
+        "and is answered the first scan's result (replayed: true)"
+    )
     gate: ScanLabel = "main"
     device: ScanLabel = "unknown"
     direction: Literal["entry", "exit"] = "entry"

@@ -22,6 +22,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from pydantic import ValidationError
 
+from tickex.application.command import described
 from tickex.application.sales.confirm_payment import ConfirmPayment
 from tickex.application.sales.get_checkout import CheckoutView, GetCheckout
 from tickex.domain.errors import NotFound
@@ -31,7 +32,9 @@ from tickex.entrypoints.http.pages import page
 from tickex.facade import TickEx
 
 LOCAL_PROVIDER = "local"
-REFERENCE_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+REFERENCE_PATTERN = described(
+    r"^[A-Za-z0-9_-]{1,100}$", "may hold only letters, digits, '-' and '_' (at most 100)"
+)
 Reference = Annotated[str, Parameter(max_length=100, pattern=REFERENCE_PATTERN)]
 
 

@@ -4,12 +4,12 @@ order id and the email it was placed with identify the buyer). Placing takes an 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 
-from tickex.application.command import Email
+from tickex.application.command import EMAIL_PATTERN
 from tickex.application.sales.cancel_order import CancelOrder
 from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import PlaceOrder
@@ -25,8 +25,6 @@ from tickex.entrypoints.http.idempotency import (
 from tickex.entrypoints.http.observability import HttpMetrics
 from tickex.entrypoints.http.routes import PathId, operation
 from tickex.entrypoints.http.sales import schemas
-
-EMAIL_PATTERN: str = get_args(Email)[1].pattern  # the application's own email rule
 
 
 class OrderController(Controller):
