@@ -149,6 +149,11 @@ Email = Annotated[
         pattern=rf"^[^@\s{CONTROL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,251}})\.[A-Za-z]{{2,63}}$",
     ),
 ]
+#: an order's human code as a buyer types it: letters and digits, matched in any case (the
+#: codes the application makes are upper case, ``SecretGenerator.order_code``)
+OrderCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$", to_upper=True)
+]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 E = TypeVar("E")
 #: an enumeration field, given by its member or its value, also to a strict model (the
