@@ -1,6 +1,6 @@
 """find_order: a buyer finds their order by its human code and their email, through the
-library. An unknown code and a wrong email are one error; guesses are counted per email
-and per code, whatever client makes them."""
+library. An unknown code and a wrong email are one error after the same work; guesses are
+counted per email and per code, whatever client makes them."""
 
 from __future__ import annotations
 
