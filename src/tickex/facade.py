@@ -70,6 +70,7 @@ from tickex.application.organizers.request_organizer_role import request_organiz
 from tickex.application.sales.cancel_order import cancel_order
 from tickex.application.sales.confirm_payment import confirm_payment
 from tickex.application.sales.expire_holds import ExpiredHolds, ExpireHolds, expire_holds
+from tickex.application.sales.find_order import find_order
 from tickex.application.sales.get_checkout import get_checkout
 from tickex.application.sales.get_order import get_order
 from tickex.application.sales.list_payment_reviews import list_payment_reviews
@@ -268,6 +269,7 @@ class TickEx:
     receive_payment_webhook = UseCase(receive_payment_webhook)  # what /webhooks/stripe calls
     cancel_order = UseCase(cancel_order)
     get_order = UseCase(get_order)
+    find_order = UseCase(find_order)  # by the human code and the email
     get_event = UseCase(get_event)
     get_checkout = UseCase(get_checkout)
 

@@ -181,6 +181,15 @@ COUNTRY_PATTERN = described(
     r"^([A-Z]{2})?$",
     "must be a two-letter country code in capitals (ISO 3166-1), like PT, or empty",
 )
+#: an order's human code as a buyer types it: letters and digits, matched in any case (the
+#: codes the application makes are upper case, ``SecretGenerator.order_code``)
+ORDER_CODE_PATTERN = described(
+    r"^[A-Za-z0-9]+$", "must be an order code of letters and digits, like 7KQ2M9XD"
+)
+OrderCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=32, pattern=ORDER_CODE_PATTERN, to_upper=True),
+]
 E = TypeVar("E")
 #: an enumeration field, given by its member or its value, also to a strict model (the
 #: HTTP bodies are strict, and JSON carries an enumeration's value only)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 EXTERNAL = re.compile(r"(https?:)?//[A-Za-z0-9]")
 CAMEL = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)*$")
 PUBLIC_OPERATIONS = {
-    "listEvents", "getEvent", "placeOrder", "getOrder", "cancelOrder", "getHealth",
+    "listEvents", "getEvent", "placeOrder", "getOrder", "findOrder", "cancelOrder", "getHealth",
     "getReadiness", "register", "login", "refreshToken", "logout", "logoutEverywhere",
     "changePassword", "getMe", "disableUser",
     "createEvent", "listOrganizerEvents", "getOrganizerEvent", "updateEvent", "publishEvent",

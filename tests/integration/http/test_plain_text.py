@@ -81,6 +81,8 @@ BODIES: dict[str, tuple[str, str, str, Body]] = {
         "customer_email": "ana@example.com", "customer_name": "Ana", "promo_code": "CREW"}),
     "cancelOrder": ("nobody", "POST", "/v1/orders/o1/cancel", {
         "email": "ana@example.com", "reason": "Cannot come."}),
+    "findOrder": ("nobody", "POST", "/v1/orders/lookup", {
+        "order_code": "ABCDEFGH", "email": "ana@example.com"}),
     "createApiKey": ("organizer", "POST", "/v1/organizer/api-keys", {
         "name": "Sync", "scopes": ["events:read"]}),
     "createEvent": ("organizer", "POST", "/v1/organizer/events", {

@@ -34,12 +34,18 @@ class OrderDetails:
     tokens: dict[str, str]  # ticket id -> signed token for its QR code
 
 
+def order_details(services: Core, uow: UnitOfWork, order: Order) -> OrderDetails:
+    """``order`` with its tickets and their signed tokens (what get_order and find_order
+    answer)."""
+    tickets = tuple(uow.tickets.list_by_order(order.id))
+    tokens = {t.id: services.signer.sign(TicketClaims(t.event_id, t.secret)) for t in tickets}
+    return OrderDetails(order, tickets, tokens)
+
+
 def get_order(services: Core, command: GetOrder) -> OrderDetails:
     def work(uow: UnitOfWork) -> OrderDetails:
         order = authorized_order(uow, command.order_id, command.organizer_id,
                                  command.customer_email)  # fmt: skip
-        tickets = tuple(uow.tickets.list_by_order(order.id))
-        tokens = {t.id: services.signer.sign(TicketClaims(t.event_id, t.secret)) for t in tickets}
-        return OrderDetails(order, tickets, tokens)
+        return order_details(services, uow, order)
 
     return services.read(work)

@@ -74,9 +74,11 @@ class RatePolicy:
 
 
 #: The policies an application starts with, per client address. Login is also limited per
-#: account by the ``log_in`` use case (5 attempts a minute, cleared by a success).
+#: account by the ``log_in`` use case (5 attempts a minute, cleared by a success), and the
+#: order lookup per email and per code by ``find_order``.
 DEFAULT_POLICIES: Mapping[str, RatePolicy] = {
     "placeOrder": RatePolicy(limit=10, window_seconds=60),
+    "findOrder": RatePolicy(limit=10, window_seconds=60),
     "login": RatePolicy(limit=20, window_seconds=60),
     "register": RatePolicy(limit=10, window_seconds=600),
     "refreshToken": RatePolicy(limit=60, window_seconds=60),

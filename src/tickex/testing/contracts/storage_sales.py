@@ -56,6 +56,15 @@ class SalesStorageContract(StorageFixture):
         assert in_uow(storage, lambda uow: uow.orders.get_by_payment_reference("cs_1")) == o
         assert in_uow(storage, lambda uow: uow.orders.get_by_payment_reference("cs_x")) is None
 
+    def test_an_order_is_found_by_its_exact_code_only(self, storage: Storage) -> None:
+        # find_order upper-cases what a buyer typed; the engines compare codes exactly
+        o = b.order(code="K7Q2M9XA")
+        in_uow(storage, lambda uow: uow.orders.add(o))
+        assert in_uow(storage, lambda uow: uow.orders.get_by_code("K7Q2M9XA")) == o
+        others = ("k7q2m9xa", "K7Q2M9X", "K7Q2M9XAB", "K7Q2M9X_", "K7Q2M9X%", "")
+        found = in_uow(storage, lambda uow: [uow.orders.get_by_code(c) for c in others])
+        assert found == [None] * len(others)
+
     def test_order_code_is_unique(self, storage: Storage) -> None:
         unique(storage, lambda uow: uow.orders.add(b.order(code="SAMECODE")))
 

@@ -1,6 +1,7 @@
 """``/v1/orders``: a buyer places, reads and cancels an order (no account needed: the
-order id and the email it was placed with identify the buyer). Placing takes an optional
-``Idempotency-Key`` (``http/idempotency.py``)."""
+order id and the email it was placed with identify the buyer), and finds it by its human
+code and the email (``POST /v1/orders/lookup``: a body, so the email stays out of URLs and
+access logs). Placing takes an optional ``Idempotency-Key`` (``http/idempotency.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.params import JSONBody, Parameter
 
 from tickex.application.command import EMAIL_PATTERN
 from tickex.application.sales.cancel_order import CancelOrder
+from tickex.application.sales.find_order import FindOrder
 from tickex.application.sales.get_order import GetOrder
 from tickex.application.sales.place_order import PlaceOrder
 from tickex.entrypoints.http.dependencies import App
@@ -66,6 +68,16 @@ class OrderController(Controller):
         email: Annotated[str, Parameter(max_length=254, pattern=EMAIL_PATTERN)],
     ) -> schemas.OrderOut:
         details = tickex.get_order(GetOrder(order_id=order_id, customer_email=email))
+        return schemas.order(details)
+
+    @operation(
+        post, "/lookup", "findOrder",
+        "The buyer's order and tickets by its code and email (a wrong email answers 404)",
+        404, 429, body=True, status_code=200,
+    )  # fmt: skip
+    def find_order(self, tickex: App, data: JSONBody[schemas.FindOrderInput]) -> schemas.OrderOut:
+        details = tickex.find_order(FindOrder(order_code=data.order_code,
+                                              customer_email=data.email))  # fmt: skip
         return schemas.order(details)
 
     @operation(

@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 from annotated_types import Gt, Len
 from pydantic import Field, StringConstraints, model_validator
 
-from tickex.application.command import MULTILINE, Email, Id, MinorUnits, Reason, Slug
+from tickex.application.command import (
+    MULTILINE,
+    Email,
+    Id,
+    MinorUnits,
+    OrderCode,
+    Reason,
+    Slug,
+)
 from tickex.application.sales.get_order import OrderDetails
 from tickex.application.sales.list_payment_reviews import PaymentReviewList
 from tickex.application.sales.place_order import PlacedOrder
@@ -48,6 +56,14 @@ class PlaceOrderInput(Input):
 class CancelOrderInput(Input):
     email: Email = Field(description="the email the order was placed with")
     reason: Reason = ""
+
+
+class FindOrderInput(Input):
+    order_code: OrderCode = Field(
+        description="the order's code as placeOrder answered it (and the emails print it), "
+        "in any case"
+    )
+    email: Email = Field(description="the email the order was placed with")
 
 
 class RefundOrderInput(Input):
