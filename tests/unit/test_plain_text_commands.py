@@ -5,8 +5,9 @@ still given by member or by value."""
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import ValidationError
@@ -146,3 +147,17 @@ def test_enumerations_are_given_by_member_or_value_and_collections_of_them_by_an
     assert SettingsInput(tax_mode=TaxMode.EXCLUSIVE).tax_mode is TaxMode.EXCLUSIVE
     key = IssueApiKey(organizer_id="o1", name="Sync", scopes=["events:read"])  # type: ignore[arg-type]
     assert key.scopes == frozenset({ApiScope.EVENTS_READ})
+
+
+def test_every_enumeration_field_of_every_command_takes_its_value() -> None:
+    """``Choice[...]`` on each: a strict command would otherwise refuse ``"entry"`` for
+    ``ScanDirection.ENTRY`` (the HTTP layer passes members, a library caller may not)."""
+    models = [*every_command(), SettingsInput]
+    fields = [(model, name, field) for model in models
+              for name, field in model.model_fields.items()
+              if any(isinstance(t, type) and issubclass(t, enum.Enum)
+                     for t in (field.annotation, *get_args(field.annotation)))]  # fmt: skip
+    assert {(m.__name__, n) for m, n, _ in fields} >= {("CheckInTicket", "direction")}
+    unstrict = [(m.__name__, n) for m, n, f in fields
+                if not any(getattr(x, "strict", None) is False for x in f.metadata)]  # fmt: skip
+    assert unstrict == []

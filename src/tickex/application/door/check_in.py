@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tickex.application.command import Command, Id
+from tickex.application.command import Choice, Command, Id
 from tickex.application.date_bounds import DateOutOfRange, Moment
 from tickex.application.services import Core
 from tickex.domain.check_in import (
@@ -39,7 +39,7 @@ class CheckInTicket(Command):
     gate: Label = "main"
     device: Label = "unknown"
     staff: Annotated[str, Field(max_length=100)] = ""
-    direction: ScanDirection = ScanDirection.ENTRY
+    direction: Choice[ScanDirection] = ScanDirection.ENTRY
     scanned_at: Moment | None = None  # offline scans: when the scanner saw it
 
 

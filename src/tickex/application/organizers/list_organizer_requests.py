@@ -3,7 +3,7 @@ default), oldest first, one page at a time, with who asked."""
 
 from __future__ import annotations
 
-from tickex.application.command import Command
+from tickex.application.command import Choice, Command
 from tickex.application.identity.admin import require_admin
 from tickex.application.organizers.organizer_request_view import OrganizerRequestView, view_of
 from tickex.application.paging import Limit, Offset, Page, fetch_page
@@ -15,7 +15,7 @@ from tickex.ports.unit_of_work import UnitOfWork
 
 class ListOrganizerRequests(Command):
     actor: Principal
-    status: OrganizerRequestStatus = OrganizerRequestStatus.PENDING
+    status: Choice[OrganizerRequestStatus] = OrganizerRequestStatus.PENDING
     limit: Limit = 20
     offset: Offset = 0
 

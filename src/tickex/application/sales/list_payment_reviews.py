@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tickex.application.command import Command
+from tickex.application.command import Choice, Command
 from tickex.application.identity.admin import require_admin
 from tickex.application.paging import Limit, Offset, Page, fetch_page
 from tickex.application.services import Core
@@ -14,7 +14,7 @@ from tickex.ports.unit_of_work import UnitOfWork
 
 class ListPaymentReviews(Command):
     actor: Principal
-    status: PaymentReviewStatus = PaymentReviewStatus.OPEN
+    status: Choice[PaymentReviewStatus] = PaymentReviewStatus.OPEN
     limit: Limit = 20
     offset: Offset = 0
 
