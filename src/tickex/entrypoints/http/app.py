@@ -228,7 +228,8 @@ def _document_body_limit(application: Litestar) -> None:
 
 def _document_strict_inputs(application: Litestar) -> None:
     """Litestar does not carry pydantic's ``extra="forbid"`` into the OpenAPI document:
-    say it there (``additionalProperties: false``), so clients and schemathesis know."""
+    say it there (``additionalProperties: false``), so clients and schemathesis know; nor
+    a rule between fields (``Input.rule``): the schema's description says it."""
     components = application.openapi_schema.components.schemas or {}
     pending: list[type[Input]] = [Input]
     while pending:
@@ -237,3 +238,5 @@ def _document_strict_inputs(application: Litestar) -> None:
         component = components.get(model.__name__)
         if component is not None:
             component.additional_properties = False
+            if model.rule:
+                component.description = model.rule

@@ -30,7 +30,7 @@ from tickex.application.catalog.ticket_type_input import (
     TicketTypeDetails,
 )
 from tickex.application.command import COUNTRY_PATTERN, CURRENCY_PATTERN, Name
-from tickex.domain.event import Event
+from tickex.domain.event import ENDS_AFTER_START, Event
 from tickex.domain.promo_code import DiscountKind, PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
@@ -165,6 +165,8 @@ class EventSettingsBody(Input, SettingsInput):
 
 
 class CreateEventInput(Input, EventDetails):
+    rule = f"{ENDS_AFTER_START}: ends_at after starts_at"
+
     starts_at: Moment
     ends_at: Moment
     venue: VenueBody
@@ -173,6 +175,11 @@ class CreateEventInput(Input, EventDetails):
 
 class UpdateEventInput(Input, EventChanges):
     """Only the fields given change (not the status: publishEvent, cancelEvent)."""
+
+    rule = (
+        f"{ENDS_AFTER_START}: ends_at after starts_at, each given one checked against the "
+        "other, given or the event's own"
+    )
 
     starts_at: Moment | None = None
     ends_at: Moment | None = None
