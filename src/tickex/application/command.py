@@ -70,6 +70,31 @@ def check_plain_text(value: str, *, multiline: bool = False) -> str:
     )
 
 
+def check_unpadded(value: str) -> str:
+    """``value`` when it neither starts nor ends with whitespace (``str.strip``'s), else
+    ``PydanticCustomError`` ``padded_text``: an HTTP body's one-line text is taken exactly
+    as sent, so its length is the one the OpenAPI document bounds (``schemas.Input``)."""
+    if value != value.strip():
+        raise PydanticCustomError("padded_text", "must not start or end with spaces")
+    return value
+
+
+def _exact(field: FieldInfo) -> bool:
+    """Whether a field's text is taken exactly as typed (``strip_whitespace=False``: a
+    password, a token), spaces at its ends included."""
+    return any(
+        isinstance(item, StringConstraints) and item.strip_whitespace is False
+        for item in (*field.metadata, *_metadata(field.annotation))
+    )
+
+
+def _metadata(annotation: object) -> Iterable[object]:
+    """The ``Annotated`` metadata inside a field's type (also in ``| None``, ``list[...]``)."""
+    for arg in get_args(annotation):
+        yield arg
+        yield from _metadata(arg)
+
+
 def _spans_lines(annotation: object) -> bool:
     """Whether a field's type says ``MULTILINE`` (also inside ``| None``, ``list[...]``)."""
     return any(arg is MULTILINE or _spans_lines(arg) for arg in get_args(annotation))
@@ -79,17 +104,17 @@ def _multiline(field: FieldInfo) -> bool:
     return MULTILINE in field.metadata or _spans_lines(field.annotation)
 
 
-def _texts(value: object) -> Iterable[str]:
+def texts(value: object) -> Iterable[str]:
     """The text values in a field's value (models check their own fields)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            yield from _texts(item)
+            yield from texts(item)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _texts(key)
-            yield from _texts(item)
+            yield from texts(key)
+            yield from texts(item)
 
 
 class PlainText(BaseModel):
@@ -98,6 +123,8 @@ class PlainText(BaseModel):
 
     #: the fields whose type is ``MULTILINE``, found when the class is built
     multiline_fields: ClassVar[frozenset[str]] = frozenset()
+    #: the fields taken exactly as typed (``strip_whitespace=False``), found likewise
+    exact_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -105,12 +132,15 @@ class PlainText(BaseModel):
         cls.multiline_fields = frozenset(
             name for name, field in cls.model_fields.items() if _multiline(field)
         )
+        cls.exact_fields = frozenset(
+            name for name, field in cls.model_fields.items() if _exact(field)
+        )
 
     @field_validator("*")
     @classmethod
     def _plain_text(cls, value: object, info: ValidationInfo) -> object:
         multiline = info.field_name in cls.multiline_fields
-        for text in _texts(value):
+        for text in texts(value):
             check_plain_text(text, multiline=multiline)
         return value
 

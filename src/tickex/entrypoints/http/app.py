@@ -169,7 +169,10 @@ def create_app(
             version=tickex.__version__,
             description="Public buyer API: events, orders and the local checkout; accounts; "
             "the organizer's events, ticket types, refunds and metrics (also with an "
-            "organizer's scoped API key).",
+            "organizer's scoped API key). Text is taken as sent, never trimmed: a one-line "
+            "text field (not a password or token) that starts or ends with whitespace is "
+            "refused (422, 'must not start or end with spaces'), so minLength and maxLength "
+            "are exact.",
             path="/schema",
             servers=[Server(url="/")],
             render_plugins=[swagger, JsonRenderPlugin()],

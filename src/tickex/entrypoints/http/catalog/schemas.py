@@ -143,28 +143,29 @@ def event_page(page: EventPage) -> EventOut:
 
 # -- the organizer's events ----------------------------------------------------------------
 # The bodies are the application's own command parts, strict on the wire (``Input`` first:
-# its config and ``model_validate`` win). A field declared again is a wire type of its own:
-# date-times as RFC 3339 text (``Moment``), the body's own part type, or a ``maxLength``
-# beside the pattern in the document.
-class GeoBody(Input, GeoInput):
+# its ``model_validate`` wins; the part's config would win, so each says again that a
+# body's text is taken as sent, never stripped: ``Input``). A field declared again is a
+# wire type of its own: date-times as RFC 3339 text (``Moment``), the body's own part
+# type, or a ``maxLength`` beside the pattern in the document.
+class GeoBody(Input, GeoInput, str_strip_whitespace=False):
     """A point on the map, in degrees."""
 
 
-class VenueBody(Input, VenueInput):
+class VenueBody(Input, VenueInput, str_strip_whitespace=False):
     country: Annotated[str, StringConstraints(max_length=2, pattern=COUNTRY_PATTERN)] = ""
     geo: GeoBody | None = None
 
 
-class RefundPolicyBody(Input, RefundPolicyInput):
+class RefundPolicyBody(Input, RefundPolicyInput, str_strip_whitespace=False):
     """When and how much a customer's order may be refunded."""
 
 
-class EventSettingsBody(Input, SettingsInput):
+class EventSettingsBody(Input, SettingsInput, str_strip_whitespace=False):
     currency: Annotated[str, StringConstraints(max_length=3, pattern=CURRENCY_PATTERN)] = "EUR"
     refund_policy: RefundPolicyBody = RefundPolicyBody()
 
 
-class CreateEventInput(Input, EventDetails):
+class CreateEventInput(Input, EventDetails, str_strip_whitespace=False):
     rule = f"{ENDS_AFTER_START}: ends_at after starts_at"
 
     starts_at: Moment
@@ -173,7 +174,7 @@ class CreateEventInput(Input, EventDetails):
     settings: EventSettingsBody = EventSettingsBody()
 
 
-class UpdateEventInput(Input, EventChanges):
+class UpdateEventInput(Input, EventChanges, str_strip_whitespace=False):
     """Only the fields given change (not the status: publishEvent, cancelEvent)."""
 
     rule = (
@@ -187,12 +188,12 @@ class UpdateEventInput(Input, EventChanges):
     settings: EventSettingsBody | None = None
 
 
-class CreateTicketTypeInput(Input, TicketTypeDetails):
+class CreateTicketTypeInput(Input, TicketTypeDetails, str_strip_whitespace=False):
     sales_start: Moment | None = None
     sales_end: Moment | None = None
 
 
-class UpdateTicketTypeInput(Input, TicketTypeChanges):
+class UpdateTicketTypeInput(Input, TicketTypeChanges, str_strip_whitespace=False):
     """Only the fields given change; null clears sales_start, sales_end, max_per_customer.
     A new ``quantity_total`` below what is sold or held is refused."""
 
@@ -205,7 +206,7 @@ class CreateQuotaInput(Input):
     size: Quantity
 
 
-class CreatePromoCodeInput(Input, PromoCodeDetails):
+class CreatePromoCodeInput(Input, PromoCodeDetails, str_strip_whitespace=False):
     valid_from: Moment | None = None
     valid_until: Moment | None = None
 
