@@ -70,6 +70,31 @@ def check_plain_text(value: str, *, multiline: bool = False) -> str:
     )
 
 
+def check_unpadded(value: str) -> str:
+    """``value`` when it neither starts nor ends with whitespace (``str.strip``'s), else
+    ``PydanticCustomError`` ``padded_text``: an HTTP body's one-line text is taken exactly
+    as sent, so its length is the one the OpenAPI document bounds (``schemas.Input``)."""
+    if value != value.strip():
+        raise PydanticCustomError("padded_text", "must not start or end with spaces")
+    return value
+
+
+def _exact(field: FieldInfo) -> bool:
+    """Whether a field's text is taken exactly as typed (``strip_whitespace=False``: a
+    password, a token), spaces at its ends included."""
+    return any(
+        isinstance(item, StringConstraints) and item.strip_whitespace is False
+        for item in (*field.metadata, *_metadata(field.annotation))
+    )
+
+
+def _metadata(annotation: object) -> Iterable[object]:
+    """The ``Annotated`` metadata inside a field's type (also in ``| None``, ``list[...]``)."""
+    for arg in get_args(annotation):
+        yield arg
+        yield from _metadata(arg)
+
+
 def _spans_lines(annotation: object) -> bool:
     """Whether a field's type says ``MULTILINE`` (also inside ``| None``, ``list[...]``)."""
     return any(arg is MULTILINE or _spans_lines(arg) for arg in get_args(annotation))
@@ -79,17 +104,17 @@ def _multiline(field: FieldInfo) -> bool:
     return MULTILINE in field.metadata or _spans_lines(field.annotation)
 
 
-def _texts(value: object) -> Iterable[str]:
+def texts(value: object) -> Iterable[str]:
     """The text values in a field's value (models check their own fields)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            yield from _texts(item)
+            yield from texts(item)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _texts(key)
-            yield from _texts(item)
+            yield from texts(key)
+            yield from texts(item)
 
 
 class PlainText(BaseModel):
@@ -98,6 +123,8 @@ class PlainText(BaseModel):
 
     #: the fields whose type is ``MULTILINE``, found when the class is built
     multiline_fields: ClassVar[frozenset[str]] = frozenset()
+    #: the fields taken exactly as typed (``strip_whitespace=False``), found likewise
+    exact_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -105,12 +132,15 @@ class PlainText(BaseModel):
         cls.multiline_fields = frozenset(
             name for name, field in cls.model_fields.items() if _multiline(field)
         )
+        cls.exact_fields = frozenset(
+            name for name, field in cls.model_fields.items() if _exact(field)
+        )
 
     @field_validator("*")
     @classmethod
     def _plain_text(cls, value: object, info: ValidationInfo) -> object:
         multiline = info.field_name in cls.multiline_fields
-        for text in _texts(value):
+        for text in texts(value):
             check_plain_text(text, multiline=multiline)
         return value
 
@@ -160,9 +190,15 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=10_000), MULTILINE]
 #: why an order is cancelled or refunded: recorded on the order, may span lines
 Reason = Annotated[str, StringConstraints(max_length=500), MULTILINE]
-# no control character (also in a query parameter, which the pattern checks)
+#: spaces and invisible separators, spelled out: ``\s`` means three things in the three
+#: dialects that read a pattern (ECMA-262 for clients, Rust regex in pydantic-core for
+#: bodies, Python ``re`` for query parameters: U+FEFF is a space only to ECMA, U+001C..U+001F
+#: only to Python, U+0085 not to ECMA), and ``\uXXXX`` reads alike in all three; U+180E
+#: (once a space) and U+200B (zero width) are refused as well, never seen in an address
+SPACE = r"\u0020\u00a0\u1680\u180e\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+# no space nor control character (also in a query parameter, which the pattern checks)
 EMAIL_PATTERN = described(
-    rf"^[^@\s{CONTROL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,251}})\.[A-Za-z]{{2,63}}$",
+    rf"^[^@{SPACE}{CONTROL}]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,251}})\.[A-Za-z]{{2,63}}$",
     "must be an email address like name@example.com",
 )
 Email = Annotated[

@@ -10,6 +10,9 @@ from tickex.domain.clock import require_aware
 from tickex.domain.errors import InvalidTransition, ValidationFailed
 from tickex.domain.money import BASIS_POINTS, check_currency
 
+#: the rule between an event's dates, in words (also the OpenAPI document's)
+ENDS_AFTER_START = "an event must end after it starts"
+
 
 class EventStatus(StrEnum):
     DRAFT = "draft"
@@ -97,7 +100,7 @@ class Event:
         self.starts_at = require_aware(self.starts_at, "starts_at")
         self.ends_at = require_aware(self.ends_at, "ends_at")
         if self.ends_at <= self.starts_at:
-            raise ValidationFailed("an event must end after it starts", field="ends_at")
+            raise ValidationFailed(ENDS_AFTER_START, field="ends_at")
 
     @property
     def currency(self) -> str:
@@ -130,7 +133,7 @@ class Event:
         starts = require_aware(starts_at, "starts_at") if starts_at else self.starts_at
         ends = require_aware(ends_at, "ends_at") if ends_at else self.ends_at
         if ends <= starts:
-            raise ValidationFailed("an event must end after it starts", field="ends_at")
+            raise ValidationFailed(ENDS_AFTER_START, field="ends_at")
         self.starts_at, self.ends_at = starts, ends
         if title is not None:
             self.title = title

@@ -272,6 +272,60 @@ def test_a_control_character_in_any_text_field_is_a_422_naming_it(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+#: the fields taken exactly as typed (passwords, tokens): spaces at their ends are theirs
+EXACT = {"password", "current_password", "new_password", "refresh_token", "token", "code",
+         "state", "flow_token", "redirect_uri"}  # fmt: skip
+PADDED = "must not start or end with spaces"
+
+
+def test_the_exact_fields_are_the_passwords_and_tokens() -> None:
+    assert {name for model in every_input() for name in model.exact_fields} == EXACT
+
+
+def test_a_one_line_text_with_spaces_at_its_ends_is_a_422_naming_it(
+    client: Client, sql: SqlStorage, headers: dict[str, dict[str, str]]
+) -> None:
+    """Text is taken as sent (never stripped), so the document's bounds are exact: a
+    one-line value that starts or ends with whitespace is refused, in words."""
+    document = client.get("/schema/openapi.json").json()
+    before = row_counts(sql)
+    checked = 0
+    for operation, schema in bodies_of(document).items():
+        role, method, path, body = BODIES[operation]
+        for field in sorted(text_fields(document, schema), key=dotted):
+            if field[-1] in MULTILINE or field[-1] in EXACT:
+                continue
+            node: Any = body
+            for step in field:
+                node = node[step]
+            for padded in (f" {node}", f"{node}\u00a0", f"\u3000{node}"):
+                response = client.request(
+                    method, path, json=with_text(body, field, padded), headers=headers[role]
+                )
+                assert response.status_code == 422, (operation, field, response.text)
+                messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+                assert dotted(field) in messages, (operation, field, messages)
+                checked += 1
+    assert checked > 100
+    assert row_counts(sql) == before
+
+
+def test_a_name_is_bounded_exactly_as_the_document_says(
+    client: Client, headers: dict[str, dict[str, str]]
+) -> None:
+    role, method, path, body = BODIES["createTicketType"]
+    spec = client.get("/schema/openapi.json").json()["components"]["schemas"]
+    name = spec["CreateTicketTypeInput"]["properties"]["name"]
+    assert (name["minLength"], name["maxLength"]) == (1, 200)
+    for value, message in ((" " + "a" * 200, "at most 200 characters"), (" ", PADDED),
+                           (" a", PADDED), ("a ", PADDED)):  # fmt: skip
+        response = client.request(method, path, json={**body, "name": value}, headers=headers[role])
+        assert response.status_code == 422, (value, response.text)
+        assert [(e["field"], message in e["message"]) for e in response.json()["errors"]] == [
+            ("name", True)
+        ], response.json()
+
+
 def test_a_description_keeps_its_newlines_and_tabs(
     client: Client, tickex: TickEx, headers: dict[str, dict[str, str]]
 ) -> None:

@@ -75,6 +75,10 @@ class OrderItem(Command):
     quantity: Annotated[int, Field(ge=1, le=500)]
 
 
+#: how an order names its event, in words (the error's and the OpenAPI document's)
+ONE_EVENT = "give exactly one of event_slug and event_id"
+
+
 class PlaceOrder(Command):
     """The event by ``event_id`` or by its public ``event_slug`` (exactly one); the slug is
     resolved inside the order's own unit of work, like a draft's id it finds nothing."""
@@ -91,7 +95,7 @@ class PlaceOrder(Command):
     @model_validator(mode="after")
     def _distinct_types(self) -> PlaceOrder:
         if (self.event_slug is None) == (self.event_id is None):
-            raise ValueError("give exactly one of event_slug and event_id")
+            raise ValueError(ONE_EVENT)
         types = [item.ticket_type_id for item in self.items]
         if len(set(types)) != len(types):
             raise ValueError("each ticket type may appear only once in items")

@@ -42,6 +42,9 @@ from tickex.domain.order import Order
 from tickex.domain.ticket import Ticket, TicketStatus
 from tickex.ports.unit_of_work import UnitOfWork
 
+#: how a refund says what it refunds, in words (the error's and the OpenAPI document's)
+ONE_MODE = "refund either ticket_ids or an amount, not both"
+
 
 class RefundTerms(Command):
     """What is refunded of an order: nothing named, all of it; ``ticket_ids``, those
@@ -55,7 +58,7 @@ class RefundTerms(Command):
     @model_validator(mode="after")
     def _one_mode(self) -> RefundTerms:
         if self.ticket_ids is not None and self.amount_minor is not None:
-            raise ValueError("refund either ticket_ids or an amount, not both")
+            raise ValueError(ONE_MODE)
         return self
 
     def terms(self) -> RefundTerms:

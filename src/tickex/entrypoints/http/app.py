@@ -169,7 +169,10 @@ def create_app(
             version=tickex.__version__,
             description="Public buyer API: events, orders and the local checkout; accounts; "
             "the organizer's events, ticket types, refunds and metrics (also with an "
-            "organizer's scoped API key).",
+            "organizer's scoped API key). Text is taken as sent, never trimmed: a one-line "
+            "text field (not a password or token) that starts or ends with whitespace is "
+            "refused (422, 'must not start or end with spaces'), so minLength and maxLength "
+            "are exact.",
             path="/schema",
             servers=[Server(url="/")],
             render_plugins=[swagger, JsonRenderPlugin()],
@@ -228,7 +231,8 @@ def _document_body_limit(application: Litestar) -> None:
 
 def _document_strict_inputs(application: Litestar) -> None:
     """Litestar does not carry pydantic's ``extra="forbid"`` into the OpenAPI document:
-    say it there (``additionalProperties: false``), so clients and schemathesis know."""
+    say it there (``additionalProperties: false``), so clients and schemathesis know; nor
+    a rule between fields (``Input.rule``): the schema's description says it."""
     components = application.openapi_schema.components.schemas or {}
     pending: list[type[Input]] = [Input]
     while pending:
@@ -237,3 +241,5 @@ def _document_strict_inputs(application: Litestar) -> None:
         component = components.get(model.__name__)
         if component is not None:
             component.additional_properties = False
+            if model.rule:
+                component.description = model.rule

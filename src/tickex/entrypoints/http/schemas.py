@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
 from tickex.application import date_bounds
-from tickex.application.command import PlainText
+from tickex.application.command import PlainText, check_unpadded, texts
 from tickex.domain.money import Money
 from tickex.domain.quota import AvailabilityState
 
@@ -34,9 +34,27 @@ class Input(PlainText):
     decoded JSON, so strict mode sees JSON's own types). Enumerations are named by their
     value in JSON: declare them ``Choice[SomeEnum]`` (``tickex.application.command``);
     date-times ``Moment``. Every text value is plain text, one line unless its type says
-    ``MULTILINE`` (``PlainText``, the commands' own rule)."""
+    ``MULTILINE`` (``PlainText``, the commands' own rule).
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
+    Text is taken as sent, never stripped, so ``minLength``/``maxLength`` in the document
+    are the server's exact bounds: a one-line text that starts or ends with whitespace is
+    refused (``check_unpadded``), but for those taken exactly as typed (passwords, tokens);
+    text that may span lines is kept as sent, and the command strips it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False, strict=True)
+    #: a rule between the body's fields, in words (exactly one of two, one date after
+    #: another): the schema's description in the OpenAPI document, which has no keyword
+    #: for it that Litestar writes (``app._document_strict_inputs``)
+    rule: ClassVar[str] = ""
+
+    @field_validator("*")
+    @classmethod
+    def _unpadded(cls, value: object, info: ValidationInfo) -> object:
+        name = info.field_name
+        if name not in cls.multiline_fields and name not in cls.exact_fields:
+            for text in texts(value):
+                check_unpadded(text)
+        return value
 
     @classmethod
     def model_validate(cls, obj: Any, *, strict: bool | None = None, **kwargs: Any) -> Self:

@@ -30,7 +30,7 @@ from tickex.application.catalog.ticket_type_input import (
     TicketTypeDetails,
 )
 from tickex.application.command import COUNTRY_PATTERN, CURRENCY_PATTERN, Name
-from tickex.domain.event import Event
+from tickex.domain.event import ENDS_AFTER_START, Event
 from tickex.domain.promo_code import DiscountKind, PromoCode
 from tickex.domain.quota import Quota
 from tickex.domain.ticket_type import TicketType
@@ -143,36 +143,44 @@ def event_page(page: EventPage) -> EventOut:
 
 # -- the organizer's events ----------------------------------------------------------------
 # The bodies are the application's own command parts, strict on the wire (``Input`` first:
-# its config and ``model_validate`` win). A field declared again is a wire type of its own:
-# date-times as RFC 3339 text (``Moment``), the body's own part type, or a ``maxLength``
-# beside the pattern in the document.
-class GeoBody(Input, GeoInput):
+# its ``model_validate`` wins; the part's config would win, so each says again that a
+# body's text is taken as sent, never stripped: ``Input``). A field declared again is a
+# wire type of its own: date-times as RFC 3339 text (``Moment``), the body's own part
+# type, or a ``maxLength`` beside the pattern in the document.
+class GeoBody(Input, GeoInput, str_strip_whitespace=False):
     """A point on the map, in degrees."""
 
 
-class VenueBody(Input, VenueInput):
+class VenueBody(Input, VenueInput, str_strip_whitespace=False):
     country: Annotated[str, StringConstraints(max_length=2, pattern=COUNTRY_PATTERN)] = ""
     geo: GeoBody | None = None
 
 
-class RefundPolicyBody(Input, RefundPolicyInput):
+class RefundPolicyBody(Input, RefundPolicyInput, str_strip_whitespace=False):
     """When and how much a customer's order may be refunded."""
 
 
-class EventSettingsBody(Input, SettingsInput):
+class EventSettingsBody(Input, SettingsInput, str_strip_whitespace=False):
     currency: Annotated[str, StringConstraints(max_length=3, pattern=CURRENCY_PATTERN)] = "EUR"
     refund_policy: RefundPolicyBody = RefundPolicyBody()
 
 
-class CreateEventInput(Input, EventDetails):
+class CreateEventInput(Input, EventDetails, str_strip_whitespace=False):
+    rule = f"{ENDS_AFTER_START}: ends_at after starts_at"
+
     starts_at: Moment
     ends_at: Moment
     venue: VenueBody
     settings: EventSettingsBody = EventSettingsBody()
 
 
-class UpdateEventInput(Input, EventChanges):
+class UpdateEventInput(Input, EventChanges, str_strip_whitespace=False):
     """Only the fields given change (not the status: publishEvent, cancelEvent)."""
+
+    rule = (
+        f"{ENDS_AFTER_START}: ends_at after starts_at, each given one checked against the "
+        "other, given or the event's own"
+    )
 
     starts_at: Moment | None = None
     ends_at: Moment | None = None
@@ -180,12 +188,12 @@ class UpdateEventInput(Input, EventChanges):
     settings: EventSettingsBody | None = None
 
 
-class CreateTicketTypeInput(Input, TicketTypeDetails):
+class CreateTicketTypeInput(Input, TicketTypeDetails, str_strip_whitespace=False):
     sales_start: Moment | None = None
     sales_end: Moment | None = None
 
 
-class UpdateTicketTypeInput(Input, TicketTypeChanges):
+class UpdateTicketTypeInput(Input, TicketTypeChanges, str_strip_whitespace=False):
     """Only the fields given change; null clears sales_start, sales_end, max_per_customer.
     A new ``quantity_total`` below what is sold or held is refused."""
 
@@ -198,7 +206,7 @@ class CreateQuotaInput(Input):
     size: Quantity
 
 
-class CreatePromoCodeInput(Input, PromoCodeDetails):
+class CreatePromoCodeInput(Input, PromoCodeDetails, str_strip_whitespace=False):
     valid_from: Moment | None = None
     valid_until: Moment | None = None
 

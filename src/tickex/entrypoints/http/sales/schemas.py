@@ -21,7 +21,8 @@ from tickex.application.command import (
 )
 from tickex.application.sales.get_order import OrderDetails
 from tickex.application.sales.list_payment_reviews import PaymentReviewList
-from tickex.application.sales.place_order import PlacedOrder
+from tickex.application.sales.place_order import ONE_EVENT, PlacedOrder
+from tickex.application.sales.refund_order import ONE_MODE
 from tickex.domain.order import Order, OrderStatus
 from tickex.domain.payment_review import MAX_RESOLUTION_NOTE, PaymentReview
 from tickex.domain.pricing import OrderTotals
@@ -36,6 +37,8 @@ class OrderItemInput(Input):
 class PlaceOrderInput(Input):
     """Give the event by ``event_slug`` or by ``event_id`` (exactly one)."""
 
+    rule = ONE_EVENT
+
     event_slug: Slug | None = None
     event_id: Id | None = None
     items: Annotated[list[OrderItemInput], Field(min_length=1, max_length=50)]
@@ -49,7 +52,7 @@ class PlaceOrderInput(Input):
     @model_validator(mode="after")
     def _one_event(self) -> PlaceOrderInput:
         if (self.event_slug is None) == (self.event_id is None):
-            raise ValueError("give exactly one of event_slug and event_id")
+            raise ValueError(ONE_EVENT)
         return self
 
 
@@ -70,6 +73,11 @@ class RefundOrderInput(Input):
     """Nothing: the whole order. ``ticket_ids``: those tickets. ``amount_minor``: a part
     of the money, the tickets stay valid. Never both."""
 
+    rule = (
+        f"{ONE_MODE}: neither refunds the whole order, ticket_ids those tickets, amount_minor "
+        "a part of the money (the tickets stay valid)"
+    )
+
     ticket_ids: Annotated[list[Id], Len(1, 500)] | None = None
     amount_minor: Annotated[MinorUnits, Gt(0)] | None = None
     reason: Reason = ""
@@ -77,7 +85,7 @@ class RefundOrderInput(Input):
     @model_validator(mode="after")
     def _one_mode(self) -> RefundOrderInput:
         if self.ticket_ids is not None and self.amount_minor is not None:
-            raise ValueError("refund either ticket_ids or an amount, not both")
+            raise ValueError(ONE_MODE)
         return self
 
 
