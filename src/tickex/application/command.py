@@ -95,13 +95,9 @@ def _metadata(annotation: object) -> Iterable[object]:
         yield from _metadata(arg)
 
 
-def _spans_lines(annotation: object) -> bool:
-    """Whether a field's type says ``MULTILINE`` (also inside ``| None``, ``list[...]``)."""
-    return any(arg is MULTILINE or _spans_lines(arg) for arg in get_args(annotation))
-
-
 def _multiline(field: FieldInfo) -> bool:
-    return MULTILINE in field.metadata or _spans_lines(field.annotation)
+    """Whether a field's type says ``MULTILINE`` (also inside ``| None``, ``list[...]``)."""
+    return any(item is MULTILINE for item in (*field.metadata, *_metadata(field.annotation)))
 
 
 def texts(value: object) -> Iterable[str]:
